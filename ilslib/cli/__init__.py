@@ -1,0 +1,104 @@
+"""The ``ils`` command. Each subcommand lives in its own module here and only
+gathers options and calls the library; errors a user can cause are printed as
+one line, ``ils: error: ...``, with a non-zero exit and no traceback."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import textwrap
+
+from .. import __version__
+from ..config import redact
+from ..errors import IlsError
+
+# Subcommand name -> module (each module has ``register(subparsers)``).
+COMMANDS = {
+    "init": "ilslib.cli.init",
+    "info": "ilslib.cli.info",
+}
+
+EPILOG = textwrap.dedent(
+    """\
+    The warehouse is --warehouse URL, else $ILS_WAREHOUSE, else 'warehouse' in
+    ~/.config/ils/config.toml, else the embedded demo warehouse. A password goes
+    in $ILS_WAREHOUSE_PASSWORD (never on the command line).
+
+    examples:
+      ils demo                      build the embedded demo warehouse
+      ils info                      what is in the warehouse
+      ils init --warehouse 'odbc:DSN=lis'
+      ils <command> --help          help and examples for one command
+    """
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with errors as one line naming the parameter, exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def add_warehouse_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--warehouse URL`` option, shared by every command that reads the warehouse."""
+    parser.add_argument(
+        "--warehouse", metavar="URL",
+        help="sqlite:///PATH or odbc:CONNECTION-STRING (default: $ILS_WAREHOUSE, the config file, "
+             "or the embedded demo warehouse)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``ils`` argument parser."""
+    parser = _Parser(
+        prog="ils",
+        description="Goal follow-up and management information: warehouse, figures and reports.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ils {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (every SQL statement with -v -v)")
+    parser.add_argument("--trace-sql", action="store_true", help="print each SQL statement and its parameters")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in COMMANDS.values():
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ils`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except IlsError as exc:
+        print(f"ils: error: {redact(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ils: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def tracer_for(args: argparse.Namespace):
+    """The SQL tracer asked for on the command line, if any."""
+    if getattr(args, "trace_sql", False):
+        from ..warehouse import trace_print
+
+        return trace_print
+    return None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Reporting periods: ``YYYY-BU`` (budget), ``YYYY-T1``, ``YYYY-T2`` (tertials) and ``YYYY-BO`` (bokslut).
+
+>>> p = Period.parse("2026-T2")
+>>> p.months()[0], p.months()[-1], p.last_month
+('2026-01', '2026-08', '2026-08')
+>>> p.title
+'Tertialrapport 2 2026'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import UnknownValueError
+
+PERIOD_CODES = ("BU", "T1", "T2", "BO")
+_LAST_MONTH = {"BU": 12, "T1": 4, "T2": 8, "BO": 12}
+_TITLES = {
+    "BU": "Budget {year}",
+    "T1": "Tertialrapport 1 {year}",
+    "T2": "Tertialrapport 2 {year}",
+    "BO": "Verksamhetsberättelse {year}",
+}
+_PERIOD_RE = re.compile(r"^(\d{4})-(BU|T1|T2|BO)$")
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A reporting period of one year."""
+
+    year: int
+    code: str
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """Parse ``YYYY-BU|T1|T2|BO``; raise :class:`UnknownValueError` with the valid forms."""
+        m = _PERIOD_RE.match(str(text).strip()) if text is not None else None
+        if not m:
+            raise UnknownValueError(
+                f"malformed period {text!r}: expected YYYY-BU, YYYY-T1, YYYY-T2 or YYYY-BO (e.g. 2026-T2)"
+            )
+        return cls(int(m.group(1)), m.group(2))
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.code}"
+
+    @property
+    def has_outcomes(self) -> bool:
+        """False for the budget period, which has targets but no outcomes."""
+        return self.code != "BU"
+
+    @property
+    def is_tertial(self) -> bool:
+        """True for T1 and T2."""
+        return self.code in ("T1", "T2")
+
+    @property
+    def last_month_number(self) -> int:
+        """1-12: the last month of the period (year to date)."""
+        return _LAST_MONTH[self.code]
+
+    @property
+    def first_month(self) -> str:
+        """``YYYY-01``."""
+        return f"{self.year}-01"
+
+    @property
+    def last_month(self) -> str:
+        """``YYYY-MM`` of the period's last month (BU: December, the budget year)."""
+        return f"{self.year}-{self.last_month_number:02d}"
+
+    def months(self) -> list[str]:
+        """The months of the period, ``YYYY-01`` to its last month."""
+        return [f"{self.year}-{m:02d}" for m in range(1, self.last_month_number + 1)]
+
+    @property
+    def title(self) -> str:
+        """The Swedish report name, e.g. ``Tertialrapport 2 2026``."""
+        return _TITLES[self.code].format(year=self.year)
+
+    def same_period_last_year(self) -> Period:
+        """The same period one year earlier."""
+        return Period(self.year - 1, self.code)
+
+
+def is_period(text: object) -> bool:
+    """True when ``text`` is a well-formed period."""
+    return isinstance(text, str) and bool(_PERIOD_RE.match(text))
+
+
+def is_month(text: object) -> bool:
+    """True when ``text`` is a well-formed ``YYYY-MM`` month."""
+    return isinstance(text, str) and bool(_MONTH_RE.match(text))

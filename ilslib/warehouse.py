@@ -1,0 +1,464 @@
+"""Warehouse access: the only module of ``ilslib`` that talks to a database.
+
+A warehouse is named by a URL:
+
+``sqlite:///relative/path.sqlite`` / ``sqlite:////absolute/path.sqlite``
+    the embedded warehouse, through Python's own :mod:`sqlite3` (no driver);
+``odbc:<connection string>`` / ``odbc:DSN=<name>``
+    any ODBC data source through pyodbc (imported only when used), e.g.
+    ``odbc:DRIVER={ODBC Driver 18 for SQL Server};SERVER=lis.stad.local;DATABASE=LIS;Trusted_Connection=yes``.
+
+Statements take bound ``?`` parameters only. ``Warehouse.tracer`` (or
+:func:`connect`'s ``tracer=``) is called with each statement and its parameters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import decimal
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import config
+from .errors import (
+    ConfigError,
+    DriverMissingError,
+    LoginFailedError,
+    SchemaMissingError,
+    UnreachableError,
+    WarehouseError,
+)
+
+log = logging.getLogger("ilslib.sql")
+
+Tracer = Callable[[str, Sequence[Any]], None]
+
+DIALECTS = ("sqlite", "postgresql", "mssql")
+
+# Which package installs which ODBC driver, for the "driver missing" message.
+DRIVER_PACKAGES = {
+    "postgresql": "Debian package odbc-postgresql (scripts/install-system.sh installs it)",
+    "sqlite3": "Debian package libsqliteodbc (scripts/install-system.sh installs it)",
+    "sql server": "Microsoft's msodbcsql18 package (see docs/warehouse.md)",
+    "freetds": "Debian package tdsodbc",
+}
+
+
+def trace_print(sql: str, params: Sequence[Any]) -> None:
+    """A ready tracer: print each statement and its parameters."""
+    print(" ".join(sql.split()))
+    if params:
+        print("  parameters:", list(params))
+
+
+def parse_url(url: str) -> tuple[str, str]:
+    """Split a warehouse URL into ``("sqlite", path)`` or ``("odbc", connection_string)``.
+
+    >>> parse_url("sqlite:///data/demo.sqlite")
+    ('sqlite', 'data/demo.sqlite')
+    >>> parse_url("sqlite:////var/lib/ils/lis.sqlite")
+    ('sqlite', '/var/lib/ils/lis.sqlite')
+    >>> parse_url("odbc:DSN=lis")
+    ('odbc', 'DSN=lis')
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigError("the warehouse URL is empty: expected sqlite:///PATH or odbc:CONNECTION-STRING")
+    url = url.strip()
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if not path:
+            raise ConfigError(f"malformed warehouse URL {config.redact(url)!r}: no file path after sqlite:///")
+        return "sqlite", path
+    if url.startswith("odbc:"):
+        conn = url[len("odbc:"):].strip()
+        if not conn or "=" not in conn:
+            raise ConfigError(
+                f"malformed warehouse URL {config.redact(url)!r}: expected odbc:DSN=NAME or "
+                "odbc:DRIVER={...};SERVER=...;DATABASE=..."
+            )
+        return "odbc", conn
+    raise ConfigError(
+        f"malformed warehouse URL {config.redact(url)!r}: expected sqlite:///PATH "
+        "(or sqlite:////ABSOLUTE/PATH) or odbc:CONNECTION-STRING"
+    )
+
+
+def _odbc_quote(value: str) -> str:
+    return "{" + value.replace("}", "}}") + "}"
+
+
+def _odbc_driver_name(conn: str) -> str | None:
+    m = re.search(r"(?i)\bdriver\s*=\s*(\{(?:[^}]|\}\})*\}|[^;]*)", conn)
+    if not m:
+        return None
+    return m.group(1).strip().strip("{}")
+
+
+def _odbc_dsn_name(conn: str) -> str | None:
+    m = re.search(r"(?i)\bdsn\s*=\s*([^;]*)", conn)
+    return m.group(1).strip() if m else None
+
+
+def _package_for(driver: str) -> str:
+    low = driver.lower()
+    for key, pkg in DRIVER_PACKAGES.items():
+        if key in low:
+            return pkg
+    return "the driver vendor's package (odbcinst -q -d lists the installed drivers)"
+
+
+def _classify_odbc_error(exc: Exception, conn: str, shown: str) -> WarehouseError:
+    """Turn a pyodbc error at connect time into a one-line, secret-free error."""
+    args = getattr(exc, "args", ())
+    state = str(args[0]) if len(args) > 1 else ""
+    message = config.redact(str(args[-1] if args else exc))
+    low = message.lower()
+    driver = _odbc_driver_name(conn)
+    dsn = _odbc_dsn_name(conn)
+    if state == "IM002" or "can't open lib" in low or "file not found" in low and driver:
+        if driver and ("can't open lib" in low or "file not found" in low or "driver" in low):
+            return DriverMissingError(
+                f"ODBC driver {driver!r} is not installed (install {_package_for(driver)})"
+            )
+        if dsn:
+            return DriverMissingError(
+                f"ODBC data source {dsn!r} is not defined (odbcinst -q -s lists the DSNs; "
+                "define it in ~/.odbc.ini or /etc/odbc.ini)"
+            )
+        return DriverMissingError(f"{shown}: no ODBC driver or DSN named ({message})")
+    if state in ("28000", "28P01") or "password authentication failed" in low or "login failed" in low \
+            or "authentication failed" in low or "no password supplied" in low:
+        return LoginFailedError(
+            f"login to the warehouse {shown} failed: check the user name and "
+            f"{config.ENV_PASSWORD} (the password is not shown)"
+        )
+    if state in ("08001", "08S01", "HYT00", "HYT01") or "could not connect" in low \
+            or "connection refused" in low or "timeout" in low or "timed out" in low:
+        return UnreachableError(f"the warehouse server for {shown} is unreachable: {message.splitlines()[0]}")
+    return WarehouseError(f"cannot connect to the warehouse {shown}: {message.splitlines()[0]}")
+
+
+class Warehouse:
+    """An open connection to a warehouse.
+
+    Use :func:`connect` to make one. Queries return pandas DataFrames with
+    plain Python/NumPy types (decimals become floats), whatever the backend.
+    """
+
+    def __init__(self, raw: Any, dialect: str, url: str, tracer: Tracer | None = None):
+        if dialect not in DIALECTS:
+            raise ConfigError(f"unsupported database {dialect!r}: ils supports {', '.join(DIALECTS)}")
+        self._raw = raw
+        self.dialect = dialect
+        self.url = config.redact(url)
+        self.tracer = tracer
+        self._in_tx = False
+
+    # -- connection -----------------------------------------------------------------
+    @property
+    def is_odbc(self) -> bool:
+        """True when the connection goes through pyodbc."""
+        return not isinstance(self._raw, sqlite3.Connection)
+
+    @property
+    def raw(self) -> Any:
+        """The DB-API connection underneath (sqlite3 or pyodbc)."""
+        return self._raw
+
+    def close(self) -> None:
+        """Close the connection."""
+        with contextlib.suppress(Exception):
+            self._raw.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Warehouse {self.dialect} {self.url}>"
+
+    # -- statements -----------------------------------------------------------------
+    def _trace(self, sql: str, params: Sequence[Any]) -> None:
+        if self.tracer is not None:
+            self.tracer(sql, params)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s -- %r", " ".join(sql.split()), list(params))
+
+    def _cursor_execute(self, sql: str, params: Sequence[Any]) -> Any:
+        self._trace(sql, params)
+        cur = self._raw.cursor()
+        try:
+            cur.execute(sql, tuple(params))
+        except (sqlite3.Error, self._odbc_error_type()) as exc:
+            cur.close()
+            raise WarehouseError(f"query failed on {self.url}: {_first_line(exc)}") from exc
+        return cur
+
+    def _odbc_error_type(self) -> type[BaseException]:
+        if self.is_odbc:
+            import pyodbc
+
+            return pyodbc.Error
+        return sqlite3.Error
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; return the affected row count (-1 where unknown)."""
+        cur = self._cursor_execute(sql, params)
+        try:
+            return cur.rowcount
+        finally:
+            cur.close()
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], *, batch: int = 50_000) -> int:
+        """Run one statement for many parameter rows, in batches; return the number of rows.
+
+        On PostgreSQL and SQL Server pyodbc's ``fast_executemany`` (parameter
+        arrays) is used; never on the SQLite3 ODBC driver, which crashes with it.
+        """
+        total = 0
+        cur = self._raw.cursor()
+        if self.is_odbc and self.dialect in ("postgresql", "mssql"):
+            cur.fast_executemany = True
+        err = self._odbc_error_type()
+        try:
+            buf: list[Sequence[Any]] = []
+            for row in rows:
+                buf.append(tuple(row))
+                if len(buf) >= batch:
+                    self._trace(sql, [f"<{len(buf)} rows>"])
+                    cur.executemany(sql, buf)
+                    total += len(buf)
+                    buf = []
+            if buf:
+                self._trace(sql, [f"<{len(buf)} rows>"])
+                cur.executemany(sql, buf)
+                total += len(buf)
+        except (sqlite3.Error, err) as exc:
+            raise WarehouseError(f"writing to {self.url} failed: {_first_line(exc)}") from exc
+        finally:
+            cur.close()
+        return total
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a query and return its rows as tuples (decimals as floats)."""
+        cur = self._cursor_execute(sql, params)
+        try:
+            return [tuple(_plain(v) for v in row) for row in cur.fetchall()]
+        finally:
+            cur.close()
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row, or None."""
+        result = self.rows(sql, params)
+        return result[0][0] if result else None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """Run a query and return a DataFrame (column names in lower case)."""
+        cur = self._cursor_execute(sql, params)
+        try:
+            columns = [d[0].lower() for d in cur.description]
+            data = [tuple(_plain(v) for v in row) for row in cur.fetchall()]
+        finally:
+            cur.close()
+        return pd.DataFrame.from_records(data, columns=columns)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Warehouse]:
+        """All statements inside the block are committed together or not at all."""
+        if self._in_tx:
+            yield self
+            return
+        self._in_tx = True
+        try:
+            if self.is_odbc:
+                self._raw.autocommit = False
+            else:
+                self._trace("BEGIN", ())
+                self._raw.execute("BEGIN")
+            try:
+                yield self
+            except BaseException:
+                self._trace("ROLLBACK", ())
+                self._raw.rollback()
+                raise
+            else:
+                self._trace("COMMIT", ())
+                self._raw.commit()
+        finally:
+            if self.is_odbc:
+                with contextlib.suppress(Exception):
+                    self._raw.autocommit = True
+            self._in_tx = False
+
+    # -- schema -----------------------------------------------------------------------
+    def has_table(self, name: str) -> bool:
+        """True when a table or view of that name exists (from the catalogue, safe inside a transaction)."""
+        _ident(name)
+        if self.dialect == "sqlite":
+            sql = "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?"
+        else:
+            sql = "SELECT 1 FROM information_schema.tables WHERE LOWER(table_name) = ?"
+        return bool(self.rows(sql, (name.lower(),)))
+
+    def require_schema(self) -> None:
+        """Raise :class:`SchemaMissingError` unless the ILS schema is present and current."""
+        from .schema import SCHEMA_VERSION
+
+        found = None
+        if self.has_table("ils_meta"):
+            found = self.scalar("SELECT value FROM ils_meta WHERE name = ?", ("schema_version",))
+        if found is None:
+            raise SchemaMissingError(
+                f"the database {self.url} has no ILS warehouse schema: create it with "
+                f"'ils init --warehouse URL' (or 'ils demo' for the demo warehouse)"
+            )
+        if str(found) != str(SCHEMA_VERSION):
+            raise SchemaMissingError(
+                f"the warehouse {self.url} has schema version {found}, this ilslib needs "
+                f"{SCHEMA_VERSION}: upgrade it with 'ils init --warehouse URL'"
+            )
+
+
+def _ident(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ConfigError(f"not a valid table name: {name!r}")
+    return name
+
+
+def _first_line(exc: BaseException) -> str:
+    text = config.redact(str(exc.args[-1] if exc.args else exc))
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return value
+
+
+def _connect_sqlite(path: str, create: bool) -> sqlite3.Connection:
+    if path != ":memory:":
+        p = Path(path).expanduser()
+        if not create and not p.exists():
+            raise SchemaMissingError(
+                f"the embedded warehouse {p} does not exist: create it with "
+                f"'ils init --warehouse sqlite:///{path}' (or 'ils demo' for the demo)"
+            )
+        if create:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        path = str(p)
+    try:
+        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        raw.execute("PRAGMA foreign_keys = OFF")
+        raw.execute("PRAGMA journal_mode = WAL" if path != ":memory:" else "PRAGMA journal_mode = MEMORY")
+        raw.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.Error as exc:
+        raise WarehouseError(f"cannot open the embedded warehouse {path}: {exc}") from None
+    return raw
+
+
+def _import_pyodbc() -> Any:
+    try:
+        import pyodbc
+    except ImportError as exc:
+        if "libodbc" in str(exc):
+            raise DriverMissingError(
+                "unixODBC is not installed (install Debian package unixodbc; "
+                "scripts/install-system.sh does it)"
+            ) from None
+        raise DriverMissingError("pyodbc is not installed (pip install pyodbc)") from None
+    return pyodbc
+
+
+def _odbc_dialect(raw: Any) -> str:
+    import pyodbc
+
+    name = str(raw.getinfo(pyodbc.SQL_DBMS_NAME) or "").lower()
+    if "postgres" in name:
+        return "postgresql"
+    if "sqlite" in name:
+        return "sqlite"
+    if "sql server" in name or "microsoft" in name:
+        return "mssql"
+    raise ConfigError(f"unsupported database {name!r}: ils supports SQLite, PostgreSQL and SQL Server")
+
+
+def _connect_odbc(conn: str, shown: str, timeout: float) -> Any:
+    pyodbc = _import_pyodbc()
+    password = os.environ.get(config.ENV_PASSWORD)
+    full = conn
+    if password and not re.search(r"(?i)\b(pwd|password)\s*=", conn):
+        full = conn.rstrip(";") + ";PWD=" + _odbc_quote(password)
+
+    result: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            result["conn"] = pyodbc.connect(full, autocommit=True, timeout=int(max(1, timeout)))
+        except Exception as exc:  # classified below, in the caller's thread
+            result["error"] = exc
+
+    # The login timeout is not honoured by every driver: bound the wait ourselves.
+    worker = threading.Thread(target=attempt, name="ils-connect", daemon=True)
+    started = time.monotonic()
+    worker.start()
+    worker.join(timeout + 1.0)
+    if worker.is_alive():
+        raise UnreachableError(
+            f"the warehouse server for {shown} did not answer within {timeout:g} s "
+            f"(set {config.ENV_CONNECT_TIMEOUT} to wait longer)"
+        )
+    if "error" in result:
+        raise _classify_odbc_error(result["error"], conn, shown) from None
+    raw = result["conn"]
+    log.debug("connected to %s in %.2f s", shown, time.monotonic() - started)
+    return raw
+
+
+def connect(
+    url: str | None = None,
+    *,
+    tracer: Tracer | None = None,
+    create: bool = False,
+    check_schema: bool = True,
+) -> Warehouse:
+    """Open the warehouse named by ``url`` (or the configured one; see :mod:`ilslib.config`).
+
+    ``create=True`` allows a new, empty embedded database (``ils init``);
+    ``check_schema=False`` skips the check that the ILS schema is present.
+
+    >>> wh = connect("sqlite:///:memory:", create=True, check_schema=False)
+    >>> wh.scalar("SELECT 1 + ?", (1,))
+    2
+    """
+    resolved = config.resolve_warehouse(url)
+    kind, target = parse_url(resolved.url)
+    shown = config.redact(resolved.url)
+    if kind == "sqlite":
+        wh = Warehouse(_connect_sqlite(target, create), "sqlite", resolved.url, tracer)
+    else:
+        raw = _connect_odbc(target, shown, config.connect_timeout())
+        try:
+            dialect = _odbc_dialect(raw)
+        except Exception:
+            raw.close()
+            raise
+        wh = Warehouse(raw, dialect, resolved.url, tracer)
+    if check_schema:
+        try:
+            wh.require_schema()
+        except Exception:
+            wh.close()
+            raise
+    return wh
