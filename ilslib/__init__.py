@@ -8,4 +8,7 @@ from .warehouse import Warehouse, connect, trace_print
 
 __version__ = "0.1.0"
 
+# The figures and the report formatting: ``import ilslib`` is enough for ``ilslib.figures.economy(...)``.
+from . import figures, fmt  # noqa: E402, F401
+
 __all__ = ["IlsError", "Warehouse", "connect", "trace_print", "__version__"]

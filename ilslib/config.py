@@ -108,12 +108,16 @@ def connect_timeout() -> float:
     return value
 
 
-_SECRET_RE = re.compile(r"(?i)\b(pwd|password)\s*=\s*(\{(?:[^}]|\}\})*\}|[^;]*)")
+_SECRET_RE = re.compile(r"(?i)\b(\w*(?:pwd|password))\s*=\s*(\{(?:[^}]|\}\})*\}|[^;]*)")
+# user:password@ in URL-style strings (postgres://user:pw@host/db), which are not
+# valid warehouse URLs but get echoed in the "malformed URL" message.
+_USERINFO_RE = re.compile(r"(://[^/:@\s]*:)[^@\s]*@")
 
 
 def redact(text: str) -> str:
-    """Hide every ``PWD=...``/``PASSWORD=...`` value and the env password in ``text``."""
+    """Hide every ``PWD=...``/``PASSWORD=...`` value, ``user:password@`` and the env password in ``text``."""
     text = _SECRET_RE.sub(lambda m: f"{m.group(1)}=***", text)
+    text = _USERINFO_RE.sub(r"\1***@", text)
     secret = os.environ.get(ENV_PASSWORD)
     if secret:
         text = text.replace(secret, "***")

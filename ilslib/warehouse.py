@@ -15,6 +15,7 @@ Statements take bound ``?`` parameters only. ``Warehouse.tracer`` (or
 from __future__ import annotations
 
 import contextlib
+import datetime
 import decimal
 import logging
 import os
@@ -118,9 +119,7 @@ def _package_for(driver: str) -> str:
 
 def _classify_odbc_error(exc: Exception, conn: str, shown: str) -> WarehouseError:
     """Turn a pyodbc error at connect time into a one-line, secret-free error."""
-    args = getattr(exc, "args", ())
-    state = str(args[0]) if len(args) > 1 else ""
-    message = config.redact(str(args[-1] if args else exc))
+    state, message = _error_parts(exc)
     low = message.lower()
     driver = _odbc_driver_name(conn)
     dsn = _odbc_dsn_name(conn)
@@ -151,7 +150,8 @@ class Warehouse:
     """An open connection to a warehouse.
 
     Use :func:`connect` to make one. Queries return pandas DataFrames with
-    plain Python/NumPy types (decimals become floats), whatever the backend.
+    plain Python/NumPy types (decimals become floats, dates ISO ``YYYY-MM-DD``
+    text), whatever the backend.
     """
 
     def __init__(self, raw: Any, dialect: str, url: str, tracer: Tracer | None = None):
@@ -162,6 +162,10 @@ class Warehouse:
         self.url = config.redact(url)
         self.tracer = tracer
         self._in_tx = False
+        # The SQLite3 ODBC driver types a computed column by its first row: see _add_sqlite_odbc_converters.
+        self._sqlite_odbc = self.is_odbc and dialect == "sqlite"
+        if self._sqlite_odbc:
+            _add_sqlite_odbc_converters(raw)
 
     # -- connection -----------------------------------------------------------------
     @property
@@ -228,21 +232,27 @@ class Warehouse:
         """
         total = 0
         cur = self._raw.cursor()
-        if self.is_odbc and self.dialect in ("postgresql", "mssql"):
-            cur.fast_executemany = True
+        fast = self.is_odbc and self.dialect in ("postgresql", "mssql")
         err = self._odbc_error_type()
+
+        def flush(buf: list[tuple[Any, ...]]) -> None:
+            self._trace(sql, [f"<{len(buf)} rows>"])
+            if fast:
+                # Parameter arrays have a fixed buffer per text column (8190
+                # characters with psqlODBC): a batch with longer text goes row by row.
+                cur.fast_executemany = not _has_long_text(buf)
+            cur.executemany(sql, buf)
+
         try:
-            buf: list[Sequence[Any]] = []
+            buf: list[tuple[Any, ...]] = []
             for row in rows:
                 buf.append(tuple(row))
                 if len(buf) >= batch:
-                    self._trace(sql, [f"<{len(buf)} rows>"])
-                    cur.executemany(sql, buf)
+                    flush(buf)
                     total += len(buf)
                     buf = []
             if buf:
-                self._trace(sql, [f"<{len(buf)} rows>"])
-                cur.executemany(sql, buf)
+                flush(buf)
                 total += len(buf)
         except (sqlite3.Error, err) as exc:
             raise WarehouseError(f"writing to {self.url} failed: {_first_line(exc)}") from exc
@@ -251,10 +261,10 @@ class Warehouse:
         return total
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a query and return its rows as tuples (decimals as floats)."""
+        """Run a query and return its rows as tuples (decimals as floats, dates as ISO text)."""
         cur = self._cursor_execute(sql, params)
         try:
-            return [tuple(_plain(v) for v in row) for row in cur.fetchall()]
+            return self._fetch(cur)
         finally:
             cur.close()
 
@@ -268,10 +278,16 @@ class Warehouse:
         cur = self._cursor_execute(sql, params)
         try:
             columns = [d[0].lower() for d in cur.description]
-            data = [tuple(_plain(v) for v in row) for row in cur.fetchall()]
+            data = self._fetch(cur)
         finally:
             cur.close()
         return pd.DataFrame.from_records(data, columns=columns)
+
+    def _fetch(self, cur: Any) -> list[tuple[Any, ...]]:
+        data = [tuple(_plain(v) for v in row) for row in cur.fetchall()]
+        if self._sqlite_odbc and data:
+            data = _fix_guessed_text_columns(cur.description, data)
+        return data
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Warehouse]:
@@ -336,14 +352,94 @@ def _ident(name: str) -> str:
     return name
 
 
+_SQLSTATE = re.compile(r"[0-9A-Z]{5}")
+
+
+def _error_parts(exc: BaseException) -> tuple[str, str]:
+    """``(sqlstate, redacted message)`` of a DB-API error.
+
+    pyodbc puts the SQLSTATE first or last depending on where the error arose
+    (``('08001', msg)`` at connect, ``(msg, 'HY000')`` from parameter arrays).
+    """
+    args = [str(a) for a in getattr(exc, "args", ())]
+    states = [a for a in args if _SQLSTATE.fullmatch(a)]
+    texts = [a for a in args if not _SQLSTATE.fullmatch(a)]
+    message = config.redact(texts[0] if texts else (args[0] if args else str(exc)))
+    return (states[0] if states else ""), message
+
+
 def _first_line(exc: BaseException) -> str:
-    text = config.redact(str(exc.args[-1] if exc.args else exc))
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    text = _error_parts(exc)[1].strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# The SQLite3 ODBC driver has no declared type for a computed column (SUM(x),
+# COALESCE(...)) and takes the type of the first row's value: NULL or text makes
+# the column VARCHAR (numbers then come back as strings), an integer makes it
+# INTEGER (2.5 in a later row would come back as 2). Every value reaches the
+# driver as SQLite's text, so: numeric SQL types are read as that text and
+# converted by the text itself, and a guessed VARCHAR column (size 255) whose
+# values are all numbers is converted to numbers.
+
+_NUMBER_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _number_from_text(raw: Any) -> Any:
+    if raw is None:
+        return None
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else str(raw)
+    text = text.strip()
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _add_sqlite_odbc_converters(raw: Any) -> None:
+    import pyodbc
+
+    for sql_type in (pyodbc.SQL_TINYINT, pyodbc.SQL_SMALLINT, pyodbc.SQL_INTEGER, pyodbc.SQL_BIGINT,
+                     pyodbc.SQL_REAL, pyodbc.SQL_FLOAT, pyodbc.SQL_DOUBLE, pyodbc.SQL_NUMERIC,
+                     pyodbc.SQL_DECIMAL):
+        raw.add_output_converter(sql_type, _number_from_text)
+
+
+def _fix_guessed_text_columns(description: Any, data: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    guessed = [i for i, d in enumerate(description) if d[1] is str and d[3] == 255]
+    convert = [
+        i for i in guessed
+        if any(row[i] is not None for row in data)
+        and all(row[i] is None or (isinstance(row[i], str) and _NUMBER_RE.fullmatch(row[i].strip()))
+                for row in data)
+    ]
+    if not convert:
+        return data
+    out = []
+    for row in data:
+        values = list(row)
+        for i in convert:
+            values[i] = _number_from_text(values[i])
+        out.append(tuple(values))
+    return out
+
+
+# Longest text sent through ODBC parameter arrays (fast_executemany).
+_FAST_TEXT_MAX = 4000
+
+
+def _has_long_text(rows: list[tuple[Any, ...]]) -> bool:
+    return any(isinstance(v, str) and len(v) > _FAST_TEXT_MAX for row in rows for v in row)
 
 
 def _plain(value: Any) -> Any:
+    # The same value type on every backend: ODBC drivers return DECIMAL as Decimal
+    # and DATE as datetime.date, the embedded sqlite3 returns float and the ISO text.
     if isinstance(value, decimal.Decimal):
         return float(value)
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()
     return value
 
 
@@ -443,7 +539,11 @@ def connect(
     2
     """
     resolved = config.resolve_warehouse(url)
-    kind, target = parse_url(resolved.url)
+    try:
+        kind, target = parse_url(resolved.url)
+    except ConfigError as exc:
+        # Name the setting the URL came from (--warehouse, ILS_WAREHOUSE or the config file).
+        raise ConfigError(f"{resolved.source}: {exc}") from None
     shown = config.redact(resolved.url)
     if kind == "sqlite":
         wh = Warehouse(_connect_sqlite(target, create), "sqlite", resolved.url, tracer)

@@ -18,6 +18,11 @@ from ..errors import IlsError
 COMMANDS = {
     "init": "ilslib.cli.init",
     "info": "ilslib.cli.info",
+    "demo": "ilslib.cli.demo",
+    "run": "ilslib.cli.run",
+    "serve": "ilslib.cli.serve",
+    "load": "ilslib.cli.load",
+    "check": "ilslib.cli.check",
 }
 
 EPILOG = textwrap.dedent(

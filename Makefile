@@ -1,0 +1,68 @@
+# ils: set-up, demo and tests.
+#
+#   make demo    system packages + virtual environment + the embedded demo warehouse
+#   make test    system packages + virtual environment + the whole test suite
+#
+# Both work on a fresh Debian machine with only python3, make and git.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Redone only when pyproject.toml changes (or the venv is removed).
+VENV_STAMP := $(VENV)/.stamp-installed
+# Extra arguments for pytest, e.g. make test PYTEST_ARGS='-k warehouse -x'
+PYTEST_ARGS ?=
+
+.PHONY: help system venv demo test lint docs clean
+
+help:
+	@echo "make demo    set up everything and build the embedded demo warehouse"
+	@echo "make test    set up everything and run the tests"
+	@echo "make venv    create .venv and install ilslib with its dev extras"
+	@echo "make system  install the Debian packages (scripts/install-system.sh)"
+	@echo "make lint    ruff"
+	@echo "make docs    refresh the generated DDL in docs/warehouse.md"
+	@echo "make clean   remove .venv, caches and build files (outputs/ and the demo warehouse stay)"
+
+system:
+	bash scripts/install-system.sh
+
+$(VENV_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+venv: $(VENV_STAMP)
+
+# Node tooling: when tests need npm packages, add a package.json and
+# package-lock.json, then a rule here like
+#   node_modules/.package-lock.json: package.json package-lock.json
+#   	npm ci
+#   node_modules: node_modules/.package-lock.json
+# and add `node_modules` to the prerequisites of `test`.
+
+# `ils demo` ends by printing a summary of the demo warehouse and its path.
+# Next step, once the report runner is in: $(BIN)/ils run (every organisation,
+# latest period) printing the outputs/ path to open.
+demo: system venv
+	$(BIN)/ils demo
+
+# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
+test: system venv
+	@rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no tests" >&2; exit 1; fi; \
+	exit $$rc
+
+lint: venv
+	$(BIN)/ruff check .
+
+docs: venv
+	ILS_UPDATE_DOCS=1 $(BIN)/python -m pytest -q tests/test_warehouse.py -k docs_ddl
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

@@ -1,0 +1,90 @@
+"""``ils load``: validate a directory of contract files and write it into the warehouse, all or nothing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .. import connect
+from ..errors import LoadError
+from ..load import REJECTS_FILE, FileResult, format_rejects, format_summary, load_dir
+from . import add_warehouse_option, tracer_for
+
+# Files with fewer rows than this get a plain line, not a progress bar.
+BAR_MIN_ROWS = 50_000
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "load",
+        help="validate and load a directory of contract files (CSV/XLSX), all or nothing",
+        description="Validate every file in DIR against the data contract and write them into the "
+                    "warehouse in one transaction. One bad row anywhere rejects the whole load: nothing "
+                    f"is written, every reject is listed and saved in DIR/{REJECTS_FILE}, and the exit "
+                    "code is 1. A row whose key already exists replaces the old row, so loading the "
+                    "same directory twice changes nothing. See docs/loading.md.",
+        epilog="examples:\n"
+               "  ils load exports/2026-T2\n"
+               "  ils load exports/2026-T2 --warehouse sqlite:///lis.sqlite\n"
+               "  ILS_WAREHOUSE_PASSWORD=... ils load exports/2026-T2 --warehouse 'odbc:DSN=lis'\n"
+               "  ils load exports/2026-T2 --rejects /tmp/rejects.csv --show 0   (list every reject)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("directory", metavar="DIR", help="directory holding the files (organisations.csv, ledger.xlsx, ...)")
+    add_warehouse_option(p)
+    p.add_argument("--rejects", metavar="FILE",
+                   help=f"where to write the rejects (default: DIR/{REJECTS_FILE})")
+    p.add_argument("--show", metavar="N", type=int, default=200,
+                   help="list at most N rejects on the terminal (default 200; 0 = all; the file has all)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines, only the summary")
+    p.set_defaults(func=run)
+
+
+class _TerminalProgress:
+    """A tqdm bar for big files on a terminal; otherwise one plain line per file."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.bar: Any = None
+
+    def start(self, name: str, total: int | None) -> None:
+        if self.quiet or not self.tty or not total or total < BAR_MIN_ROWS:
+            return
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=name, unit=" rows", unit_scale=True, leave=False, file=sys.stderr)
+
+    def advance(self, rows: int) -> None:
+        if self.bar is not None:
+            self.bar.update(rows)
+
+    def done(self, result: FileResult) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if not self.quiet:
+            rows = f"{result.rows_read:,d}".replace(",", " ")
+            state = f", {result.rejects} rejects" if result.rejects else ""
+            print(f"  {result.name}: {rows} rows checked in {result.seconds:.1f} s{state}", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    with connect(args.warehouse, tracer=tracer_for(args)) as wh:
+        if not args.quiet:
+            print(f"Loading {args.directory} into {wh.url}", flush=True)
+        result = load_dir(wh, args.directory, rejects_path=args.rejects, progress=_TerminalProgress(args.quiet))
+        url = wh.url
+    for line in format_summary(result, url):
+        print(line)
+    if result.ok:
+        return 0
+    print(f"Rejects ({len(result.rejects)}):", file=sys.stderr)
+    for line in format_rejects(result, None if args.show == 0 else max(args.show, 1)):
+        print(line, file=sys.stderr)
+    where = f"; they are listed in {result.rejects_path}" if result.rejects_path else ""
+    raise LoadError(
+        f"load rejected: {len(result.rejects)} rejects in "
+        f"{len({r.file for r in result.rejects})} file(s), nothing was written{where}"
+    )

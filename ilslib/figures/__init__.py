@@ -1,0 +1,52 @@
+"""Every figure of the reports, computed once (``shared/spec/data-contract.md``, *Definitions*).
+
+One function per figure; each takes the open :class:`~ilslib.Warehouse` first.
+Functions about one organisation take ``(wh, org_id, period)``; those that
+cover every organisation (or a kind) take ``(wh, period, ...)``. A period is
+``"2026-T2"``, a :class:`~ilslib.periods.Period`, or ``"latest"``. Results are
+pandas DataFrames with documented columns; missing numbers are NaN (``null``
+in figures.json). ``docs/figures.md`` is the reference.
+
+>>> import ilslib, ilslib.figures as f
+>>> wh = ilslib.connect()                              # doctest: +SKIP
+>>> f.indicators(wh, "ALN", "latest")                  # doctest: +SKIP
+"""
+
+from ._common import as_period
+from ._status import (
+    STATUSES,
+    applicable_target,
+    default_partial_limit,
+    effective_partial_limit,
+    status,
+)
+from .activities import activities
+from .compare import KEY_FIGURES, compare, comparisons, rank_values, status_matrix
+from .datahash import data_hash, data_hashes
+from .economy import accounts, economy, economy_series
+from .export import dumps, figures_json
+from .goals import divergence, goals
+from .indicators import deviations, history, indicators, indicators_catalogue
+from .orgs import (
+    Organisation,
+    check_kind,
+    goal_tree,
+    latest_period,
+    loads,
+    organisation,
+    organisations,
+    periods,
+)
+from .personnel import personnel, sick_leave_series
+from .projection import projection
+from .rollup import rollup, rollup_detail
+from .texts import text_of, texts
+
+__all__ = [
+    "KEY_FIGURES", "STATUSES", "Organisation", "accounts", "activities", "applicable_target", "as_period",
+    "check_kind", "compare", "comparisons", "data_hash", "data_hashes", "default_partial_limit", "deviations",
+    "divergence", "dumps", "economy", "economy_series", "effective_partial_limit", "figures_json", "goal_tree",
+    "goals", "history", "indicators", "indicators_catalogue", "latest_period", "loads", "organisation",
+    "organisations", "periods", "personnel", "projection", "rank_values", "rollup", "rollup_detail",
+    "sick_leave_series", "status", "status_matrix", "text_of", "texts",
+]

@@ -1,0 +1,285 @@
+"""One indicator or key figure across the organisations of a kind, as in Kolada's comparisons.
+
+**Rank**: 1 is the best value in the indicator's direction; equal values share
+the best rank among them (1, 2, 2, 4); missing and special values are not
+ranked. **Colour** (by rank, among the ``n`` ranked organisations): ``green``
+for the best quarter (rank <= n/4), ``red`` for the worst quarter (rank
+counted from the worst end <= n/4), ``yellow`` for the rest and for a value
+that would be both (all equal), ``grey`` when there is no value. With fewer
+than four ranked organisations nobody is green or red.
+
+**Special values** (``special``): ``-`` missing (the organisation should have
+the value but it is not there), ``.`` not applicable (an indicator the
+organisation neither has a target nor an outcome for; a ratio with a zero
+denominator, e.g. budget deviation % with a zero cost budget), ``..``
+confidential (sick leave suppressed for a unit under 5 employees).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..errors import UnknownValueError
+from ..periods import Period
+from ..warehouse import Warehouse
+from ._common import as_period, frame, num, org_row
+from .economy import economy_frame
+from .indicators import indicator_rows
+from .orgs import check_kind
+from .personnel import personnel_frame
+
+COMPARE_COLUMNS = ("org_id", "name", "value", "special", "rank", "ranked", "colour", "status", "selected")
+
+MISSING, NOT_APPLICABLE, SUPPRESSED = "-", ".", ".."
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """A key figure that is not an indicator: where it comes from and which way is better."""
+
+    key: str
+    label: str
+    unit: str
+    direction: str
+    decimals: int
+    source: str  # "economy" or "personnel"
+
+
+#: Key figures that :func:`compare` accepts besides indicator ids.
+KEY_FIGURES = {
+    k.key: k
+    for k in (
+        KeyFigure("sick_leave_pct", "Sjukfrånvaro", "%", "lower", 1, "personnel"),
+        KeyFigure("deviation_pct", "Budgetavvikelse", "%", "higher", 1, "economy"),
+        KeyFigure("deviation", "Budgetavvikelse", "kr", "higher", 0, "economy"),
+        KeyFigure("forecast_deviation", "Prognosavvikelse helår", "kr", "higher", 0, "economy"),
+    )
+}
+
+
+def rank_values(values: pd.Series, direction: str) -> tuple[pd.Series, pd.Series, int]:
+    """Ranks (``Int64``; ties share the best rank; NaN unranked), Kolada colours, and how many were ranked.
+
+    >>> r, c, n = rank_values(pd.Series([5.0, 7.0, 7.0, None, 1.0]), "higher")
+    >>> r.tolist(), c.tolist(), n
+    ([3, 1, 1, <NA>, 4], ['yellow', 'green', 'green', 'grey', 'red'], 4)
+    """
+    if direction not in ("higher", "lower"):
+        raise ValueError(f"direction must be 'higher' or 'lower', got {direction!r}")
+    v = pd.to_numeric(values, errors="coerce").astype("float64")
+    best_first = direction == "lower"
+    rank = v.rank(method="min", ascending=best_first)
+    from_worst = v.rank(method="min", ascending=not best_first)
+    n = int(v.notna().sum())
+    colours = []
+    for r, w in zip(rank, from_worst, strict=True):
+        if pd.isna(r):
+            colours.append("grey")
+            continue
+        best, worst = 4 * r <= n, 4 * w <= n
+        colours.append("green" if best and not worst else "red" if worst and not best else "yellow")
+    return rank.round().astype("Int64"), pd.Series(colours, index=values.index, dtype=object), n
+
+
+def _kind_for(wh: Warehouse, kind: str | None, org_id: str | None) -> str:
+    if kind is not None:
+        return check_kind(kind)
+    if org_id is not None:
+        return org_row(wh, org_id)["kind"]
+    raise UnknownValueError("compare needs kind= (e.g. 'namnd' or 'bolag') or org_id= (its kind is used)")
+
+
+def _unknown_figure(wh: Warehouse, what: str) -> UnknownValueError:
+    ids = [r[0] for r in wh.rows("SELECT indicator_id FROM v_indicator")] + list(KEY_FIGURES)
+    near = difflib.get_close_matches(str(what), ids, n=5, cutoff=0.4)
+    hint = f"did you mean {', '.join(near)}?" if near else f"key figures: {', '.join(KEY_FIGURES)}"
+    return UnknownValueError(f"unknown indicator or key figure {what!r}: {hint}")
+
+
+def compare(
+    wh: Warehouse, period: str | Period, what: str, kind: str | None = None, org_id: str | None = None
+) -> pd.DataFrame:
+    """One indicator (by id) or key figure across every organisation of a kind for a period.
+
+    ``what`` is an indicator id or one of :data:`KEY_FIGURES`
+    (``sick_leave_pct``, ``deviation_pct``, ``deviation``,
+    ``forecast_deviation``). ``kind`` defaults to ``org_id``'s kind;
+    ``org_id`` marks that organisation's row (``selected``). Columns:
+    ``org_id, name, value`` (NaN when special), ``special`` (``-``, ``.``,
+    ``..`` or None), ``rank`` (``Int64``), ``ranked`` (how many have a rank),
+    ``colour`` (``green``/``yellow``/``red``/``grey``), ``status`` (the
+    indicator status; None for key figures) and ``selected``. Best first;
+    unranked last by id. ``df.attrs`` holds ``label, unit, direction,
+    decimals``. See the module docstring for ranks, colours and special values.
+
+    >>> c = f.compare(wh, "2026-T2", "sick_leave_pct", org_id="ALN")
+    >>> c.attrs["label"], c.attrs["direction"], int(c["rank"].min()), c.attrs["kind"]
+    ('Sjukfrånvaro', 'lower', 1, 'namnd')
+    >>> c.loc[c["selected"], "org_id"].tolist()
+    ['ALN']
+    """
+    p = as_period(wh, period)
+    k = _kind_for(wh, kind, org_id)
+    orgs = wh.query("SELECT org_id, name FROM v_organisation WHERE kind = ?", (k,))
+    if what in KEY_FIGURES:
+        fig = KEY_FIGURES[what]
+        values, special, status = key_figure_values(wh, p, k, fig)
+        attrs = {"label": fig.label, "unit": fig.unit, "direction": fig.direction, "decimals": fig.decimals}
+    else:
+        meta = wh.rows("SELECT name, unit, direction, decimals FROM v_indicator WHERE indicator_id = ?", (what,))
+        if not meta:
+            raise _unknown_figure(wh, what)
+        name, unit, direction, decimals = meta[0]
+        values, special, status = indicator_values(indicator_rows(wh, p, kind=k), what)
+        attrs = {"label": name, "unit": unit, "direction": direction,
+                 "decimals": int(decimals) if num(decimals) is not None else 1}
+    absent = MISSING if what in KEY_FIGURES else NOT_APPLICABLE
+    df = ranked_frame(orgs, values, special, status, attrs["direction"], org_id, absent)
+    df.attrs.update({"what": what, "period": str(p), "kind": k, **attrs})
+    return df
+
+
+def ranked_frame(
+    orgs: pd.DataFrame, values: dict[str, float | None], special: dict[str, str | None],
+    status: dict[str, str | None], direction: str, org_id: str | None = None,
+    absent: str = MISSING,
+) -> pd.DataFrame:
+    """Rank and colour prepared values (internal: shared by :func:`compare` and figures.json).
+
+    ``special`` holds the special value (or None) of each organisation that
+    has the figure; an organisation not in it gets ``absent``.
+    """
+    df = orgs[["org_id", "name"]].copy()
+    specials, vals = [], []
+    for o in df["org_id"]:
+        s = special[o] if o in special else absent
+        v = num(values.get(o)) if s is None else None
+        if s is None and v is None:
+            s = MISSING
+        specials.append(s)
+        vals.append(v)
+    df["special"] = specials
+    df["value"] = pd.Series(vals, index=df.index, dtype="float64")
+    df["status"] = [status.get(o) for o in df["org_id"]]
+    rank, colour, n = rank_values(df["value"], direction)
+    df["rank"], df["colour"], df["ranked"] = rank, colour, n
+    df["selected"] = df["org_id"] == org_id
+    df = df.assign(_r=df["rank"].astype("float64").fillna(float("inf")))
+    df = df.sort_values(["_r", "org_id"], kind="mergesort")
+    out = frame(df, COMPARE_COLUMNS)
+    out["rank"] = out["rank"].astype("Int64")
+    out["ranked"] = out["ranked"].astype("int64")
+    out["selected"] = out["selected"].astype(bool)
+    return out
+
+
+def indicator_values(rows: pd.DataFrame, indicator_id: str) -> tuple[dict, dict, dict]:
+    """Values, special values and statuses of one indicator from an indicator frame (internal)."""
+    values, special, status = {}, {}, {}
+    for r in rows[rows["indicator_id"] == indicator_id].to_dict("records"):
+        v = num(r["value"])
+        values[r["org_id"]] = v
+        special[r["org_id"]] = None if v is not None else MISSING
+        status[r["org_id"]] = r["status"]
+    return values, special, status
+
+
+def key_figure_values(
+    wh: Warehouse, p: Period, kind: str, fig: KeyFigure, source: pd.DataFrame | None = None
+) -> tuple[dict, dict, dict]:
+    """Values and special values of a key figure for the organisations of a kind (internal).
+
+    ``source`` is the kind's :func:`economy` or :func:`personnel` frame when
+    the caller has it already.
+    """
+    values: dict[str, float | None] = {}
+    special: dict[str, str | None] = {}
+    if fig.source == "personnel":
+        df = personnel_frame(wh, p, kinds=[kind]) if source is None else source
+        for o, r in df.iterrows():
+            v = num(r["sick_leave_pct"])
+            values[o] = v
+            special[o] = SUPPRESSED if r["suppressed"] else (None if v is not None else MISSING)
+    else:
+        df = economy_frame(wh, p, kinds=[kind]) if source is None else source
+        for o, r in df.iterrows():
+            v = num(r[fig.key])
+            values[o] = v
+            if v is not None:
+                special[o] = None
+            elif fig.key == "deviation_pct" and num(r["deviation"]) is not None:
+                special[o] = NOT_APPLICABLE  # a zero cost budget: the ratio has no meaning
+            else:
+                special[o] = MISSING
+    return values, special, {}
+
+
+COMPARISON_COLUMNS = ("what", "label", "unit", "direction", "decimals", "value", "special",
+                      "rank", "ranked", "colour", "status")
+
+
+def comparisons(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
+    """The organisation's place among the organisations of its kind, for each of its indicators and key figures.
+
+    One row per indicator in the organisation's indicator table and per key
+    figure (:data:`KEY_FIGURES`). Columns: ``what`` (indicator id or key
+    figure), ``label, unit, direction, decimals``, and the organisation's
+    ``value, special, rank, ranked, colour, status`` as in :func:`compare`.
+
+    >>> c = f.comparisons(wh, "ALN", "2026-T2")
+    >>> c.loc[c["what"] == "sick_leave_pct", "label"].tolist()
+    ['Sjukfrånvaro']
+    """
+    p = as_period(wh, period)
+    kind = org_row(wh, org_id)["kind"]
+    orgs = wh.query("SELECT org_id, name FROM v_organisation WHERE kind = ?", (kind,))
+    rows_kind = indicator_rows(wh, p, kind=kind)
+    own = rows_kind[rows_kind["org_id"] == org_id]
+    out = []
+
+    def pick(df: pd.DataFrame, what: str, label: str, unit: str, direction: str, decimals: int) -> None:
+        r = df[df["selected"]].iloc[0]
+        out.append({"what": what, "label": label, "unit": unit, "direction": direction, "decimals": decimals,
+                    "value": r["value"], "special": r["special"], "rank": r["rank"], "ranked": r["ranked"],
+                    "colour": r["colour"], "status": r["status"]})
+
+    for r in own.to_dict("records"):
+        values, special, status = indicator_values(rows_kind, r["indicator_id"])
+        df = ranked_frame(orgs, values, special, status, r["direction"], org_id, NOT_APPLICABLE)
+        pick(df, r["indicator_id"], r["name"], r["unit"], r["direction"], int(r["decimals"]))
+    sources = {"economy": economy_frame(wh, p, kinds=[kind]), "personnel": personnel_frame(wh, p, kinds=[kind])}
+    for fig in KEY_FIGURES.values():
+        values, special, status = key_figure_values(wh, p, kind, fig, sources[fig.source])
+        df = ranked_frame(orgs, values, special, status, fig.direction, org_id, MISSING)
+        pick(df, fig.key, fig.label, fig.unit, fig.direction, fig.decimals)
+    df = frame(out, COMPARISON_COLUMNS)
+    df["value"] = df["value"].astype("float64")
+    df["rank"] = df["rank"].astype("Int64")
+    return df
+
+
+def status_matrix(wh: Warehouse, period: str | Period, kind: str) -> pd.DataFrame:
+    """Every organisation's indicator statuses: rows organisations (index ``org_id``), columns indicator ids.
+
+    A cell holds the status code (``uppfyllt`` ... ``ej_malsatt``), or None
+    where the organisation does not have the indicator (``.``). Indicators in
+    id order; organisations of the kind in id order (those without any
+    indicator included, all None). In T1/T2 only tertial indicators.
+
+    >>> m = f.status_matrix(wh, "2025-BO", "bolag")
+    >>> m.index.name, m.columns.name
+    ('org_id', 'indicator_id')
+    """
+    p = as_period(wh, period)
+    k = check_kind(kind)
+    rows = indicator_rows(wh, p, kind=k)
+    orgs = sorted(r[0] for r in wh.rows("SELECT org_id FROM v_organisation WHERE kind = ?", (k,)))
+    ids = sorted(set(rows["indicator_id"]))
+    cells = {(o, i): s for o, i, s in zip(rows["org_id"], rows["indicator_id"], rows["status"], strict=True)}
+    data = [[cells.get((o, i)) for i in ids] for o in orgs]
+    df = pd.DataFrame(data, index=pd.Index(orgs, name="org_id"), columns=pd.Index(ids, name="indicator_id"),
+                      dtype=object)
+    return df

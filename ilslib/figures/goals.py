@@ -1,0 +1,108 @@
+"""The organisation's judgements of its goals, beside the statuses of the indicators that measure them.
+
+A goal's fulfilment is the organisation's own judgement (*bedömning*), never
+computed from the indicators; the indicators that measure a goal are those
+whose target row (``targets.goal_id``) links them to it for the organisation.
+
+**Divergence.** Count the goal's indicators in the period's indicator table
+that have a status ``uppfyllt``, ``delvis`` or ``ej_uppfyllt`` (``n``;
+``saknas`` and ``ej_malsatt`` are left out). The judgement diverges when it is
+``uppfyllt`` while more than half of the ``n`` are ``ej_uppfyllt``, or
+``ej_uppfyllt`` while more than half are ``uppfyllt`` (a strict majority;
+``delvis`` counts as neither met nor not met). No judgement, a ``delvis``
+judgement, or ``n = 0``: no divergence.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..contract import GOAL_LEVELS
+from ..periods import Period
+from ..warehouse import Warehouse
+from ._common import as_period, frame, org_row, text
+from .indicators import indicator_rows
+from .orgs import goal_map
+
+GOAL_COLUMNS = (
+    "goal_id", "level", "title", "kf_goal_id", "own", "assessment", "comment",
+    "indicators", "uppfyllt", "delvis", "ej_uppfyllt", "saknas", "ej_malsatt",
+    "divergence", "divergence_note",
+)
+
+_COUNTED = ("uppfyllt", "delvis", "ej_uppfyllt", "saknas", "ej_malsatt")
+
+
+def divergence(assessment: str | None, met: int, partly: int, not_met: int) -> tuple[bool, str | None]:
+    """Whether a judgement diverges from its indicators' statuses, and a Swedish note saying how.
+
+    >>> divergence("uppfyllt", 1, 0, 2)
+    (True, 'Bedömt uppfyllt, men 2 av 3 indikatorer är ej uppfyllda')
+    >>> divergence("uppfyllt", 1, 1, 1)
+    (False, None)
+    >>> divergence("ej_uppfyllt", 3, 0, 0)
+    (True, 'Bedömt ej uppfyllt, men 3 av 3 indikatorer är uppfyllda')
+    """
+    n = met + partly + not_met
+    if n == 0:
+        return False, None
+    if assessment == "uppfyllt" and 2 * not_met > n:
+        return True, f"Bedömt uppfyllt, men {not_met} av {n} indikatorer är ej uppfyllda"
+    if assessment == "ej_uppfyllt" and 2 * met > n:
+        return True, f"Bedömt ej uppfyllt, men {met} av {n} indikatorer är uppfyllda"
+    return False, None
+
+
+def goals(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
+    """The organisation's goals with its judgement, the indicator statuses and a divergence flag.
+
+    One row per goal that the organisation owns (valid in the year), judged in
+    the period, or linked an indicator target to. Columns: ``goal_id, level,
+    title, kf_goal_id`` (the KF goal it concretises), ``own`` (owned by the
+    organisation), ``assessment`` (``uppfyllt``/``delvis``/``ej_uppfyllt``, or
+    None when not judged) and ``comment``; ``indicators`` (how many measure the
+    goal in the period's indicator table) and the count per status
+    (``uppfyllt, delvis, ej_uppfyllt, saknas, ej_malsatt``); ``divergence``
+    (bool, see the module docstring) and ``divergence_note`` (Swedish).
+    Ordered by KF goal, level and id.
+
+    >>> g = f.goals(wh, "ALN", "2025-BO")
+    >>> set(g["assessment"].dropna()) <= {"uppfyllt", "delvis", "ej_uppfyllt"}
+    True
+    >>> g[["title", "assessment", "uppfyllt", "ej_uppfyllt", "divergence"]]     # doctest: +SKIP
+    """
+    p = as_period(wh, period)
+    org_row(wh, org_id)
+    gm = goal_map(wh, p.year, org_id, p)
+    judged = wh.query(
+        "SELECT goal_id, assessment, comment FROM v_assessment WHERE org_id = ? AND period = ?",
+        (org_id, str(p)),
+    )
+    ind = indicator_rows(wh, p, org_id=org_id)
+    counts = {g: dict.fromkeys(_COUNTED, 0) for g in ind["goal_id"].dropna().unique()}
+    for g, s in zip(ind["goal_id"], ind["status"], strict=True):
+        if g is not None and isinstance(s, str):
+            counts[g][s] += 1
+    wanted = set(gm.loc[gm["org_id"] == org_id, "goal_id"]) | set(judged["goal_id"]) | set(counts)
+    by_judgement = {r["goal_id"]: r for r in judged.to_dict("records")}
+    level_rank = {lv: i for i, lv in enumerate(GOAL_LEVELS)}
+    rows = []
+    for r in gm[gm["goal_id"].isin(wanted)].to_dict("records"):
+        g = r["goal_id"]
+        c = counts.get(g, dict.fromkeys(_COUNTED, 0))
+        j = by_judgement.get(g, {})
+        assessment = text(j.get("assessment"))
+        flag, note = divergence(assessment, c["uppfyllt"], c["delvis"], c["ej_uppfyllt"])
+        rows.append({
+            "goal_id": g, "level": r["level"], "title": r["title"], "kf_goal_id": r["kf_goal_id"],
+            "own": r["org_id"] == org_id, "assessment": assessment, "comment": text(j.get("comment")),
+            "indicators": sum(c.values()), **c, "divergence": flag, "divergence_note": note,
+            "_sort": (r["kf_goal_id"] or "\uffff", level_rank.get(r["level"], 99), g),
+        })
+    rows.sort(key=lambda r: r["_sort"])
+    df = frame(rows, GOAL_COLUMNS)
+    for c in ("indicators", *_COUNTED):
+        df[c] = df[c].astype("int64")
+    df["divergence"] = df["divergence"].astype(bool)
+    df["own"] = df["own"].astype(bool)
+    return df

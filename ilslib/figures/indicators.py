@@ -1,0 +1,238 @@
+"""The indicator table: outcome, the target that applies, partial limit, status, by gender, last year."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from ..periods import Period
+from ..warehouse import Warehouse
+from ._common import as_period, frame, num, org_row, text
+from ._status import applicable_target, effective_partial_limit, exact_difference, status
+
+INDICATOR_COLUMNS = (
+    "indicator_id", "name", "goal_id", "source", "unit", "decimals", "direction", "frequency",
+    "value", "value_k", "value_m", "target", "target_type", "partial_limit", "partial_limit_default",
+    "status", "comment", "annual_target", "annual_partial_limit",
+    "last_year_value", "change",
+)
+
+_TYPES = ("T1", "T2", "BO")
+
+
+def _scope(alias_free_org: str, org_id: str | None, kind: str | Sequence[str] | None) -> tuple[str, list[object]]:
+    """An SQL filter on org_id for one organisation, the organisations of some kinds, or all."""
+    if org_id is not None:
+        return f" AND {alias_free_org} = ?", [org_id]
+    if kind is not None:
+        kinds = [kind] if isinstance(kind, str) else list(kind)
+        marks = ", ".join("?" for _ in kinds)
+        return f" AND {alias_free_org} IN (SELECT org_id FROM v_organisation WHERE kind IN ({marks}))", kinds
+    return "", []
+
+
+def _target_columns() -> str:
+    cols = []
+    for t in _TYPES:
+        low = t.lower()
+        cols += [
+            f"MAX(CASE WHEN period_type = '{t}' THEN target END) AS {low}_target",
+            f"MAX(CASE WHEN period_type = '{t}' THEN partial_limit END) AS {low}_partial",
+            f"MAX(CASE WHEN period_type = '{t}' THEN goal_id END) AS {low}_goal",
+        ]
+    cols += [
+        "MAX(CASE WHEN period_type IS NULL THEN target END) AS annual_target",
+        "MAX(CASE WHEN period_type IS NULL THEN partial_limit END) AS annual_partial",
+        "MAX(CASE WHEN period_type IS NULL THEN goal_id END) AS annual_goal",
+        "MAX(goal_id) AS any_goal",
+    ]
+    return ",\n               ".join(cols)
+
+
+def indicator_rows(
+    wh: Warehouse, p: Period, *, org_id: str | None = None, kind: str | Sequence[str] | None = None,
+    band_pct: float | None = None,
+) -> pd.DataFrame:
+    """The indicator table for one organisation, the organisations of a kind, or all (internal).
+
+    One row per (org_id, indicator) that has a target for the period's year or
+    an outcome for the period; in T1/T2 only tertial indicators. Columns
+    ``org_id`` plus :data:`INDICATOR_COLUMNS`.
+    """
+    t_filter, t_params = _scope("org_id", org_id, kind)
+    last = p.same_period_last_year()
+    sql = f"""
+    WITH k AS (
+        SELECT org_id, indicator_id FROM v_target WHERE year = ?{t_filter}
+        UNION
+        SELECT org_id, indicator_id FROM v_outcome WHERE period = ?{t_filter}
+    ),
+    t AS (
+        SELECT org_id, indicator_id,
+               {_target_columns()}
+        FROM v_target
+        WHERE year = ?{t_filter}
+        GROUP BY org_id, indicator_id
+    ),
+    o AS (
+        SELECT org_id, indicator_id,
+               MAX(CASE WHEN period = ? AND gender = 'T' THEN value END) AS value,
+               MAX(CASE WHEN period = ? AND gender = 'K' THEN value END) AS value_k,
+               MAX(CASE WHEN period = ? AND gender = 'M' THEN value END) AS value_m,
+               MAX(CASE WHEN period = ? AND gender = 'T' THEN comment END) AS comment,
+               MAX(CASE WHEN period = ? AND gender = 'T' THEN value END) AS last_year_value
+        FROM v_outcome
+        WHERE period IN (?, ?){t_filter}
+        GROUP BY org_id, indicator_id
+    )
+    SELECT k.org_id, i.indicator_id, i.name, i.unit, i.direction, i.frequency, i.source, i.decimals,
+           t.t1_target, t.t1_partial, t.t1_goal, t.t2_target, t.t2_partial, t.t2_goal,
+           t.bo_target, t.bo_partial, t.bo_goal, t.annual_target, t.annual_partial, t.annual_goal,
+           t.any_goal, o.value, o.value_k, o.value_m, o.comment, o.last_year_value
+    FROM k
+    JOIN v_indicator i ON i.indicator_id = k.indicator_id
+    LEFT JOIN t ON t.org_id = k.org_id AND t.indicator_id = k.indicator_id
+    LEFT JOIN o ON o.org_id = k.org_id AND o.indicator_id = k.indicator_id
+    """
+    cur, prev = str(p), str(last)
+    params: list[object] = [p.year, *t_params, cur, *t_params, p.year, *t_params,
+                            cur, cur, cur, cur, prev, cur, prev, *t_params]
+    if p.is_tertial:
+        sql += "WHERE i.frequency = ?"
+        params.append("tertial")
+    raw = wh.query(sql, params)
+    return _rows_from_raw(raw, p, band_pct)
+
+
+def _rows_from_raw(raw: pd.DataFrame, p: Period, band_pct: float | None) -> pd.DataFrame:
+    out = []
+    for r in raw.to_dict("records"):
+        rows = {}
+        for t in (*_TYPES, "annual"):
+            low = t.lower()
+            if num(r[f"{low}_target"]) is not None:
+                rows[t] = (num(r[f"{low}_target"]), num(r[f"{low}_partial"]), text(r[f"{low}_goal"]))
+        ttype, target, partial, goal = applicable_target(p.code, rows)
+        direction = r["direction"]
+        _, y_target, y_partial, _ = applicable_target("BO", rows)
+        value = num(r["value"]) if p.has_outcomes else None
+        last_value = num(r["last_year_value"]) if p.has_outcomes else None
+        out.append({
+            "org_id": r["org_id"],
+            "indicator_id": r["indicator_id"],
+            "name": r["name"],
+            "goal_id": goal or text(r["annual_goal"]) or text(r["any_goal"]),
+            "source": r["source"],
+            "unit": r["unit"],
+            "decimals": int(r["decimals"]) if num(r["decimals"]) is not None else 1,
+            "direction": direction,
+            "frequency": r["frequency"],
+            "value": value,
+            "value_k": num(r["value_k"]) if p.has_outcomes else None,
+            "value_m": num(r["value_m"]) if p.has_outcomes else None,
+            "target": target,
+            "target_type": ttype,
+            "partial_limit": effective_partial_limit(target, direction, partial, band_pct),
+            "partial_limit_default": None if target is None else partial is None,
+            "status": status(value, target, direction, partial, band_pct) if p.has_outcomes else None,
+            "comment": text(r["comment"]) if p.has_outcomes else None,
+            "annual_target": y_target,
+            "annual_partial_limit": effective_partial_limit(y_target, direction, y_partial, band_pct),
+            "last_year_value": last_value,
+            "change": exact_difference(value, last_value),
+        })
+    df = frame(out, ("org_id", *INDICATOR_COLUMNS))
+    for c in ("value", "value_k", "value_m", "target", "partial_limit", "annual_target",
+              "annual_partial_limit", "last_year_value", "change"):
+        df[c] = df[c].astype("float64")
+    df["decimals"] = df["decimals"].astype("int64")
+    order = df["source"].map({"KF": 0}).fillna(1)
+    df = df.assign(_o=order).sort_values(["org_id", "_o", "indicator_id"], kind="mergesort")
+    return df.drop(columns="_o").reset_index(drop=True)
+
+
+def indicators(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
+    """The organisation's indicator table for a period, one row per indicator.
+
+    Columns: ``indicator_id, name, goal_id`` (the goal the target row links it
+    to), ``source`` (KF/own), ``unit, decimals, direction`` (higher/lower is
+    better), ``frequency``; ``value`` (total, gender T), ``value_k, value_m``
+    (women, men; never part of the status); ``target`` and ``target_type``
+    (``T1``/``T2``/``BO`` for a period target, ``annual`` for the annual one);
+    ``partial_limit`` (explicit, or the default band when
+    ``partial_limit_default``); ``status`` (``uppfyllt``, ``delvis``,
+    ``ej_uppfyllt``, ``saknas``, ``ej_malsatt``); ``comment`` (the outcome's);
+    ``annual_target, annual_partial_limit`` (what applies at year end: the BO
+    row or the annual one); ``last_year_value`` (the same period last year) and
+    ``change`` (value - last year). In T1/T2 only tertial indicators; in BU the
+    targets without values or statuses. Missing numbers are NaN.
+
+    >>> df = f.indicators(wh, "ALN", "2026-T2")
+    >>> bool(df["status"].isin(f.STATUSES).all()), set(df["frequency"])
+    (True, {'tertial'})
+    >>> df[["name", "value", "target", "status"]]     # doctest: +SKIP
+    """
+    p = as_period(wh, period)
+    org_row(wh, org_id)
+    return frame(indicator_rows(wh, p, org_id=org_id), INDICATOR_COLUMNS)
+
+
+def deviations(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
+    """Indicators not met or partly met in the period, with their comments (``ej_uppfyllt`` first).
+
+    The same columns as :func:`indicators`.
+    """
+    df = indicators(wh, org_id, period)
+    rank = df["status"].map({"ej_uppfyllt": 0, "delvis": 1})
+    df = df[rank.notna()].assign(_r=rank).sort_values(["_r", "indicator_id"], kind="mergesort")
+    return df.drop(columns="_r").reset_index(drop=True)
+
+
+def history(wh: Warehouse, org_id: str, indicator_id: str | None = None) -> pd.DataFrame:
+    """The organisation's indicators over every period with outcomes (for a trend chart).
+
+    Columns: ``period`` plus the columns of :func:`indicators`, oldest period first.
+
+    >>> h = f.history(wh, "ALN", "SJUKFR")
+    >>> h["period"].iloc[0], h["period"].iloc[-1]
+    ('2024-T1', '2026-T2')
+    >>> h.plot(x="period", y=["value", "target"])     # doctest: +SKIP
+    """
+    from ._common import period_key
+
+    org_row(wh, org_id)
+    params: list[object] = [org_id]
+    sql = "SELECT DISTINCT period FROM v_outcome WHERE org_id = ?"
+    if indicator_id is not None:
+        sql += " AND indicator_id = ?"
+        params.append(indicator_id)
+    found = sorted((Period.parse(r[0]) for r in wh.rows(sql, params)), key=period_key)
+    parts = []
+    for p in found:
+        df = indicator_rows(wh, p, org_id=org_id)
+        if indicator_id is not None:
+            df = df[df["indicator_id"] == indicator_id]
+        parts.append(df.assign(period=str(p)))
+    if not parts:
+        return frame([], ("period", *INDICATOR_COLUMNS))
+    return frame(pd.concat(parts, ignore_index=True), ("period", *INDICATOR_COLUMNS))
+
+
+CATALOGUE_COLUMNS = ("indicator_id", "name", "unit", "direction", "frequency", "source", "decimals")
+
+
+def indicators_catalogue(wh: Warehouse) -> pd.DataFrame:
+    """Every indicator the warehouse knows: ``indicator_id, name, unit, direction, frequency, source, decimals``.
+
+    Ordered by source (KF first) and id.
+
+    >>> cat = f.indicators_catalogue(wh)
+    >>> cat.columns.tolist()[:3], sorted(set(cat["direction"]))
+    (['indicator_id', 'name', 'unit'], ['higher', 'lower'])
+    """
+    df = wh.query("SELECT indicator_id, name, unit, direction, frequency, source, decimals FROM v_indicator")
+    df = df.assign(_o=df["source"].map({"KF": 0}).fillna(1)).sort_values(["_o", "indicator_id"], kind="mergesort")
+    out = frame(df, CATALOGUE_COLUMNS)
+    out["decimals"] = pd.to_numeric(out["decimals"]).fillna(1).astype("int64")
+    return out

@@ -1,0 +1,132 @@
+"""Roll-up of judgements per KF goal across the organisations of a kind ("Mål och måluppfyllelse").
+
+**An organisation's judgement of a KF goal** for a period is, in this order:
+
+1. its own judgement of the KF goal itself (an ``assessments`` row for the
+   KF goal with an assessment) - basis ``direct``;
+2. otherwise the judgements it gave its own goals that concretise the KF goal
+   (goals whose ``parent_goal_id`` chain leads to the KF goal): ``uppfyllt``
+   when all of them are ``uppfyllt``, ``ej_uppfyllt`` when all are
+   ``ej_uppfyllt``, otherwise ``delvis`` - basis ``own_goals``;
+3. otherwise ``saknas`` (no judgement) - basis None.
+
+Every organisation of the reported kinds counts once per KF goal valid in the
+period's year, so the four counts of a KF goal add up to the number of
+organisations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from .. import settings
+from ..periods import Period
+from ..warehouse import Warehouse
+from ._common import as_period, frame, text
+from .orgs import check_kind, goal_map
+
+ROLLUP_COLUMNS = ("goal_id", "title", "uppfyllt", "delvis", "ej_uppfyllt", "saknas", "organisations")
+DETAIL_COLUMNS = ("goal_id", "title", "org_id", "name", "kind", "assessment", "basis", "comment")
+OUTCOMES = ("uppfyllt", "delvis", "ej_uppfyllt", "saknas")
+
+
+def _kinds(kind: str | Sequence[str] | None) -> list[str]:
+    kinds = list(settings.REPORTING_KINDS) if kind is None else [kind] if isinstance(kind, str) else list(kind)
+    return [check_kind(k) for k in kinds]
+
+
+def combine(judgements: Sequence[str]) -> str:
+    """One judgement from several own goals: all met, all not met, else partly met.
+
+    >>> combine(["uppfyllt", "uppfyllt"]), combine(["ej_uppfyllt"]), combine(["uppfyllt", "ej_uppfyllt"])
+    ('uppfyllt', 'ej_uppfyllt', 'delvis')
+    """
+    if not judgements:
+        return "saknas"
+    if all(j == "uppfyllt" for j in judgements):
+        return "uppfyllt"
+    if all(j == "ej_uppfyllt" for j in judgements):
+        return "ej_uppfyllt"
+    return "delvis"
+
+
+def rollup_detail(wh: Warehouse, period: str | Period, kind: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Every organisation's judgement of every KF goal (see the module docstring for the rule).
+
+    Columns: ``goal_id, title`` (the KF goal), ``org_id, name, kind``,
+    ``assessment`` (``uppfyllt``/``delvis``/``ej_uppfyllt``/``saknas``),
+    ``basis`` (``direct``, ``own_goals`` or None) and ``comment`` (of a direct
+    judgement). ``kind`` is one kind or several (default: nämnder and bolag).
+
+    >>> d = f.rollup_detail(wh, "2025-BO", "bolag")
+    >>> set(d["assessment"]) <= {"uppfyllt", "delvis", "ej_uppfyllt", "saknas"}
+    True
+    """
+    p = as_period(wh, period)
+    kinds = _kinds(kind)
+    marks = ", ".join("?" for _ in kinds)
+    orgs = wh.query(f"SELECT org_id, name, kind FROM v_organisation WHERE kind IN ({marks})", kinds)
+    orgs = orgs.sort_values("org_id", kind="mergesort")
+    judged = wh.query(
+        f"""
+        SELECT a.org_id, a.goal_id, a.assessment, a.comment
+        FROM v_assessment a
+        WHERE a.period = ? AND a.assessment IS NOT NULL
+          AND a.org_id IN (SELECT org_id FROM v_organisation WHERE kind IN ({marks}))
+        """,
+        [str(p), *kinds],
+    )
+    valid = goal_map(wh, p.year)
+    kf_goals = valid[valid["level"] == "kf_mal"].sort_values("goal_id", kind="mergesort")
+    every_goal = goal_map(wh, None)
+    kf_of = dict(zip(every_goal["goal_id"], every_goal["kf_goal_id"], strict=True))
+    direct: dict[tuple[str, str], tuple[str, str | None]] = {}
+    via_own: dict[tuple[str, str], list[str]] = {}
+    for r in judged.to_dict("records"):
+        g, o = r["goal_id"], r["org_id"]
+        k = kf_of.get(g)
+        if k is None:
+            continue
+        if g == k:
+            direct[(o, k)] = (r["assessment"], text(r["comment"]))
+        else:
+            via_own.setdefault((o, k), []).append(r["assessment"])
+    rows = []
+    for g in kf_goals.to_dict("records"):
+        for o in orgs.to_dict("records"):
+            key = (o["org_id"], g["goal_id"])
+            if key in direct:
+                assessment, basis, comment = direct[key][0], "direct", direct[key][1]
+            elif key in via_own:
+                assessment, basis, comment = combine(via_own[key]), "own_goals", None
+            else:
+                assessment, basis, comment = "saknas", None, None
+            rows.append({"goal_id": g["goal_id"], "title": g["title"], "org_id": o["org_id"],
+                         "name": o["name"], "kind": o["kind"], "assessment": assessment,
+                         "basis": basis, "comment": comment})
+    return frame(rows, DETAIL_COLUMNS)
+
+
+def rollup(wh: Warehouse, period: str | Period, kind: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Per KF goal, how many organisations of the kind judged it met, partly met, not met, or gave none.
+
+    Columns: ``goal_id, title, uppfyllt, delvis, ej_uppfyllt, saknas,
+    organisations`` (the sum of the four). Built from :func:`rollup_detail`.
+
+    >>> r = f.rollup(wh, "2025-BO", "bolag")
+    >>> bool((r[["uppfyllt", "delvis", "ej_uppfyllt", "saknas"]].sum(axis=1) == r["organisations"]).all())
+    True
+    """
+    detail = rollup_detail(wh, period, kind)
+    rows = []
+    for (goal_id, title), grp in detail.groupby(["goal_id", "title"], sort=True):
+        counts = grp["assessment"].value_counts()
+        row = {"goal_id": goal_id, "title": title, **{k: int(counts.get(k, 0)) for k in OUTCOMES}}
+        row["organisations"] = len(grp)
+        rows.append(row)
+    df = frame(rows, ROLLUP_COLUMNS)
+    for c in (*OUTCOMES, "organisations"):
+        df[c] = df[c].astype("int64")
+    return df

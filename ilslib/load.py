@@ -1,0 +1,867 @@
+"""``ils load``: validate a directory of contract files and write it, all or nothing.
+
+:func:`load_dir` reads every file of the load (CSV or XLSX, see
+:mod:`ilslib.readers`), checks every cell against :mod:`ilslib.contract`
+(codes, numbers, periods, months, dates, required values, duplicate keys,
+references to this load or to the warehouse) and writes the rows with
+:class:`ilslib.store.TableWriter` in ONE transaction. Any reject rolls the
+whole load back; every reject is reported (file, row as a spreadsheet user
+counts it, column, value, reason) and written to a rejects file. Each load,
+accepted or rejected, is recorded in ``ils_load``/``ils_load_file``.
+
+:func:`load_frames` runs DataFrames (the demo generator's) through the same
+validation and writer, so demo and real data cannot drift apart.
+
+Files are read in chunks and written as they are validated (while the load has
+no reject), so memory stays flat for a million-row ledger; the transaction
+keeps the all-or-nothing promise, also when the process is killed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import math
+import operator
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+from .contract import FILES, LOAD_ORDER, Column, FileSpec
+from .errors import LoadError
+from .readers import BAD_CELL, CsvSource, FileProblem, XlsxSource, column_letter, open_source, sha256_of
+from .store import FileRecord, LoadRecord, TableWriter, now_utc, record_load
+from .warehouse import Warehouse
+
+REJECTS_FILE = "rejects.csv"
+"""Name of the rejects file written into the load directory (ignored when loading)."""
+
+MAX_TEXT = 32_767
+"""Longest text accepted in a cell: Excel's own limit for one cell."""
+
+MAX_ID = 64
+"""Longest identifier (the warehouse columns are VARCHAR(64))."""
+
+CHUNK = 20_000
+"""Rows validated and written at a time."""
+
+SUFFIXES = (".csv", ".xlsx")
+_INT_MAX = 2**31 - 1
+
+# -- one reject ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reject:
+    """Why one place of a load was rejected. ``row`` counts as a spreadsheet does (header = 1)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f" row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        value = f" ({_short(self.value, 60)!r})" if self.value not in (None, "") else ""
+        return f"{where}{value}: {self.reason}"
+
+
+def _short(value: str | None, limit: int) -> str:
+    if value is None:
+        return ""
+    value = str(value)
+    if len(value) <= limit:
+        return value
+    return value[:limit] + f"… ({len(value)} characters)"
+
+
+@dataclass
+class FileResult:
+    """What happened to one file of a load."""
+
+    name: str  # as in the directory, e.g. "ledger.csv"
+    file: str  # the contract file, e.g. "ledger"
+    sha256: str = ""
+    rows_read: int = 0
+    inserted: int = 0
+    replaced: int = 0
+    rejects: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class LoadResult:
+    """The outcome of a load: per-file counts, rejects, warnings. ``ok`` is False when rejected."""
+
+    source: str
+    load_id: str = ""
+    files: list[FileResult] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    rejects_path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the load was accepted and written."""
+        return not self.rejects
+
+    @property
+    def inserted(self) -> int:
+        """Rows inserted with a new key, over all files."""
+        return sum(f.inserted for f in self.files)
+
+    @property
+    def replaced(self) -> int:
+        """Rows that replaced a row with the same key, over all files."""
+        return sum(f.replaced for f in self.files)
+
+
+class Progress(Protocol):
+    """Where a load reports its progress (the CLI shows a bar or plain lines)."""
+
+    def start(self, name: str, total: int | None) -> None: ...
+    def advance(self, rows: int) -> None: ...
+    def done(self, result: FileResult) -> None: ...
+
+
+# -- converting one cell --------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    """A cell that does not hold what its column needs (the message is the reason)."""
+
+
+_INVALID = object()  # a cell already rejected: no "required value missing" on top of it
+
+_PERIOD_RE = re.compile(r"\d{4}-(?:BU|T1|T2|BO)")
+_MONTH_RE = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PLAIN_NUM = re.compile(r"-?\d{1,15}(?:[.,]\d+)?")
+_GROUPED_NUM = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3}){1,4}(?:[.,]\d+)?")
+_SEPARATORS = str.maketrans({",": ".", " ": None, "\u00a0": None, "\u202f": None})
+_NUM_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_GROUPED = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+)((?:[.,]\d*)?(?:[eE][+-]?\d+)?)")
+_INT_RE = re.compile(r"[+-]?\d+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+_NUMBER_HELP = "use digits with a decimal comma or point; spaces may separate thousands (1 234,5)"
+
+
+def _number_text(s: str) -> str:
+    """Normalise a number as Swedish exports write it to Python's syntax, or raise _Bad."""
+    t = s.strip()
+    if t[:1] in ("−", "–"):  # U+2212 minus and the en dash some exports use
+        t = "-" + t[1:]
+    sign = ""
+    if t[:1] in "+-":
+        sign, t = t[:1], t[1:].lstrip()
+    m = _GROUPED.fullmatch(t)
+    if m:
+        t = re.sub(r"[ \u00a0\u202f]", "", m.group(1)) + m.group(2)
+    if "," in t:
+        if "." in t or t.count(",") > 1:
+            raise _Bad(f"not a number: {_NUMBER_HELP}")
+        t = t.replace(",", ".")
+    if not t.isascii() or not _NUM_RE.fullmatch(t):
+        raise _Bad(f"not a number: {_NUMBER_HELP}")
+    return sign + t
+
+
+def _to_number(s: str, col: Column) -> float | None:
+    t = s.strip()
+    if not t:
+        return None
+    # Fast paths for what exports usually hold: 1234,5 and 1 234,5 (or with a point).
+    if _PLAIN_NUM.fullmatch(t):
+        return float(t.replace(",", "."))
+    if _GROUPED_NUM.fullmatch(t):
+        return float(t.translate(_SEPARATORS))
+    value = float(_number_text(t))
+    if not math.isfinite(value):
+        raise _Bad("not a number: the value is too large")
+    return value
+
+
+def _to_int(s: str, col: Column) -> int | None:
+    t = s.strip()
+    if not t:
+        return None
+    if not _INT_RE.fullmatch(t):
+        try:
+            t = _number_text(t)
+        except _Bad:
+            raise _Bad("not a whole number") from None
+        whole, _, frac = t.partition(".")
+        if "e" in t.lower() or frac.strip("0") or not _INT_RE.fullmatch(whole or "0"):
+            raise _Bad("not a whole number")
+        t = whole or "0"
+    value = int(t)
+    if abs(value) > _INT_MAX:
+        raise _Bad("the number is too large")
+    return value
+
+
+def _to_year(s: str, col: Column) -> int | None:
+    t = s.strip()
+    if not t:
+        return None
+    if not (len(t) == 4 and t.isdigit() and 1900 <= int(t) <= 2199):
+        raise _Bad("not a year: expected four digits, e.g. 2026")
+    return int(t)
+
+
+def _to_id(s: str, col: Column) -> str | None:
+    t = s.strip()
+    if not t:
+        return None
+    if len(t) > MAX_ID:
+        raise _Bad(f"an identifier may have at most {MAX_ID} characters (this one has {len(t)})")
+    if _CONTROL.search(t):
+        raise _Bad("an identifier cannot contain a line break, tab or control character")
+    return t
+
+
+def _to_text(s: str, col: Column) -> str | None:
+    if not s.strip():
+        return None
+    if len(s) > MAX_TEXT:
+        raise _Bad(f"the text has {len(s)} characters; at most {MAX_TEXT:,} are accepted".replace(",", " "))
+    return s  # exactly as given
+
+
+def _to_code(s: str, col: Column) -> str | None:
+    t = s.strip()
+    if not t:
+        return None
+    if t in col.codes:
+        return t
+    hint = ""
+    for c in col.codes:
+        if c.lower() == t.lower():
+            hint = f" (codes are case-sensitive: write {c!r})"
+            break
+    raise _Bad(f"unknown code {t!r}: expected one of {', '.join(col.codes)}{hint}")
+
+
+def _to_period(s: str, col: Column) -> str | None:
+    t = s.strip()
+    if not t:
+        return None
+    if _PERIOD_RE.fullmatch(t):
+        return t
+    hint = f" (write {t.upper()!r})" if _PERIOD_RE.fullmatch(t.upper()) else ""
+    raise _Bad(f"malformed period: expected YYYY-BU, YYYY-T1, YYYY-T2 or YYYY-BO, e.g. 2026-T2{hint}")
+
+
+def _to_month(s: str, col: Column) -> str | None:
+    t = s.strip()
+    if not t:
+        return None
+    if _MONTH_RE.fullmatch(t):
+        return t
+    raise _Bad("malformed month: expected YYYY-MM, e.g. 2026-03")
+
+
+def _to_date(s: str, col: Column) -> str | None:
+    t = s.strip()
+    if not t:
+        return None
+    if not _DATE_RE.fullmatch(t):
+        raise _Bad("malformed date: expected YYYY-MM-DD, e.g. 2026-03-31")
+    try:
+        dt.date.fromisoformat(t)
+    except ValueError:
+        raise _Bad("not a calendar date (YYYY-MM-DD)") from None
+    return t
+
+
+_CONVERT: dict[str, Callable[[str, Column], Any]] = {
+    "id": _to_id, "text": _to_text, "code": _to_code, "int": _to_int, "year": _to_year,
+    "number": _to_number, "period": _to_period, "month": _to_month, "date": _to_date,
+}
+_INTERNED = ("id", "code", "period", "month", "date")
+
+_WHAT = {
+    "organisations.org_id": "organisation", "goals.goal_id": "goal",
+    "indicators.indicator_id": "indicator", "activities.activity_id": "activity",
+}
+
+# -- the directory -------------------------------------------------------------------------
+
+
+def _plan(directory: Path, rejects: list[Reject], warnings: list[str]) -> dict[str, Path]:
+    """The contract files of a load directory by contract name; unknown names are rejects."""
+    found: dict[str, Path] = {}
+    names = ", ".join(LOAD_ORDER)
+    for entry in sorted(directory.iterdir(), key=lambda p: p.name):
+        name = entry.name
+        if name.startswith(".") or name.lower() == REJECTS_FILE:
+            continue
+        if name.startswith("~$"):
+            warnings.append(f"{name}: an Excel lock file (is the workbook still open?) - ignored")
+            continue
+        if entry.is_dir():
+            warnings.append(f"{name}/: a subdirectory - ignored")
+            continue
+        stem, suffix = entry.stem.lower(), entry.suffix.lower()
+        if stem in FILES and suffix in SUFFIXES:
+            if stem in found:
+                rejects.append(Reject(name, None, None, None,
+                                      f"both {found[stem].name} and {name} are in the load: keep one"))
+                continue
+            found[stem] = entry
+        elif stem in FILES:
+            rejects.append(Reject(name, None, None, None,
+                                  f"unsupported file type {entry.suffix!r}: save it as {stem}.csv (UTF-8) "
+                                  f"or {stem}.xlsx"))
+        else:
+            close = difflib.get_close_matches(stem, list(FILES), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}{suffix if suffix in SUFFIXES else '.csv'}?)" if close else ""
+            rejects.append(Reject(name, None, None, None,
+                                  f"not a file of the data contract{hint}: a load may hold only {names} "
+                                  "(as .csv or .xlsx)"))
+    if not found and not rejects:
+        rejects.append(Reject(directory.name or str(directory), None, None, None,
+                              f"no contract files in {directory}: expected some of {names} (.csv or .xlsx)"))
+    return found
+
+
+# -- one file ------------------------------------------------------------------------------
+
+
+class _Known:
+    """Identifiers that references may point to: this load's, then the warehouse's (read once)."""
+
+    def __init__(self, wh: Warehouse):
+        self.wh = wh
+        self.loaded: dict[str, set[str]] = {}
+        self._stored: dict[str, set[str]] = {}
+
+    def stored(self, ref: str) -> set[str]:
+        if ref not in self._stored:
+            file, column = ref.split(".")
+            table = FILES[file].table
+            self._stored[ref] = {r[0] for r in self.wh.rows(f"SELECT {column} FROM {table}")}
+        return self._stored[ref]
+
+    def has(self, ref: str, value: str) -> bool:
+        return value in self.loaded.get(ref, ()) or value in self.stored(ref)
+
+    def all(self, ref: str) -> set[str]:
+        """Every known value (this load's and the warehouse's); a snapshot."""
+        return self.loaded.get(ref, set()) | self.stored(ref)
+
+
+class _FileCheck:
+    """Validates one contract file, chunk by chunk, and hands the good rows to the writer."""
+
+    def __init__(self, spec: FileSpec, name: str, header: list[str], known: _Known,
+                 reject: Callable[[Reject], None], warnings: list[str]):
+        self.spec = spec
+        self.name = name
+        self.known = known
+        self._reject = reject
+        self.rejected = 0
+        self.index: dict[str, int] = {}  # contract column -> cell index
+        self.labels: dict[int, str] = {}  # cell index -> column name for messages
+        self.missing: set[str] = set()
+        self.fatal = False
+        seen: dict[str, int] = {}
+        for i, raw in enumerate(header):
+            label = (raw or "").strip()
+            key = label.lower().lstrip("\ufeff")
+            self.labels[i] = key or column_letter(i)
+            if not key:
+                continue
+            if key in seen:
+                self.bad(1, key, label, f"the column appears twice (columns {column_letter(seen[key])} "
+                                        f"and {column_letter(i)})")
+                self.fatal = True
+                continue
+            seen[key] = i
+            if key in spec.column_names:
+                self.index[key] = i
+            else:
+                warnings.append(f"{name}: unknown column {label!r} ignored (column {column_letter(i)})")
+        self.width = len(header)
+        for col in spec.columns:
+            if col.required and col.name not in self.index:
+                self.missing.add(col.name)
+                shown = ", ".join(h.strip() for h in header if h and h.strip()) or "nothing"
+                self.bad(1, col.name, None, f"required column {col.name!r} is missing (the header has: {shown})")
+        self.key_idx = [spec.column_names.index(k) for k in spec.key]
+        self.seen_keys: dict[Any, int] = {}
+        self.ref_columns = [(spec.column_names.index(c.name), c, c.references.startswith(spec.name + "."))
+                            for c in spec.columns if c.references]
+        # Files are checked in LOAD_ORDER, so the files referred to (other than this one) are complete.
+        self.ref_sets = {c.references: known.all(c.references) for _, c, own in self.ref_columns if not own}
+        # Key values are kept for the whole file (duplicate check): share equal strings.
+        self.interned: dict[str, dict[str, str]] = {
+            c.name: {} for c in spec.columns if c.type in _INTERNED and c.name in spec.key and len(spec.key) > 1}
+        self.self_refs: list[tuple[int, str, str, str]] = []  # row, column, value, ref
+        self.rows_read = 0
+
+    def bad(self, row: int | None, column: str | None, value: Any, reason: str) -> None:
+        self.rejected += 1
+        self._reject(Reject(self.name, row, column, None if value is None else str(value), reason))
+
+    def problem(self, p: FileProblem) -> None:
+        column = p.column
+        if column is None and p.index is not None:
+            column = self.labels.get(p.index, column_letter(p.index))
+        self.bad(p.row, column, p.value, p.reason)
+
+    def month_columns(self) -> set[int]:
+        return {i for name, i in self.index.items() if self.spec.column(name).type == "month"}
+
+    def check(self, rownums: list[int], cells: list[list[Any]]) -> list[tuple[Any, ...]]:
+        """Validate a chunk of rows; return the good ones as tuples in contract column order."""
+        spec = self.spec
+        n = len(rownums)
+        self.rows_read += n
+        bad_rows: set[int] = set()
+        width = self.width
+        # Cells beyond the header: allowed only when empty (a trailing delimiter).
+        for j, row in enumerate(cells):
+            if len(row) > width and any(c is not None and str(c).strip() for c in row[width:]):
+                self.bad(rownums[j], None, None,
+                         f"the row has {len(row)} cells but the header names only {width} columns")
+                bad_rows.add(j)
+        columns: list[list[Any]] = []
+        transposed = list(zip(*cells))  # every row has at least `width` cells (see _chunks)
+        for col in spec.columns:
+            i = self.index.get(col.name)
+            if i is None:
+                values: list[Any] = [None] * n
+            else:
+                values = self._convert(col, transposed[i], rownums, bad_rows)
+            if col.default is not None:
+                default = col.default
+                values = [default if v is None else v for v in values]
+            if col.required and col.name not in self.missing:
+                for j, v in enumerate(values):
+                    if v is None:
+                        self.bad(rownums[j], col.name, None, "a value is required")
+                        bad_rows.add(j)
+            columns.append(values)
+        rows = list(zip(*columns, strict=True))
+        key_idx = self.key_idx
+        single = len(key_idx) == 1
+        get_key = operator.itemgetter(*key_idx)
+        seen = self.seen_keys
+        refs = self.ref_columns
+        out: list[tuple[Any, ...]] = []
+        for j, row in enumerate(rows):
+            ok = j not in bad_rows
+            key = get_key(row)
+            if (key is not None and key is not _INVALID) if single else \
+                    (None not in key and _INVALID not in key):
+                first = seen.get(key)
+                if first is None:
+                    seen[key] = rownums[j]
+                else:
+                    self._duplicate(rownums[j], key, first)
+                    ok = False
+            for i, col, own in refs:
+                v = row[i]
+                if v is None or v is _INVALID:
+                    continue
+                if own:
+                    if v == key:
+                        self.bad(rownums[j], col.name, v, f"{_WHAT.get(col.references, 'row')} {v!r} "
+                                                          "cannot refer to itself")
+                        ok = False
+                    else:
+                        self.self_refs.append((rownums[j], col.name, v, col.references))
+                elif v not in self.ref_sets[col.references]:
+                    self.bad(rownums[j], col.name, v, _dangling(col.references, v))
+                    ok = False
+            if ok:
+                out.append(row)
+        return out
+
+    def _duplicate(self, row: int, key: Any, first: int) -> None:
+        spec = self.spec
+        parts = (key,) if len(spec.key) == 1 else key
+        shown = ", ".join(f"{k}={v}" for k, v in zip(spec.key, parts, strict=True))
+        self.bad(row, ", ".join(spec.key), " | ".join(str(v) for v in parts),
+                 f"duplicate key ({shown}): the same key is on row {first}")
+
+    def _convert(self, col: Column, values: Sequence[Any], rownums: list[int], bad_rows: set[int]) -> list[Any]:
+        conv = _CONVERT[col.type]
+        cache = self.interned.get(col.name)
+        out: list[Any] = []
+        append = out.append
+        for j, v in enumerate(values):
+            if v is None or v == "":
+                append(None)
+                continue
+            if v is BAD_CELL:  # reported by the reader
+                bad_rows.add(j)
+                append(_INVALID)
+                continue
+            try:
+                value = conv(v, col)
+            except _Bad as exc:
+                self.bad(rownums[j], col.name, v, str(exc))
+                bad_rows.add(j)
+                append(_INVALID)
+                continue
+            if cache is not None and value is not None:
+                value = cache.setdefault(value, value)
+            append(value)
+        return out
+
+    def finish(self) -> None:
+        """Check references within the file itself (a parent defined further down is fine)."""
+        ids = set(self.seen_keys) if len(self.spec.key) == 1 else set()
+        for row, column, value, ref in self.self_refs:
+            if value in ids or self.known.has(ref, value):
+                continue
+            self.bad(row, column, value, _dangling(ref, value))
+        own = self.spec.key[0] if len(self.spec.key) == 1 else None
+        if own is not None:
+            ref = f"{self.spec.name}.{own}"
+            self.known.loaded.setdefault(ref, set()).update(ids)
+
+
+def _dangling(ref: str, value: str) -> str:
+    file = ref.split(".")[0]
+    what = _WHAT.get(ref, ref)
+    return f"unknown {what} {value!r}: not in {file} of this load nor in the warehouse"
+
+
+# -- the load ------------------------------------------------------------------------------
+
+
+class _Rejected(Exception):
+    """Raised inside the transaction to roll the load back."""
+
+
+def _chunks(rows: Iterable[tuple[int, list[Any]]], size: int,
+            width: int) -> Iterator[tuple[list[int], list[list[Any]]]]:
+    """Rows in chunks; short rows padded to ``width`` with empty cells."""
+    nums: list[int] = []
+    cells: list[list[Any]] = []
+    for num, row in rows:
+        # A row whose every cell is empty is skipped (Excel exports trailing empty rows like that).
+        if not any(row):
+            continue
+        if len(row) < width:
+            row = list(row) + [None] * (width - len(row))
+        nums.append(num)
+        cells.append(row)
+        if len(nums) >= size:
+            yield nums, cells
+            nums, cells = [], []
+    if nums:
+        yield nums, cells
+
+
+class _Loader:
+    """One load: the transaction, the files in contract order, the rejects and the record."""
+
+    def __init__(self, wh: Warehouse, source: str, progress: Progress | None):
+        self.wh = wh
+        self.result = LoadResult(source=source)
+        self.progress = progress
+        self.known = _Known(wh)
+        self.records: list[FileRecord] = []
+
+    def reject(self, r: Reject) -> None:
+        self.result.rejects.append(r)
+
+    def run(self, inputs: list[tuple[str, str, Callable[[], Any]]]) -> LoadResult:
+        """``inputs``: (contract file, shown name, opener) in any order; written in LOAD_ORDER."""
+        result = self.result
+        started = now_utc()
+        t0 = time.monotonic()
+        order = {name: i for i, name in enumerate(LOAD_ORDER)}
+        inputs = sorted(inputs, key=lambda x: order[x[0]])
+        try:
+            with self.wh.transaction():
+                for file, shown, opener in inputs:
+                    self._one(file, shown, opener)
+                if result.rejects:
+                    raise _Rejected
+                result.seconds = time.monotonic() - t0
+                result.load_id = record_load(self.wh, self._record(started, "ok", self._summary()))
+        except _Rejected:
+            pass
+        except BaseException as exc:
+            # The transaction is rolled back; leave a trace of the attempt if the warehouse still answers.
+            if isinstance(exc, Exception):
+                try:
+                    record_load(self.wh, self._record(started, "failed", f"{type(exc).__name__}: {exc}"[:2000]))
+                except Exception:
+                    pass
+            raise
+        if result.rejects:
+            for f in result.files:
+                f.inserted = f.replaced = 0
+            result.seconds = time.monotonic() - t0
+            first = result.rejects[0]
+            message = f"{len(result.rejects)} rejects; first: {first}"
+            result.load_id = record_load(self.wh, self._record(started, "rejected", message[:2000]))
+        return result
+
+    def _summary(self) -> str:
+        r = self.result
+        return f"{len(r.files)} files, {r.inserted} rows inserted, {r.replaced} replaced, {len(r.warnings)} warnings"
+
+    def _record(self, started: str, outcome: str, message: str) -> LoadRecord:
+        files = [FileRecord(f.name, f.sha256 or "-", f.rows_read,
+                            f.inserted if outcome == "ok" else 0, f.replaced if outcome == "ok" else 0)
+                 for f in self.result.files]
+        return LoadRecord(source=self.result.source, outcome=outcome, started_at=started,
+                          message=message, files=files)
+
+    def _one(self, file: str, shown: str, opener: Callable[[], Any]) -> None:
+        spec = FILES[file]
+        fr = FileResult(shown, file)
+        self.result.files.append(fr)
+        t0 = time.monotonic()
+        before = len(self.result.rejects)
+        try:
+            source = opener()
+        except FileProblem as p:
+            fr.sha256 = getattr(p, "sha256", "") or _sha_or_blank(opener)
+            self.reject(Reject(shown, p.row, p.column, p.value, p.reason))
+            fr.rejects = 1
+            return
+        fr.sha256 = source.sha256
+        try:
+            check = _FileCheck(spec, shown, source.header, self.known, self.reject, self.result.warnings)
+            if check.fatal:
+                fr.rejects = len(self.result.rejects) - before
+                return
+            source.set_month_columns(check.month_columns())
+            writer = TableWriter(self.wh, file) if not self.result.rejects else None
+            if self.progress:
+                self.progress.start(shown, getattr(source, "approx_rows", None))
+            try:
+                for rownums, cells in _chunks(source.rows(check.problem), CHUNK, check.width):
+                    good = check.check(rownums, cells)
+                    if writer is not None and not self.result.rejects:
+                        writer.add(good)
+                    if self.progress:
+                        self.progress.advance(len(rownums))
+            except FileProblem as p:
+                self.reject(Reject(shown, p.row, p.column, p.value, p.reason))
+            check.finish()
+            fr.rows_read = check.rows_read
+            if check.rows_read == 0 and len(self.result.rejects) == before:
+                self.reject(Reject(shown, 2, None, None,
+                                   "the file has a header but no data rows (remove the file if there is "
+                                   "nothing to load)"))
+            if writer is not None and not self.result.rejects:
+                w = writer.finish()
+                fr.inserted, fr.replaced = w.inserted, w.replaced
+        finally:
+            source.close()
+            # This file's rejects in row order (they are found column by column).
+            mine = self.result.rejects[before:]
+            mine.sort(key=lambda r: r.row or 0)
+            self.result.rejects[before:] = mine
+            fr.rejects = len(self.result.rejects) - before
+            fr.seconds = time.monotonic() - t0
+            if self.progress:
+                self.progress.done(fr)
+
+
+def _sha_or_blank(opener: Callable[[], Any]) -> str:
+    path = getattr(opener, "path", None)
+    if path is None:
+        return ""
+    try:
+        return sha256_of(path)
+    except OSError:
+        return ""
+
+
+class _PathOpener:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __call__(self) -> CsvSource | XlsxSource:
+        return open_source(self.path)
+
+
+def load_dir(
+    wh: Warehouse,
+    directory: str | os.PathLike[str],
+    *,
+    rejects_path: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Validate and write the contract files in ``directory``, all or nothing.
+
+    Returns the :class:`LoadResult`; ``result.ok`` is False when the load was
+    rejected, in which case nothing was written and every reject is in
+    ``result.rejects`` and in the rejects file (``DIR/rejects.csv`` unless
+    ``rejects_path`` says otherwise). A successful load removes a stale
+    rejects file. Raises :class:`LoadError` when the directory does not exist.
+    """
+    d = Path(directory).expanduser()
+    if not d.is_dir():
+        raise LoadError(f"the load directory {d} does not exist or is not a directory")
+    loader = _Loader(wh, str(d.resolve()), progress)
+    pre_rejects: list[Reject] = []
+    found = _plan(d, pre_rejects, loader.result.warnings)
+    inputs = [(name, path.name, _PathOpener(path)) for name, path in found.items()]
+    for r in pre_rejects:
+        loader.reject(r)
+    if pre_rejects:
+        # Unknown files: record them too (their checksum), next to the contract files.
+        for r in pre_rejects:
+            p = d / r.file
+            sha = ""
+            if p.is_file():
+                sha = sha256_of(p)
+            loader.result.files.append(FileResult(r.file, "", sha, rejects=1))
+    result = loader.run(inputs)
+    target = Path(rejects_path) if rejects_path else d / REJECTS_FILE
+    if result.rejects:
+        result.rejects_path = _write_rejects(target, result.rejects, result.warnings)
+    elif target.is_file():
+        try:
+            target.unlink()
+        except OSError:
+            result.warnings.append(f"could not remove the old rejects file {target}")
+    return result
+
+
+def _write_rejects(path: Path, rejects: list[Reject], warnings: list[str]) -> Path | None:
+    """Write the rejects file atomically (temp file + rename); return None if it cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".rejects-", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+            w.writerow(["file", "row", "column", "value", "reason"])
+            for r in rejects:
+                w.writerow([r.file, "" if r.row is None else r.row, r.column or "",
+                            _short(r.value, 200), r.reason])
+        os.replace(tmp, path)
+    except OSError as exc:
+        warnings.append(f"could not write the rejects file {path}: {exc}")
+        return None
+    return path
+
+
+# -- DataFrames (the demo) --------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+class _FrameSource:
+    """A DataFrame seen as a load file (cells as text), for :func:`load_frames`."""
+
+    kind = "frame"
+
+    def __init__(self, frame: pd.DataFrame, name: str):
+        self.frame = frame
+        self.header = [str(c) for c in frame.columns]
+        self.approx_rows = len(frame)
+        import hashlib
+
+        h = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+        self.sha256 = h.hexdigest()
+
+    def set_month_columns(self, indexes: set[int]) -> None:
+        pass
+
+    def rows(self, report: Any) -> Iterator[tuple[int, list[Any]]]:
+        cols = [self.frame[c].tolist() for c in self.frame.columns]
+        for j, row in enumerate(zip(*cols, strict=True)):
+            yield j + 2, [_cell_text(v) for v in row]
+
+    def close(self) -> None:
+        pass
+
+
+def load_frames(
+    wh: Warehouse,
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    source: str = "frames",
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Validate and write DataFrames named by contract file, exactly as :func:`load_dir` does.
+
+    Used by ``ils demo`` so that the demo goes through the same checks as real
+    files. Raises :class:`LoadError` (nothing written) when any row is rejected.
+    """
+    unknown = [n for n in frames if n not in FILES]
+    if unknown:
+        raise LoadError(f"not contract files: {', '.join(unknown)}")
+    loader = _Loader(wh, source, progress)
+    inputs = []
+    for name, frame in frames.items():
+        inputs.append((name, name, (lambda f=frame, n=name: _FrameSource(f, n))))
+    result = loader.run(inputs)
+    if not result.ok:
+        shown = "; ".join(str(r) for r in result.rejects[:5])
+        raise LoadError(f"{source}: {len(result.rejects)} rejects, nothing written: {shown}")
+    return result
+
+
+def format_rejects(result: LoadResult, limit: int | None = 200) -> list[str]:
+    """The rejects as lines for the terminal (at most ``limit``; ``None`` for all)."""
+    lines = [f"  {r}" for r in (result.rejects if limit is None else result.rejects[:limit])]
+    more = len(result.rejects) - len(lines)
+    if more > 0:
+        where = f" (all are in {result.rejects_path})" if result.rejects_path else ""
+        lines.append(f"  ... and {more} more{where}")
+    return lines
+
+
+def format_summary(result: LoadResult, warehouse: str = "") -> list[str]:
+    """The end-of-load summary: rows per file inserted and replaced, warnings, time."""
+    out: list[str] = []
+    name_w = max([len("file")] + [len(f.name) for f in result.files])
+
+    def num(n: int) -> str:
+        return f"{n:,d}".replace(",", " ")
+
+    head = "Loaded" if result.ok else "Rejected"
+    into = f" into {warehouse}" if warehouse else ""
+    out.append(f"{head} {result.source}{into} in {result.seconds:.1f} s (load {result.load_id})")
+    out.append(f"  {'file':<{name_w}}  {'rows read':>10}  {'inserted':>10}  {'replaced':>10}  {'rejects':>8}")
+    for f in result.files:
+        out.append(f"  {f.name:<{name_w}}  {num(f.rows_read):>10}  {num(f.inserted):>10}  "
+                   f"{num(f.replaced):>10}  {num(f.rejects):>8}")
+    out.append(f"  {'total':<{name_w}}  {num(sum(f.rows_read for f in result.files)):>10}  "
+               f"{num(result.inserted):>10}  {num(result.replaced):>10}  {num(len(result.rejects)):>8}")
+    if result.warnings:
+        out.append(f"Warnings ({len(result.warnings)}):")
+        out.extend(f"  {w}" for w in result.warnings)
+    return out

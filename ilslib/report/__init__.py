@@ -1,0 +1,1 @@
+"""Report production: presentation helpers for notebooks, rendering to HTML and PDF."""

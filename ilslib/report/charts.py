@@ -1,0 +1,178 @@
+"""Charts for the reports, each with a text alternative that states what it shows.
+
+Every function returns :class:`~ilslib.report.present.Html` (a ``<figure>``
+with an inline PNG and its ``alt`` text) or a paragraph saying why there is no
+chart. Lines differ by style as well as colour, and colours have at least 3:1
+contrast against white (WCAG 2.1, non-text contrast).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from .. import fmt  # noqa: E402
+from .present import Html, figure, paragraph  # noqa: E402
+
+BLUE = "#0b4f8a"
+BROWN = "#7a4b00"
+GREY = "#4a5360"
+RED = "#a4161a"
+QUARTILE_COLOURS = {"green": "#2e7d32", "yellow": "#b58900", "red": "#c62828", "grey": "#757575"}
+MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+MONTH_NAMES = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
+               "oktober", "november", "december"]
+
+
+def _style(ax: Any) -> None:
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.grid(axis="y", color="#d5dbe1", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.tick_params(colors="#1b1f24", labelsize=8)
+
+
+def _sv_axis(decimals: int = 0, suffix: str = "") -> FuncFormatter:
+    return FuncFormatter(lambda v, _pos: fmt.number(v, decimals) + suffix)
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def economy_chart(series: pd.DataFrame, *, period_title: str) -> Html:
+    """Cumulative net result against the cumulative budget, month by month, in thousands of kronor."""
+    data = series.dropna(subset=["cum_net"]) if "cum_net" in series else series.iloc[0:0]
+    if data.empty:
+        return paragraph("Det finns inget bokfört utfall att visa i diagram för perioden.", class_="note")
+    months = [int(m[5:7]) for m in data["month"]]
+    fig, ax = plt.subplots(figsize=(7.2, 3.0))
+    ax.plot(months, data["cum_net"] / 1000, color=BLUE, linewidth=2.2, marker="o", markersize=3.5,
+            label="Utfall, ackumulerat")
+    ax.plot(months, data["cum_budget_net"] / 1000, color=BROWN, linewidth=2.0, linestyle="--",
+            label="Budget, ackumulerad")
+    ax.axhline(0, color=GREY, linewidth=0.8)
+    ax.set_xticks(months, [MONTHS[m - 1] for m in months])
+    ax.yaxis.set_major_formatter(_sv_axis())
+    ax.set_ylabel("Nettoresultat, tkr", fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="best")
+    _style(ax)
+    last = data.iloc[-1]
+    month = MONTH_NAMES[months[-1] - 1]
+    alt = (
+        f"Linjediagram: ackumulerat nettoresultat jämfört med ackumulerad budget per månad, "
+        f"{MONTH_NAMES[months[0] - 1]}–{month}. Vid utgången av {month} var utfallet "
+        f"{fmt.money(last['cum_net'])} och budgeten {fmt.money(last['cum_budget_net'])}, "
+        f"en avvikelse på {fmt.money(last['cum_net'] - last['cum_budget_net'])}."
+    )
+    return figure(fig, alt=alt, caption=f"Nettoresultat mot budget, {period_title} (tkr, ackumulerat)")
+
+
+def sick_leave_chart(series: pd.DataFrame, *, year_from: str | None = None) -> Html:
+    """Sick leave per month (%), the suppressed months left out and said so."""
+    if series.empty:
+        return paragraph("Det finns inga personaluppgifter att visa i diagram.", class_="note")
+    shown = series[~series["suppressed"].astype(bool) & series["sick_leave_pct"].notna()]
+    if shown.empty:
+        return paragraph("Sjukfrånvaron redovisas inte i diagram: färre än fem anställda (..).", class_="note")
+    fig, ax = plt.subplots(figsize=(7.2, 2.6))
+    x = list(range(len(shown)))
+    ax.plot(x, shown["sick_leave_pct"], color=BLUE, linewidth=2, marker="o", markersize=3)
+    step = max(1, len(x) // 12)
+    labels = [f"{MONTHS[int(m[5:7]) - 1]} {m[2:4]}" for m in shown["month"]]
+    ax.set_xticks(x[::step], labels[::step], rotation=0)
+    ax.yaxis.set_major_formatter(_sv_axis(1, " %"))
+    ax.set_ylim(bottom=0)
+    _style(ax)
+    first, last = shown.iloc[0], shown.iloc[-1]
+    hi = shown.loc[shown["sick_leave_pct"].idxmax()]
+    alt = (
+        f"Linjediagram: sjukfrånvaro i procent av schemalagd tid per månad från {first['month']} till "
+        f"{last['month']}. Den senaste månaden var sjukfrånvaron {fmt.pct(last['sick_leave_pct'])}, "
+        f"den första {fmt.pct(first['sick_leave_pct'])}; högst var den {fmt.pct(hi['sick_leave_pct'])} "
+        f"({hi['month']})."
+    )
+    if len(shown) < len(series):
+        alt += " Månader med färre än fem anställda visas inte."
+    return figure(fig, alt=alt, caption="Sjukfrånvaro per månad (%)")
+
+
+def indicator_trends(history: pd.DataFrame, *, indicator_ids: list[str], title: str) -> Html:
+    """Small multiples: each indicator's outcome per period, with its target as a dashed line."""
+    ids = [i for i in indicator_ids if i in set(history["indicator_id"])]
+    if not ids:
+        return paragraph("Det finns inga utfall över tid att visa i diagram.", class_="note")
+    cols = 2 if len(ids) > 1 else 1
+    rows = math.ceil(len(ids) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(7.2, 2.3 * rows), squeeze=False)
+    alts = []
+    for ax, ind in zip(axes.flat, ids, strict=False):
+        h = history[history["indicator_id"] == ind]
+        h = h[h["period"].str[-2:] != "BU"]
+        name = str(h["name"].iloc[0])
+        unit = str(h["unit"].iloc[0] or "")
+        dec = int(h["decimals"].iloc[0]) if not _missing(h["decimals"].iloc[0]) else 1
+        x = list(range(len(h)))
+        ax.plot(x, h["value"], color=BLUE, linewidth=2, marker="o", markersize=3.5, label="Utfall")
+        if h["target"].notna().any():
+            ax.plot(x, h["target"], color=BROWN, linewidth=1.6, linestyle="--", label="Mål")
+        ax.set_xticks(x, [p.replace("-", " ") for p in h["period"]], rotation=45, ha="right")
+        ax.yaxis.set_major_formatter(_sv_axis(min(dec, 1)))
+        ax.set_title(name if len(name) <= 48 else name[:46] + "…", fontsize=8.5, loc="left")
+        _style(ax)
+        points = ", ".join(f"{p}: {fmt.value(v, unit, dec)}" for p, v in zip(h["period"], h["value"], strict=True))
+        tgt = h["target"].iloc[-1]
+        alts.append(f"{name} – {points}" + (f"; senaste mål {fmt.value(tgt, unit, dec)}" if not _missing(tgt) else ""))
+    for ax in list(axes.flat)[len(ids):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(frameon=False, fontsize=7.5, loc="best")
+    fig.tight_layout()
+    alt = f"Linjediagram per indikator med utfall per period och mål som streckad linje. {'. '.join(alts)}."
+    return figure(fig, alt=alt, caption=title)
+
+
+def comparison_chart(df: pd.DataFrame, *, org_id: str, label: str, unit: str | None, decimals: int) -> Html:
+    """Horizontal bars: one key figure for every organisation of a kind, best first, own bar marked."""
+    data = df[df["value"].notna()].sort_values("rank", kind="mergesort")
+    if data.empty:
+        return paragraph(f"Inga jämförbara värden för {label}.", class_="note")
+    height = max(2.0, 0.24 * len(data) + 0.8)
+    fig, ax = plt.subplots(figsize=(7.2, height))
+    y = list(range(len(data)))[::-1]
+    colours = [QUARTILE_COLOURS.get(c, QUARTILE_COLOURS["grey"]) for c in data["colour"]]
+    bars = ax.barh(y, data["value"], color=colours, edgecolor="#1b1f24", linewidth=0.4)
+    names = []
+    for bar, (_, r) in zip(bars, data.iterrows(), strict=True):
+        own = r["org_id"] == org_id
+        names.append(("► " if own else "") + str(r["name"]))
+        if own:
+            bar.set_hatch("///")
+            bar.set_linewidth(1.5)
+    ax.set_yticks(y, names, fontsize=7.5)
+    ax.xaxis.set_major_formatter(_sv_axis(min(decimals, 1)))
+    ax.set_xlabel(label + (f" ({unit})" if unit and unit not in ("antal", "index") else ""), fontsize=8)
+    _style(ax)
+    ax.grid(axis="x", color="#d5dbe1", linewidth=0.6)
+    ax.grid(axis="y", visible=False)
+    own = df[df["org_id"] == org_id]
+    own_text = ""
+    if not own.empty:
+        o = own.iloc[0]
+        if not _missing(o["value"]):
+            own_text = (f" Den egna organisationen har {fmt.value(o['value'], unit, decimals)} och rang "
+                        f"{int(o['rank'])} av {len(data)} ({fmt.COLOUR.get(o['colour'], '')}).")
+        else:
+            own_text = " Värde saknas för den egna organisationen."
+    best, worst = data.iloc[0], data.iloc[-1]
+    alt = (f"Liggande stapeldiagram: {label} för {len(data)} organisationer, bäst först. Bäst är "
+           f"{best['name']} med {fmt.value(best['value'], unit, decimals)}, sämst {worst['name']} med "
+           f"{fmt.value(worst['value'], unit, decimals)}.{own_text}")
+    return figure(fig, alt=alt, caption=f"{label}: jämförelse, bästa fjärdedelen grön, sämsta röd; "
+                                        "den egna organisationen markerad med ► och streckad stapel")

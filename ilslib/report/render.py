@@ -1,0 +1,76 @@
+"""Executed notebook -> self-contained HTML (our own nbconvert template) -> accessible PDF.
+
+The HTML has no code, no prompts, no streams or errors and nothing fetched
+from the network (nbconvert's stock templates load require.js and MathJax from
+a CDN; ours loads nothing). The PDF is made in process by WeasyPrint: A4, page
+numbers, tagged (PDF/UA-1), document language and title from the HTML.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import io
+import logging
+from pathlib import Path
+
+import nbformat
+
+from .. import __version__
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_NAME = "ils_report"
+
+
+@functools.lru_cache(maxsize=1)
+def _css() -> str:
+    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        extra_template_basedirs=[str(TEMPLATES)],
+        template_name=TEMPLATE_NAME,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+    )
+    return exporter
+
+
+def notebook_to_html(nb: nbformat.NotebookNode, *, title: str, lang: str = "sv") -> str:
+    """Render an executed notebook as a self-contained HTML document."""
+    from .present import META_MIMETYPE
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:  # the runner's metadata is not for the reader
+        if cell.get("outputs"):
+            cell.outputs = [o for o in cell.outputs if META_MIMETYPE not in (o.get("data") or {})]
+    resources = {"ils": {"title": title, "lang": lang, "css": _css(), "version": __version__}}
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    return body
+
+
+@functools.lru_cache(maxsize=1)
+def _font_config():
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
+    """Render HTML as a tagged PDF/UA-1 document on A4 (title and language come from the HTML)."""
+    # WeasyPrint warns about CSS it does not support (e.g. screen-only rules); not the reader's business.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    from weasyprint import HTML
+
+    out = io.BytesIO()
+    HTML(string=html, base_url=base_url or str(TEMPLATES)).write_pdf(
+        out, pdf_variant="pdf/ua-1", font_config=_font_config(), optimize_images=True,
+    )
+    return out.getvalue()

@@ -1,0 +1,204 @@
+"""The report portal: ``OUT/index.html``, a list of every report in the output directory.
+
+Built from the reports' ``.ils-state.json`` files, so it lists what is on
+disk whatever run produced it. One self-contained page (inline style and
+script, nothing fetched) that works opened straight from disk and through
+``ils serve``: filter by kind and by name, sort by any column, links to the
+HTML, PDF and figures of each report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from ..fsutil import atomic_write_text
+from ..report.present import esc
+
+KIND_LABELS = {
+    "kommun": "Kommun", "koncern": "Koncern", "namnd": "Nämnd", "bolag": "Bolag", "enhet": "Enhet",
+}
+STATUS_LABELS = {"done": "Klar", "failed": "Misslyckades"}
+
+
+def collect(out: Path) -> list[dict[str, Any]]:
+    """Every report found under ``out`` (from the state files), newest period first."""
+    from .batch import STATE_FILE
+
+    rows = []
+    for state_path in out.rglob(STATE_FILE):
+        try:
+            state = json.loads(state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        d = state_path.parent
+        rel = d.relative_to(out).as_posix()
+        meta = state.get("meta") or {}
+        rows.append({
+            "dir": rel,
+            "name": meta.get("name") or rel,
+            "org_id": meta.get("org_id") or "",
+            "kind": meta.get("kind") or "",
+            "period": meta.get("period") or "",
+            "notebook": meta.get("notebook") or "",
+            "group": bool(meta.get("group")),
+            "status": state.get("status") or "",
+            "error": state.get("error"),
+            "summary": meta.get("summary") or {},
+            "finished_at": state.get("finished_at") or "",
+            "files": {f: (d / f).is_file() for f in ("report.html", "report.pdf", "figures.json", "report.ipynb")},
+        })
+    rows.sort(key=lambda r: (r["period"], r["group"], r["kind"], r["name"]), reverse=False)
+    rows.sort(key=lambda r: r["period"], reverse=True)
+    return rows
+
+
+def _links(r: dict[str, Any]) -> str:
+    parts = []
+    labels = {"report.html": "HTML", "report.pdf": "PDF", "figures.json": "Nyckeltal (JSON)",
+              "report.ipynb": "Notebook"}
+    for f, label in labels.items():
+        if r["files"].get(f) and (f != "report.ipynb" or r["status"] != "done"):
+            parts.append(f'<a href="{esc(r["dir"])}/{f}">{esc(label)}<span class="sr"> – {esc(r["name"])}'
+                         f'</span></a>')
+    return " ".join(parts) or "–"
+
+
+def _summary(r: dict[str, Any]) -> tuple[str, int]:
+    s = r["summary"]
+    if r["status"] != "done":
+        return f"✗ {esc(STATUS_LABELS.get(r['status'], r['status']))}: {esc(r['error'] or '')}", -1
+    if not s:
+        return "–", 0
+    met, part, nm = int(s.get("uppfyllt", 0)), int(s.get("delvis", 0)), int(s.get("ej_uppfyllt", 0))
+    return (f'<span class="s-ok">✓ {met} uppfyllda</span>, <span class="s-part">◐ {part} delvis</span>, '
+            f'<span class="s-bad">✗ {nm} ej uppfyllda</span>'), met
+
+
+def _table(rows: list[dict[str, Any]], caption: str, table_id: str) -> str:
+    if not rows:
+        return f'<p class="empty">{esc(caption)}: inga rapporter ännu.</p>'
+    heads = [("name", "Organisation"), ("kind", "Typ"), ("period", "Period"), ("notebook", "Rapport"),
+             ("met", "Måluppfyllelse (indikatorer)"), ("finished", "Skapad"), (None, "Filer")]
+    th = []
+    for i, (key, label) in enumerate(heads):
+        if key:
+            th.append(f'<th scope="col" aria-sort="none"><button type="button" data-col="{i}" '
+                      f'data-key="{key}">{esc(label)}</button></th>')
+        else:
+            th.append(f'<th scope="col">{esc(label)}</th>')
+    body = []
+    for r in rows:
+        summary, met = _summary(r)
+        kind_label = KIND_LABELS.get(r["kind"], r["kind"])
+        body.append(
+            f'<tr data-kind="{esc(r["kind"])}" data-name="{esc(r["name"].lower())}">'
+            f'<th scope="row" data-v="{esc(r["name"])}">{esc(r["name"])}'
+            f'{" <span class=id>(" + esc(r["org_id"]) + ")</span>" if r["org_id"] else ""}</th>'
+            f'<td data-v="{esc(kind_label)}">{esc(kind_label)}</td>'
+            f'<td data-v="{esc(r["period"])}">{esc(r["period"])}</td>'
+            f'<td data-v="{esc(r["notebook"])}">{esc(r["notebook"])}</td>'
+            f'<td data-v="{met}">{summary}</td>'
+            f'<td data-v="{esc(r["finished_at"])}">{esc(r["finished_at"][:16].replace("T", " "))}</td>'
+            f"<td>{_links(r)}</td></tr>"
+        )
+    return (f'<table id="{table_id}" class="portal"><caption>{esc(caption)}</caption>'
+            f"<thead><tr>{''.join(th)}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+_SCRIPT = """
+(function () {
+  var kind = document.getElementById('f-kind'), name = document.getElementById('f-name');
+  var count = document.getElementById('f-count');
+  function filter() {
+    var k = kind.value, n = name.value.trim().toLowerCase(), shown = 0, total = 0;
+    document.querySelectorAll('table.portal tbody tr').forEach(function (tr) {
+      total++;
+      var ok = (!k || tr.dataset.kind === k) && (!n || tr.dataset.name.indexOf(n) >= 0);
+      tr.hidden = !ok; if (ok) shown++;
+    });
+    count.textContent = 'Visar ' + shown + ' av ' + total + ' rapporter.';
+  }
+  kind.addEventListener('change', filter); name.addEventListener('input', filter);
+  document.querySelectorAll('table.portal th button').forEach(function (btn) {
+    btn.addEventListener('click', function () {
+      var th = btn.parentNode, table = th.closest('table'), col = +btn.dataset.col;
+      var asc = th.getAttribute('aria-sort') !== 'ascending';
+      table.querySelectorAll('th[aria-sort]').forEach(function (h) { h.setAttribute('aria-sort', 'none'); });
+      th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+      var tbody = table.tBodies[0], rows = Array.prototype.slice.call(tbody.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[col].dataset.v, y = b.cells[col].dataset.v;
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var c = (!isNaN(nx) && !isNaN(ny) && String(nx) === x && String(ny) === y) ? nx - ny
+              : x.localeCompare(y, 'sv');
+        return asc ? c : -c;
+      });
+      rows.forEach(function (r) { tbody.appendChild(r); });
+    });
+  });
+  filter();
+})();
+"""
+
+_STYLE = """
+html { font-family: "DejaVu Sans", Arial, sans-serif; color: #1b1f24; background: #fff; }
+body { margin: 0 auto; max-width: 75rem; padding: 1.5rem; line-height: 1.45; }
+h1 { color: #0b4f8a; } h2 { color: #0b4f8a; margin-top: 2rem; }
+form { display: flex; gap: 1.5rem; flex-wrap: wrap; align-items: end; margin: 1rem 0; }
+label { display: block; font-weight: bold; margin-bottom: 0.2rem; }
+select, input { font: inherit; padding: 0.3rem; border: 1px solid #5b6570; border-radius: 3px; }
+table.portal { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
+table.portal caption { text-align: left; font-weight: bold; padding: 0.4rem 0; }
+table.portal th, table.portal td { border-bottom: 1px solid #c9d1da; padding: 0.4rem; text-align: left; vertical-align: top; }
+table.portal thead th { background: #eef2f6; }
+table.portal tbody th { font-weight: normal; }
+th button { font: inherit; font-weight: bold; background: none; border: 0; padding: 0; cursor: pointer; color: #0b4f8a; text-decoration: underline; }
+th[aria-sort=ascending] button::after { content: " ▲"; } th[aria-sort=descending] button::after { content: " ▼"; }
+.id { color: #4a5360; } .s-ok { color: #0f5223; } .s-part { color: #5c3d00; } .s-bad { color: #7a1414; }
+a { color: #0b4f8a; margin-right: 0.6rem; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.empty, footer { color: #4a5360; }
+"""
+
+
+def render_portal(rows: list[dict[str, Any]]) -> str:
+    """The portal page for these reports."""
+    orgs = [r for r in rows if not r["group"]]
+    groups = [r for r in rows if r["group"]]
+    kinds = sorted({r["kind"] for r in rows if r["kind"]})
+    options = "".join(f'<option value="{esc(k)}">{esc(KIND_LABELS.get(k, k))}</option>' for k in kinds)
+    now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    return f"""<!DOCTYPE html>
+<html lang="sv">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Rapporter – mål och måluppfyllelse</title><style>{_STYLE}</style></head>
+<body><main>
+<h1>Rapporter – mål och måluppfyllelse</h1>
+<p>Analys- och måluppfyllelserapporter per organisation och period, och sammanställningar per
+organisationstyp. Måluppfyllelsen visar antalet indikatorer per status.</p>
+<form role="search" onsubmit="return false">
+<div><label for="f-kind">Typ av organisation</label>
+<select id="f-kind"><option value="">Alla</option>{options}</select></div>
+<div><label for="f-name">Sök på namn</label><input id="f-name" type="search" autocomplete="off"></div>
+<p id="f-count" aria-live="polite"></p>
+</form>
+<h2>Organisationernas rapporter</h2>
+{_table(orgs, "Rapporter per organisation", "t-org")}
+<h2>Sammanställningar</h2>
+{_table(groups, "Sammanställningar per organisationstyp", "t-group")}
+<footer><p>Sidan uppdaterades {esc(now)}.</p></footer>
+</main>
+<script>{_SCRIPT}</script>
+</body></html>
+"""
+
+
+def write_portal(out: Path) -> Path:
+    """Write ``out/index.html`` from the reports on disk; return its path."""
+    out = Path(out)
+    index = out / "index.html"
+    atomic_write_text(index, render_portal(collect(out)))
+    return index

@@ -1,0 +1,80 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ils)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# <!-- Sammanställning "Mål och måluppfyllelse" för en period och en organisationstyp.
+#      Körs av `ils run --notebook group_report --period P --kind bolag`. Bara presentation. -->
+
+# %% tags=["parameters"]
+# Parametrar (papermill). Lagret kommer från miljön (ILS_WAREHOUSE), aldrig härifrån.
+period = "latest"
+kind = "bolag"
+top_deviations = 10
+matrix_columns = 6
+
+# %%
+import ilslib
+from ilslib import figures as f
+from ilslib.report import group
+from ilslib.report import tables as t
+from ilslib.report.present import paragraph, publish_meta, show
+
+wh = ilslib.connect()
+per = f.as_period(wh, period)
+f.check_kind(kind)
+plural = t.KIND_PLURAL.get(kind, kind)
+roll = f.rollup(wh, per, kind)
+matrix = f.status_matrix(wh, per, kind)
+orgs = f.organisations(wh, kind)
+econ = f.economy(wh, per).join(orgs.set_index("org_id")[["name", "kind"]], how="inner")
+doc = group.figures(wh, per, kind, roll, econ)
+publish_meta(title=f"Mål och måluppfyllelse – {plural}, {per.title}", figures=doc,
+             summary=group.summary_counts(matrix))
+
+# %%
+show(group.cover(kind, per, len(orgs)))
+
+# %% [markdown]
+# ## Måluppfyllelse per mål i kommunfullmäktiges budget
+
+# %%
+show(
+    paragraph(f"Hur många av {plural} som bedömt varje mål i kommunfullmäktiges budget som uppfyllt, delvis "
+              f"uppfyllt eller ej uppfyllt för perioden. Organisationer som inte lämnat någon bedömning av målet "
+              f"räknas som ”ej bedömt”. Bedömningen är varje organisations egen."),
+    group.rollup_table(roll, caption=f"Bedömd måluppfyllelse per KF-mål, {plural}, {per.title}"),
+)
+
+# %% [markdown]
+# ## Indikatorernas status per organisation
+
+# %%
+show(
+    paragraph("Varje cell visar indikatorns status för organisationen med symbol och ord. "
+              "En punkt (.) betyder att organisationen inte har indikatorn."),
+    group.matrix_tables(matrix, orgs, f.indicators_catalogue(wh), per_table=matrix_columns,
+                        caption=f"Indikatorernas status, {plural}, {per.title}"),
+)
+
+# %% [markdown]
+# ## Största budgetavvikelser
+
+# %%
+show(group.deviation_table(econ, n=top_deviations,
+                           caption=f"De {plural} med störst budgetavvikelse, {per.title}"))
+
+# %% [markdown]
+# ## Om sammanställningen
+
+# %%
+show(t.about(doc, f.loads(wh), notebook="group_report"))

@@ -1,0 +1,171 @@
+"""The project's packaging agrees with itself: conda and pip lists, CI and README, notebooks."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_COMMAND = "make test"
+
+# conda-forge names that differ from the PyPI names (PyPI name -> conda name).
+CONDA_NAMES: dict[str, str] = {}
+# Only in environment.yml: the interpreter and pip itself.
+CONDA_ONLY = {"python", "pip"}
+
+_REQ = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[(?P<extras>[^\]]*)\])?\s*(?P<spec>[^;]*)")
+
+
+def _norm_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _norm_spec(spec: str) -> str:
+    return ",".join(sorted(p.strip() for p in spec.replace(" ", "").split(",") if p.strip()))
+
+
+def pip_packages() -> dict[str, str]:
+    """pyproject.toml's dependencies and every optional group, as {name: version spec}.
+
+    A pip extra stands for the conda package of that name with the same bound
+    (``dask[distributed]>=2024.1`` = conda ``dask>=2024.1`` + ``distributed>=2024.1``).
+    """
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    reqs = list(project.get("dependencies", []))
+    for group in project.get("optional-dependencies", {}).values():
+        reqs.extend(group)
+    out: dict[str, str] = {}
+    for req in reqs:
+        m = _REQ.match(req)
+        assert m, f"cannot parse requirement {req!r} in pyproject.toml"
+        spec = _norm_spec(m["spec"])
+        names = [m["name"]] + [e for e in (m["extras"] or "").split(",") if e.strip()]
+        for name in names:
+            key = _norm_name(CONDA_NAMES.get(_norm_name(name), name))
+            assert key not in out or out[key] == spec, f"{name} listed twice with different bounds"
+            out[key] = spec
+    return out
+
+
+def conda_packages() -> dict[str, str]:
+    """environment.yml's conda dependencies as {name: version spec} (the pip: section aside)."""
+    env = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            continue  # the pip: section (installs this project, -e .)
+        m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$", str(dep))
+        assert m, f"cannot parse {dep!r} in environment.yml"
+        name = _norm_name(m.group(1))
+        if name in CONDA_ONLY:
+            continue
+        out[name] = _norm_spec(m.group(2))
+    return out
+
+
+def test_environment_yml_and_pyproject_list_the_same_packages():
+    pip, conda = pip_packages(), conda_packages()
+    assert sorted(set(pip) - set(conda)) == [], "in pyproject.toml but not in environment.yml"
+    assert sorted(set(conda) - set(pip)) == [], "in environment.yml but not in pyproject.toml"
+    differing = {n: (pip[n], conda[n]) for n in pip if pip[n] != conda[n]}
+    assert differing == {}, "version bounds differ (pyproject.toml, environment.yml)"
+
+
+def test_python_version_agrees():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    env = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))
+    pythons = [str(d) for d in env["dependencies"] if isinstance(d, str) and _norm_name(d).startswith("python")
+               and not _norm_name(d).startswith("python-")]
+    assert pythons, "environment.yml does not pin python"
+    assert _norm_spec(pythons[0][len("python"):]) == _norm_spec(project["requires-python"])
+
+
+def test_environment_yml_installs_this_project():
+    env = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))
+    pip_sections = [d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
+    assert any("-e ." in entry for section in pip_sections for entry in section)
+
+
+def _readme_commands() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```(?:sh|bash|console|shell)?\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            line = line.strip().removeprefix("$ ").strip()
+            if line and not line.startswith("#"):
+                commands.append(line)
+    return commands
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    assert TEST_COMMAND in _readme_commands(), f"README.md shows no '{TEST_COMMAND}' command block"
+    run = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert run.startswith("#!/usr/bin/env bash\n")
+    assert re.search(r"^set -euo pipefail$", run, re.M)
+    lines = [ln.strip() for ln in run.splitlines()
+             if ln.strip() and not ln.strip().startswith("#")
+             and not ln.strip().startswith(("set ", "cd "))]
+    assert lines == [TEST_COMMAND], f".ci/run must run exactly '{TEST_COMMAND}', runs {lines}"
+    assert (REPO / ".ci" / "run").stat().st_mode & 0o111, ".ci/run is not executable"
+
+
+def test_makefile_test_target_fails_on_no_tests():
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    target = re.search(r"^test:.*?(?=^\S)", makefile, re.M | re.S)
+    assert target, "no test target in the Makefile"
+    assert "-eq 5" in target.group(0), "pytest's exit code 5 (no tests) must fail make test"
+
+
+def _committed_notebooks() -> list[Path]:
+    try:
+        out = subprocess.run(["git", "ls-files", "-z", "--", "*.ipynb"], cwd=REPO, check=True,
+                             capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.fail(f"git ls-files failed: {exc}")
+    return [REPO / p for p in out.split("\0") if p]
+
+
+def test_committed_notebooks_carry_no_outputs():
+    dirty = []
+    for path in _committed_notebooks():
+        if not path.exists():  # deleted in the work tree, not yet committed
+            continue
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for i, cell in enumerate(nb.get("cells", [])):
+            if cell.get("cell_type") != "code":
+                continue
+            if cell.get("outputs") or cell.get("execution_count") is not None:
+                dirty.append(f"{path.relative_to(REPO)} cell {i}")
+    assert dirty == [], "clear the outputs (jupyter nbconvert --clear-output --inplace NB): " + ", ".join(dirty)
+
+
+def test_install_script_is_idempotent_and_checkable():
+    script = REPO / "scripts" / "install-system.sh"
+    assert script.stat().st_mode & 0o111, "scripts/install-system.sh is not executable"
+    text = script.read_text(encoding="utf-8")
+    for package in ("unixodbc", "odbc-postgresql", "libsqliteodbc", "postgresql", "chromium"):
+        assert re.search(rf"^\s*{re.escape(package)}\s*$", text, re.M), package
+    proc = subprocess.run(["bash", str(script), "--check"], capture_output=True, text=True, timeout=60)
+    # Exit 0 when everything is there; 1 with the list of what is missing.
+    assert proc.returncode in (0, 1), proc.stderr
+    if proc.returncode == 1:
+        assert "missing" in proc.stderr
+
+
+def test_shell_scripts_parse():
+    for script in (REPO / ".ci" / "run", REPO / "scripts" / "install-system.sh"):
+        proc = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        assert proc.returncode == 0, f"{script}: {proc.stderr}"
+    # and the README's commands are make targets that exist
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    for cmd in _readme_commands():
+        words = shlex.split(cmd)
+        if words[:1] == ["make"] and len(words) > 1 and "=" not in words[1]:
+            assert re.search(rf"^{re.escape(words[1])}:", makefile, re.M), f"README: no make target {cmd!r}"
