@@ -37,7 +37,15 @@ import pandas as pd
 
 from .contract import FILES, LOAD_ORDER, Column, FileSpec
 from .errors import LoadError
-from .readers import BAD_CELL, CsvSource, FileProblem, XlsxSource, column_letter, open_source, sha256_of
+from .readers import (
+    BAD_CELL,
+    CsvSource,
+    FileProblem,
+    XlsxSource,
+    column_letter,
+    open_source,
+    sha256_of,
+)
 from .store import FileRecord, LoadRecord, TableWriter, now_utc, record_load
 from .warehouse import Warehouse
 
@@ -442,7 +450,7 @@ class _FileCheck:
                          f"the row has {len(row)} cells but the header names only {width} columns")
                 bad_rows.add(j)
         columns: list[list[Any]] = []
-        transposed = list(zip(*cells))  # every row has at least `width` cells (see _chunks)
+        transposed = list(zip(*cells, strict=False))  # every row has at least `width` cells (see _chunks)
         for col in spec.columns:
             i = self.index.get(col.name)
             if i is None:

@@ -251,6 +251,7 @@ class XlsxSource:
             raise FileProblem("the workbook has no worksheet")
         ws = self._wb.worksheets[0]
         self.sheet = ws.title
+        stated_rows = ws.max_row  # from the sheet's dimension tag: only a hint for the progress bar
         ws.reset_dimensions()  # the stored dimension is not always right; read every row
         self._rows = ws.iter_rows()
         first = next(self._rows, None)
@@ -276,7 +277,7 @@ class XlsxSource:
         while header and not header[-1].strip():
             header.pop()
         self.header = header
-        self.approx_rows = ws.max_row
+        self.approx_rows = max((stated_rows or 1) - 1, 0) or None
 
     def set_month_columns(self, indexes: set[int]) -> None:
         """Columns holding ``YYYY-MM``: a date cell on the 1st of a month there is read as that month."""

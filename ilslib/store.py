@@ -251,12 +251,12 @@ class LoadRecord:
 
 def now_utc() -> str:
     """The current time as ISO 8601 UTC text (how load times are stored)."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def new_load_id() -> str:
     """A new load id: sortable by time, unique (``20260105T101500123456-3fa2c1``)."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
 
 
 def current_user() -> str:

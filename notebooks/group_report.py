@@ -62,7 +62,7 @@ show(
 show(
     paragraph("Varje cell visar indikatorns status för organisationen med symbol och ord. "
               "En punkt (.) betyder att organisationen inte har indikatorn."),
-    group.matrix_tables(matrix, orgs, f.indicators_catalogue(wh), per_table=matrix_columns,
+    group.matrix_tables(matrix, orgs, f.indicator_catalogue(wh), per_table=matrix_columns,
                         caption=f"Indikatorernas status, {plural}, {per.title}"),
 )
 

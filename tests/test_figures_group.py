@@ -10,6 +10,7 @@ from test_figures_data import scenario
 
 import ilslib.figures as f
 from ilslib.errors import UnknownValueError
+from ilslib.periods import Period
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def test_goal_tree_for_a_board(city):
     assert tree["depth"].tolist() == [0, 1, 2, 3, 2, 3]
     assert tree.set_index("goal_id").loc["N1G2", "kf_goal_id"] == "KF2"
     assert tree["own"].tolist() == [False, False, False, True, False, True]
-    older = f.goal_tree(city, "N1", "2023-BO")
+    older = f.goal_tree(city, "N1", 2023)
     assert "KFOLD" in set(older["goal_id"])
     n2 = f.goal_tree(city, "N2", 2026).set_index("goal_id")
     assert (n2.loc["N2G2", "depth"], n2.loc["N2G2", "kf_goal_id"]) == (4, "KF1")
@@ -68,7 +69,10 @@ def test_activities_overlap_the_year_or_have_a_status(city):
     assert (a1["status"], a1["comment"], a1["start_date"]) == ("genomford", 'Klart "i tid"', "2026-01-01")
     assert pd.isna(bo.set_index("activity_id").loc["A2", "status"])
     assert f.activities(city, "N1", "2026-T2").set_index("activity_id").loc["A1", "status"] == "paborjad"
-    assert f.activities(city, "N1", "2024-BO")["activity_id"].tolist() == ["A2", "A3"]
+    # a Period object is taken as it is (a string for a year without any data is an error)
+    assert f.activities(city, "N1", Period(2024, "BO"))["activity_id"].tolist() == ["A2", "A3"]
+    with pytest.raises(UnknownValueError, match="no data for 2024"):
+        f.activities(city, "N1", "2024-BO")
 
 
 def test_texts_exactly_as_loaded_in_kind_order(city):

@@ -220,5 +220,11 @@ def test_unknown_organisation_lists_the_nearest(periods):
 
 
 def test_malformed_period_is_a_clear_error(periods):
-    with pytest.raises(UnknownValueError, match=r"malformed period '2026-T3'.*2026-T"):
+    with pytest.raises(UnknownValueError, match=r"malformed period '2026-T3'.*periods with data: 2026-T"):
         f.indicators(periods, "N1", "2026-T3")
+
+
+def test_a_year_without_data_is_a_clear_error(periods):
+    with pytest.raises(UnknownValueError, match=r"no data for 2062 \(period 2062-T2\); periods with data: 20"):
+        f.indicators(periods, "N1", "2062-T2")
+    f.indicators(periods, "N1", "2025-T1")  # a year with some data is fine

@@ -21,12 +21,13 @@ from ._status import (
     status,
 )
 from .activities import activities
+from .catalogue import indicator_catalogue
 from .compare import KEY_FIGURES, compare, comparisons, rank_values, status_matrix
 from .datahash import data_hash, data_hashes
 from .economy import accounts, economy, economy_series
 from .export import dumps, figures_json
 from .goals import divergence, goals
-from .indicators import deviations, history, indicators, indicators_catalogue
+from .indicators import deviations, history, indicators
 from .orgs import (
     Organisation,
     check_kind,
@@ -46,7 +47,7 @@ __all__ = [
     "KEY_FIGURES", "STATUSES", "Organisation", "accounts", "activities", "applicable_target", "as_period",
     "check_kind", "compare", "comparisons", "data_hash", "data_hashes", "default_partial_limit", "deviations",
     "divergence", "dumps", "economy", "economy_series", "effective_partial_limit", "figures_json", "goal_tree",
-    "goals", "history", "indicators", "indicators_catalogue", "latest_period", "loads", "organisation",
+    "goals", "history", "indicator_catalogue", "indicators", "latest_period", "loads", "organisation",
     "organisations", "periods", "personnel", "projection", "rank_values", "rollup", "rollup_detail",
     "sick_leave_series", "status", "status_matrix", "text_of", "texts",
 ]

@@ -218,21 +218,3 @@ def history(wh: Warehouse, org_id: str, indicator_id: str | None = None) -> pd.D
         return frame([], ("period", *INDICATOR_COLUMNS))
     return frame(pd.concat(parts, ignore_index=True), ("period", *INDICATOR_COLUMNS))
 
-
-CATALOGUE_COLUMNS = ("indicator_id", "name", "unit", "direction", "frequency", "source", "decimals")
-
-
-def indicators_catalogue(wh: Warehouse) -> pd.DataFrame:
-    """Every indicator the warehouse knows: ``indicator_id, name, unit, direction, frequency, source, decimals``.
-
-    Ordered by source (KF first) and id.
-
-    >>> cat = f.indicators_catalogue(wh)
-    >>> cat.columns.tolist()[:3], sorted(set(cat["direction"]))
-    (['indicator_id', 'name', 'unit'], ['higher', 'lower'])
-    """
-    df = wh.query("SELECT indicator_id, name, unit, direction, frequency, source, decimals FROM v_indicator")
-    df = df.assign(_o=df["source"].map({"KF": 0}).fillna(1)).sort_values(["_o", "indicator_id"], kind="mergesort")
-    out = frame(df, CATALOGUE_COLUMNS)
-    out["decimals"] = pd.to_numeric(out["decimals"]).fillna(1).astype("int64")
-    return out

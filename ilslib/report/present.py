@@ -178,7 +178,9 @@ def figure(fig: Any, *, alt: str, caption: str | None = None, dpi: int = 110) ->
     if not alt or not alt.strip():
         raise ValueError("a chart needs a text alternative (alt) that says what it shows")
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    # Fast zlib level: the report is read on screen and in a PDF, not archived as images.
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None},
+                pil_kwargs={"compress_level": 1})
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""

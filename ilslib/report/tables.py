@@ -75,7 +75,8 @@ def status_count_table(counts: dict[str, int], *, caption: str) -> Html:
 
 def _value(row: dict[str, Any], col: str) -> str:
     dec = 1 if missing(row.get("decimals")) else int(row["decimals"])
-    return fmt.value(row.get(col), row.get("unit"), dec)
+    unit = row.get("unit")
+    return fmt.value(row.get(col), None if missing(unit) else str(unit), dec)
 
 
 def indicator_table(df: pd.DataFrame, *, caption: str, with_status: bool = True, gender: bool = True) -> Html:

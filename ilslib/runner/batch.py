@@ -200,6 +200,7 @@ def plan(req: RunRequest) -> Plan:
         check_parameters(notebook, {k: v for k, v in probe.items() if k in declared or k in params_extra})
         nb_hash = _file_hash(notebook)
         provenance = {"loads": figures.loads(wh).to_dict("records")}
+        hashes = figures.data_hashes(wh, period) if (per_org or per_kind) else {}
         jobs: list[Job] = []
         unchanged: list[Job] = []
         for t in targets or [None]:
@@ -211,13 +212,13 @@ def plan(req: RunRequest) -> Plan:
             if per_org:
                 params["org_id"] = t
                 rel = [period_s, t]
-                data = figures.data_hash(wh, t, period)
+                data = hashes[t]
                 meta = {"org_id": t, "name": names[t], "kind": known[t], "period": period_s}
             elif per_kind:
                 params["kind"] = t
                 rel = [period_s, GROUP_DIR, t]
                 members = [o for o in known if known[o] == t]
-                data = _hash([figures.data_hash(wh, o, period) for o in members])
+                data = _hash([hashes[o] for o in members])
                 meta = {"kind": t, "name": f"Sammanställning {t}", "period": period_s, "group": True}
             else:
                 rel = [period_s]

@@ -76,7 +76,10 @@ def load_notebook(path: str | Path) -> nbformat.NotebookNode:
         nb = _load_notebook_cached(str(p.resolve()), p.stat().st_mtime)
     except Exception as exc:  # a user's malformed file
         raise ConfigError(f"notebook {str(path)!r} cannot be read: {exc}") from None
-    return nbformat.from_dict(json.loads(json.dumps(nb)))
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for cell in nb.cells:  # papermill reads cell.metadata.tags as an attribute
+        cell.metadata.setdefault("tags", [])
+    return nb
 
 
 def notebook_parameters(path: str | Path) -> dict[str, dict[str, Any]]:
