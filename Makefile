@@ -48,8 +48,14 @@ venv: $(VENV_STAMP)
 # `ils demo` ends by printing a summary of the demo warehouse and its path.
 # Next step, once the report runner is in: $(BIN)/ils run (every organisation,
 # latest period) printing the outputs/ path to open.
+# The main job on the embedded demo warehouse: every organisation's report for the
+# latest period (HTML and PDF), the group reports, and the portal outputs/index.html.
 demo: system venv
 	$(BIN)/ils demo
+	$(BIN)/ils run --period latest --all --format html,pdf --out outputs
+	$(BIN)/ils run --notebook group_report --period latest --all --format html,pdf --out outputs
+	@echo
+	@echo "Open the reports: $(CURDIR)/outputs/index.html   (or: $(BIN)/ils serve, then http://127.0.0.1:8000/)"
 
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
 test: system venv

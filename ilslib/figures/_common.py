@@ -145,12 +145,3 @@ def frame(rows: Iterable[dict[str, Any]] | pd.DataFrame, columns: Sequence[str])
             df[c] = None
     return df.loc[:, list(columns)].reset_index(drop=True)
 
-
-def nullable_float(series: pd.Series) -> pd.Series:
-    """Floats with NaN for missing (the DataFrame convention; JSON output turns NaN into null)."""
-    return pd.to_numeric(series, errors="coerce").astype("float64")
-
-
-def nullable_int(series: pd.Series) -> pd.Series:
-    """Integers that may be missing (pandas ``Int64``)."""
-    return pd.to_numeric(series, errors="coerce").round().astype("Int64")

@@ -85,10 +85,11 @@ def rank_values(values: pd.Series, direction: str) -> tuple[pd.Series, pd.Series
 
 
 def _kind_for(wh: Warehouse, kind: str | None, org_id: str | None) -> str:
+    own = org_row(wh, org_id)["kind"] if org_id is not None else None
     if kind is not None:
         return check_kind(kind)
-    if org_id is not None:
-        return org_row(wh, org_id)["kind"]
+    if own is not None:
+        return own
     raise UnknownValueError("compare needs kind= (e.g. 'namnd' or 'bolag') or org_id= (its kind is used)")
 
 
