@@ -17,13 +17,15 @@ VENV_STAMP := $(VENV)/.stamp-installed
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS='-k warehouse -x'
 PYTEST_ARGS ?=
 
-.PHONY: help system venv demo test lint docs clean
+.PHONY: help system venv node_modules demo test lint docs clean
 
 help:
 	@echo "make demo    set up everything and build the embedded demo warehouse"
 	@echo "make test    set up everything and run the tests"
 	@echo "make venv    create .venv and install ilslib with its dev extras"
 	@echo "make system  install the Debian packages (scripts/install-system.sh)"
+	@echo "make lab     start JupyterLab with the project's kernel (LAB_ARGS='--no-browser --port 8890')"
+	@echo "make kernel  install the Jupyter kernel \"Python 3 (ils)\" into .venv"
 	@echo "make lint    ruff"
 	@echo "make docs    refresh the generated DDL in docs/warehouse.md"
 	@echo "make clean   remove .venv, caches and build files (outputs/ and the demo warehouse stay)"
@@ -38,12 +40,13 @@ $(VENV_STAMP): pyproject.toml
 
 venv: $(VENV_STAMP)
 
-# Node tooling: when tests need npm packages, add a package.json and
-# package-lock.json, then a rule here like
-#   node_modules/.package-lock.json: package.json package-lock.json
-#   	npm ci
-#   node_modules: node_modules/.package-lock.json
-# and add `node_modules` to the prerequisites of `test`.
+# Node packages for the tests (axe-core: accessibility checks of the reports in Debian's
+# chromium), exactly as locked in package-lock.json; redone when either file changes.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+node_modules: node_modules/.package-lock.json
 
 # `ils demo` ends by printing a summary of the demo warehouse and its path.
 # Next step, once the report runner is in: $(BIN)/ils run (every organisation,
@@ -58,10 +61,22 @@ demo: system venv
 	@echo "Open the reports: $(CURDIR)/outputs/index.html   (or: $(BIN)/ils serve, then http://127.0.0.1:8000/)"
 
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
-test: system venv
+test: system venv node_modules
 	@rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no tests" >&2; exit 1; fi; \
 	exit $$rc
+
+# The project's Jupyter kernel "Python 3 (ils)" (name ils): this venv's Python, installed
+# into the venv itself (never ~/.local), so it goes with `make clean`.
+.PHONY: kernel lab
+kernel: venv
+	$(BIN)/python -m ipykernel install --sys-prefix --name ils --display-name "Python 3 (ils)"
+
+# JupyterLab from the venv, on localhost, opening the guided tour. The warehouse comes from the
+# usual configuration (ILS_WAREHOUSE, ~/.config/ils/config.toml, else the demo); docs/jupyterlab.md.
+LAB_ARGS ?=
+lab: kernel
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(LAB_ARGS) notebooks/explore.ipynb
 
 lint: venv
 	$(BIN)/ruff check .

@@ -141,7 +141,7 @@ def main() -> int:
         emb = results[0]
         ok = emb[1] <= 30 and emb[2] <= 1024
         print(f"goal (embedded first load <= 30 s and <= 1024 MiB): {'met' if ok else 'NOT MET'}")
-    return 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

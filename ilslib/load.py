@@ -588,7 +588,6 @@ class _Loader:
         self.result = LoadResult(source=source)
         self.progress = progress
         self.known = _Known(wh)
-        self.records: list[FileRecord] = []
 
     def reject(self, r: Reject) -> None:
         self.result.rejects.append(r)
@@ -623,7 +622,7 @@ class _Loader:
                 f.inserted = f.replaced = 0
             result.seconds = time.monotonic() - t0
             first = result.rejects[0]
-            message = f"{len(result.rejects)} rejects; first: {first}"
+            message = f"{_plural(len(result.rejects), 'reject')}; first: {first}"
             result.load_id = record_load(self.wh, self._record(started, "rejected", message[:2000]))
         return result
 
@@ -689,6 +688,10 @@ class _Loader:
             fr.seconds = time.monotonic() - t0
             if self.progress:
                 self.progress.done(fr)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _sha_or_blank(opener: Callable[[], Any]) -> str:
@@ -838,7 +841,7 @@ def load_frames(
     result = loader.run(inputs)
     if not result.ok:
         shown = "; ".join(str(r) for r in result.rejects[:5])
-        raise LoadError(f"{source}: {len(result.rejects)} rejects, nothing written: {shown}")
+        raise LoadError(f"{source}: {_plural(len(result.rejects), 'reject')}, nothing written: {shown}")
     return result
 
 

@@ -312,7 +312,7 @@ def latest_loads(wh: Warehouse, limit: int = 5, *, outcome: str | None = "ok") -
     where, params = ("WHERE outcome = ?", (outcome,)) if outcome else ("", ())
     loads = wh.query(
         "SELECT load_id, started_at, finished_at, user_name, host_name, source, outcome, "
-        f"rows_inserted, rows_replaced, message FROM v_load {where} ORDER BY load_id DESC",
+        f"rows_inserted, rows_replaced, message FROM v_load {where} ORDER BY started_at DESC, load_id DESC",
         params,
     )
     out: list[dict[str, Any]] = []

@@ -33,6 +33,7 @@ wh = ilslib.connect()
 per = f.as_period(wh, period)
 f.check_kind(kind)
 plural = t.KIND_PLURAL.get(kind, kind)
+is_budget = per.code == "BU"
 roll = f.rollup(wh, per, kind)
 matrix = f.status_matrix(wh, per, kind)
 orgs = f.organisations(wh, kind)
@@ -48,30 +49,42 @@ show(group.cover(kind, per, len(orgs)))
 # ## Måluppfyllelse per mål i kommunfullmäktiges budget
 
 # %%
-show(
-    paragraph(f"Hur många av {plural} som bedömt varje mål i kommunfullmäktiges budget som uppfyllt, delvis "
-              f"uppfyllt eller ej uppfyllt för perioden. Organisationer som inte lämnat någon bedömning av målet "
-              f"räknas som ”ej bedömt”. Bedömningen är varje organisations egen."),
-    group.rollup_table(roll, caption=f"Bedömd måluppfyllelse per KF-mål, {plural}, {per.title}"),
-)
+if is_budget:
+    show(paragraph(f"Budgeten sätter målen för {per.year}; {plural} bedömer måluppfyllelsen i tertialrapporterna "
+                   "och i verksamhetsberättelsen. Här finns därför ännu inga bedömningar att sammanställa.",
+                   class_="note"))
+else:
+    show(
+        paragraph(f"Hur många av {plural} som bedömt varje mål i kommunfullmäktiges budget som uppfyllt, delvis "
+                  f"uppfyllt eller ej uppfyllt för perioden. Organisationer som inte lämnat någon bedömning av "
+                  f"målet räknas som ”ej bedömt”. Bedömningen är varje organisations egen."),
+        group.rollup_table(roll, caption=f"Bedömd måluppfyllelse per KF-mål, {plural}, {per.title}"),
+    )
 
 # %% [markdown]
 # ## Indikatorernas status per organisation
 
 # %%
-show(
-    paragraph("Varje cell visar indikatorns status för organisationen med symbol och ord. "
-              "En punkt (.) betyder att organisationen inte har indikatorn."),
-    group.matrix_tables(matrix, orgs, f.indicator_catalogue(wh), per_table=matrix_columns,
-                        caption=f"Indikatorernas status, {plural}, {per.title}"),
-)
+if is_budget:
+    show(paragraph("I budgeten finns inga utfall. Indikatorernas status redovisas i tertialrapporterna och i "
+                   "verksamhetsberättelsen.", class_="note"))
+else:
+    show(
+        paragraph("Varje cell visar indikatorns status för organisationen med symbol och ord. "
+                  "En punkt (.) betyder att organisationen inte har indikatorn.", class_="intro"),
+        group.matrix_tables(matrix, orgs, f.indicator_catalogue(wh), per_table=matrix_columns,
+                            caption=f"Indikatorernas status, {plural}, {per.title}"),
+    )
 
 # %% [markdown]
-# ## Största budgetavvikelser
+# ## Ekonomi
 
 # %%
-show(group.deviation_table(econ, n=top_deviations,
-                           caption=f"De {plural} med störst budgetavvikelse, {per.title}"))
+if is_budget:
+    show(group.budget_table(econ, caption=f"Budget {per.year} per organisation, {plural}"))
+else:
+    show(group.deviation_table(econ, n=top_deviations,
+                               caption=f"{plural.capitalize()} med störst budgetavvikelse, {per.title}"))
 
 # %% [markdown]
 # ## Om sammanställningen

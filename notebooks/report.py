@@ -66,16 +66,18 @@ if is_budget:
                 ("Budgeterat nettoresultat", fmt.money(econ["budget_net"]))]),
     )
 else:
+    headline = [
+        ("Indikatorer uppfyllda", f"{counts['uppfyllt']} av {len(ind)}"),
+        ("Delvis uppfyllda", str(counts["delvis"])),
+        ("Ej uppfyllda", str(counts["ej_uppfyllt"])),
+        ("Mål bedömda uppfyllda", f"{judged['uppfyllt']} av {int(goals['own'].sum())}"),
+        ("Budgetavvikelse", fmt.money(econ["deviation"])),
+    ]
+    if per.is_tertial:  # the year is not over: the full-year forecast matters
+        headline.append(("Prognos helår mot budget", fmt.money(econ["forecast_deviation"])))
+    headline.append(("Sjukfrånvaro", fmt.pct(pers["sick_leave_pct"], suppressed=pers["suppressed"])))
     show(
-        t.kpis([
-            ("Indikatorer uppfyllda", f"{counts['uppfyllt']} av {len(ind)}"),
-            ("Delvis uppfyllda", str(counts["delvis"])),
-            ("Ej uppfyllda", str(counts["ej_uppfyllt"])),
-            ("Mål bedömda uppfyllda", f"{judged['uppfyllt']} av {int(goals['own'].sum())}"),
-            ("Budgetavvikelse", fmt.money(econ["deviation"])),
-            ("Prognos helår mot budget", fmt.money(econ["forecast_deviation"])),
-            ("Sjukfrånvaro", fmt.pct(pers["sick_leave_pct"], suppressed=pers["suppressed"])),
-        ]),
+        t.kpis(headline),
         t.status_count_table(counts, caption="Indikatorernas status"),
         t.main_deviations(ind),
     )
@@ -145,7 +147,7 @@ if is_budget:
 else:
     show(
         t.economy_table(econ, caption=f"Budgetuppföljning januari–{t.MONTH_NAMES[per.last_month_number - 1]} {per.year}"),
-        t.forecast_text(econ, per),
+        t.forecast_text(econ, per) if per.is_tertial else "",
         charts.economy_chart(f.economy_series(wh, org_id, per), period_title=per.title),
         t.accounts_table(f.accounts(wh, org_id, per, n=top_accounts),
                          caption=f"De {top_accounts} konton som avviker mest från budget"),

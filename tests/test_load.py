@@ -505,7 +505,7 @@ def test_rejected_load_is_recorded_after_the_rollback(base_wh, tmp_path):
     rec = wh.rows("SELECT outcome, rows_inserted, rows_replaced, message FROM v_load WHERE load_id = ?",
                   (result.load_id,))
     assert rec[0][:3] == ("rejected", 0, 0)
-    assert rec[0][3].startswith("1 rejects; first: ledger.csv row 3, column outcome ('abc')")
+    assert rec[0][3].startswith("1 reject; first: ledger.csv row 3, column outcome ('abc')")
     files = dict(wh.rows("SELECT file_name, rows_inserted FROM v_load_file WHERE load_id = ?", (result.load_id,)))
     assert files == {"organisations.csv": 0, "ledger.csv": 0}
     assert [x["load_id"] for x in store.latest_loads(wh, outcome=None)][0] == result.load_id

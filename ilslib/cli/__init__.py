@@ -23,6 +23,7 @@ COMMANDS = {
     "serve": "ilslib.cli.serve",
     "load": "ilslib.cli.load",
     "check": "ilslib.cli.check",
+    "new-study": "ilslib.cli.new_study",
 }
 
 EPILOG = textwrap.dedent(

@@ -10,6 +10,7 @@ from . import add_warehouse_option, tracer_for
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``ils check`` to the command's subparsers."""
     p = sub.add_parser(
         "check",
         help="data-quality report: missing targets, outcomes, judgements, statuses, months; outliers",
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the checks; print the report and write it with ``--out``."""
     with connect(args.warehouse, tracer=tracer_for(args)) as wh:
         report = run_checks(wh, args.period)
     print(format_text(report, limit=max(args.show, 0)))

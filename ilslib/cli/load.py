@@ -16,6 +16,7 @@ BAR_MIN_ROWS = 50_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``ils load`` to the command's subparsers."""
     p = sub.add_parser(
         "load",
         help="validate and load a directory of contract files (CSV/XLSX), all or nothing",
@@ -71,6 +72,7 @@ class _TerminalProgress:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Load the directory; print the summary, and the rejects (then exit 1) when it was rejected."""
     with connect(args.warehouse, tracer=tracer_for(args)) as wh:
         if not args.quiet:
             print(f"Loading {args.directory} into {wh.url}", flush=True)
@@ -84,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     for line in format_rejects(result, None if args.show == 0 else max(args.show, 1)):
         print(line, file=sys.stderr)
     where = f"; they are listed in {result.rejects_path}" if result.rejects_path else ""
+    n, files = len(result.rejects), len({r.file for r in result.rejects})
     raise LoadError(
-        f"load rejected: {len(result.rejects)} rejects in "
-        f"{len({r.file for r in result.rejects})} file(s), nothing was written{where}"
+        f"load rejected: {n} reject{'' if n == 1 else 's'} in {files} file{'' if files == 1 else 's'}, "
+        f"nothing was written{where}"
     )

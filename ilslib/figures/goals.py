@@ -91,13 +91,14 @@ def goals(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
         g = r["goal_id"]
         c = counts.get(g, dict.fromkeys(_COUNTED, 0))
         j = by_judgement.get(g, {})
+        kf_goal = text(r["kf_goal_id"])  # None, not NaN, for goals above the KF level
         assessment = text(j.get("assessment"))
         flag, note = divergence(assessment, c["uppfyllt"], c["delvis"], c["ej_uppfyllt"])
         rows.append({
-            "goal_id": g, "level": r["level"], "title": r["title"], "kf_goal_id": r["kf_goal_id"],
+            "goal_id": g, "level": r["level"], "title": r["title"], "kf_goal_id": kf_goal,
             "own": r["org_id"] == org_id, "assessment": assessment, "comment": text(j.get("comment")),
             "indicators": sum(c.values()), **c, "divergence": flag, "divergence_note": note,
-            "_sort": (r["kf_goal_id"] or "\uffff", level_rank.get(r["level"], 99), g),
+            "_sort": (kf_goal or "\uffff", level_rank.get(r["level"], 99), g),
         })
     rows.sort(key=lambda r: r["_sort"])
     df = frame(rows, GOAL_COLUMNS)

@@ -92,6 +92,28 @@ def deviation_table(econ: pd.DataFrame, *, n: int, caption: str) -> Html:
                  numeric={"net", "budget_net", "deviation", "deviation_pct", "forecast_deviation"})
 
 
+_SWEDISH_ORDER = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}"})  # the three after z
+
+
+def swedish_key(text: Any) -> str:
+    """A sort key in Swedish alphabetical order (å, ä, ö after z)."""
+    return str(text).lower().translate(_SWEDISH_ORDER)
+
+
+def budget_table(econ: pd.DataFrame, *, caption: str) -> Html:
+    """Every organisation's budgeted income, costs and net result (the budget, where there is no outcome yet)."""
+    df = econ.reset_index()
+    df = df[df["budget_net"].notna()]
+    df = df.iloc[sorted(range(len(df)), key=lambda i: swedish_key(df["name"].iloc[i]))]
+    if df.empty:
+        return paragraph(f"{caption}: ingen budget är inläst för perioden.", class_="empty")
+    return table(df, caption=caption, row_header="name",
+                 columns={"name": "Organisation", "budget_income": "Budgeterade intäkter",
+                          "budget_costs": "Budgeterade kostnader", "budget_net": "Budgeterat nettoresultat"},
+                 formats={c: fmt.money for c in ("budget_income", "budget_costs", "budget_net")},
+                 numeric={"budget_income", "budget_costs", "budget_net"})
+
+
 def _plain(v: Any) -> Any:
     if missing(v):
         return None

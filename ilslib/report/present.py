@@ -101,6 +101,8 @@ def bullet_list(items: Iterable[Any]) -> Html:
 
 
 Formatter = Callable[[Any], Any]
+#: Tables with at most this many rows are not split across pages in print.
+KEEP_ROWS = 16
 CellClass = Callable[[Any], str | None]
 
 
@@ -154,8 +156,13 @@ def table(
             else:
                 cells.append(f"<td{cls}>{esc(shown)}</td>")
         body_rows.append("<tr>" + "".join(cells) + "</tr>")
+    # The wrapper scrolls a wide table sideways on a narrow screen; a scrollable region must be
+    # reachable by keyboard (WCAG 2.1.1), so it is focusable and named after the table's caption.
+    # In print a short table is kept on one page.
+    wrap = "table-wrap keep" if len(frame) <= KEEP_ROWS else "table-wrap"
     return Html(
-        f'<div class="table-wrap"><table class="{esc(class_)}"><caption>{esc(caption)}</caption>'
+        f'<div class="{wrap}" role="region" aria-label="{esc(caption)}" tabindex="0">'
+        f'<table class="{esc(class_)}"><caption>{esc(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body_rows)}</tbody></table></div>"
     )
 

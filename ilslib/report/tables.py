@@ -25,6 +25,7 @@ KIND_PLURAL = {"namnd": "nämnderna", "bolag": "bolagen", "enhet": "enheterna", 
                "koncern": "koncernen"}
 DIRECTION_LABELS = {"higher": "Högre är bättre", "lower": "Lägre är bättre"}
 SOURCE_LABELS = {"KF": "KF", "own": "Egen"}
+LOAD_OUTCOMES = {"ok": "Genomförd", "rejected": "Avvisad", "failed": "Misslyckad"}
 TARGET_TYPE_LABELS = {"annual": "årsmål", "T1": "tertialmål", "T2": "tertialmål", "BO": "mål för bokslut"}
 
 
@@ -112,6 +113,11 @@ def indicator_table(df: pd.DataFrame, *, caption: str, with_status: bool = True,
                  numeric={"value", "target", "kvinnor", "man", "last", "change"})
 
 
+def _annual(r: dict[str, Any]) -> str:
+    """The column holding an indicator's annual target (``target`` when there is no ``annual_target``)."""
+    return "annual_target" if not missing(r.get("annual_target")) else "target"
+
+
 def target_table(df: pd.DataFrame, *, caption: str) -> Html:
     """The plan (budget): each indicator with its annual target, tertial targets and partial limit."""
     if df.empty:
@@ -120,7 +126,7 @@ def target_table(df: pd.DataFrame, *, caption: str) -> Html:
         "name": r["name"], "direction": DIRECTION_LABELS.get(r.get("direction"), ""),
         "frequency": "Tertial" if r.get("frequency") == "tertial" else "År",
         "source": SOURCE_LABELS.get(r.get("source"), r.get("source")),
-        "target": _value(r, "annual_target" if not missing(r.get("annual_target")) else "target"),
+        "target": _value(r, _annual(r)),
         "partial": _value(r, "annual_partial_limit" if not missing(r.get("annual_partial_limit")) else "partial_limit"),
     } for r in df.to_dict("records")]
     return table(pd.DataFrame(rows), caption=caption, row_header="name", numeric={"target", "partial"},
@@ -149,12 +155,12 @@ def goal_blocks(goals: pd.DataFrame, indicators: pd.DataFrame, tree: pd.DataFram
                     block.append(Html(f'<p class="flag">⚠ Observera: {esc(note)}</p>'))
                 block.append(text_block(g.get("comment"), empty="Ingen kommentar till bedömningen."))
             if not inds.empty:
-                items = [
-                    Html(f"{esc(r['name'])}: {esc(_value(r, 'value'))} "
-                         f"(mål {esc(_value(r, 'target'))}) {status_badge(r['status']) if with_status else ''}")
-                    for r in inds.to_dict("records")
-                ]
-                block.append(Html("<p>Indikatorer som mäter målet:</p>") + bullet_list(items))
+                if with_status:
+                    items = [Html(f"{esc(r['name'])}: {esc(_value(r, 'value'))} (mål {esc(_value(r, 'target'))}) "
+                                  f"{status_badge(r['status'])}") for r in inds.to_dict("records")]
+                else:  # the plan: no outcomes yet, only the targets
+                    items = [f"{r['name']}: årsmål {_value(r, _annual(r))}" for r in inds.to_dict("records")]
+                block.append(paragraph("Indikatorer som mäter målet:", class_="intro") + bullet_list(items))
             else:
                 block.append(paragraph("Inga indikatorer är kopplade till målet i perioden.", class_="note"))
             parts.append(Html('<div class="goal">' + join(block) + "</div>"))
@@ -253,12 +259,16 @@ def comparison_table(df: pd.DataFrame, *, caption: str, kind: str) -> Html:
     if df.empty:
         return paragraph(f"{caption}: inga jämförbara nyckeltal.", class_="empty")
     rows = []
+    repeated = set(df["label"][df["label"].duplicated(keep=False)])
     for r in df.to_dict("records"):
         dec = 1 if missing(r.get("decimals")) else int(r["decimals"])
+        label = r["label"]
+        if label in repeated and not missing(r.get("unit")):
+            label = f"{label} ({r['unit']})"
         value = r["special"] if not missing(r.get("special")) else fmt.value(r["value"], r.get("unit"), dec)
         ranked = 0 if missing(r.get("ranked")) else int(r["ranked"])
         rank = "–" if missing(r.get("rank")) else f"{int(r['rank'])} av {ranked}"
-        rows.append({"label": r["label"], "direction": DIRECTION_LABELS.get(r.get("direction"), ""),
+        rows.append({"label": label, "direction": DIRECTION_LABELS.get(r.get("direction"), ""),
                      "value": value, "rank": rank,
                      "colour": r.get("colour") or "grey"})
     return table(pd.DataFrame(rows), caption=caption, row_header="label",
@@ -289,7 +299,8 @@ def loads_table(df: pd.DataFrame, *, caption: str) -> Html:
         return paragraph("Inga inläsningar är registrerade i lagret.", class_="note")
     rows = [{"when": (r.get("finished_at") or r.get("started_at") or "")[:16].replace("T", " "),
              "who": r.get("user_name") or "", "source": r.get("source") or "",
-             "rows": r.get("rows_inserted"), "outcome": r.get("outcome") or ""}
+             "rows": r.get("rows_inserted"),
+             "outcome": LOAD_OUTCOMES.get(r.get("outcome") or "", r.get("outcome") or "–")}
             for r in df.to_dict("records")]
     return table(pd.DataFrame(rows), caption=caption, row_header="when",
                  columns={"when": "Inläst", "who": "Av", "source": "Källa", "rows": "Nya rader",
@@ -309,6 +320,26 @@ MONTH_NAMES = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "a
 def swedish_date(d: Any) -> str:
     """``22 november 2026``."""
     return f"{d.day} {MONTH_NAMES[d.month - 1]} {d.year}"
+
+
+def local_time(iso: Any, zone: str = "Europe/Stockholm") -> str:
+    """An ISO timestamp as Swedish local time, ``2026-11-22 12:36``; ``–`` when there is none."""
+    import datetime as dt
+
+    if missing(iso) or not str(iso).strip():
+        return "–"
+    try:
+        t = dt.datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    if t.tzinfo is not None:
+        try:
+            from zoneinfo import ZoneInfo
+
+            t = t.astimezone(ZoneInfo(zone))
+        except Exception:  # no time zone data on this machine: say it is UTC
+            return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return t.strftime("%Y-%m-%d %H:%M")
 
 
 def cover(org: Any, per: Any, today: Any) -> Html:
@@ -346,7 +377,7 @@ def main_deviations(df: pd.DataFrame) -> Html:
     if bad.empty:
         return paragraph("Inga indikatorer har status ej uppfyllt i perioden.")
     items = [f"{r['name']}: {_value(r, 'value')} mot målet {_value(r, 'target')}" for r in bad.to_dict("records")]
-    return paragraph("Indikatorer som inte uppfyller målet:") + bullet_list(items)
+    return paragraph("Indikatorer som inte uppfyller målet:", class_="intro") + bullet_list(items)
 
 
 def deviation_table(df: pd.DataFrame) -> Html:
@@ -401,9 +432,9 @@ def about(figures: dict[str, Any], loads: pd.DataFrame, *, notebook: str) -> Htm
         loads_table(loads, caption="Senaste inläsningar av data"),
         definition_list([
             ("Datats kontrollsumma", prov.get("data_hash") or "–"),
-            ("Notebook", notebook),
-            ("ilslib-version", prov.get("ilslib_version") or "–"),
-            ("Skapad", (prov.get("generated_at") or "")[:19].replace("T", " ")),
+            ("Rapportmall", f"{notebook}.ipynb"),
+            ("Programversion", f"ilslib {prov.get('ilslib_version') or '–'}"),
+            ("Skapad", local_time(prov.get("generated_at"))),
             ("Dataavtal", f"version {figures.get('contract_version')}"),
         ]),
     ])

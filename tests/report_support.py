@@ -1,0 +1,260 @@
+"""Shared machinery for the report tests: run each report once, read its HTML, check it in Chromium.
+
+The report tests (``test_report.py``, ``test_report_a11y.py``,
+``test_group_report.py``) ask :class:`Reports` for executed reports; each
+(warehouse, notebook, parameters) is run once per session with
+:func:`ilslib.runner.job.run_job` and the in-process engine, whichever module
+asks first, and every later test reads the same output directory.
+
+Accessibility: :class:`Browser` drives Debian's ``/usr/bin/chromium`` with
+Playwright (never a downloaded browser) and runs axe-core from
+``node_modules/`` (``make node_modules``, i.e. ``npm ci`` from the committed
+``package-lock.json``). A missing browser or axe-core skips those tests on a
+developer's machine and fails them under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+REPORT_NB = NOTEBOOKS / "report.ipynb"
+GROUP_NB = NOTEBOOKS / "group_report.ipynb"
+AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+PERIODS = ("2026-BU", "2026-T1", "2026-T2", "2025-BO")
+#: One organisation of every sort the report must handle. SDN_SJV (a district board) has markup and
+#: quotes in a goal title and an analysis; ENERGI (a company) has ``&`` in its name; KONST has fewer
+#: than five employees (sick leave ``..``); STAD is the kommun, KONCERN the group's parent company.
+ORGS = {"board": "SDN_SJV", "company": "ENERGI", "small": "KONST", "kommun": "STAD", "koncern": "KONCERN"}
+#: KS has ``<script>alert("x")</script>`` in its deviation comment for 2026-T2.
+SCRIPT_ORG, SCRIPT_PERIOD = "KS", "2026-T2"
+#: Reports also rendered as PDF (a board, a company, the small company in the budget).
+PDF_REPORTS = {("SDN_SJV", "2026-T2"), ("ENERGI", "2025-BO"), ("KONST", "2026-BU")}
+GROUP_KINDS = ("bolag", "namnd")
+PDF_GROUPS = {("namnd", "2025-BO")}
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail under CI=true (where the browser and axe-core must be installed)."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing tool is a failure, not a skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def warehouse_env(url: str) -> Iterator[None]:
+    """``ILS_WAREHOUSE=url`` while the block runs (notebooks read the warehouse from the environment)."""
+    old = os.environ.get("ILS_WAREHOUSE")
+    os.environ["ILS_WAREHOUSE"] = url
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("ILS_WAREHOUSE", None)
+        else:
+            os.environ["ILS_WAREHOUSE"] = old
+
+
+@dataclass
+class Report:
+    """One executed report's output directory."""
+
+    out: Path
+    status: str
+    error: str | None
+
+    @property
+    def html_path(self) -> Path:
+        return self.out / "report.html"
+
+    @property
+    def pdf_path(self) -> Path:
+        return self.out / "report.pdf"
+
+    def html(self) -> str:
+        return self.html_path.read_text(encoding="utf-8")
+
+    def soup(self) -> Any:
+        from bs4 import BeautifulSoup
+
+        return BeautifulSoup(self.html(), "html.parser")
+
+    def figures(self) -> dict[str, Any]:
+        import json
+
+        return json.loads((self.out / "figures.json").read_text(encoding="utf-8"))
+
+    def notebook(self) -> Any:
+        import nbformat
+
+        return nbformat.read(self.out / "report.ipynb", as_version=4)
+
+
+_SESSIONS: dict[str, Reports] = {}
+
+
+class Reports:
+    """Executed reports on one warehouse, each run once (see the module docstring)."""
+
+    def __init__(self, url: str, root: Path):
+        self.url = url
+        self.root = root
+        self._done: dict[tuple, Report] = {}
+
+    @classmethod
+    def shared(cls, url: str, factory: pytest.TempPathFactory) -> Reports:
+        """The session's instance for ``url`` (created on first use)."""
+        if url not in _SESSIONS:
+            _SESSIONS[url] = cls(url, factory.mktemp("reports"))
+        return _SESSIONS[url]
+
+    def _run(self, notebook: Path, params: dict[str, Any], rel: str, formats: tuple[str, ...]) -> Report:
+        from ilslib.runner.job import Job, run_job
+
+        key = (notebook.name, tuple(sorted(params.items())), formats)
+        if key not in self._done:
+            out = self.root / rel
+            with warehouse_env(self.url):
+                result = run_job(Job(str(notebook), params, str(out), formats, label=rel))
+            self._done[key] = Report(out, result.status, result.error)
+        return self._done[key]
+
+    def org(self, org_id: str, period: str) -> Report:
+        """The organisation report (HTML; also PDF for :data:`PDF_REPORTS`)."""
+        formats = ("html", "pdf") if (org_id, period) in PDF_REPORTS else ("html",)
+        return self._run(REPORT_NB, {"org_id": org_id, "period": period}, f"{period}/{org_id}", formats)
+
+    def group(self, kind: str, period: str) -> Report:
+        """The group report "Mål och måluppfyllelse" (HTML; also PDF for :data:`PDF_GROUPS`)."""
+        formats = ("html", "pdf") if (kind, period) in PDF_GROUPS else ("html",)
+        return self._run(GROUP_NB, {"kind": kind, "period": period}, f"{period}/_grupp/{kind}", formats)
+
+
+# -- reading the HTML --------------------------------------------------------------------------
+
+def text(node: Any) -> str:
+    """An element's text with runs of whitespace (not no-break spaces) made one space."""
+    return re.sub(r"[ \t\r\n]+", " ", node.get_text(" ")).strip()
+
+
+def find_table(soup: Any, caption_prefix: str) -> Any:
+    """The one ``<table>`` whose caption starts with ``caption_prefix``."""
+    found = [t for t in soup.find_all("table") if t.caption and text(t.caption).startswith(caption_prefix)]
+    assert len(found) == 1, f"expected one table captioned {caption_prefix!r}, found {len(found)}: " + \
+        repr([text(t.caption) for t in soup.find_all("table") if t.caption])
+    return found[0]
+
+
+def table_rows(table: Any) -> tuple[list[str], list[dict[str, Any]]]:
+    """Header labels and one dict per body row (header label -> cell element)."""
+    headers = [text(th) for th in table.thead.find_all("th")]
+    rows = []
+    for tr in table.tbody.find_all("tr"):
+        cells = tr.find_all(["th", "td"], recursive=False)
+        assert len(cells) == len(headers), f"row with {len(cells)} cells under {len(headers)} headers"
+        rows.append(dict(zip(headers, cells, strict=True)))
+    return headers, rows
+
+
+def kpis(soup: Any) -> dict[str, str]:
+    """The headline boxes (label -> value text)."""
+    out = {}
+    for li in soup.select("ul.kpis > li"):
+        out[text(li.select_one(".label"))] = text(li.select_one(".value"))
+    return out
+
+
+def table_snapshot(soup: Any, *, masked: dict[str, tuple[str, ...]] | None = None) -> str:
+    """Every table as text (caption, headers, cells), one line per row, cells joined by `` | ``.
+
+    ``masked`` maps a caption prefix to header labels whose cells are replaced by ``<masked>``
+    (values that change from run to run or machine to machine, such as load times and users).
+    """
+    masked = masked or {}
+    lines = []
+    for table in soup.find_all("table"):
+        caption = text(table.caption) if table.caption else ""
+        hide: tuple[str, ...] = ()
+        for prefix, cols in masked.items():
+            if caption.startswith(prefix):
+                hide = cols
+        headers, rows = table_rows(table)
+        lines.append(f"## {caption}")
+        lines.append(" | ".join(headers))
+        for row in rows:
+            lines.append(" | ".join("<masked>" if h in hide else text(c) for h, c in row.items()))
+        lines.append("")
+    return "\n".join(lines)
+
+
+# -- Chromium and axe-core ---------------------------------------------------------------------
+
+class Browser:
+    """Headless Debian Chromium through Playwright, with axe-core injected into each page."""
+
+    def __init__(self) -> None:
+        if not CHROMIUM.exists():
+            unavailable(f"{CHROMIUM} is missing (scripts/install-system.sh installs Debian's chromium)")
+        if not AXE_JS.exists():
+            unavailable(f"{AXE_JS.relative_to(REPO)} is missing: run `make node_modules` (npm ci)")
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError as exc:
+            unavailable(f"playwright cannot be imported ({exc}): pip install -e '.[dev]'")
+        self._axe = AXE_JS.read_text(encoding="utf-8")
+        self._pw = sync_playwright().start()
+        try:
+            self._browser = self._pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        except Exception as exc:
+            self._pw.stop()
+            unavailable(f"cannot start {CHROMIUM}: {str(exc).splitlines()[0]}")
+        self.requests: list[str] = []
+
+    def close(self) -> None:
+        self._browser.close()
+        self._pw.stop()
+
+    def open(self, path: Path) -> Any:
+        """A new page showing ``path`` (a file:// URL); every request the page makes is recorded."""
+        page = self._browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", lambda req: self.requests.append(req.url))
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        return page
+
+    def axe(self, path: Path) -> list[dict[str, Any]]:
+        """axe-core's violations for the page (WCAG 2.1 A/AA and best practice)."""
+        page = self.open(path)
+        try:
+            page.add_script_tag(content=self._axe)
+            result = page.evaluate(
+                "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, "
+                "resultTypes: ['violations']})", AXE_TAGS)
+        finally:
+            page.close()
+        return result["violations"]
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    """A readable list of axe violations for an assertion message."""
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']}")
+        for node in v["nodes"][:5]:
+            lines.append(f"    {node['target']}: {node.get('failureSummary', '')[:300]}")
+    return "\n".join(lines)
