@@ -36,6 +36,7 @@ system:
 $(VENV_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name ils --display-name "Python 3 (ils)" >/dev/null
 	@touch $@
 
 venv: $(VENV_STAMP)
@@ -76,7 +77,7 @@ kernel: venv
 # usual configuration (ILS_WAREHOUSE, ~/.config/ils/config.toml, else the demo); docs/jupyterlab.md.
 LAB_ARGS ?=
 lab: kernel
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(LAB_ARGS) notebooks/explore.ipynb
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --MappingKernelManager.default_kernel_name=ils $(LAB_ARGS) notebooks/explore.ipynb
 
 lint: venv
 	$(BIN)/ruff check .

@@ -16,6 +16,7 @@ the tests and the pre-commit hooks share, and the kernel set-up:
 As a command (used by ``.pre-commit-config.yaml``)::
 
     python -m ilslib.notebooks check [PATH ...]   # pairs in sync, no outputs (default: notebooks/)
+    python -m ilslib.notebooks sync PATH ...      # rewrite each .ipynb from its percent .py
     python -m ilslib.notebooks secrets FILE ...   # no password values in the files
     python -m ilslib.notebooks kernel [--user | --prefix DIR]   # install the ils kernel
 """
@@ -212,15 +213,47 @@ def check_tree(paths: Iterable[str | Path]) -> list[str]:
 
 
 def write_pair(py_text: str, py_path: str | Path) -> tuple[Path, Path]:
-    """Write a percent script and its ``.ipynb`` (same cells, no outputs); return both paths."""
+    """Write a percent script and its ``.ipynb`` (same cells, no outputs); return both paths.
+
+    Both files are written by jupytext from the same notebook, exactly as
+    ``jupytext --sync`` would write them, so the pre-commit hook finds them
+    consistent (the script's header gains jupytext's format and version). The
+    cell ids of an existing ``.ipynb`` are kept where the cells are unchanged,
+    so that regenerating a pair does not rewrite every cell.
+    """
     import jupytext
 
     py_path = Path(py_path)
     nb = jupytext.reads(py_text, fmt="py:percent")
-    py_path.write_text(py_text, encoding="utf-8")
     ipynb = py_path.with_suffix(".ipynb")
+    if ipynb.is_file():
+        try:
+            old = _read_ipynb(ipynb).get("cells", [])
+        except (OSError, ValueError):
+            old = []
+        ids = {(c.get("cell_type"), _source(c)): c.get("id") for c in old if c.get("id")}
+        for i, cell in enumerate(nb.cells):
+            same_place = old[i].get("id") if i < len(old) and len(old) == len(nb.cells) else None
+            cell_id = ids.get((cell.cell_type, cell.source)) or same_place
+            if cell_id:
+                cell["id"] = cell_id
+    jupytext.write(nb, py_path, fmt="py:percent")
     jupytext.write(nb, ipynb, fmt="ipynb")
     return py_path, ipynb
+
+
+def sync_from_scripts(paths: Iterable[str | Path]) -> list[Path]:
+    """Rewrite each pair from its percent ``.py`` (the reviewed text); return the scripts done.
+
+    ``paths`` are scripts or directories (every jupytext script under them).
+    """
+    done = []
+    for path in map(Path, paths):
+        scripts = [py for py, _ in pairs(path) if py is not None] if path.is_dir() else [path]
+        for py in scripts:
+            write_pair(py.read_text(encoding="utf-8"), py)
+            done.append(py)
+    return done
 
 
 # -- secrets ------------------------------------------------------------------------------
@@ -292,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("check", help="notebooks paired with their percent .py, in sync, without outputs")
     p.add_argument("paths", nargs="*", default=["notebooks"])
+    p = sub.add_parser("sync", help="rewrite each .ipynb (and the script's header) from its percent .py")
+    p.add_argument("paths", nargs="+")
     p = sub.add_parser("secrets", help="no password values written into files")
     p.add_argument("files", nargs="*")
     p = sub.add_parser("kernel", help=f"install the Jupyter kernel {KERNEL_NAME!r} ({KERNEL_DISPLAY_NAME})")
@@ -302,6 +337,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cmd == "kernel":
         path = install_kernel(user=args.user, prefix=args.prefix)
         print(f"Installed the Jupyter kernel {KERNEL_NAME!r} ({KERNEL_DISPLAY_NAME}) in {path}")
+        return 0
+    if args.cmd == "sync":
+        for py in sync_from_scripts(args.paths):
+            print(f"{py} -> {py.with_suffix('.ipynb').name}")
         return 0
     problems = check_tree(args.paths) if args.cmd == "check" else secrets_in_files(args.files)
     for line in problems:

@@ -47,7 +47,8 @@ txt = f.texts(wh, org_id, per)
 econ = figures["economy"]
 pers = figures["personnel"]
 counts = t.status_counts(ind["status"]) if not is_budget else {}
-judged = t.status_counts(goals.loc[goals["own"], "assessment"]) if not is_budget else {}
+own_goals = goals[goals["own"] & ~goals["level"].isin(["vision", "inriktningsmal"])]  # the goals it judges
+judged = t.status_counts(own_goals["assessment"]) if not is_budget else {}
 publish_meta(title=title, figures=figures, summary=counts)
 
 # %%
@@ -59,7 +60,7 @@ show(t.cover(org, per, _dt.date.today()))
 # %%
 if is_budget:
     show(
-        paragraph(f"Budgeten för {per.year}: {len(goals[goals['own']])} egna mål, {len(ind)} indikatorer med mål "
+        paragraph(f"Budgeten för {per.year}: {len(own_goals)} egna mål, {len(ind)} indikatorer med mål "
                   f"och {len(acts)} aktiviteter."),
         t.kpis([("Budgeterade intäkter", fmt.money(econ["budget_income"])),
                 ("Budgeterade kostnader", fmt.money(econ["budget_costs"])),
@@ -70,7 +71,7 @@ else:
         ("Indikatorer uppfyllda", f"{counts['uppfyllt']} av {len(ind)}"),
         ("Delvis uppfyllda", str(counts["delvis"])),
         ("Ej uppfyllda", str(counts["ej_uppfyllt"])),
-        ("Mål bedömda uppfyllda", f"{judged['uppfyllt']} av {int(goals['own'].sum())}"),
+        ("Mål bedömda uppfyllda", f"{judged['uppfyllt']} av {len(own_goals)}"),
         ("Budgetavvikelse", fmt.money(econ["deviation"])),
     ]
     if per.is_tertial:  # the year is not over: the full-year forecast matters
@@ -79,6 +80,7 @@ else:
     show(
         t.kpis(headline),
         t.status_count_table(counts, caption="Indikatorernas status"),
+        t.assessment_count_table(own_goals["assessment"], caption="Organisationens bedömning av sina mål"),
         t.main_deviations(ind),
     )
 
@@ -170,8 +172,13 @@ else:
 # ## Jämförelse med andra organisationer
 
 # %%
+peers = f.organisations(wh, org.kind)
 if is_budget:
     show(paragraph("Jämförelser görs när det finns utfall.", class_="note"))
+elif len(peers) < 2:
+    show(paragraph(f"{org.name} är ensam om att vara {t.KIND_LABELS.get(org.kind, org.kind).lower()} i "
+                   "redovisningen och har därför ingen att jämföras med. Jämförelserna görs mellan nämnderna "
+                   "och mellan bolagen.", class_="note"))
 else:
     cmp = f.comparisons(wh, org_id, per)
     sick = f.compare(wh, per, "sick_leave_pct", org_id=org_id)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+UPDATE_SNAPSHOTS = os.environ.get("ILS_UPDATE_SNAPSHOTS", "").strip() not in ("", "0")
+#: Load times and the loading user differ from run to run and machine to machine.
+SNAPSHOT_MASK = {"Senaste inläsningar av data": ("Inläst", "Av")}
 
 PERIODS = ("2026-BU", "2026-T1", "2026-T2", "2025-BO")
 #: One organisation of every sort the report must handle. SDN_SJV (a district board) has markup and
@@ -78,6 +83,7 @@ class Report:
     out: Path
     status: str
     error: str | None
+    warnings: tuple[str, ...] = ()
 
     @property
     def html_path(self) -> Path:
@@ -130,9 +136,14 @@ class Reports:
         key = (notebook.name, tuple(sorted(params.items())), formats)
         if key not in self._done:
             out = self.root / rel
-            with warehouse_env(self.url):
+            # pytest records warnings itself, so a warning raised in a notebook would not reach the
+            # notebook's stderr here: collect them to assert there are none
+            with warehouse_env(self.url), warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 result = run_job(Job(str(notebook), params, str(out), formats, label=rel))
-            self._done[key] = Report(out, result.status, result.error)
+            self._done[key] = Report(out, result.status, result.error,
+                                     tuple(f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})"
+                                           for w in caught))
         return self._done[key]
 
     def org(self, org_id: str, period: str) -> Report:
@@ -201,6 +212,67 @@ def table_snapshot(soup: Any, *, masked: dict[str, tuple[str, ...]] | None = Non
             lines.append(" | ".join("<masked>" if h in hide else text(c) for h, c in row.items()))
         lines.append("")
     return "\n".join(lines)
+
+
+# -- checks shared by the report tests ------------------------------------------------------
+
+def done(report: Report) -> Report:
+    """The report, after asserting that it ran to the end."""
+    assert report.status == "done", f"the report failed: {report.error}"
+    return report
+
+
+def assert_inert(soup: Any) -> None:
+    """No element from the data can run anything or fetch anything."""
+    assert soup.find_all(["script", "iframe", "object", "embed", "link", "base", "form"]) == []
+    for el in soup.find_all(True):
+        handlers = [a for a in el.attrs if a.lower().startswith("on")]
+        assert not handlers, f"<{el.name}> has event handler attributes {handlers}"
+    for img in soup.find_all("img"):
+        assert img["src"].startswith("data:image/png;base64,"), img["src"][:60]
+
+
+CODE_MARKERS = ("In [", "Out[", "Traceback", "Warning", "warnings.warn", "import ilslib", "show(", "publish_meta",
+                "f.indicators(", "DataFrame", "<NA>", "Error")
+DEBUG_WORDS = re.compile(r"\b(None|NaN|nan|NaT|True|False|inf)\b")
+
+
+def assert_clean(report: Report) -> None:
+    """No code, prompts, warnings or debug values in the HTML; nothing referenced outside the file."""
+    html = report.html()
+    soup = report.soup()
+    page = text(soup)
+    for marker in CODE_MARKERS:
+        assert marker not in page, f"{marker!r} in the report text"
+    assert not DEBUG_WORDS.search(page), DEBUG_WORDS.search(page)
+    assert soup.find_all(["pre", "code", "textarea"]) == []
+    classes = {c for el in soup.find_all(class_=True) for c in el["class"]}
+    assert not [c for c in classes if re.search(r"input|prompt|stderr|error|jp-|nbconvert|highlight", c)], classes
+    # offline and self-contained: no URL of any scheme but data: in the file
+    assert not re.search(r"https?:", html, re.IGNORECASE), re.search(r".{40}https?:.{40}", html, re.I)
+    assert "@import" not in html
+    assert all(u.strip("'\" ").startswith("data:") for u in re.findall(r"url\(([^)]*)\)", html))
+    for el in soup.find_all(src=True) + soup.find_all(href=True):
+        ref = el.get("src") or el.get("href")
+        assert ref.startswith(("data:", "#")), f"<{el.name}> refers to {ref[:60]!r}"
+
+
+def check_snapshot(name: str, actual: str) -> None:
+    """Compare ``actual`` with ``tests/snapshots/NAME`` exactly; ``ILS_UPDATE_SNAPSHOTS=1`` rewrites the file."""
+    path = SNAPSHOTS / name
+    how = "if the change is intended, rewrite it: ILS_UPDATE_SNAPSHOTS=1 pytest tests/test_*report.py"
+    if UPDATE_SNAPSHOTS:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    if not path.exists():
+        pytest.fail(f"snapshot tests/snapshots/{name} is missing; {how}", pytrace=False)
+    expected = path.read_text(encoding="utf-8")
+    if actual != expected:
+        import difflib
+
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
+                                            f"tests/snapshots/{name}", "this run", n=1))
+        pytest.fail(f"the tables differ from tests/snapshots/{name}; {how}\n{diff[:6000]}", pytrace=False)
 
 
 # -- Chromium and axe-core ---------------------------------------------------------------------

@@ -21,19 +21,26 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "OUT/PERIOD/ORG/report.html, report.pdf, report.ipynb and figures.json, "
                     "then the portal OUT/index.html. Unchanged reports are not rerun.",
         epilog="examples:\n"
-               "  ils run --period 2026-T2 --org BOL01\n"
+               "  ils run --period 2026-T2 --org ALN\n"
                "  ils run --period latest --all --format html,pdf\n"
-               "  ils run --period 2026-BO --kind bolag --jobs 4\n"
-               "  ils run --notebook group_report --period 2026-BO --kind bolag\n"
-               "  ils run parameters/tertial.yaml            (a named run set)\n"
+               "  ils run --period latest-BO --kind bolag --jobs 2\n"
+               "  ils run --notebook group_report --period 2026-T2 --kind bolag\n"
+               "  ils run parameters/tertial.yaml            (a run set: see parameters/README.md)\n"
                "  ils run parameters/tertial.yaml --period 2026-T1 --force\n"
-               "  ils run --period latest --all --executor dask --scheduler tcp://10.0.0.5:8786\n"
-               "exit codes: 0 all reports done or unchanged, 1 a report failed, "
-               "2 bad input, 3 another run holds the output directory",
+               "  ils run --period latest --all --executor dask --scheduler tcp://127.0.0.1:8786\n"
+               "\n"
+               "Unchanged reports (same data, notebook, parameters and library) are skipped; --force\n"
+               "reruns them. Progress goes to stderr (a bar on a terminal, timestamped lines\n"
+               "otherwise); every run writes OUT/runs/RUN-ID/run.log and manifest.json.\n"
+               "\n"
+               "exit codes: 0 every report done or unchanged, 1 a report failed (the summary says\n"
+               "which and why), 2 bad input or warehouse unreachable (nothing ran),\n"
+               "3 another run holds the output directory (use --wait)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("runset", nargs="?", help="a run set file (parameters/NAME.yaml)")
-    p.add_argument("--period", help="YYYY-BU|T1|T2|BO, or 'latest'")
+    p.add_argument("--period", help="YYYY-BU|T1|T2|BO; latest (the latest reported period); "
+                   "latest-T, latest-BO, latest-BU (the latest tertial, annual report, budget)")
     p.add_argument("--org", action="append", default=[], metavar="ID", help="an organisation (repeatable)")
     p.add_argument("--kind", action="append", default=[], metavar="KIND",
                    help="every organisation of a kind: kommun, koncern, namnd, bolag, enhet (repeatable)")
@@ -115,36 +122,57 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
-def run(args: argparse.Namespace) -> int:
+def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[str, Any], where: str):
     from ..runner.batch import RunRequest, parse_formats
+
+    def setting(name: str, value: Any, kind: type | tuple[type, ...]) -> Any:
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool) and kind is not bool):
+            expected = {bool: "true or false", int: "a whole number", str: "text", dict: "a mapping"}.get(
+                kind, "a number") if isinstance(kind, type) else "a number"
+            raise ConfigError(f"{where}: {name!r} must be {expected}, got {value!r}")
+        return value
+
+    params = setting("parameters", entry.get("parameters"), dict) or {}
+    period = args.period or (str(entry["period"]) if entry.get("period") is not None else "")
+    if not period:
+        raise ConfigError(f"{where}: which period? give --period YYYY-BU|T1|T2|BO, latest or latest-BO")
+    jobs = args.jobs if args.jobs is not None else setting("jobs", entry.get("jobs"), int) or 0
+    if jobs < 0:
+        raise ConfigError(f"--jobs {jobs}: expected 1 or more")
+    timeout = args.timeout if args.timeout is not None else setting("timeout", entry.get("timeout"), (int, float))
+    return RunRequest(
+        period=period,
+        orgs=args.org or _as_list(entry.get("orgs")),
+        kinds=args.kind or _as_list(entry.get("kinds")),
+        all=args.all or bool(setting("all", entry.get("all"), bool)),
+        notebook=args.notebook or setting("notebook", entry.get("notebook"), str),
+        formats=parse_formats(args.formats or entry.get("formats") or "html"),
+        jobs=jobs,
+        out=args.out or setting("out", entry.get("out"), str) or "outputs",
+        force=args.force,
+        engine=args.engine or setting("engine", entry.get("engine"), str) or "inprocess",
+        executor=args.executor or setting("executor", entry.get("executor"), str) or "local",
+        scheduler=args.scheduler or setting("scheduler", entry.get("scheduler"), str),
+        parameters={**params, **cli_params},
+        wait=args.wait,
+        warehouse=args.warehouse,
+        timeout=timeout,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..runner.batch import plan
     from ..runner.batch import run as run_batch
 
     entries = load_runset(args.runset) if args.runset else [{}]
     cli_params = _parse_parameters(args.parameter)
+    requests = []
+    for i, entry in enumerate(entries, 1):
+        where = (f"run set {args.runset}" + (f", run {i}" if len(entries) > 1 else "")) if args.runset else "ils run"
+        requests.append(_request(args, entry, cli_params, where))
+    # Every run of a run set is checked before the first one starts.
+    plans = [plan(req) for req in requests]
     code = 0
-    for entry in entries:
-        fmt = args.formats or entry.get("formats") or "html"
-        req = RunRequest(
-            period=args.period or str(entry.get("period") or ""),
-            orgs=args.org or _as_list(entry.get("orgs")),
-            kinds=args.kind or _as_list(entry.get("kinds")),
-            all=args.all or bool(entry.get("all")),
-            notebook=args.notebook or entry.get("notebook"),
-            formats=parse_formats(fmt),
-            jobs=args.jobs if args.jobs is not None else int(entry.get("jobs") or 0),
-            out=args.out or entry.get("out") or "outputs",
-            force=args.force,
-            engine=args.engine or entry.get("engine") or "inprocess",
-            executor=args.executor or entry.get("executor") or "local",
-            scheduler=args.scheduler or entry.get("scheduler"),
-            parameters={**(entry.get("parameters") or {}), **cli_params},
-            wait=args.wait,
-            warehouse=args.warehouse,
-            timeout=args.timeout if args.timeout is not None else entry.get("timeout"),
-        )
-        if not req.period:
-            raise ConfigError("which period? give --period YYYY-T1|T2|BO|BU or --period latest")
-        if req.jobs < 0:
-            raise ConfigError("--jobs must be 1 or more")
-        code = max(code, run_batch(req))
+    for req, p in zip(requests, plans, strict=True):
+        code = max(code, run_batch(req, plan_=p))
     return code

@@ -5,26 +5,55 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import posixpath
+import urllib.parse
 from pathlib import Path
 
 from ..errors import ConfigError
 
+HIDDEN_TOP = ("runs",)  # the audit trail is for the people who run the reports, not for readers
+
 
 class ReadOnlyHandler(http.server.SimpleHTTPRequestHandler):
-    """GET and HEAD of files under the directory; no listings of hidden files, nothing else."""
+    """GET and HEAD of the files under the directory; no hidden files, no run logs, no listings."""
+
+    server_version = "ils-serve"
+    sys_version = ""
 
     def do_POST(self) -> None:  # noqa: N802
         self.send_error(405, "read-only")
 
     do_PUT = do_DELETE = do_PATCH = do_POST  # noqa: N815
 
+    def end_headers(self) -> None:
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def _allowed(self) -> bool:
+        raw = urllib.parse.urlsplit(self.path).path
+        path = urllib.parse.unquote(raw, errors="strict")
+        if "\0" in path or "\\" in path:
+            return False
+        parts = [p for p in posixpath.normpath(path).split("/") if p]
+        if any(p.startswith(".") for p in parts) or any(p.startswith(".") for p in path.split("/") if p):
+            return False
+        return not (parts and parts[0] in HIDDEN_TOP)
+
     def send_head(self):  # type: ignore[override]
-        parts = [p for p in self.path.split("?", 1)[0].split("/") if p]
-        if any(p.startswith(".") or p.startswith("%2e") or p.startswith("%2E") for p in parts) \
-                or (parts and parts[0] == "runs"):
+        try:
+            ok = self._allowed()
+        except UnicodeDecodeError:
+            ok = False
+        if not ok:
             self.send_error(404, "not found")
             return None
         return super().send_head()
+
+    def list_directory(self, path):  # type: ignore[override]  # noqa: ARG002
+        self.send_error(404, "not found")  # a directory without index.html is not shown
+        return None
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002
         pass
@@ -34,9 +63,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve",
         help="serve the report portal read-only over HTTP (http://127.0.0.1:8000/)",
-        description="Serve OUT (default outputs) read-only: the portal index.html and every report.",
+        description="Serve OUT (default outputs) read-only: the portal index.html and every report. "
+                    "Only GET and HEAD; hidden files, the run logs (runs/) and directory listings are "
+                    "not served. The portal is rewritten from the reports on disk at start.",
         epilog="examples:\n  ils serve\n  ils serve --out /srv/ils/outputs --port 8080\n"
-               "  ils serve --bind 0.0.0.0    (let other machines read it)",
+               "  ils serve --port 0              (any free port; the address is printed)\n"
+               "  ils serve --bind 0.0.0.0        (let other machines read it)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", default="outputs", metavar="DIR", help="directory to serve (default outputs)")
@@ -50,18 +82,23 @@ def make_server(out: str, bind: str = "127.0.0.1", port: int = 8000) -> http.ser
     root = Path(out)
     if not root.is_dir():
         raise ConfigError(f"--out {out!r} is not a directory (run 'ils run' first)")
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port {port}: expected 0 to 65535")
     handler = functools.partial(ReadOnlyHandler, directory=str(root.resolve()))
     try:
         return http.server.ThreadingHTTPServer((bind, port), handler)
     except OSError as exc:
-        raise ConfigError(f"cannot listen on {bind}:{port}: {exc.strerror}") from None
+        raise ConfigError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:
     from ..runner.portal import write_portal
 
     server = make_server(args.out, args.bind, args.port)
-    write_portal(Path(args.out))
+    try:
+        write_portal(Path(args.out))
+    except OSError as exc:  # a read-only directory: serve the portal as it is
+        print(f"ils serve: the portal was not rewritten ({exc.strerror or exc})", flush=True)
     host, port = server.server_address[:2]
     print(f"Serving {Path(args.out).resolve()} read-only at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
     try:

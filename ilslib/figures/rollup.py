@@ -79,7 +79,9 @@ def rollup_detail(wh: Warehouse, period: str | Period, kind: str | Sequence[str]
         [str(p), *kinds],
     )
     valid = goal_map(wh, p.year)
-    kf_goals = valid[valid["level"] == "kf_mal"].sort_values("goal_id", kind="mergesort")
+    # in natural order (KF2 before KF10), as a reader expects them
+    kf_goals = valid[valid["level"] == "kf_mal"].sort_values(
+        "goal_id", kind="mergesort", key=lambda s: s.str.replace(r"\d+", lambda m: m.group(0).zfill(12), regex=True))
     every_goal = goal_map(wh, None)
     kf_of = dict(zip(every_goal["goal_id"], every_goal["kf_goal_id"], strict=True))
     direct: dict[tuple[str, str], tuple[str, str | None]] = {}
@@ -121,7 +123,7 @@ def rollup(wh: Warehouse, period: str | Period, kind: str | Sequence[str] | None
     """
     detail = rollup_detail(wh, period, kind)
     rows = []
-    for (goal_id, title), grp in detail.groupby(["goal_id", "title"], sort=True):
+    for (goal_id, title), grp in detail.groupby(["goal_id", "title"], sort=False):
         counts = grp["assessment"].value_counts()
         row = {"goal_id": goal_id, "title": title, **{k: int(counts.get(k, 0)) for k in OUTCOMES}}
         row["organisations"] = len(grp)

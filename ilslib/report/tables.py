@@ -74,6 +74,17 @@ def status_count_table(counts: dict[str, int], *, caption: str) -> Html:
                  formats={"status": status_badge, "antal": fmt.number}, numeric={"antal"}, row_header="status")
 
 
+def assessment_count_table(assessments: pd.Series, *, caption: str) -> Html:
+    """A small table: how many of the organisation's goals it judged met, partly met, not met, or not at all."""
+    codes = ["uppfyllt", "delvis", "ej_uppfyllt"]
+    counts = {c: int((assessments == c).sum()) for c in codes}
+    counts["saknas"] = int(len(assessments) - sum(counts.values()))
+    rows = pd.DataFrame({"bedomning": list(counts), "antal": list(counts.values())})
+    return table(rows, caption=caption, columns={"bedomning": "Bedömning", "antal": "Antal mål"},
+                 formats={"bedomning": assessment_badge, "antal": fmt.number}, numeric={"antal"},
+                 row_header="bedomning")
+
+
 def _value(row: dict[str, Any], col: str) -> str:
     dec = 1 if missing(row.get("decimals")) else int(row["decimals"])
     unit = row.get("unit")
@@ -137,16 +148,28 @@ def target_table(df: pd.DataFrame, *, caption: str) -> Html:
 def goal_blocks(goals: pd.DataFrame, indicators: pd.DataFrame, tree: pd.DataFrame, *, with_status: bool = True) -> Html:
     """Goals and fulfilment: per KF goal, the organisation's own goals with judgement, comment and indicators."""
     own = goals[goals["own"]] if "own" in goals else goals
+    # The city's vision and direction goals (the kommun's own) are shown in the goal tree; they get a
+    # block here only when they were judged or have indicators.
+    above_kf = own["level"].isin(["vision", "inriktningsmal"]) & own["assessment"].isna()
+    if not indicators.empty:
+        above_kf &= ~own["goal_id"].isin(indicators["goal_id"])
+    own = own[~above_kf]
     if own.empty:
         return paragraph("Organisationen har inga egna mål för perioden.", class_="empty")
     titles = dict(zip(tree["goal_id"], tree["title"], strict=True)) if not tree.empty else {}
     parts: list[Any] = []
-    for kf_id, group in own.groupby(own["kf_goal_id"].fillna(""), sort=True):
+    # KF goals in the goal tree's order (KF2 before KF10), goals without one last
+    position = {g: i for i, g in enumerate(tree["goal_id"])} if not tree.empty else {}
+    groups = sorted(own.groupby(own["kf_goal_id"].fillna(""), sort=False),
+                    key=lambda kv: (kv[0] == "", position.get(kv[0], len(position)), kv[0]))
+    for kf_id, group in groups:
         kf_title = titles.get(kf_id) or "Mål utan koppling till KF:s mål"
-        parts.append(heading(f"KF:s mål: {kf_title}" if kf_id else kf_title, 3))
-        for g in group.to_dict("records"):
+        parts.append(heading(f"KF:s mål: {kf_title}" if kf_id else kf_title, 3,
+                             id=f"kf-{kf_id}" if kf_id else "mal-utan-kf"))
+        # the KF goal itself (the kommun's own) first, under the heading that already names it
+        for g in sorted(group.to_dict("records"), key=lambda g: g["goal_id"] != kf_id):
             inds = indicators[indicators["goal_id"] == g["goal_id"]] if not indicators.empty else indicators
-            block: list[Any] = [heading(g["title"], 4, id=f"mal-{g['goal_id']}")]
+            block: list[Any] = [] if g["goal_id"] == kf_id else [heading(g["title"], 4, id=f"mal-{g['goal_id']}")]
             if with_status:
                 block.append(Html(f"<p><strong>Organisationens bedömning:</strong> "
                                   f"{assessment_badge(g.get('assessment'))}</p>"))

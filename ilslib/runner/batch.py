@@ -6,44 +6,55 @@ Layout of the output directory (``outputs/`` by default)::
     OUT/PERIOD/ORG/report.{html,pdf,ipynb}, figures.json   organisation reports
     OUT/PERIOD/_grupp/KIND/...          group reports (one per kind)
     OUT/_studier/NAME/PERIOD/ORG/...    other notebooks (special studies)
-    OUT/runs/RUN-ID/manifest.json, run.log   the audit trail of every run
+    OUT/runs/RUN-ID/manifest.json, run.log, output.log   the audit trail of every run
     OUT/.ils-run.lock                   held while a run writes
 
 Every report directory also holds ``.ils-state.json``: the hash of the
-report's inputs (its data, the notebook, the parameters, the library version,
-the formats) and how it ended; an unchanged hash means nothing to redo.
+report's inputs (its data, the notebook, the parameters, the library) and how
+it ended; an unchanged hash means nothing to redo.
+
+Order of work: everything a user can get wrong is checked first (nothing is
+written before), then the lock is taken, then the reports run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import getpass
 import hashlib
 import json
 import os
+import re
 import socket
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
 from .. import __version__
 from ..config import redact, resolve_warehouse
-from ..errors import ConfigError, IlsError
+from ..errors import ConfigError, IlsError, UnknownValueError
 from ..fsutil import atomic_write_text, check_identifier, inside
-from .job import FORMATS, Job, JobResult, check_parameters, notebook_parameters
+from .job import FORMATS, Job, JobResult
+from .params import check_parameters, declared_parameters
 
 STATE_FILE = ".ils-state.json"
 LOCK_FILE = ".ils-run.lock"
 GROUP_DIR = "_grupp"
 STUDY_DIR = "_studier"
+RUNS_DIR = "runs"
 REPORT_NOTEBOOK = "report"
+GROUP_NOTEBOOK = "group_report"
 EXECUTORS = ("local", "dask")
+ENGINES = ("inprocess", "kernel")
+PERIOD_CODES = ("BU", "T1", "T2", "BO")
+# Parameters ils run sets itself from --org/--kind/--period.
+RESERVED_PARAMETERS = ("org_id", "kind", "period")
 
 
 class RunLockedError(IlsError):
@@ -64,17 +75,22 @@ def resolve_notebook(value: str | None) -> Path:
     """The notebook file for ``--notebook`` (a file, a study directory, or a name in notebooks/)."""
     if not value:
         value = str(default_notebook_dir() / f"{REPORT_NOTEBOOK}.ipynb")
+    if "\0" in value:
+        raise ConfigError("--notebook: the path contains a NUL byte")
     p = Path(value)
     candidates = [p]
     if p.is_dir():
         candidates = [p / f"{p.name}.ipynb", *sorted(p.glob("*.ipynb")), p / f"{p.name}.py"]
-    elif not p.suffix:
-        candidates = [p.with_suffix(".ipynb"), p.with_suffix(".py"), default_notebook_dir() / f"{value}.ipynb"]
+    elif p.suffix not in (".ipynb", ".py"):
+        candidates = [p.with_name(p.name + ".ipynb"), p.with_name(p.name + ".py"),
+                      default_notebook_dir() / f"{value}.ipynb", default_notebook_dir() / f"{value}.py"]
     for c in candidates:
-        if c.is_file():
-            return c.resolve()
-    known = sorted(q.stem for q in default_notebook_dir().glob("*.ipynb"))
-    raise ConfigError(f"notebook {value!r} not found; notebooks in {default_notebook_dir()}: {', '.join(known)}")
+        with contextlib.suppress(OSError):
+            if c.is_file():
+                return c.resolve()
+    known = sorted({q.stem for q in default_notebook_dir().glob("*.ipynb")})
+    raise ConfigError(f"notebook {value!r} not found; the notebooks in {default_notebook_dir()} are: "
+                      f"{', '.join(known) or 'none'} (or give a path to an .ipynb or .py file)")
 
 
 @dataclass
@@ -108,24 +124,40 @@ class Plan:
     jobs: list[Job]
     unchanged: list[Job]
     provenance: dict[str, Any]
+    out: Path
+    per: str = "org"  # "org", "kind" or "once"
+    prefetch_kinds: list[str] = field(default_factory=list)
 
 
 def parse_formats(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """``"html,pdf"`` -> ``("html", "pdf")``; unknown formats are an error listing the valid ones."""
-    items = text.split(",") if isinstance(text, str) else list(text)
+    items = text.split(",") if isinstance(text, str) else [str(t) for t in text]
     out = tuple(dict.fromkeys(i.strip().lower() for i in items if i.strip()))
     bad = [f for f in out if f not in FORMATS]
     if bad or not out:
-        raise ConfigError(f"unknown format {', '.join(map(repr, bad)) or repr(text)}: expected html, pdf or html,pdf")
+        shown = ", ".join(map(repr, bad)) if bad else repr(text)
+        raise ConfigError(f"unknown format {shown}: expected html, pdf or html,pdf")
     return out
+
+
+def _hash(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
 def _file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _hash(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+@lru_cache(maxsize=1)
+def library_fingerprint() -> str:
+    """ilslib's version and a hash of its code and templates: a changed library reruns every report."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256(__version__.encode())
+    for p in sorted(root.rglob("*")):
+        if p.suffix in (".py", ".j2", ".css", ".json", ".toml") and "__pycache__" not in p.parts:
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(p.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:16]}"
 
 
 def _read_state(out_dir: Path) -> dict[str, Any]:
@@ -135,123 +167,202 @@ def _read_state(out_dir: Path) -> dict[str, Any]:
         return {}
 
 
-def _complete(out_dir: Path, state: dict[str, Any], formats: tuple[str, ...]) -> bool:
-    if state.get("status") != "done":
+def is_unchanged(job: Job) -> bool:
+    """Whether the job's last run succeeded with the same inputs and its files are all there."""
+    out_dir = Path(job.out_dir)
+    state = _read_state(out_dir)
+    if state.get("status") != "done" or state.get("input_hash") != job.input_hash:
         return False
-    needed = ["report.ipynb"] + [f"report.{f}" for f in formats]
+    needed = ["report.ipynb"] + [f"report.{f}" for f in job.formats]
     return all((out_dir / n).is_file() for n in needed)
+
+
+def resolve_period(wh: Any, text: str) -> str:
+    """A period code, or ``latest`` (the latest reported period), or ``latest-BO`` (the latest of a kind)."""
+    from .. import figures
+
+    value = (text or "").strip()
+    low = value.lower()
+    if low in ("latest", "senaste"):
+        return str(figures.latest_period(wh))
+    if low.startswith(("latest-", "senaste-")):
+        code = value.split("-", 1)[1].upper()
+        if code not in PERIOD_CODES + ("T",):
+            raise ConfigError(f"period {text!r}: expected latest, latest-T (a tertial), "
+                              f"or latest-{', latest-'.join(PERIOD_CODES)}")
+        df = figures.periods(wh)
+        df = df[df["code"].isin(("T1", "T2") if code == "T" else (code,))]
+        reported = df[df[["outcomes", "assessments", "activities", "comments"]].sum(axis=1) > 0]
+        pick = reported if not reported.empty else df
+        if pick.empty:
+            raise UnknownValueError(f"period {text!r}: the warehouse has no {code} period")
+        return str(pick["period"].iloc[-1])
+    return str(figures.as_period(wh, value))
+
+
+def check_id(value: str, what: str = "organisation id") -> str:
+    """``value`` if it is a safe directory name (:func:`ilslib.fsutil.check_identifier`, whole string)."""
+    check_identifier(value, what)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}", value):  # no trailing newline either
+        raise ConfigError(f"{what} {repr(value)[:80]} is not a valid identifier "
+                          "(letters, digits, '_', '.', '-'; at most 64)")
+    return value
+
+
+def _targets_per_org(wh: Any, req: RunRequest, known: dict[str, str]) -> list[str]:
+    from .. import figures
+
+    for o in req.orgs:
+        check_id(o)
+    for o in req.orgs:
+        if o not in known:
+            figures.organisation(wh, o)  # raises, naming the nearest valid ids
+    targets = list(dict.fromkeys(req.orgs))
+    targets += [o for o in known if (req.all or known[o] in req.kinds) and o not in targets]
+    if not targets:
+        if req.kinds:
+            raise UnknownValueError(f"no organisation of kind {', '.join(req.kinds)} in the warehouse")
+        raise ConfigError("which organisations? give --org ID (repeatable), --kind KIND or --all")
+    return targets
 
 
 def plan(req: RunRequest) -> Plan:
     """Validate the request against the warehouse and the notebook; build the jobs.
 
     Everything a user can get wrong (period, organisation, kind, notebook,
-    format, parameter) is checked here, before anything runs.
+    format, parameter, engine, executor) is checked here, before anything
+    runs or is written.
     """
-    from .. import connect, figures
+    from .. import connect, figures, settings
 
     formats = parse_formats(req.formats)
-    if req.engine not in ("inprocess", "kernel"):
-        raise ConfigError(f"unknown engine {req.engine!r}: expected inprocess or kernel")
+    if req.engine not in ENGINES:
+        raise ConfigError(f"unknown engine {req.engine!r}: expected {' or '.join(ENGINES)}")
     if req.executor not in EXECUTORS:
         raise ConfigError(f"unknown executor {req.executor!r}: expected {' or '.join(EXECUTORS)}")
+    if req.jobs < 0:
+        raise ConfigError(f"--jobs {req.jobs}: expected 1 or more")
+    if req.timeout is not None and req.timeout <= 0:
+        raise ConfigError(f"--timeout {req.timeout:g}: expected a positive number of seconds")
+    if "\0" in str(req.out):
+        raise ConfigError("--out: the path contains a NUL byte")
+    for k in req.kinds:
+        figures.check_kind(k)
     notebook = resolve_notebook(req.notebook)
-    declared = notebook_parameters(notebook)
+    declared = declared_parameters(notebook)
     if not declared:
-        raise ConfigError(f"notebook {str(notebook)!r} has no cell tagged 'parameters'")
-    reserved = {"org_id", "period", "kind"}
-    bad = sorted(set(req.parameters) & reserved)
+        raise ConfigError(f"notebook {notebook.name} has no cell tagged 'parameters'")
+    bad = sorted(set(req.parameters) & set(RESERVED_PARAMETERS))
     if bad:
-        raise ConfigError(f"parameter {bad[0]!r} is set by ils run itself (use --org/--kind/--period)")
-    out = Path(req.out)
+        raise ConfigError(f"parameter {bad[0]!r} is set by ils run itself (use --org, --kind or --period)")
+    check_parameters(notebook, dict(req.parameters))
+    per_org = "org_id" in declared
+    per_kind = not per_org and "kind" in declared
+    out = Path(req.out).resolve()
     with connect(req.warehouse) as wh:
-        period = figures.latest_period(wh) if req.period in ("latest", "senaste") else figures.as_period(wh, req.period)
-        period_s = str(period)
+        period_s = resolve_period(wh, req.period)
         orgs_df = figures.organisations(wh)
         known = dict(zip(orgs_df["org_id"], orgs_df["kind"], strict=True))
         names = dict(zip(orgs_df["org_id"], orgs_df["name"], strict=True))
-        for k in req.kinds:
-            figures.check_kind(k)
-        per_org = "org_id" in declared
-        per_kind = not per_org and "kind" in declared
-        targets: list[str] = []
         if per_org:
-            for o in req.orgs:
-                check_identifier(o)
-                if o not in known:
-                    figures.organisation(wh, o)  # raises with the nearest valid ids
-            targets = list(dict.fromkeys(req.orgs))
-            targets += [o for o in known if (req.all or known[o] in req.kinds) and o not in targets]
-            if not targets:
-                raise ConfigError("which organisations? give --org ID, --kind KIND or --all")
+            targets: list[str | None] = list(_targets_per_org(wh, req, known))
         elif per_kind:
             if req.orgs:
                 raise ConfigError(f"notebook {notebook.name} is run per kind: use --kind, not --org")
-            kinds = list(req.kinds) or (["bolag", "namnd"] if req.all else [])
+            kinds = list(dict.fromkeys(req.kinds)) or (list(settings.REPORTING_KINDS) if req.all else [])
             if not kinds:
-                raise ConfigError(f"notebook {notebook.name} is run per kind: give --kind KIND (or --all)")
-            targets = kinds
-        params_extra = dict(req.parameters)
-        probe = {**params_extra, "period": period_s}
-        if per_org:
-            probe["org_id"] = targets[0]
-        elif per_kind:
-            probe["kind"] = targets[0]
-        check_parameters(notebook, {k: v for k, v in probe.items() if k in declared or k in params_extra})
-        nb_hash = _file_hash(notebook)
+                raise ConfigError(f"notebook {notebook.name} is run per kind: give --kind KIND "
+                                  f"(one of {', '.join(settings.REPORTING_KINDS)}) or --all")
+            targets = list(kinds)
+        else:
+            if req.orgs or req.kinds:
+                raise ConfigError(f"notebook {notebook.name} has no org_id or kind parameter: "
+                                  "run it without --org/--kind")
+            targets = [None]
+        for t in targets:  # ids from the warehouse become directory names too
+            if t is not None:
+                check_id(t, "organisation id" if per_org else "kind")
         provenance = {"loads": figures.loads(wh).to_dict("records")}
-        hashes = figures.data_hashes(wh, period) if (per_org or per_kind) else {}
-        jobs: list[Job] = []
-        unchanged: list[Job] = []
-        for t in targets or [None]:
-            params = dict(params_extra)
-            if "period" in declared:
-                params["period"] = period_s
-            study = notebook.stem != REPORT_NOTEBOOK and notebook.stem != "group_report"
-            base = out / STUDY_DIR / notebook.stem if study else out
-            if per_org:
-                params["org_id"] = t
-                rel = [period_s, t]
-                data = hashes[t]
-                meta = {"org_id": t, "name": names[t], "kind": known[t], "period": period_s}
-            elif per_kind:
-                params["kind"] = t
-                rel = [period_s, GROUP_DIR, t]
-                members = [o for o in known if known[o] == t]
-                data = _hash([hashes[o] for o in members])
-                meta = {"kind": t, "name": f"Sammanställning {t}", "period": period_s, "group": True}
-            else:
-                rel = [period_s]
-                data = _hash(provenance)
-                meta = {"period": period_s, "name": notebook.stem}
-            out_dir = inside(base, *rel) if rel else base
-            meta["notebook"] = notebook.stem
-            input_hash = _hash({"data": data, "notebook": nb_hash, "parameters": params,
-                                "version": __version__, "formats": formats, "engine": req.engine})
-            job = Job(str(notebook), params, str(out_dir), formats, "/".join(rel), input_hash, meta)
-            state = _read_state(out_dir)
-            if not req.force and state.get("input_hash") == input_hash and _complete(out_dir, state, formats):
-                unchanged.append(job)
-            else:
-                jobs.append(job)
-    return Plan(period_s, notebook, jobs, unchanged, provenance)
+        hashes: dict[str, str] = {}
+        if per_org:
+            hashes = figures.data_hashes(wh, period_s, None if req.all else
+                                         sorted({str(t) for t in targets}))
+        elif per_kind:
+            members = [o for o in known if known[o] in targets]
+            hashes = figures.data_hashes(wh, period_s, members) if members else {}
+        else:
+            hashes = figures.data_hashes(wh, period_s)
+    nb_hash = _file_hash(notebook)
+    library = library_fingerprint()
+    study = notebook.stem not in (REPORT_NOTEBOOK, GROUP_NOTEBOOK)
+    base = out / STUDY_DIR / notebook.stem if study else out
+    jobs: list[Job] = []
+    for t in targets:
+        params = dict(req.parameters)
+        if "period" in declared:
+            params["period"] = period_s
+        if per_org:
+            params["org_id"] = t
+            rel = [period_s, str(t)]
+            data = hashes[str(t)]
+            meta = {"org_id": t, "name": names[t], "kind": known[t], "period": period_s}
+        elif per_kind:
+            params["kind"] = t
+            rel = [period_s, GROUP_DIR, str(t)]
+            data = _hash([hashes[o] for o in sorted(hashes) if known.get(o) == t])
+            meta = {"kind": t, "name": f"Sammanställning {t}", "period": period_s, "group": True}
+        else:
+            rel = [period_s]
+            data = _hash(hashes)
+            meta = {"period": period_s, "name": notebook.stem}
+        meta["notebook"] = notebook.stem
+        meta["data_hash"] = data
+        input_hash = _hash({"data": data, "notebook": nb_hash, "parameters": params, "library": library})
+        jobs.append(Job(str(notebook), params, str(inside(base, *rel)), formats, "/".join(rel), input_hash, meta))
+    todo, unchanged = split_unchanged(jobs, force=req.force)
+    per = "org" if per_org else "kind" if per_kind else "once"
+    kind_counts: dict[str, int] = {}
+    for j in todo:
+        if per == "org":
+            kind_counts[j.meta["kind"]] = kind_counts.get(j.meta["kind"], 0) + 1
+    prefetch = [k for k, n in kind_counts.items() if n > 1]
+    return Plan(period_s, notebook, todo, unchanged, provenance, out, per, prefetch)
+
+
+def split_unchanged(jobs: list[Job], *, force: bool) -> tuple[list[Job], list[Job]]:
+    """``(to run, unchanged)``: with ``force`` nothing is unchanged."""
+    if force:
+        return list(jobs), []
+    todo, same = [], []
+    for j in jobs:
+        (same if is_unchanged(j) else todo).append(j)
+    return todo, same
 
 
 @contextlib.contextmanager
 def run_lock(out: Path, *, wait: bool) -> Iterator[None]:
-    """Hold ``OUT/.ils-run.lock`` for the run; a second run waits (``wait``) or stops with a clear error."""
+    """Hold ``OUT/.ils-run.lock`` for the run; a second run waits (``wait``) or stops with a clear error.
+
+    The lock is an advisory ``flock`` on the file: the operating system
+    releases it when the holder exits, however it exits (``kill -9`` too).
+    """
+    import fcntl
+
     out.mkdir(parents=True, exist_ok=True)
     path = out / LOCK_FILE
     fh = path.open("a+", encoding="utf-8")
     try:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             fh.seek(0)
             holder = fh.read().strip() or "another process"
-            raise RunLockedError(
-                f"another ils run is writing to {out} ({holder}): wait for it to finish, or pass --wait"
-            ) from None
+            if not wait:
+                raise RunLockedError(
+                    f"another ils run is writing to {out} ({holder}): wait for it to finish, "
+                    f"or pass --wait to start when it has") from None
+            print(f"ils run: waiting for the run writing to {out} ({holder})", file=sys.stderr, flush=True)
+            fcntl.flock(fh, fcntl.LOCK_EX)
         fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()} by {getpass.getuser()} on {socket.gethostname()} since "
@@ -265,7 +376,7 @@ def run_lock(out: Path, *, wait: bool) -> Iterator[None]:
         fh.close()
 
 
-def _remove_leftovers(out: Path) -> int:
+def remove_leftovers(out: Path) -> int:
     """Remove scratch files a killed run left (``.NAME.*.part``); they were never visible under a real name."""
     n = 0
     for p in out.rglob(".*.part"):
@@ -275,6 +386,10 @@ def _remove_leftovers(out: Path) -> int:
     return n
 
 
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
 class Reporter:
     """Progress for people and for logs: a bar on a terminal, timestamped lines otherwise."""
 
@@ -282,13 +397,21 @@ class Reporter:
         self.stream = stream or sys.stderr
         self.log = log
         self.bar = None
-        if total and self.stream.isatty():
+        isatty = getattr(self.stream, "isatty", lambda: False)
+        if total and isatty() and os.environ.get("TERM") != "dumb":
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="rapport", file=self.stream, dynamic_ncols=True)
+            size = os.terminal_size((0, 0))
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                size = os.get_terminal_size(self.stream.fileno())
+            # A terminal that reports no size (some pseudo-terminals) would hide the bar: assume 80x24.
+            sized = {"dynamic_ncols": True} if size.columns and size.lines else {"ncols": 80, "nrows": 24}
+            self.bar = tqdm(total=total, unit="rapport", file=self.stream, **sized,
+                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}")
 
     def line(self, text: str, *, to_stream: bool = True) -> None:
-        stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        """A timestamped line in the run log (and on the stream: above the bar, or as is)."""
+        stamp = _now()
         self.log.write(f"{stamp} {text}\n")
         self.log.flush()
         if to_stream:
@@ -298,32 +421,38 @@ class Reporter:
                 print(f"{stamp} {text}", file=self.stream, flush=True)
 
     def result(self, r: JobResult) -> None:
+        """One report ended."""
         if self.bar is not None:
             self.bar.update(1)
-            self.bar.set_postfix_str(r.label, refresh=False)
+            self.bar.set_postfix_str(r.label, refresh=True)
         text = f"{r.status:<9} {r.label} ({r.seconds:.1f} s)" + (f": {r.error}" if r.error else "")
         self.line(text, to_stream=self.bar is None or r.status == "failed")
 
     def close(self) -> None:
+        """Remove the bar."""
         if self.bar is not None:
             self.bar.close()
 
 
-def _execute(plan_: Plan, req: RunRequest, on_result: Callable[[JobResult], None]) -> list[JobResult]:
-    results: list[JobResult] = []
+def _execute(plan_: Plan, req: RunRequest, run_dir: Path, url: str, rep: Reporter,
+             on_result: Callable[[JobResult], None]) -> None:
+    # The report processes read the warehouse from the environment, never from a parameter.
     if req.executor == "dask":
         from .dask_executor import run_on_dask
 
         iterator = run_on_dask(plan_.jobs, scheduler=req.scheduler, engine=req.engine,
-                               workers=req.jobs or None, timeout=req.timeout)
+                               workers=req.jobs or None, timeout=req.timeout, env={"ILS_WAREHOUSE": url})
     else:
         from .pool import cpu_count, run_many
 
-        iterator = run_many(plan_.jobs, jobs=req.jobs or cpu_count(), engine=req.engine, timeout=req.timeout)
+        prefetch = {"period": plan_.period, "kinds": plan_.prefetch_kinds} if plan_.prefetch_kinds else None
+        iterator = run_many(plan_.jobs, jobs=req.jobs or cpu_count(), engine=req.engine, timeout=req.timeout,
+                            prefetch=prefetch, env={**os.environ, "ILS_WAREHOUSE": url}, replace_env=True,
+                            output_log=str(run_dir / "output.log"),
+                            on_start=lambda job, pid: rep.line(f"started   {job.label} (pid {pid})",
+                                                               to_stream=False))
     for r in iterator:
-        results.append(r)
         on_result(r)
-    return results
 
 
 def _write_state(job: Job, result: JobResult) -> None:
@@ -331,7 +460,7 @@ def _write_state(job: Job, result: JobResult) -> None:
         "input_hash": job.input_hash if result.status == "done" else None,
         "status": result.status,
         "error": result.error,
-        "finished_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "finished_at": _now(),
         "seconds": round(result.seconds, 3),
         "formats": list(job.formats),
         "meta": {**job.meta, **result.meta},
@@ -339,33 +468,56 @@ def _write_state(job: Job, result: JobResult) -> None:
     atomic_write_text(Path(job.out_dir) / STATE_FILE, json.dumps(state, ensure_ascii=False, indent=2) + "\n")
 
 
-def run(req: RunRequest, *, stream: TextIO | None = None) -> int:
-    """Run a batch; return the exit code (0 all done or unchanged, 1 if any report failed)."""
+def _argv() -> list[str]:
+    return [redact(a) for a in sys.argv]
+
+
+def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = None) -> int:
+    """Run a batch; return the exit code (0 all done or unchanged, 1 if any report failed).
+
+    Bad input raises :class:`~ilslib.errors.IlsError` before anything is
+    written; a held lock raises :class:`RunLockedError` (exit code 3).
+    """
     stream = stream or sys.stderr
-    out = Path(req.out).resolve()
     resolved = resolve_warehouse(req.warehouse)
     started = dt.datetime.now().astimezone()
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    plan_ = plan(req)
+    if plan_ is None:
+        plan_ = plan(req)
+    out = plan_.out
+    if plan_.jobs and req.executor == "local":
+        from .pool import start_server
+
+        start_server()  # warms up while the lock is taken and the log opened
     with run_lock(out, wait=req.wait):
-        _remove_leftovers(out)
-        run_dir = out / "runs" / run_id
+        # A run that held the lock before us may have done some of the work.
+        plan_.jobs, more_unchanged = split_unchanged(plan_.jobs, force=req.force)
+        plan_.unchanged += more_unchanged
+        leftovers = remove_leftovers(out)
+        run_dir = out / RUNS_DIR / run_id
         run_dir.mkdir(parents=True, exist_ok=True)
+        results: list[JobResult] = []
+        by_label = {j.label: j for j in plan_.jobs}
+        t0 = time.monotonic()
         with (run_dir / "run.log").open("w", encoding="utf-8") as log:
             rep = Reporter(len(plan_.jobs), log, stream)
             rep.line(f"ils run {run_id}: period {plan_.period}, notebook {plan_.notebook.name}, "
-                     f"{len(plan_.jobs)} to run, {len(plan_.unchanged)} unchanged, warehouse {redact(resolved.url)}")
-            # The kernel (or in-process engine) reads the warehouse from the environment, never a parameter.
-            os.environ["ILS_WAREHOUSE"] = resolved.url
-            by_label = {j.label: j for j in plan_.jobs}
-            t0 = time.monotonic()
+                     f"{len(plan_.jobs)} to run, {len(plan_.unchanged)} unchanged, "
+                     f"warehouse {redact(resolved.url)}, output {out}")
+            if leftovers:
+                rep.line(f"removed {leftovers} partial file(s) left by an interrupted run", to_stream=False)
 
             def on_result(r: JobResult) -> None:
+                results.append(r)
                 _write_state(by_label[r.label], r)
                 rep.result(r)
 
             try:
-                results = _execute(plan_, req, on_result)
+                _execute(plan_, req, run_dir, resolved.url, rep, on_result)
+            except IlsError as exc:  # e.g. the Dask scheduler did not answer
+                rep.close()
+                rep.line(f"ils run {run_id}: stopped: {redact(str(exc))}", to_stream=False)
+                raise
             finally:
                 rep.close()
             elapsed = time.monotonic() - t0
@@ -378,30 +530,46 @@ def run(req: RunRequest, *, stream: TextIO | None = None) -> int:
             rep.line(f"ils run {run_id}: {summary}")
             for r in failed:
                 rep.line(f"  failed {r.label}: {r.error} (see {Path(r.out_dir) / 'report.ipynb'})")
+        finished = dt.datetime.now().astimezone()
+        jobs_by_label = {j.label: j for j in plan_.jobs + plan_.unchanged}
         manifest = {
             "run_id": run_id,
             "user": getpass.getuser(),
             "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "command": _argv(),
             "started_at": started.isoformat(timespec="seconds"),
-            "finished_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "finished_at": finished.isoformat(timespec="seconds"),
+            "seconds": round((finished - started).total_seconds(), 3),
             "ilslib_version": __version__,
+            "library": library_fingerprint(),
             "warehouse": redact(resolved.url),
+            "warehouse_source": resolved.source,
             "period": plan_.period,
-            "notebook": str(plan_.notebook.name),
+            "notebook": plan_.notebook.name,
             "notebook_sha256": _file_hash(plan_.notebook),
-            "formats": list(req.formats),
+            "formats": list(parse_formats(req.formats)),
             "executor": req.executor,
+            "scheduler": redact(req.scheduler) if req.scheduler else None,
             "engine": req.engine,
+            "jobs": req.jobs,
+            "force": req.force,
             "provenance": plan_.provenance,
             "counts": {"done": len(done), "unchanged": len(plan_.unchanged), "failed": len(failed)},
-            "reports": [r.to_dict() for r in results]
-            + [{"label": j.label, "status": "unchanged", "out_dir": j.out_dir, "meta": j.meta}
-               for j in plan_.unchanged],
+            "reports": [
+                {**r.to_dict(), "seconds": round(r.seconds, 3), "input_hash": jobs_by_label[r.label].input_hash,
+                 "data_hash": jobs_by_label[r.label].meta.get("data_hash")}
+                for r in results
+            ] + [
+                {"label": j.label, "status": "unchanged", "seconds": 0.0, "error": None, "out_dir": j.out_dir,
+                 "meta": j.meta, "input_hash": j.input_hash, "data_hash": j.meta.get("data_hash")}
+                for j in plan_.unchanged
+            ],
         }
         atomic_write_text(run_dir / "manifest.json",
                           json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n")
         from .portal import write_portal
 
         index = write_portal(out)
-    print(f"{summary}. Portal: {index}", file=stream)
+    print(f"{summary}. Portal: {index}", file=stream, flush=True)
     return 1 if failed else 0
