@@ -246,6 +246,9 @@ def assert_clean(report: Report) -> None:
         assert marker not in page, f"{marker!r} in the report text"
     assert not DEBUG_WORDS.search(page), DEBUG_WORDS.search(page)
     assert soup.find_all(["pre", "code", "textarea"]) == []
+    from bs4 import Comment
+
+    assert soup.find_all(string=lambda s: isinstance(s, Comment)) == [], "an HTML comment (a note for developers)"
     classes = {c for el in soup.find_all(class_=True) for c in el["class"]}
     assert not [c for c in classes if re.search(r"input|prompt|stderr|error|jp-|nbconvert|highlight", c)], classes
     # offline and self-contained: no URL of any scheme but data: in the file

@@ -386,9 +386,11 @@ def test_ils_run_writes_the_report_files(reports: Reports, demo_url: str, tmp_pa
     org, period = ORGS["small"], "2026-T2"
     out = tmp_path / "out"
     env = {**os.environ, "ILS_WAREHOUSE": demo_url}
+    ils = Path(sys.executable).with_name("ils")  # the console script installed with ilslib
+    command = [str(ils)] if ils.exists() else [sys.executable, "-m", "ilslib"]
     proc = subprocess.run(
-        [sys.executable, "-m", "ilslib", "run", "--period", period, "--org", org, "--format", "html,pdf",
-         "--out", str(out)], env=env, capture_output=True, text=True, timeout=300)
+        [*command, "run", "--period", period, "--org", org, "--format", "html,pdf", "--out", str(out)],
+        env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     target = out / period / org

@@ -439,7 +439,7 @@ def test_progress_bar_on_a_terminal(demo, tmp_path):
                           timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     screen = proc.stdout
-    assert "2/2" in screen and "100%" in screen and "rapport" in screen, screen
+    assert "2/2" in screen and "100%" in screen and "Rapporter" in screen, screen
     assert "2 done, 0 unchanged, 0 failed" in screen
     assert not re.search(r"^\d{4}-\d\d-\d\dT.* done +2026-T2/ALN", screen, re.M), "log lines go to the run log"
 

@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 
 from .. import fmt  # noqa: E402
 from .present import Html, figure, paragraph  # noqa: E402
@@ -43,6 +43,29 @@ def _sv_axis(decimals: int = 0, suffix: str = "") -> FuncFormatter:
     return FuncFormatter(lambda v, _pos: fmt.number(v, decimals) + suffix)
 
 
+def _tick_decimals(ticks: Any) -> int:
+    """The fewest decimals (at most 3) that show every axis tick exactly (0,25 needs two, 0,5 one)."""
+    for d in range(4):
+        if all(abs(round(float(t), d) - float(t)) < 1e-9 * max(1.0, abs(float(t))) for t in ticks):
+            return d
+    return 3
+
+
+class _SwedishTicks(Formatter):
+    """Tick labels in Swedish number format, with as many decimals as the ticks drawn need."""
+
+    def __init__(self, suffix: str = "") -> None:
+        self.suffix = suffix
+        self.decimals = 0
+
+    def set_locs(self, locs: Any) -> None:
+        super().set_locs(locs)
+        self.decimals = _tick_decimals(locs)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:  # noqa: ARG002
+        return fmt.number(x, self.decimals) + self.suffix
+
+
 def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
@@ -60,7 +83,7 @@ def economy_chart(series: pd.DataFrame, *, period_title: str) -> Html:
             label="Budget, ackumulerad")
     ax.axhline(0, color=GREY, linewidth=0.8)
     ax.set_xticks(months, [MONTHS[m - 1] for m in months])
-    ax.yaxis.set_major_formatter(_sv_axis())
+    ax.yaxis.set_major_formatter(_SwedishTicks())
     ax.set_ylabel("Nettoresultat, tkr", fontsize=8)
     ax.legend(frameon=False, fontsize=8, loc="best")
     _style(ax)
@@ -124,7 +147,9 @@ def indicator_trends(history: pd.DataFrame, *, indicator_ids: list[str], title: 
         if h["target"].notna().any():
             ax.plot(x, h["target"], color=BROWN, linewidth=1.6, linestyle="--", label="Mål")
         ax.set_xticks(x, [p.replace("-", " ") for p in h["period"]], rotation=45, ha="right")
-        ax.yaxis.set_major_formatter(_sv_axis(min(dec, 1)))
+        if dec == 0:  # counts: whole-number ticks only
+            ax.yaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
+        ax.yaxis.set_major_formatter(_SwedishTicks())
         ax.set_title(name if len(name) <= 48 else name[:46] + "…", fontsize=8.5, loc="left")
         _style(ax)
         points = ", ".join(f"{p}: {fmt.value(v, unit, dec)}" for p, v in zip(h["period"], h["value"], strict=True))
@@ -156,7 +181,7 @@ def comparison_chart(df: pd.DataFrame, *, org_id: str, label: str, unit: str | N
             bar.set_hatch("///")
             bar.set_linewidth(1.5)
     ax.set_yticks(y, names, fontsize=7.5)
-    ax.xaxis.set_major_formatter(_sv_axis(min(decimals, 1)))
+    ax.xaxis.set_major_formatter(_SwedishTicks())
     ax.set_xlabel(label + (f" ({unit})" if unit and unit not in ("antal", "index") else ""), fontsize=8)
     _style(ax)
     ax.grid(axis="x", color="#d5dbe1", linewidth=0.6)

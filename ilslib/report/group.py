@@ -137,7 +137,7 @@ def figures(wh: Any, per: Any, kind: str, roll: pd.DataFrame, econ: pd.DataFrame
         "provenance": {
             "data_hash": _combined(hashes),
             "ilslib_version": __version__,
-            "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         },
     }
 

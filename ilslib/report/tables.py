@@ -361,7 +361,7 @@ def local_time(iso: Any, zone: str = "Europe/Stockholm") -> str:
 
             t = t.astimezone(ZoneInfo(zone))
         except Exception:  # no time zone data on this machine: say it is UTC
-            return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            return t.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return t.strftime("%Y-%m-%d %H:%M")
 
 

@@ -406,7 +406,7 @@ class Reporter:
                 size = os.get_terminal_size(self.stream.fileno())
             # A terminal that reports no size (some pseudo-terminals) would hide the bar: assume 80x24.
             sized = {"dynamic_ncols": True} if size.columns and size.lines else {"ncols": 80, "nrows": 24}
-            self.bar = tqdm(total=total, unit="rapport", file=self.stream, **sized,
+            self.bar = tqdm(total=total, desc="Rapporter", unit="rapport", file=self.stream, **sized,
                             bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}")
 
     def line(self, text: str, *, to_stream: bool = True) -> None:
@@ -503,7 +503,7 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
             rep = Reporter(len(plan_.jobs), log, stream)
             rep.line(f"ils run {run_id}: period {plan_.period}, notebook {plan_.notebook.name}, "
                      f"{len(plan_.jobs)} to run, {len(plan_.unchanged)} unchanged, "
-                     f"warehouse {redact(resolved.url)}, output {out}")
+                     f"warehouse {redact(resolved.url)}, output {out}, ilslib {library_fingerprint()}")
             if leftovers:
                 rep.line(f"removed {leftovers} partial file(s) left by an interrupted run", to_stream=False)
 

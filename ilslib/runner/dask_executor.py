@@ -1,10 +1,12 @@
 """Running the same jobs on a Dask distributed cluster.
 
-Each job is a task; on the worker it runs exactly as locally (in a fresh child
-of the worker's fork server when the worker may have children, in process
-otherwise), and writes its files into the output directory, which must
-therefore be shared by every worker (a network file system). Without
-``--scheduler`` a ``LocalCluster`` is started for the run.
+Each job is a task; on the worker it runs exactly as locally, in a fresh
+process forked from the worker's own warm fork server (or, on a daemonic
+worker, in a fresh Python process), and writes its files into the output
+directory, which must therefore be the same path on every worker (a network
+file system). Without ``--scheduler`` a ``LocalCluster`` is started for the
+run. The warehouse URL travels with each task; a password never does: each
+worker reads ``ILS_WAREHOUSE_PASSWORD`` from its own environment.
 """
 
 from __future__ import annotations
@@ -13,22 +15,53 @@ import os
 from collections.abc import Iterator
 
 from ..errors import IlsError
-from .job import Job, JobResult, run_job
+from .job import Job, JobResult
 
 
 class DaskUnreachableError(IlsError):
     """The Dask scheduler given with ``--scheduler`` did not answer."""
 
 
-def _run_on_worker(job: Job, engine: str, timeout: float | None, env: dict[str, str]) -> JobResult:
-    """On a worker: the job in a fresh process of the worker's own fork server."""
-    try:
-        from .pool import run_isolated
+def _run_in_subprocess(job: Job, engine: str, timeout: float | None, env: dict[str, str]) -> JobResult:
+    """The job in a fresh Python process (slower: nothing is imported yet; as isolated)."""
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
 
-        return run_isolated(job, engine=engine, timeout=timeout, env=env)
-    except AssertionError:  # a daemonic worker may not have children: run in the worker itself
-        os.environ.update(env)
-        return run_job(job, engine=engine)
+    with tempfile.TemporaryDirectory(prefix="ils-job-") as tmp:
+        args, result = os.path.join(tmp, "job.pickle"), os.path.join(tmp, "result.pickle")
+        with open(args, "wb") as fh:
+            pickle.dump((job, engine), fh)
+        try:
+            proc = subprocess.run([sys.executable, "-m", "ilslib.runner.job", args, result],
+                                  env={**os.environ, **env}, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return JobResult(job.label, "failed", timeout or 0.0, f"timed out after {timeout:g} s",
+                             job.out_dir, job.meta)
+        try:
+            with open(result, "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError):
+            return JobResult(job.label, "failed", 0.0,
+                             f"the report process died (exit code {proc.returncode})", job.out_dir, job.meta)
+
+
+def _run_on_worker(job: Job, engine: str, timeout: float | None, env: dict[str, str]) -> JobResult:
+    """On a worker: the job in a fresh process of the worker's own fork server.
+
+    A worker started as a daemonic process (``dask worker`` by default) may
+    not start processes through multiprocessing: there each job runs in a
+    fresh Python process instead (set ``DASK_DISTRIBUTED__WORKER__DAEMON=False``
+    for the warm, faster way).
+    """
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return _run_in_subprocess(job, engine, timeout, env)
+    from .pool import run_isolated
+
+    return run_isolated(job, engine=engine, timeout=timeout, env=env)
 
 
 def run_on_dask(

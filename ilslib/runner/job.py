@@ -230,3 +230,21 @@ def _run_job(job: Job, engine: str) -> JobResult:
             traceback.print_exc()
         return JobResult(job.label, "failed", time.monotonic() - started, _error_summary(exc),
                          str(out_dir), job.meta)
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m ilslib.runner.job JOB.pickle RESULT.pickle``: one job in a fresh process."""
+    import pickle
+
+    with open(argv[0], "rb") as fh:
+        job, engine = pickle.load(fh)
+    result = run_job(job, engine=engine)
+    with open(argv[1], "wb") as fh:
+        pickle.dump(result, fh)
+    return 0 if result.status == "done" else 1
+
+
+if __name__ == "__main__":  # pragma: no cover  (run by the Dask executor on daemonic workers)
+    import sys
+
+    sys.exit(_main(sys.argv[1:]))

@@ -19,7 +19,10 @@ from ..errors import ConfigError
 
 _PERCENT = re.compile(r"^# %%(?P<rest>.*)$")
 _TAGS = re.compile(r"tags\s*=\s*\[(?P<tags>[^\]]*)\]")
-_NO_DEFAULT = object()
+
+
+class Expression(str):
+    """A default that is not a literal (its source text): any value may replace it."""
 
 
 def _cells(path: Path) -> list[tuple[str, list[str], str]]:
@@ -79,7 +82,7 @@ def declared_parameters(path: str | Path) -> dict[str, Any]:
                         try:
                             found[t.id] = ast.literal_eval(value) if value is not None else None
                         except ValueError:
-                            found[t.id] = ast.get_source_segment(source, value)
+                            found[t.id] = Expression(ast.get_source_segment(source, value) or "")
             return found
     return {}
 
@@ -90,7 +93,7 @@ def _type_name(value: Any) -> str:
 
 
 def _compatible(default: Any, given: Any) -> bool:
-    if default is None or given is None:
+    if default is None or given is None or isinstance(default, Expression):
         return True
     if isinstance(default, bool) or isinstance(given, bool):
         return isinstance(default, bool) and isinstance(given, bool)
