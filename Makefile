@@ -63,6 +63,7 @@ demo: system venv
 
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
 test: system venv node_modules
+	$(BIN)/ruff check .
 	@rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no tests" >&2; exit 1; fi; \
 	exit $$rc

@@ -13,7 +13,7 @@ from .errors import ConfigError
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -50,7 +50,7 @@ def check_identifier(value: str, what: str = "organisation id") -> str:
     starting with a letter or digit: never ``..``, a slash, a NUL byte or an
     absolute path.
     """
-    if not isinstance(value, str) or not _ID_RE.match(value) or value in (".", ".."):
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value) or value in (".", ".."):
         shown = repr(value)[:80]
         raise ConfigError(
             f"{what} {shown} is not a valid identifier (letters, digits, '_', '.', '-'; at most 64)"

@@ -93,6 +93,18 @@ def parse_url(url: str) -> tuple[str, str]:
     )
 
 
+def absolute_url(url: str) -> str:
+    """``url`` with a relative SQLite path made absolute (for processes that run elsewhere).
+
+    >>> absolute_url("odbc:DSN=lis")
+    'odbc:DSN=lis'
+    """
+    kind, target = parse_url(url)
+    if kind == "sqlite" and target != ":memory:" and not target.startswith("/"):
+        return "sqlite:///" + str(Path(target).expanduser().resolve())
+    return url
+
+
 def _odbc_quote(value: str) -> str:
     return "{" + value.replace("}", "}}") + "}"
 

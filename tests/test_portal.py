@@ -112,11 +112,11 @@ def check_portal(page, url: str) -> None:
     names = visible_names(page)
     assert len(names) == 5  # four organisation reports and the failed test report
     assert page.locator("#f-count").inner_text() == "Visar 6 av 6 rapporter."
-    assert visible_names(page, "#t-group") == ["Sammanställning bolag"]
+    assert visible_names(page, "#t-group") == ["Mål och måluppfyllelse – bolagen"]
     # Filter by kind.
     page.select_option("#f-kind", "bolag")
     assert visible_names(page) == [TEATER]
-    assert visible_names(page, "#t-group") == ["Sammanställning bolag"]
+    assert visible_names(page, "#t-group") == ["Mål och måluppfyllelse – bolagen"]
     assert page.locator("#f-count").inner_text() == "Visar 2 av 6 rapporter."
     page.select_option("#f-kind", "namnd")
     assert sorted(visible_names(page)) == sorted(NAMND)

@@ -214,7 +214,7 @@ def test_run_writes_reports_log_manifest_and_portal(ils, demo, tmp_path):
     assert m["run_id"] == run_dir.name and m["user"] == getpass.getuser()
     assert m["started_at"] <= m["finished_at"] and m["seconds"] > 0
     assert m["period"] == PERIOD and m["notebook"] == "report.ipynb" and m["formats"] == ["html", "pdf"]
-    assert m["warehouse"] == demo and m["counts"] == {"done": 2, "unchanged": 0, "failed": 0}
+    assert m["warehouse"] == demo and m["counts"] == {"done": 2, "unchanged": 0, "failed": 0, "not_run": 0}
     assert m["provenance"]["loads"] and m["provenance"]["loads"][0]["outcome"]
     assert {r["label"]: r["status"] for r in m["reports"]} == {"2026-T2/ALN": "done", "2026-T2/TEATER": "done"}
     assert all(r["seconds"] > 0 and len(r["data_hash"]) == 64 for r in m["reports"])
@@ -430,7 +430,9 @@ def test_no_secret_in_any_output(ils, demo_url, tmp_path, monkeypatch):
 def test_progress_bar_on_a_terminal(demo, tmp_path):
     """On a terminal (a pseudo-terminal made by script(1)) ils run shows a bar, not log lines."""
     if not shutil.which("script"):
-        pytest.skip("script(1) is not installed")
+        from conftest import unavailable
+
+        unavailable("script(1) is not installed (Debian package bsdutils)")
     out = tmp_path / "out"
     ils_bin = str(Path(sys.executable).with_name("ils"))
     cmd = f"{ils_bin} run --period {PERIOD} --org ALN --org IDN --out {out}"
@@ -464,7 +466,6 @@ def test_notebook_parameters_without_jupyter(tmp_path):
     (tmp_path / "none.py").write_text("# %%\nx = 1\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="no cell tagged 'parameters'"):
         check_parameters(tmp_path / "none.py", {})
-    assert "nbformat" not in sys.modules or True  # (imported by other tests; the parent's own run avoids it)
 
 
 def test_parent_of_a_run_never_imports_jupyter(demo, tmp_path):
@@ -513,3 +514,16 @@ def test_cache_around_figure_functions_changes_no_figure(demo):
         finally:
             cache.uninstall()
         assert not hasattr(sys.modules["ilslib.figures.compare"].indicator_rows, "__ils_memoised__")
+
+
+def test_kernel_engine_gives_the_same_figures(ils, demo, tmp_path):
+    """--engine kernel (a Jupyter kernel per report) and the default in-process engine agree."""
+    for engine in ("inprocess", "kernel"):
+        code, _, err = ils("run", "--period", PERIOD, "--org", "IDN", "--engine", engine, "--out", tmp_path / engine)
+        assert code == 0, err
+    docs = []
+    for engine in ("inprocess", "kernel"):
+        doc = json.loads((tmp_path / engine / PERIOD / "IDN" / "figures.json").read_text(encoding="utf-8"))
+        doc["provenance"].pop("generated_at")
+        docs.append(doc)
+    assert docs[0] == docs[1]

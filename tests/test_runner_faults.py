@@ -117,7 +117,7 @@ def test_failing_report_does_not_stop_the_others(ils, demo, tmp_path):
     assert st["status"] == "failed" and st["input_hash"] is None and "avsiktligt fel" in st["error"]
     (manifest,) = (out / "runs").glob("*/manifest.json")
     m = json.loads(manifest.read_text(encoding="utf-8"))
-    assert m["counts"] == {"done": 2, "unchanged": 0, "failed": 1}
+    assert m["counts"] == {"done": 2, "unchanged": 0, "failed": 1, "not_run": 0}
     assert [r["error"] for r in m["reports"] if r["status"] == "failed"] == ["ValueError: avsiktligt fel för IDN"]
     portal = (out / "index.html").read_text(encoding="utf-8")
     assert "Misslyckades: ValueError: avsiktligt fel för IDN" in portal
@@ -363,3 +363,24 @@ def test_warehouse_gone_during_the_run(demo_url, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "0 done, 0 unchanged, 2 failed" in summary_line(err)
     assert re.search(r"failed 2026-T2/ALN: the embedded warehouse .* does not exist", err), err
+
+
+def test_sigterm_stops_the_run_and_records_it(demo, shared_mpl, tmp_path):
+    """systemd stops a job with SIGTERM: the run stops its reports, writes its manifest and exits 130."""
+    out = tmp_path / "out"
+    args = ("run", "--notebook", NB / "sleeps.ipynb", "--period", PERIOD, "--org", "ALN", "--org", "IDN",
+            "--org", "KS", "-p", "seconds=1", "--jobs", "1", "--out", out)
+    proc = start(*args)
+    wait_for(lambda: re.search(r"done +2026-T2/ALN", run_log(out)) is not None, what="the first report")
+    wait_for(lambda: "2026-T2/IDN" in started_pids(out), what="the second report to start")
+    pids = started_pids(out)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    wait_for(lambda: not any(alive(p) for p in pids.values()), timeout=15, what="the report processes to exit")
+    (manifest,) = (out / "runs").glob("*/manifest.json")
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    assert m["interrupted"] is True and m["counts"]["done"] >= 1 and m["counts"]["not_run"] >= 1
+    rerun = subprocess.run([ILS, *map(str, args)], capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0 and "0 failed" in summary_line(rerun.stderr), rerun.stderr

@@ -23,8 +23,8 @@ import nbformat
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
-from traitlets import Type
 from papermill.engines import Engine, papermill_engines
+from traitlets import Type
 
 ENGINE_NAME = "ils-inprocess"
 

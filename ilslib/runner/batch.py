@@ -40,6 +40,7 @@ from .. import __version__
 from ..config import redact, resolve_warehouse
 from ..errors import ConfigError, IlsError, UnknownValueError
 from ..fsutil import atomic_write_text, check_identifier, inside
+from ..warehouse import absolute_url
 from .job import FORMATS, Job, JobResult
 from .params import check_parameters, declared_parameters
 
@@ -53,6 +54,8 @@ GROUP_NOTEBOOK = "group_report"
 EXECUTORS = ("local", "dask")
 ENGINES = ("inprocess", "kernel")
 PERIOD_CODES = ("BU", "T1", "T2", "BO")
+KIND_PLURAL = {"kommun": "kommunen", "koncern": "koncernen", "namnd": "nämnderna", "bolag": "bolagen",
+               "enhet": "enheterna"}
 # Parameters ils run sets itself from --org/--kind/--period.
 RESERVED_PARAMETERS = ("org_id", "kind", "period")
 
@@ -294,7 +297,10 @@ def plan(req: RunRequest) -> Plan:
             hashes = figures.data_hashes(wh, period_s)
     nb_hash = _file_hash(notebook)
     library = library_fingerprint()
-    study = notebook.stem not in (REPORT_NOTEBOOK, GROUP_NOTEBOOK)
+    # Only the project's own report notebooks write to OUT/PERIOD/...; any other notebook (a fork
+    # named report.ipynb elsewhere too) is a study with a directory of its own.
+    standard = notebook.parent == default_notebook_dir().resolve() and notebook.suffix == ".ipynb"
+    study = not standard or notebook.stem not in (REPORT_NOTEBOOK, GROUP_NOTEBOOK)
     base = out / STUDY_DIR / notebook.stem if study else out
     jobs: list[Job] = []
     for t in targets:
@@ -310,7 +316,8 @@ def plan(req: RunRequest) -> Plan:
             params["kind"] = t
             rel = [period_s, GROUP_DIR, str(t)]
             data = _hash([hashes[o] for o in sorted(hashes) if known.get(o) == t])
-            meta = {"kind": t, "name": f"Sammanställning {t}", "period": period_s, "group": True}
+            meta = {"kind": t, "name": f"Mål och måluppfyllelse – {KIND_PLURAL.get(str(t), t)}",
+                    "period": period_s, "group": True}
         else:
             rel = [period_s]
             data = _hash(hashes)
@@ -468,6 +475,12 @@ def _write_state(job: Job, result: JobResult) -> None:
     atomic_write_text(Path(job.out_dir) / STATE_FILE, json.dumps(state, ensure_ascii=False, indent=2) + "\n")
 
 
+def _cpus() -> int:
+    from .pool import cpu_count
+
+    return cpu_count()
+
+
 def _argv() -> list[str]:
     return [redact(a) for a in sys.argv]
 
@@ -512,12 +525,16 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
                 _write_state(by_label[r.label], r)
                 rep.result(r)
 
+            interrupted = False
             try:
-                _execute(plan_, req, run_dir, resolved.url, rep, on_result)
+                with _sigterm_as_interrupt():
+                    _execute(plan_, req, run_dir, absolute_url(resolved.url), rep, on_result)
             except IlsError as exc:  # e.g. the Dask scheduler did not answer
                 rep.close()
                 rep.line(f"ils run {run_id}: stopped: {redact(str(exc))}", to_stream=False)
                 raise
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: record what was done, then stop
+                interrupted = True
             finally:
                 rep.close()
             elapsed = time.monotonic() - t0
@@ -527,6 +544,8 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
             failed = [r for r in results if r.status != "done"]
             summary = (f"{len(done)} done, {len(plan_.unchanged)} unchanged, {len(failed)} failed "
                        f"in {elapsed:.1f} s")
+            if interrupted:
+                summary += f"; interrupted, {len(plan_.jobs) - len(results)} not run"
             rep.line(f"ils run {run_id}: {summary}")
             for r in failed:
                 rep.line(f"  failed {r.label}: {r.error} (see {Path(r.out_dir) / 'report.ipynb'})")
@@ -552,10 +571,12 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
             "executor": req.executor,
             "scheduler": redact(req.scheduler) if req.scheduler else None,
             "engine": req.engine,
-            "jobs": req.jobs,
+            "jobs": req.jobs or (None if req.executor == "dask" else _cpus()),
             "force": req.force,
             "provenance": plan_.provenance,
-            "counts": {"done": len(done), "unchanged": len(plan_.unchanged), "failed": len(failed)},
+            "interrupted": interrupted,
+            "counts": {"done": len(done), "unchanged": len(plan_.unchanged), "failed": len(failed),
+                       "not_run": len(plan_.jobs) - len(results)},
             "reports": [
                 {**r.to_dict(), "seconds": round(r.seconds, 3), "input_hash": jobs_by_label[r.label].input_hash,
                  "data_hash": jobs_by_label[r.label].meta.get("data_hash")}
@@ -572,4 +593,26 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
 
         index = write_portal(out)
     print(f"{summary}. Portal: {index}", file=stream, flush=True)
+    if interrupted:
+        raise KeyboardInterrupt
     return 1 if failed else 0
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While the reports run, SIGTERM (systemd stopping the job) stops the run like Ctrl-C."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)

@@ -43,8 +43,13 @@ def _run_in_subprocess(job: Job, engine: str, timeout: float | None, env: dict[s
             with open(result, "rb") as fh:
                 return pickle.load(fh)
         except (OSError, EOFError, pickle.UnpicklingError):
+            from ..config import redact
+
+            last = [redact(ln) for ln in (proc.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:]] \
+                or [""]
             return JobResult(job.label, "failed", 0.0,
-                             f"the report process died (exit code {proc.returncode})", job.out_dir, job.meta)
+                             f"the report process died (exit code {proc.returncode}) {last[0]}"[:300].strip(),
+                             job.out_dir, job.meta)
 
 
 def _run_on_worker(job: Job, engine: str, timeout: float | None, env: dict[str, str]) -> JobResult:

@@ -247,4 +247,7 @@ def _main(argv: list[str]) -> int:
 if __name__ == "__main__":  # pragma: no cover  (run by the Dask executor on daemonic workers)
     import sys
 
-    sys.exit(_main(sys.argv[1:]))
+    # The classes as ilslib.runner.job, not as __main__ (the result is unpickled by the worker).
+    from ilslib.runner import job as _module
+
+    sys.exit(_module._main(sys.argv[1:]))

@@ -159,14 +159,13 @@ def _run_process(jobs_list: list[Job], setup: RunSetup, conn: Connection) -> Non
         for job in pending:
             conn.send(("result", JobResult(job.label, "failed", 0.0, unreachable, job.out_dir, job.meta)))
         return
-    gc.collect()
-    gc.freeze()  # the warm heap is shared with every report process: never scan or touch it again
+    gc.freeze()  # the warm heap is shared with every report process: never scan (and so copy) it again
     sel = selectors.DefaultSelector()
     sel.register(conn.fileno(), selectors.EVENT_READ, None)
     running: dict[int, tuple[int, Job, list[bytes], float, str | None]] = {}
 
     def kill_all() -> None:
-        for fd, (pid, *_rest) in running.items():
+        for pid, *_rest in running.values():
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
 

@@ -21,6 +21,7 @@ KIND_LABELS = {
     "kommun": "Kommun", "koncern": "Koncern", "namnd": "Nämnd", "bolag": "Bolag", "enhet": "Enhet",
 }
 STATUS_LABELS = {"done": "Klar", "failed": "Misslyckades"}
+NOTEBOOK_LABELS = {"report": "Rapport", "group_report": "Sammanställning"}
 
 
 def collect(out: Path) -> list[dict[str, Any]]:
@@ -50,7 +51,7 @@ def collect(out: Path) -> list[dict[str, Any]]:
             "finished_at": state.get("finished_at") or "",
             "files": {f: (d / f).is_file() for f in ("report.html", "report.pdf", "figures.json", "report.ipynb")},
         })
-    rows.sort(key=lambda r: (r["period"], r["group"], r["kind"], r["name"]), reverse=False)
+    rows.sort(key=lambda r: (r["name"].lower(), r["notebook"], r["dir"]))
     rows.sort(key=lambda r: r["period"], reverse=True)
     return rows
 
@@ -93,15 +94,16 @@ def _table(rows: list[dict[str, Any]], caption: str, table_id: str) -> str:
     for r in rows:
         summary, met = _summary(r)
         kind_label = KIND_LABELS.get(r["kind"], r["kind"])
+        nb_label = NOTEBOOK_LABELS.get(r["notebook"], r["notebook"])
         body.append(
             f'<tr data-kind="{esc(r["kind"])}" data-name="{esc(r["name"].lower())}">'
             f'<th scope="row" data-v="{esc(r["name"])}">{esc(r["name"])}'
             f'{" <span class=id>(" + esc(r["org_id"]) + ")</span>" if r["org_id"] else ""}</th>'
             f'<td data-v="{esc(kind_label)}">{esc(kind_label)}</td>'
-            f'<td data-v="{esc(r["period"])}">{esc(r["period"])}</td>'
-            f'<td data-v="{esc(r["notebook"])}">{esc(r["notebook"])}</td>'
+            f'<td class="nw" data-v="{esc(r["period"])}">{esc(r["period"])}</td>'
+            f'<td data-v="{esc(nb_label)}">{esc(nb_label)}</td>'
             f'<td data-v="{met}">{summary}</td>'
-            f'<td data-v="{esc(r["finished_at"])}">{esc(r["finished_at"][:16].replace("T", " "))}</td>'
+            f'<td class="nw" data-v="{esc(r["finished_at"])}">{esc(r["finished_at"][:16].replace("T", " "))}</td>'
             f"<td>{_links(r)}</td></tr>"
         )
     return (f'<table id="{table_id}" class="portal"><caption>{esc(caption)}</caption>'
@@ -161,6 +163,7 @@ th[aria-sort=ascending] button::after { content: " ▲"; } th[aria-sort=descendi
 a { color: #0b4f8a; margin-right: 0.6rem; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .empty, footer { color: #4a5360; }
+.nw { white-space: nowrap; }
 """
 
 
