@@ -203,3 +203,48 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = "sqlite:///" + str(tmp_path_factory.mktemp("demo") / "demo.sqlite")
     demo.build(url)
     return url
+
+
+# -- shared by the report and runner tests ----------------------------------------------------
+
+@pytest.fixture(scope="session")
+def reports(demo_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """Every report the report tests look at, executed once per session (see report_support)."""
+    from report_support import Reports
+
+    return Reports.shared(demo_url, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def demo_wh(demo_url: str):
+    """The demo warehouse, connected once per module (read-only)."""
+    from ilslib import connect
+
+    warehouse = connect(demo_url)
+    try:
+        yield warehouse
+    finally:
+        warehouse.close()
+
+
+@pytest.fixture
+def ils(capsys: pytest.CaptureFixture[str]):
+    """Run the ``ils`` command in this process; returns ``(exit code, stdout, stderr)``."""
+    from ilslib.cli import main
+
+    def run(*args: object) -> tuple[int, str, str]:
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse
+            code = int(exc.code or 0)
+        cap = capsys.readouterr()
+        return code, cap.out, cap.err
+
+    return run
+
+
+@pytest.fixture
+def demo(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The demo warehouse, as ILS_WAREHOUSE."""
+    monkeypatch.setenv("ILS_WAREHOUSE", demo_url)
+    return demo_url

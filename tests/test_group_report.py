@@ -28,7 +28,6 @@ from report_support import (
     text,
 )
 
-import ilslib
 from ilslib import figures as f
 from ilslib import fmt
 from ilslib.report.group import CELL_TEXT
@@ -40,22 +39,8 @@ FOLLOW_UP_IDS = [f"{k}-{p}" for k, p in FOLLOW_UP]
 PLURAL = {"bolag": "bolagen", "namnd": "nämnderna"}
 
 
-@pytest.fixture(scope="session")
-def reports(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Reports:
-    return Reports.shared(demo_url, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def wh(demo_url: str):
-    warehouse = ilslib.connect(demo_url)
-    try:
-        yield warehouse
-    finally:
-        warehouse.close()
-
-
 @pytest.mark.parametrize(("kind", "period"), MATRIX, ids=IDS)
-def test_group_report_runs_and_its_figures_equal_the_api(reports: Reports, wh: Any, kind: str, period: str) -> None:
+def test_group_report_runs_and_its_figures_equal_the_api(reports: Reports, demo_wh: Any, kind: str, period: str) -> None:
     report = done(reports.group(kind, period))
     assert report.warnings == ()
     for name in ("report.ipynb", "report.html", "figures.json"):
@@ -64,15 +49,15 @@ def test_group_report_runs_and_its_figures_equal_the_api(reports: Reports, wh: A
     assert not [o for o in outputs if o["output_type"] in ("error", "stream")]
     doc = report.figures()
     assert (doc["contract_version"], doc["kind"], doc["period"]) == (1, kind, period)
-    roll = f.rollup(wh, period, kind)
+    roll = f.rollup(demo_wh, period, kind)
     assert doc["rollup"] == json.loads(roll.to_json(orient="records", force_ascii=False))
-    members = set(f.organisations(wh, kind)["org_id"])
-    econ = f.economy(wh, period)
+    members = set(f.organisations(demo_wh, kind)["org_id"])
+    econ = f.economy(demo_wh, period)
     econ = econ[econ.index.isin(members)]
     api = {o: {k: (None if v != v else float(v)) for k, v in r.items()} for o, r in econ.iterrows()}
     assert {e["org_id"]: {k: v for k, v in e.items() if k != "org_id"} for e in doc["economy"]} == api
     soup = report.soup()
-    assert soup.title.string == f"Mål och måluppfyllelse – {PLURAL[kind]}, {f.as_period(wh, period).title}"
+    assert soup.title.string == f"Mål och måluppfyllelse – {PLURAL[kind]}, {f.as_period(demo_wh, period).title}"
     assert [text(h) for h in soup.find_all("h1")] == ["Mål och måluppfyllelse"]
 
 
@@ -92,12 +77,12 @@ def test_rollup_table_counts_the_judgements(reports: Reports, kind: str, period:
 
 
 @pytest.mark.parametrize(("kind", "period"), FOLLOW_UP, ids=FOLLOW_UP_IDS)
-def test_status_matrix_shows_every_status_with_symbol_and_word(reports: Reports, wh: Any, kind: str,
+def test_status_matrix_shows_every_status_with_symbol_and_word(reports: Reports, demo_wh: Any, kind: str,
                                                                period: str) -> None:
     soup = done(reports.group(kind, period)).soup()
-    matrix = f.status_matrix(wh, period, kind)
-    names = dict(zip(f.organisations(wh, kind)["org_id"], f.organisations(wh, kind)["name"], strict=True))
-    ind_names = dict(zip(f.indicator_catalogue(wh)["indicator_id"], f.indicator_catalogue(wh)["name"], strict=True))
+    matrix = f.status_matrix(demo_wh, period, kind)
+    names = dict(zip(f.organisations(demo_wh, kind)["org_id"], f.organisations(demo_wh, kind)["name"], strict=True))
+    ind_names = dict(zip(f.indicator_catalogue(demo_wh)["indicator_id"], f.indicator_catalogue(demo_wh)["name"], strict=True))
     tables = [t for t in soup.find_all("table") if text(t.caption).startswith("Indikatorernas status,")]
     assert tables
     seen: dict[tuple[str, str], str] = {}

@@ -53,20 +53,6 @@ FOLLOW_UP = [(o, p) for o, p in MATRIX if not p.endswith("BU")]
 STATUS_TEXTS = [fmt.status(s) for s in ("uppfyllt", "delvis", "ej_uppfyllt")]
 
 
-@pytest.fixture(scope="session")
-def reports(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Reports:
-    return Reports.shared(demo_url, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def wh(demo_url: str):
-    warehouse = ilslib.connect(demo_url)
-    try:
-        yield warehouse
-    finally:
-        warehouse.close()
-
-
 def _indicator_caption(period: str) -> str:
     return "Samtliga indikatorer" if period.endswith("BO") else "Indikatorer som följs upp per tertial"
 
@@ -89,9 +75,9 @@ def test_report_runs_and_writes_its_files(reports: Reports, org_id: str, period:
 
 
 @pytest.mark.parametrize(("org_id", "period"), MATRIX, ids=MATRIX_IDS)
-def test_figures_json_equals_the_api(reports: Reports, wh: Any, org_id: str, period: str) -> None:
+def test_figures_json_equals_the_api(reports: Reports, demo_wh: Any, org_id: str, period: str) -> None:
     got = done(reports.org(org_id, period)).figures()
-    api = json.loads(f.dumps(f.figures_json(wh, org_id, period)))
+    api = json.loads(f.dumps(f.figures_json(demo_wh, org_id, period)))
     for doc in (got, api):
         doc["provenance"].pop("generated_at")
         doc["provenance"].pop("notebook")
@@ -101,9 +87,9 @@ def test_figures_json_equals_the_api(reports: Reports, wh: Any, org_id: str, per
 # -- the figures in the HTML are those of figures.json ---------------------------------------------
 
 @pytest.mark.parametrize(("org_id", "period"), MATRIX, ids=MATRIX_IDS)
-def test_title_and_cover(reports: Reports, wh: Any, org_id: str, period: str) -> None:
+def test_title_and_cover(reports: Reports, demo_wh: Any, org_id: str, period: str) -> None:
     soup = done(reports.org(org_id, period)).soup()
-    org, per = f.organisation(wh, org_id), f.as_period(wh, period)
+    org, per = f.organisation(demo_wh, org_id), f.as_period(demo_wh, period)
     assert soup.html["lang"] == "sv"
     assert soup.title.string == f"{per.title} – {org.name}"
     assert [text(h) for h in soup.find_all("h1")] == [per.title]
@@ -324,16 +310,16 @@ def test_hostile_text_written_to_the_warehouse_is_escaped(demo_url: str, tmp_pat
     shutil.copy(demo_url.removeprefix("sqlite:///"), copy)
     url = f"sqlite:///{copy}"
     org, period = "ALN", "2026-T2"
-    with ilslib.connect(url) as wh:
-        goal = f.goals(wh, org, period).query("own")["goal_id"].iloc[0]
-        activity = f.activities(wh, org, period)["activity_id"].iloc[0]
-        with wh.transaction():
-            store.write(wh, "comments", pd.DataFrame([
+    with ilslib.connect(url) as demo_wh:
+        goal = f.goals(demo_wh, org, period).query("own")["goal_id"].iloc[0]
+        activity = f.activities(demo_wh, org, period)["activity_id"].iloc[0]
+        with demo_wh.transaction():
+            store.write(demo_wh, "comments", pd.DataFrame([
                 {"org_id": org, "period": period, "kind": "vd_kommentar", "text": HOSTILE["vd_kommentar"]}]))
-            store.write(wh, "assessments", pd.DataFrame([
+            store.write(demo_wh, "assessments", pd.DataFrame([
                 {"org_id": org, "goal_id": goal, "period": period, "assessment": "delvis",
                  "comment": HOSTILE["assessment"]}]))
-            store.write(wh, "activity_status", pd.DataFrame([
+            store.write(demo_wh, "activity_status", pd.DataFrame([
                 {"activity_id": activity, "period": period, "status": "forsenad", "comment": HOSTILE["activity"]}]))
     with warehouse_env(url):
         result = run_job(Job(str(REPORT_NB), {"org_id": org, "period": period}, str(tmp_path / "out"), ("html",)))

@@ -49,11 +49,6 @@ A4 = (595.28, 841.89)  # points
 RIGHT_MARGIN_PT = 16 / 25.4 * 72  # report.css: @page margin 18mm 16mm 20mm 16mm
 
 
-@pytest.fixture(scope="session")
-def reports(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Reports:
-    return Reports.shared(demo_url, tmp_path_factory)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     b = Browser()

@@ -20,8 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from ilslib.cli import main
-
 REPO = Path(__file__).resolve().parents[1]
 TEST_NOTEBOOKS = REPO / "tests" / "notebooks"
 PERIOD = "2026-T2"
@@ -30,26 +28,8 @@ STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d ")
 
 # -- helpers --------------------------------------------------------------------------------
 
-@pytest.fixture
-def ils(capsys: pytest.CaptureFixture[str]):
-    """Run the ``ils`` command in this process; returns ``(exit code, stdout, stderr)``."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exc:  # argparse
-            code = int(exc.code or 0)
-        cap = capsys.readouterr()
-        return code, cap.out, cap.err
-
-    return run
 
 
-@pytest.fixture
-def demo(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The demo warehouse, as ILS_WAREHOUSE."""
-    monkeypatch.setenv("ILS_WAREHOUSE", demo_url)
-    return demo_url
 
 
 @pytest.fixture

@@ -20,30 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from ilslib.cli import main
-
 REPO = Path(__file__).resolve().parents[1]
 NB = REPO / "tests" / "notebooks"
 PERIOD = "2026-T2"
 ILS = str(Path(sys.executable).with_name("ils"))
 
 
-@pytest.fixture
-def ils(capsys: pytest.CaptureFixture[str]):
-    """Run the ``ils`` command in this process; returns ``(exit code, stdout, stderr)``."""
-
-    def run(*args: object) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
-        cap = capsys.readouterr()
-        return code, cap.out, cap.err
-
-    return run
 
 
-@pytest.fixture
-def demo(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("ILS_WAREHOUSE", demo_url)
-    return demo_url
 
 
 @pytest.fixture
