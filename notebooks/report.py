@@ -109,7 +109,7 @@ else:
     scope = "Indikatorer som följs upp per tertial" if per.is_tertial else "Samtliga indikatorer"
     show(
         t.indicator_table(ind, caption=f"{scope}, {per.title}"),
-        charts.indicator_trends(f.history(wh, org_id), indicator_ids=t.main_indicators(ind, trend_indicators),
+        charts.indicator_trends(f.history(wh, org_id, until=per), indicator_ids=t.main_indicators(ind, trend_indicators),
                                 title="Utveckling över tid för de viktigaste indikatorerna"),
     )
 

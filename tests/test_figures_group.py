@@ -9,6 +9,7 @@ import pytest
 from test_figures_data import scenario
 
 import ilslib.figures as f
+from ilslib import store
 from ilslib.errors import UnknownValueError
 from ilslib.periods import Period
 
@@ -85,16 +86,27 @@ def test_texts_exactly_as_loaded_in_kind_order(city):
 
 
 def test_rollup_counts_include_organisations_without_judgement(city):
+    # The contract's rule: only judgements of the KF goal itself count; the others are saknas.
     r = f.rollup(city, "2026-BO", "namnd").set_index("goal_id")
     assert list(r.index) == ["KF1", "KF2"]  # KFOLD ended 2024
-    assert r.loc["KF1", ["uppfyllt", "delvis", "ej_uppfyllt", "saknas", "organisations"]].tolist() == [1, 1, 0, 4, 6]
-    assert r.loc["KF2", ["uppfyllt", "delvis", "ej_uppfyllt", "saknas", "organisations"]].tolist() == [0, 1, 0, 5, 6]
+    cols = ["uppfyllt", "delvis", "ej_uppfyllt", "saknas", "organisations"]
+    assert r.loc["KF1", cols].tolist() == [1, 0, 0, 5, 6]
+    assert r.loc["KF2", cols].tolist() == [0, 0, 0, 6, 6]
     d = f.rollup_detail(city, "2026-BO", "namnd").set_index(["goal_id", "org_id"])
-    assert (d.loc[("KF1", "N1"), "basis"], d.loc[("KF1", "N2"), "basis"]) == ("direct", "own_goals")
-    assert d.loc[("KF1", "N2"), "assessment"] == "delvis"  # own goals ej_uppfyllt + uppfyllt
+    assert (d.loc[("KF1", "N1"), "basis"], d.loc[("KF1", "N2"), "assessment"]) == ("direct", "saknas")
     assert d.loc[("KF2", "N4"), "assessment"] == "saknas"  # a row without an assessment
+    # more direct judgements: each kind counted once per organisation
+    store.write(city, "assessments", pd.DataFrame({
+        "org_id": ["N3", "N5", "N6"], "goal_id": ["KF1", "KF1", "KF2"], "period": ["2026-BO"] * 3,
+        "assessment": ["ej_uppfyllt", "delvis", "uppfyllt"], "comment": [None, "Delvis & <b>", None]}))
+    r = f.rollup(city, "2026-BO", "namnd").set_index("goal_id")
+    assert r.loc["KF1", cols].tolist() == [1, 1, 1, 3, 6]
+    assert r.loc["KF2", cols].tolist() == [1, 0, 0, 5, 6]
+    # the extension (not in the contract, not used by the reports): own goals' judgements combined
+    ext = f.rollup_detail(city, "2026-BO", "namnd", own_goals=True).set_index(["goal_id", "org_id"])
+    assert (ext.loc[("KF1", "N2"), "basis"], ext.loc[("KF1", "N2"), "assessment"]) == ("own_goals", "delvis")
     b = f.rollup(city, "2026-BO", "bolag").set_index("goal_id")
-    assert b.loc["KF1", ["uppfyllt", "saknas"]].tolist() == [1, 0]
+    assert b.loc["KF1", ["uppfyllt", "saknas"]].tolist() == [0, 1]
     both = f.rollup(city, "2026-BO")
     assert both["organisations"].tolist() == [7, 7]
     with pytest.raises(UnknownValueError, match="unknown organisation kind"):

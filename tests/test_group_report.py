@@ -56,6 +56,9 @@ def test_group_report_runs_and_its_figures_equal_the_api(reports: Reports, demo_
     econ = econ[econ.index.isin(members)]
     api = {o: {k: (None if v != v else float(v)) for k, v in r.items()} for o, r in econ.iterrows()}
     assert {e["org_id"]: {k: v for k, v in e.items() if k != "org_id"} for e in doc["economy"]} == api
+    matrix = f.status_matrix(demo_wh, period, kind)
+    assert doc["indicator_status"] == {
+        o: {i: (None if v is None or v != v else v) for i, v in row.items()} for o, row in matrix.iterrows()}
     soup = report.soup()
     assert soup.title.string == f"Mål och måluppfyllelse – {PLURAL[kind]}, {f.as_period(demo_wh, period).title}"
     assert [text(h) for h in soup.find_all("h1")] == ["Mål och måluppfyllelse"]

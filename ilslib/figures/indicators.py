@@ -189,14 +189,20 @@ def deviations(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame
     return df.drop(columns="_r").reset_index(drop=True)
 
 
-def history(wh: Warehouse, org_id: str, indicator_id: str | None = None) -> pd.DataFrame:
+def history(
+    wh: Warehouse, org_id: str, indicator_id: str | None = None, *, until: str | Period | None = None
+) -> pd.DataFrame:
     """The organisation's indicators over every period with outcomes (for a trend chart).
 
     Columns: ``period`` plus the columns of :func:`indicators`, oldest period first.
+    ``until``: only periods up to and including this one (a report for a period
+    never shows what came after it).
 
     >>> h = f.history(wh, "ALN", "SJUKFR")
     >>> h["period"].iloc[0], h["period"].iloc[-1]
     ('2024-T1', '2026-T2')
+    >>> f.history(wh, "ALN", "SJUKFR", until="2025-BO")["period"].iloc[-1]
+    '2025-BO'
     >>> h.plot(x="period", y=["value", "target"])     # doctest: +SKIP
     """
     from ._common import period_key
@@ -208,6 +214,9 @@ def history(wh: Warehouse, org_id: str, indicator_id: str | None = None) -> pd.D
         sql += " AND indicator_id = ?"
         params.append(indicator_id)
     found = sorted((Period.parse(r[0]) for r in wh.rows(sql, params)), key=period_key)
+    if until is not None:
+        last = period_key(as_period(wh, until))
+        found = [p for p in found if period_key(p) <= last]
     parts = []
     for p in found:
         df = indicator_rows(wh, p, org_id=org_id)

@@ -6,8 +6,9 @@ sum(scheduled_hours) * 100 over the period's months, never a mean of monthly
 percentages; when the last month's headcount is below
 ``settings.SUPPRESS_BELOW_HEADCOUNT`` (5) sick leave is not published: NaN
 with ``suppressed`` True (shown as ``..``). When the period has personnel rows
-but none for its last month, the headcount is unknown and sick leave is
-suppressed as well (small units must not be exposed by a gap in the data).
+but none for its last month, the period is incomplete and the headcount
+unknown: sick leave is missing (NaN, shown as ``-``), not suppressed; no
+number is published either way, so a small unit is not exposed by the gap.
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ def _hours(x: object) -> float | None:
 
 
 def is_suppressed(headcount: object) -> bool:
-    """True when sick leave may not be published for a unit of this headcount (unknown: suppressed).
+    """True when sick leave may not be published for a unit of this headcount.
+
+    An unknown headcount (no data for the period's last month) is not a
+    suppression but missing data: sick leave is then null and shown as ``-``.
 
     >>> is_suppressed(4), is_suppressed(5), is_suppressed(None)
-    (True, False, True)
+    (True, False, False)
     """
     h = num(headcount)
-    return h is None or h < settings.SUPPRESS_BELOW_HEADCOUNT
+    return h is not None and h < settings.SUPPRESS_BELOW_HEADCOUNT
 
 
 def personnel(wh: Warehouse, period: str | Period, org_id: str | None = None) -> pd.DataFrame:
@@ -98,7 +102,8 @@ def personnel_frame(
             rows.append({"headcount": None, "fte": None, "sick_leave_pct": None, "suppressed": False})
             continue
         suppressed = is_suppressed(r["headcount"])
-        pct = ratio(_hours(r["sick"]), _hours(r["scheduled"]))
+        # Without the last month the period is incomplete (and the unit's size unknown): no figure.
+        pct = None if num(r["headcount"]) is None else ratio(_hours(r["sick"]), _hours(r["scheduled"]))
         rows.append({
             "headcount": num(r["headcount"]), "fte": num(r["fte"]),
             "sick_leave_pct": None if suppressed else pct, "suppressed": suppressed,

@@ -9,6 +9,11 @@ made. For a T1 or T2 period and each tertial indicator of the organisation:
    continued over the last tertial: ``T2 + (T2 - T1)``;
 3. otherwise no projection (``method`` ``none``).
 
+A projection is kept within what the unit allows: a percentage between 0
+and 100, any other value not below zero when every outcome so far is
+non-negative (a count or an amount cannot be projected below zero); the note
+then says it was capped.
+
 The projected value gets a status against the target that applies at year end
 (the BO target row, else the annual target) by the same rule as outcomes
 (:func:`ilslib.figures.status`). Arithmetic is done on the stored decimals.
@@ -89,6 +94,12 @@ def projection(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame
         else:
             extra = f" eller T1 {y}" if p.code == "T2" else ""
             note = f"Ingen prognos: utfall för {p.code} och bokslut {ly}{extra} saknas."
+        if projected is not None:
+            capped = _within_unit(projected, str(r["unit"] or ""), value, ly_same, ly_bo, t1)
+            if capped != projected:
+                bound = "högsta" if capped < projected else "lägsta"
+                projected = capped
+                note += f" Prognosen är begränsad till {fmt.number(capped, dec)}, det {bound} möjliga värdet."
         st = status(projected, r["annual_target"], r["direction"], r["annual_partial_limit"])
         met = None if st in ("saknas", "ej_malsatt") else st == "uppfyllt"
         rows.append({
@@ -101,3 +112,14 @@ def projection(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame
     for c in ("value", "annual_target", "annual_partial_limit", "projected"):
         df[c] = df[c].astype("float64")
     return df
+
+
+def _within_unit(projected: float, unit: str, *seen: float | None) -> float:
+    """``projected`` capped to the unit's possible range (0-100 for %, >= 0 for non-negative series)."""
+    low = 0.0 if all(v is None or v >= 0 for v in seen) else None
+    high = 100.0 if unit.strip() == "%" else None
+    if low is not None and projected < low:
+        return low
+    if high is not None and projected > high:
+        return high
+    return projected

@@ -1,14 +1,18 @@
 """Roll-up of judgements per KF goal across the organisations of a kind ("Mål och måluppfyllelse").
 
-**An organisation's judgement of a KF goal** for a period is, in this order:
+**An organisation's judgement of a KF goal** for a period is, as the data
+contract defines the roll-up, its own judgement of the KF goal itself (an
+``assessments`` row for the KF goal with an assessment) - basis ``direct``;
+an organisation of the reported kinds that gave none counts as ``saknas``
+(an assessments row with an empty assessment is "not judged", so ``saknas``
+too).
 
-1. its own judgement of the KF goal itself (an ``assessments`` row for the
-   KF goal with an assessment) - basis ``direct``;
-2. otherwise the judgements it gave its own goals that concretise the KF goal
-   (goals whose ``parent_goal_id`` chain leads to the KF goal): ``uppfyllt``
-   when all of them are ``uppfyllt``, ``ej_uppfyllt`` when all are
-   ``ej_uppfyllt``, otherwise ``delvis`` - basis ``own_goals``;
-3. otherwise ``saknas`` (no judgement) - basis None.
+``own_goals=True`` is an extension beyond the contract, for analysts: where
+there is no direct judgement, the judgements the organisation gave its own
+goals that concretise the KF goal (goals whose ``parent_goal_id`` chain leads
+to the KF goal) are combined - ``uppfyllt`` when all are ``uppfyllt``,
+``ej_uppfyllt`` when all are ``ej_uppfyllt``, otherwise ``delvis`` - basis
+``own_goals``. The reports never use it.
 
 Every organisation of the reported kinds counts once per KF goal valid in the
 period's year, so the four counts of a KF goal add up to the number of
@@ -52,13 +56,16 @@ def combine(judgements: Sequence[str]) -> str:
     return "delvis"
 
 
-def rollup_detail(wh: Warehouse, period: str | Period, kind: str | Sequence[str] | None = None) -> pd.DataFrame:
+def rollup_detail(
+    wh: Warehouse, period: str | Period, kind: str | Sequence[str] | None = None, *, own_goals: bool = False
+) -> pd.DataFrame:
     """Every organisation's judgement of every KF goal (see the module docstring for the rule).
 
     Columns: ``goal_id, title`` (the KF goal), ``org_id, name, kind``,
     ``assessment`` (``uppfyllt``/``delvis``/``ej_uppfyllt``/``saknas``),
     ``basis`` (``direct``, ``own_goals`` or None) and ``comment`` (of a direct
-    judgement). ``kind`` is one kind or several (default: nämnder and bolag).
+    judgement). ``kind`` is one kind or several (default: nämnder and bolag);
+    ``own_goals`` see the module docstring (off: the contract's rule).
 
     >>> d = f.rollup_detail(wh, "2025-BO", "bolag")
     >>> set(d["assessment"]) <= {"uppfyllt", "delvis", "ej_uppfyllt", "saknas"}
@@ -101,7 +108,7 @@ def rollup_detail(wh: Warehouse, period: str | Period, kind: str | Sequence[str]
             key = (o["org_id"], g["goal_id"])
             if key in direct:
                 assessment, basis, comment = direct[key][0], "direct", direct[key][1]
-            elif key in via_own:
+            elif own_goals and key in via_own:
                 assessment, basis, comment = combine(via_own[key]), "own_goals", None
             else:
                 assessment, basis, comment = "saknas", None, None
@@ -111,7 +118,9 @@ def rollup_detail(wh: Warehouse, period: str | Period, kind: str | Sequence[str]
     return frame(rows, DETAIL_COLUMNS)
 
 
-def rollup(wh: Warehouse, period: str | Period, kind: str | Sequence[str] | None = None) -> pd.DataFrame:
+def rollup(
+    wh: Warehouse, period: str | Period, kind: str | Sequence[str] | None = None, *, own_goals: bool = False
+) -> pd.DataFrame:
     """Per KF goal, how many organisations of the kind judged it met, partly met, not met, or gave none.
 
     Columns: ``goal_id, title, uppfyllt, delvis, ej_uppfyllt, saknas,
@@ -121,7 +130,7 @@ def rollup(wh: Warehouse, period: str | Period, kind: str | Sequence[str] | None
     >>> bool((r[["uppfyllt", "delvis", "ej_uppfyllt", "saknas"]].sum(axis=1) == r["organisations"]).all())
     True
     """
-    detail = rollup_detail(wh, period, kind)
+    detail = rollup_detail(wh, period, kind, own_goals=own_goals)
     rows = []
     for (goal_id, title), grp in detail.groupby(["goal_id", "title"], sort=False):
         counts = grp["assessment"].value_counts()

@@ -122,8 +122,13 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def figures(wh: Any, per: Any, kind: str, roll: pd.DataFrame, econ: pd.DataFrame) -> dict[str, Any]:
-    """The group report's figures (``figures.json`` beside the report)."""
+def figures(wh: Any, per: Any, kind: str, roll: pd.DataFrame, econ: pd.DataFrame,
+            matrix: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The group report's figures (``figures.json`` beside the report).
+
+    ``indicator_status`` holds the status table: organisation -> indicator ->
+    status code, ``null`` where the organisation does not have the indicator.
+    """
     from ..figures import data_hashes
 
     hashes = data_hashes(wh, per, list(econ.index))
@@ -134,6 +139,8 @@ def figures(wh: Any, per: Any, kind: str, roll: pd.DataFrame, econ: pd.DataFrame
         "rollup": [{k: _plain(v) for k, v in r.items()} for r in roll.to_dict("records")],
         "economy": [{"org_id": o, **{k: _plain(v) for k, v in r.items() if k not in ("name", "kind")}}
                     for o, r in econ.iterrows()],
+        "indicator_status": {} if matrix is None else {
+            str(o): {str(i): _plain(v) for i, v in row.items()} for o, row in matrix.iterrows()},
         "provenance": {
             "data_hash": _combined(hashes),
             "ilslib_version": __version__,
