@@ -32,15 +32,16 @@ The budget period (BU) has no outcomes, so only ``org_no_targets`` runs for it.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import statistics
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import settings
-from .errors import ConfigError
+from .errors import ConfigError, UnknownValueError
+from .fsutil import atomic_write_bytes
 from .periods import Period
 from .warehouse import Warehouse
 
@@ -238,7 +239,7 @@ def outlier(wh: Warehouse, p: Period) -> list[Finding]:
     for org, ind, period, value in rows:
         try:
             k = _key(Period.parse(period))
-        except Exception:  # a malformed period cannot be in a loaded warehouse; skip rather than fail
+        except UnknownValueError:  # a malformed period cannot be in a loaded warehouse; skip rather than fail
             continue
         if k == here:
             current[(org, ind)] = float(value)
@@ -318,7 +319,7 @@ def run_checks(wh: Warehouse, period: str | Period | None = None) -> CheckReport
 
         try:
             p: Period | None = latest_period(wh)
-        except Exception:
+        except UnknownValueError:  # an empty warehouse; a broken one raises its own error
             p = None
     else:
         p = period if isinstance(period, Period) else Period.parse(period)
@@ -391,21 +392,14 @@ def write_report(report: CheckReport, path: str | os.PathLike[str]) -> Path:
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".md"):
         raise ConfigError(f"--out {target}: the report is written as .csv or .md (got {suffix or 'no suffix'!r})")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".check-", suffix=".tmp", dir=target.parent)
-    try:
-        if suffix == ".csv":
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-                w = csv.writer(fh, delimiter=";", lineterminator="\r\n")
-                w.writerow(["check", "org_id", "item", "period", "value", "detail"])
-                for f in report.findings:
-                    w.writerow([f.check, f.org_id or "", f.item or "", f.period or "",
-                                "" if f.value is None else repr(f.value), f.detail])
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(_markdown(report))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if suffix == ".csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+        w.writerow(["check", "org_id", "item", "period", "value", "detail"])
+        for f in report.findings:
+            w.writerow([f.check, f.org_id or "", f.item or "", f.period or "",
+                        "" if f.value is None else repr(f.value), f.detail])
+        atomic_write_bytes(target, buf.getvalue().encode("utf-8-sig"))
+    else:
+        atomic_write_bytes(target, _markdown(report).encode("utf-8"))
     return target

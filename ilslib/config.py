@@ -108,17 +108,29 @@ def connect_timeout() -> float:
     return value
 
 
+# A secret's value in a connection string: braced ({...}, with }} for a brace) or up to the next ';'.
 _SECRET_RE = re.compile(r"(?i)\b(\w*(?:pwd|password))\s*=\s*(\{(?:[^}]|\}\})*\}|[^;]*)")
+# The same inside free text (a message): an unbraced value also ends at white space or a quote,
+# so the rest of the message survives.
+_SECRET_IN_TEXT_RE = re.compile(r"(?i)\b(\w*(?:pwd|password))\s*=\s*(\{(?:[^}]|\}\})*\}|[^;\s'\"]*)")
 # user:password@ in URL-style strings (postgres://user:pw@host/db), which are not
 # valid warehouse URLs but get echoed in the "malformed URL" message.
 _USERINFO_RE = re.compile(r"(://[^/:@\s]*:)[^@\s]*@")
+# Shorter values are not searched for in free text: replacing every "e" would give the password away.
+_MIN_SECRET_LEN = 6
+
+
+def redact_url(url: str) -> str:
+    """A warehouse URL or connection string with every ``PWD=``/``PASSWORD=`` value hidden."""
+    return _USERINFO_RE.sub(r"\1***@", _SECRET_RE.sub(lambda m: f"{m.group(1)}=***", url))
 
 
 def redact(text: str) -> str:
-    """Hide every ``PWD=...``/``PASSWORD=...`` value, ``user:password@`` and the env password in ``text``."""
-    text = _SECRET_RE.sub(lambda m: f"{m.group(1)}=***", text)
+    """Hide secrets in a message: ``PWD=...``/``PASSWORD=...`` values, ``user:password@``, and the
+    value of ``ILS_WAREHOUSE_PASSWORD`` (when it is long enough to search for safely)."""
+    text = _SECRET_IN_TEXT_RE.sub(lambda m: f"{m.group(1)}=***", text)
     text = _USERINFO_RE.sub(r"\1***@", text)
     secret = os.environ.get(ENV_PASSWORD)
-    if secret:
+    if secret and len(secret) >= _MIN_SECRET_LEN:
         text = text.replace(secret, "***")
     return text

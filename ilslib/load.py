@@ -22,11 +22,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import io
 import math
 import operator
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +37,7 @@ import pandas as pd
 
 from .contract import FILES, LOAD_ORDER, Column, FileSpec
 from .errors import LoadError
+from .fsutil import atomic_write_bytes
 from .readers import (
     BAD_CELL,
     CsvSource,
@@ -155,15 +156,15 @@ class _Bad(Exception):
 
 _INVALID = object()  # a cell already rejected: no "required value missing" on top of it
 
-_PERIOD_RE = re.compile(r"\d{4}-(?:BU|T1|T2|BO)")
-_MONTH_RE = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_PLAIN_NUM = re.compile(r"-?\d{1,15}(?:[.,]\d+)?")
-_GROUPED_NUM = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3}){1,4}(?:[.,]\d+)?")
+_PERIOD_RE = re.compile(r"\d{4}-(?:BU|T1|T2|BO)", re.ASCII)
+_MONTH_RE = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])", re.ASCII)
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_PLAIN_NUM = re.compile(r"-?\d{1,15}(?:[.,]\d+)?", re.ASCII)
+_GROUPED_NUM = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3}){1,4}(?:[.,]\d+)?", re.ASCII)
 _SEPARATORS = str.maketrans({",": ".", " ": None, "\u00a0": None, "\u202f": None})
-_NUM_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_GROUPED = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+)((?:[.,]\d*)?(?:[eE][+-]?\d+)?)")
-_INT_RE = re.compile(r"[+-]?\d+")
+_NUM_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_GROUPED = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+)((?:[.,]\d*)?(?:[eE][+-]?\d+)?)", re.ASCII)
+_INT_RE = re.compile(r"[+-]?\d+", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _NUMBER_HELP = "use digits with a decimal comma or point; spaces may separate thousands (1 234,5)"
@@ -759,15 +760,13 @@ def load_dir(
 def _write_rejects(path: Path, rejects: list[Reject], warnings: list[str]) -> Path | None:
     """Write the rejects file atomically (temp file + rename); return None if it cannot be written."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".rejects-", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh, delimiter=";", lineterminator="\r\n")
-            w.writerow(["file", "row", "column", "value", "reason"])
-            for r in rejects:
-                w.writerow([r.file, "" if r.row is None else r.row, r.column or "",
-                            _short(r.value, 200), r.reason])
-        os.replace(tmp, path)
+        buf = io.StringIO()
+        w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+        w.writerow(["file", "row", "column", "value", "reason"])
+        for r in rejects:
+            w.writerow([r.file, "" if r.row is None else r.row, r.column or "",
+                        _short(r.value, 200), r.reason])
+        atomic_write_bytes(path, buf.getvalue().encode("utf-8-sig"))
     except OSError as exc:
         warnings.append(f"could not write the rejects file {path}: {exc}")
         return None

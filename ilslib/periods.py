@@ -22,8 +22,8 @@ _TITLES = {
     "T2": "Tertialrapport 2 {year}",
     "BO": "Verksamhetsberättelse {year}",
 }
-_PERIOD_RE = re.compile(r"^(\d{4})-(BU|T1|T2|BO)$")
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_PERIOD_RE = re.compile(r"^(\d{4})-(BU|T1|T2|BO)$", re.ASCII)
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)
 
 
 @dataclass(frozen=True, order=True)

@@ -77,18 +77,23 @@ def parse_url(url: str) -> tuple[str, str]:
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):]
         if not path:
-            raise ConfigError(f"malformed warehouse URL {config.redact(url)!r}: no file path after sqlite:///")
+            raise ConfigError(f"malformed warehouse URL {config.redact_url(url)!r}: no file path after sqlite:///")
         return "sqlite", path
     if url.startswith("odbc:"):
         conn = url[len("odbc:"):].strip()
+        if conn and not _braces_closed(conn):
+            raise ConfigError(
+                f"malformed warehouse URL {config.redact_url(url)!r}: a '{{' in the connection string is "
+                "never closed with '}'"
+            )
         if not conn or "=" not in conn:
             raise ConfigError(
-                f"malformed warehouse URL {config.redact(url)!r}: expected odbc:DSN=NAME or "
+                f"malformed warehouse URL {config.redact_url(url)!r}: expected odbc:DSN=NAME or "
                 "odbc:DRIVER={...};SERVER=...;DATABASE=..."
             )
         return "odbc", conn
     raise ConfigError(
-        f"malformed warehouse URL {config.redact(url)!r}: expected sqlite:///PATH "
+        f"malformed warehouse URL {config.redact_url(url)!r}: expected sqlite:///PATH "
         "(or sqlite:////ABSOLUTE/PATH) or odbc:CONNECTION-STRING"
     )
 
@@ -103,6 +108,27 @@ def absolute_url(url: str) -> str:
     if kind == "sqlite" and target != ":memory:" and not target.startswith("/"):
         return "sqlite:///" + str(Path(target).expanduser().resolve())
     return url
+
+
+def _braces_closed(conn: str) -> bool:
+    """True when every ``{`` value in an ODBC connection string is closed (``}}`` is an escaped brace)."""
+    i, n = 0, len(conn)
+    while i < n:
+        if conn[i] == "{":
+            j = i + 1
+            while j < n:
+                if conn[j] == "}":
+                    if j + 1 < n and conn[j + 1] == "}":
+                        j += 2
+                        continue
+                    break
+                j += 1
+            if j >= n:
+                return False
+            i = j + 1
+        else:
+            i += 1
+    return True
 
 
 def _odbc_quote(value: str) -> str:
@@ -152,6 +178,11 @@ def _classify_odbc_error(exc: Exception, conn: str, shown: str) -> WarehouseErro
             f"login to the warehouse {shown} failed: check the user name and "
             f"{config.ENV_PASSWORD} (the password is not shown)"
         )
+    if "database" in low and "does not exist" in low:
+        return WarehouseError(
+            f"the database named in {shown} does not exist on the server (check DATABASE=): "
+            f"{message.splitlines()[0]}"
+        )
     if state in ("08001", "08S01", "HYT00", "HYT01") or "could not connect" in low \
             or "connection refused" in low or "timeout" in low or "timed out" in low:
         return UnreachableError(f"the warehouse server for {shown} is unreachable: {message.splitlines()[0]}")
@@ -171,7 +202,7 @@ class Warehouse:
             raise ConfigError(f"unsupported database {dialect!r}: ils supports {', '.join(DIALECTS)}")
         self._raw = raw
         self.dialect = dialect
-        self.url = config.redact(url)
+        self.url = config.redact_url(url)
         self.tracer = tracer
         self._in_tx = False
         # The SQLite3 ODBC driver types a computed column by its first row: see _add_sqlite_odbc_converters.
@@ -556,7 +587,7 @@ def connect(
     except ConfigError as exc:
         # Name the setting the URL came from (--warehouse, ILS_WAREHOUSE or the config file).
         raise ConfigError(f"{resolved.source}: {exc}") from None
-    shown = config.redact(resolved.url)
+    shown = config.redact_url(resolved.url)
     if kind == "sqlite":
         wh = Warehouse(_connect_sqlite(target, create), "sqlite", resolved.url, tracer)
     else:

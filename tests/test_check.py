@@ -118,3 +118,23 @@ def test_cli_check(wh_url, backend, tmp_path):
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("ils: error: malformed period 'T2'")
+
+
+def test_a_broken_warehouse_is_an_error_not_a_clean_report(tmp_path, ils):
+    """A missing view is a one-line error with a non-zero exit, never "nothing to check"."""
+    import sqlite3
+
+    from ilslib import connect
+    from ilslib.schema import init_schema
+
+    path = tmp_path / "broken.sqlite"
+    with connect(f"sqlite:///{path}", create=True, check_schema=False) as w:
+        init_schema(w)
+    con = sqlite3.connect(path)
+    con.execute("DROP VIEW v_ledger")
+    con.commit()
+    con.close()
+    code, out, err = ils("check", "--warehouse", f"sqlite:///{path}")
+    assert code != 0
+    assert err.startswith("ils: error:") and "v_ledger" in err and "Traceback" not in err
+    assert "nothing to check" not in out

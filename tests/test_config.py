@@ -164,3 +164,15 @@ def test_redact_leaves_other_text_alone():
     text = "odbc:DRIVER={ODBC Driver 18 for SQL Server};SERVER=lis;DATABASE=LIS;Trusted_Connection=yes"
     assert config.redact(text) == text
     assert config.redact("UID=pwduser;DATABASE=passwords") == "UID=pwduser;DATABASE=passwords"
+
+
+def test_redaction_keeps_the_rest_of_a_message_and_never_spells_out_a_short_password(monkeypatch):
+    from ilslib.config import redact, redact_url
+
+    msg = "the server for odbc:DRIVER={PostgreSQL Unicode};SERVER=h;UID=u;PWD=x is unreachable: refused"
+    assert redact(msg).endswith("PWD=*** is unreachable: refused")
+    assert redact_url("odbc:DSN=lis;PWD=two words;X=1") == "odbc:DSN=lis;PWD=***;X=1"
+    monkeypatch.setenv("ILS_WAREHOUSE_PASSWORD", "e")
+    assert redact("load rejected") == "load rejected"  # replacing every 'e' would give it away
+    monkeypatch.setenv("ILS_WAREHOUSE_PASSWORD", "Hemligt-123")
+    assert redact("echo Hemligt-123 here") == "echo *** here"

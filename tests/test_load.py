@@ -363,6 +363,10 @@ BAD_CASES: dict[str, list[tuple[str, int | None, str | None, str]]] = {
         ("outcomes.csv", 2, "period", "malformed period: expected YYYY-BU, YYYY-T1, YYYY-T2 or YYYY-BO"),
         ("outcomes.csv", 3, "period", "(write '2026-T2')"),
         ("outcomes.csv", 4, "period", "malformed period")],
+    "non_ascii_digits": [  # full-width and Arabic-Indic digits are not the contract's digits
+        ("outcomes.csv", 2, "period", "malformed period"),
+        ("outcomes.csv", 3, "value", "not a number"),
+        ("personnel.csv", 2, "month", "malformed month")],
     "malformed_month": [("ledger.csv", 2, "month", "malformed month: expected YYYY-MM"),
                         ("personnel.csv", 2, "month", "malformed month: expected YYYY-MM")],
     "malformed_date": [("activities.csv", 2, "start_date", "not a calendar date"),

@@ -389,3 +389,23 @@ def test_ils_run_writes_the_report_files(reports: Reports, demo_url: str, tmp_pa
     direct = done(reports.org(org, period))
     assert table_snapshot(cli.soup(), masked=SNAPSHOT_MASK) == table_snapshot(direct.soup(), masked=SNAPSHOT_MASK)
     assert_clean(cli)
+
+
+def test_reports_run_on_data_loaded_from_the_good_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Data that ``ils load`` accepts (e.g. a target without goal_id) gives a report, not a crash."""
+    from ilslib.load import load_dir
+    from ilslib.runner.job import Job, run_job
+    from ilslib.schema import init_schema
+
+    url = "sqlite:///" + str(tmp_path / "loaded.sqlite")
+    with ilslib.connect(url, create=True, check_schema=False) as w:
+        init_schema(w)
+        result = load_dir(w, Path(__file__).parent / "good_loads" / "base", rejects_path=tmp_path / "rejects.csv")
+        assert result.ok
+        orgs = list(f.organisations(w)["org_id"])
+    monkeypatch.setenv("ILS_WAREHOUSE", url)
+    for org in orgs:
+        r = run_job(Job(str(REPORT_NB), {"org_id": org, "period": "2026-T2"}, str(tmp_path / "out" / org),
+                        ("html",), org))
+        assert (r.status, r.error) == ("done", None), org
+        assert (tmp_path / "out" / org / "report.html").stat().st_size > 0

@@ -71,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in COMMANDS.values():
         importlib.import_module(module).register(sub)
+    # The global options work after the command too (ils check --trace-sql); SUPPRESS keeps
+    # the value given before the command when they are not repeated after it.
+    for command in sub.choices.values():
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="log more")
+        command.add_argument("--trace-sql", action="store_true", default=argparse.SUPPRESS,
+                             help="print each SQL statement and its parameters")
     return parser
 
 

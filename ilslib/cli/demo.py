@@ -63,6 +63,6 @@ def run(args: argparse.Namespace) -> int:
                       tracer=tracer_for(args))
     print(format_summary(info))
     kind, target = parse_url(url)
-    shown = str(Path(target).expanduser().resolve()) if kind == "sqlite" else config.redact(url)
+    shown = str(Path(target).expanduser().resolve()) if kind == "sqlite" else config.redact_url(url)
     print(f"Demo warehouse: {shown}")
     return 0

@@ -81,7 +81,7 @@ def goals(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
     ind = indicator_rows(wh, p, org_id=org_id)
     counts = {g: dict.fromkeys(_COUNTED, 0) for g in ind["goal_id"].dropna().unique()}
     for g, s in zip(ind["goal_id"], ind["status"], strict=True):
-        if g is not None and isinstance(s, str):
+        if isinstance(g, str) and isinstance(s, str):  # a target need not name a goal (goal_id NaN)
             counts[g][s] += 1
     wanted = set(gm.loc[gm["org_id"] == org_id, "goal_id"]) | set(judged["goal_id"]) | set(counts)
     by_judgement = {r["goal_id"]: r for r in judged.to_dict("records")}

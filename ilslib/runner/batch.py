@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import __version__
-from ..config import redact, resolve_warehouse
+from ..config import redact, redact_url, resolve_warehouse
 from ..errors import ConfigError, IlsError, UnknownValueError
 from ..fsutil import atomic_write_text, check_identifier, inside
 from ..warehouse import absolute_url
@@ -516,7 +516,7 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
             rep = Reporter(len(plan_.jobs), log, stream)
             rep.line(f"ils run {run_id}: period {plan_.period}, notebook {plan_.notebook.name}, "
                      f"{len(plan_.jobs)} to run, {len(plan_.unchanged)} unchanged, "
-                     f"warehouse {redact(resolved.url)}, output {out}, ilslib {library_fingerprint()}")
+                     f"warehouse {redact_url(resolved.url)}, output {out}, ilslib {library_fingerprint()}")
             if leftovers:
                 rep.line(f"removed {leftovers} partial file(s) left by an interrupted run", to_stream=False)
 
@@ -562,14 +562,14 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
             "seconds": round((finished - started).total_seconds(), 3),
             "ilslib_version": __version__,
             "library": library_fingerprint(),
-            "warehouse": redact(resolved.url),
+            "warehouse": redact_url(resolved.url),
             "warehouse_source": resolved.source,
             "period": plan_.period,
             "notebook": plan_.notebook.name,
             "notebook_sha256": _file_hash(plan_.notebook),
             "formats": list(parse_formats(req.formats)),
             "executor": req.executor,
-            "scheduler": redact(req.scheduler) if req.scheduler else None,
+            "scheduler": redact_url(req.scheduler) if req.scheduler else None,
             "engine": req.engine,
             "jobs": req.jobs or (None if req.executor == "dask" else _cpus()),
             "force": req.force,
