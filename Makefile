@@ -49,9 +49,6 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 node_modules: node_modules/.package-lock.json
 
-# `ils demo` ends by printing a summary of the demo warehouse and its path.
-# Next step, once the report runner is in: $(BIN)/ils run (every organisation,
-# latest period) printing the outputs/ path to open.
 # The main job on the embedded demo warehouse: every organisation's report for the
 # latest period (HTML and PDF), the group reports, and the portal outputs/index.html.
 demo: system venv

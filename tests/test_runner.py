@@ -507,3 +507,33 @@ def test_kernel_engine_gives_the_same_figures(ils, demo, tmp_path):
         doc["provenance"].pop("generated_at")
         docs.append(doc)
     assert docs[0] == docs[1]
+
+
+def test_scheduler_needs_dask_and_a_real_address(ils, demo, tmp_path):
+    code, _, err = ils("run", "--period", PERIOD, "--org", "ALN", "--scheduler", "tcp://127.0.0.1:9",
+                       "--out", tmp_path / "o")
+    assert code == 2 and "is for --executor dask" in err and not (tmp_path / "o").exists()
+    code, _, err = ils("run", "--period", PERIOD, "--org", "ALN", "--executor", "dask", "--scheduler", "garbage",
+                       "--out", tmp_path / "o")
+    assert code == 2 and "is not a scheduler address" in err and not (tmp_path / "o").exists()
+
+
+def test_a_notebook_name_is_never_a_path_and_needs_no_kernel_metadata(ils, demo, tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()  # no kernelspec, no language_info
+    cell = nbformat.v4.new_code_cell("org_id = 'x'\nperiod = 'latest'")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell("from IPython.display import HTML, display\n"
+                                                "display(HTML('<p>plain</p>'))")]
+    (tmp_path / "nb").mkdir()
+    nbformat.write(nb, tmp_path / "nb" / "plain.ipynb")
+    nbformat.write(nb, tmp_path / "nb" / "...ipynb")
+    out = tmp_path / "out"
+    code, _, err = ils("run", "--notebook", tmp_path / "nb" / "...ipynb", "--period", PERIOD, "--org", "ALN",
+                       "--out", out)
+    assert code == 2 and "notebook name '..' is not a valid identifier" in err and not out.exists()
+    code, _, err = ils("run", "--notebook", tmp_path / "nb" / "plain.ipynb", "--period", PERIOD, "--org", "ALN",
+                       "--out", out)
+    assert code == 0, err
+    assert "plain" in (out / "_studier" / "plain" / PERIOD / "ALN" / "report.html").read_text(encoding="utf-8")

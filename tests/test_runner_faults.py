@@ -124,6 +124,22 @@ def test_report_that_takes_too_long_is_stopped(ils, demo, tmp_path):
     assert not list((out / "_studier").rglob("report.html"))
 
 
+def test_a_report_that_times_out_leaves_no_stale_files_published(ils, demo, tmp_path):
+    """The previous run's files do not stay beside a failure (here: a timeout, no new notebook)."""
+    out = tmp_path / "out"
+    code, _, err = ils("run", "--notebook", NB / "sleeps.ipynb", "--period", PERIOD, "--org", "ALN",
+                       "-p", "seconds=0", "--out", out)
+    assert code == 0, err
+    report_dir = next((out / "_studier").rglob("ALN"))
+    assert (report_dir / "report.html").is_file() and (report_dir / "report.ipynb").is_file()
+    code, _, err = ils("run", "--notebook", NB / "sleeps.ipynb", "--period", PERIOD, "--org", "ALN",
+                       "-p", "seconds=60", "--timeout", "2", "--force", "--out", out)
+    assert code == 1 and "timed out" in err, err
+    assert sorted(p.name for p in report_dir.iterdir()) == [".ils-state.json"]
+    assert "(see " not in err  # no pointer to a notebook that is not there
+    assert "Misslyckades" in (out / "index.html").read_text(encoding="utf-8")
+
+
 # -- isolation ---------------------------------------------------------------------------------------
 
 def test_each_report_starts_from_clean_state(ils, demo, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,13 @@ def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[s
     if jobs < 0:
         raise ConfigError(f"--jobs {jobs}: expected 1 or more")
     timeout = args.timeout if args.timeout is not None else setting("timeout", entry.get("timeout"), (int, float))
+    executor = args.executor or setting("executor", entry.get("executor"), str) or "local"
+    scheduler = args.scheduler or setting("scheduler", entry.get("scheduler"), str)
+    if scheduler and executor != "dask":
+        raise ConfigError(f"{where}: --scheduler {scheduler!r} is for --executor dask (this run is local)")
+    if scheduler and not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+(:\d+)?/?", scheduler):
+        raise ConfigError(f"{where}: --scheduler {scheduler!r} is not a scheduler address "
+                          "(expected e.g. tcp://10.0.0.5:8786)")
     return RunRequest(
         period=period,
         orgs=args.org or _as_list(entry.get("orgs")),
@@ -151,8 +159,8 @@ def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[s
         out=args.out or setting("out", entry.get("out"), str) or "outputs",
         force=args.force,
         engine=args.engine or setting("engine", entry.get("engine"), str) or "inprocess",
-        executor=args.executor or setting("executor", entry.get("executor"), str) or "local",
-        scheduler=args.scheduler or setting("scheduler", entry.get("scheduler"), str),
+        executor=executor,
+        scheduler=scheduler,
         parameters={**params, **cli_params},
         wait=args.wait,
         warehouse=args.warehouse,

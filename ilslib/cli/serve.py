@@ -23,7 +23,22 @@ class ReadOnlyHandler(http.server.SimpleHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self.send_error(405, "read-only")
 
-    do_PUT = do_DELETE = do_PATCH = do_POST  # noqa: N815
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = do_POST  # noqa: N815
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):  # the reader went away mid-download
+            pass
+
+    def translate_path(self, path: str) -> str:
+        """The file for ``path``; one that resolves outside the served directory (a symlink) is refused."""
+        target = super().translate_path(path)
+        root = Path(self.directory).resolve()
+        real = Path(target).resolve()
+        if real != root and root not in real.parents:
+            return str(root / ".ils-outside")  # hidden name: answered 404
+        return target
 
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
@@ -43,7 +58,7 @@ class ReadOnlyHandler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self):  # type: ignore[override]
         try:
-            ok = self._allowed()
+            ok = self._allowed() and not self.translate_path(self.path).endswith(".ils-outside")
         except UnicodeDecodeError:
             ok = False
         if not ok:

@@ -90,7 +90,9 @@ def unknown_org(wh: Warehouse, org_id: object) -> UnknownValueError:
     if near:
         hint = "did you mean " + ", ".join(by_lower[n] for n in near) + "?"
     elif ids:
-        hint = f"the warehouse has {len(ids)} organisations (ilslib.figures.organisations(wh) lists them)"
+        shown = sorted(ids)
+        listed = ", ".join(shown[:40]) + (f" and {len(shown) - 40} more" if len(shown) > 40 else "")
+        hint = f"valid organisation ids: {listed}"
     else:
         hint = "the warehouse has no organisations (load organisations.csv or run 'ils demo')"
     return UnknownValueError(f"unknown organisation {org_id!r}: {hint}")

@@ -25,7 +25,6 @@ import getpass
 import hashlib
 import json
 import os
-import re
 import socket
 import sys
 import time
@@ -41,7 +40,7 @@ from ..config import redact, redact_url, resolve_warehouse
 from ..errors import ConfigError, IlsError, UnknownValueError
 from ..fsutil import atomic_write_text, check_identifier, inside
 from ..warehouse import absolute_url
-from .job import FORMATS, Job, JobResult
+from .job import FORMATS, Job, JobResult, remove_stale_outputs
 from .params import check_parameters, declared_parameters
 
 STATE_FILE = ".ils-state.json"
@@ -205,11 +204,7 @@ def resolve_period(wh: Any, text: str) -> str:
 
 def check_id(value: str, what: str = "organisation id") -> str:
     """``value`` if it is a safe directory name (:func:`ilslib.fsutil.check_identifier`, whole string)."""
-    check_identifier(value, what)
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}", value):  # no trailing newline either
-        raise ConfigError(f"{what} {repr(value)[:80]} is not a valid identifier "
-                          "(letters, digits, '_', '.', '-'; at most 64)")
-    return value
+    return check_identifier(value, what)
 
 
 def _targets_per_org(wh: Any, req: RunRequest, known: dict[str, str]) -> list[str]:
@@ -301,6 +296,8 @@ def plan(req: RunRequest) -> Plan:
     # named report.ipynb elsewhere too) is a study with a directory of its own.
     standard = notebook.parent == default_notebook_dir().resolve() and notebook.suffix == ".ipynb"
     study = not standard or notebook.stem not in (REPORT_NOTEBOOK, GROUP_NOTEBOOK)
+    if study:  # the name becomes a directory: never "..", a slash or anything odd
+        check_id(notebook.stem, "notebook name")
     base = out / STUDY_DIR / notebook.stem if study else out
     jobs: list[Job] = []
     for t in targets:
@@ -520,8 +517,12 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
             if leftovers:
                 rep.line(f"removed {leftovers} partial file(s) left by an interrupted run", to_stream=False)
 
+            run_began = time.time()
+
             def on_result(r: JobResult) -> None:
                 results.append(r)
+                if r.status != "done":  # nothing stale stays published beside a failure
+                    remove_stale_outputs(Path(r.out_dir), written_since=run_began)
                 _write_state(by_label[r.label], r)
                 rep.result(r)
 
@@ -548,7 +549,8 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
                 summary += f"; interrupted, {len(plan_.jobs) - len(results)} not run"
             rep.line(f"ils run {run_id}: {summary}")
             for r in failed:
-                rep.line(f"  failed {r.label}: {r.error} (see {Path(r.out_dir) / 'report.ipynb'})")
+                kept = Path(r.out_dir) / "report.ipynb"
+                rep.line(f"  failed {r.label}: {r.error}" + (f" (see {kept})" if kept.is_file() else ""))
         finished = dt.datetime.now().astimezone()
         jobs_by_label = {j.label: j for j in plan_.jobs + plan_.unchanged}
         manifest = {

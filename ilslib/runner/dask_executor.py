@@ -11,6 +11,7 @@ worker reads ``ILS_WAREHOUSE_PASSWORD`` from its own environment.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -91,6 +92,10 @@ def run_on_dask(
     if not jobs:
         return
     env = dict(env or {})
+    # distributed logs at INFO to stderr; a scheduled job's log is for ils's own lines.
+    for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.worker",
+                 "distributed.core", "distributed.http.proxy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     cluster = None
     try:
         if scheduler:

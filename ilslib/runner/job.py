@@ -132,6 +132,22 @@ def _error_summary(exc: BaseException) -> str:
     return redact((text.splitlines() or [""])[0][:300])
 
 
+def remove_stale_outputs(out_dir: Path, *, written_since: float) -> None:
+    """After a failed report: remove its HTML, PDF and figures, and a notebook older than this run.
+
+    A report that failed in a cell has just written its executed notebook (kept,
+    with the error at the top); one whose process was killed or timed out has
+    not, and the previous run's files must not stay published beside the failure.
+    """
+    _remove_stale(out_dir, keep=("report.ipynb",))
+    nb = out_dir / "report.ipynb"
+    try:
+        if nb.stat().st_mtime < written_since:
+            nb.unlink()
+    except FileNotFoundError:
+        pass
+
+
 def _remove_stale(out_dir: Path, keep: tuple[str, ...]) -> None:
     for name in OUTPUT_FILES:
         if name not in keep:
@@ -180,8 +196,17 @@ def _run_job(job: Job, engine: str) -> JobResult:
         scratch = f"{MEMORY_SCHEME}{os.getpid()}-{id(job)}.ipynb"
         error: BaseException | None = None
         try:
+            # A notebook without kernel metadata still runs: in process any name will do; with
+            # Jupyter kernels its own kernel if installed, else ipykernel's python3.
+            if engine == "kernel":
+                from ..notebooks import kernel_name_for
+
+                kernel = kernel_name_for(nb)
+            else:
+                kernel = "python3"
             executed = pm.execute_notebook(
-                nb, scratch, parameters=job.parameters, engine_name=ENGINES[engine],
+                nb, scratch, parameters=job.parameters, engine_name=ENGINES[engine], kernel_name=kernel,
+                language="python",
                 progress_bar=False, log_output=False, cwd=str(nb_path.resolve().parent),
                 request_save_on_cell_execute=False,
             )
