@@ -40,7 +40,7 @@ def test_goals_with_judgements_indicator_statuses_and_divergence(city):
     assert (n1g1["assessment"], n1g1["indicators"], n1g1["uppfyllt"], n1g1["delvis"], n1g1["ej_uppfyllt"]) == (
         "uppfyllt", 3, 0, 1, 2)
     assert bool(n1g1["divergence"]) is True
-    assert n1g1["divergence_note"] == "Bedömt uppfyllt, men 2 av 3 indikatorer är ej uppfyllda"
+    assert n1g1["divergence_note"] == "Bedömt uppfyllt, men bara 0 av 3 indikatorer är uppfyllda"
     assert n1g1["comment"] == "Vi bedömer att målet är uppfyllt & mer <script>alert(1)</script>"
     assert bool(g.loc["KF1", "divergence"]) is False and g.loc["KF1", "indicators"] == 0
     assert (g.loc["N1G2", "assessment"], bool(g.loc["N1G2", "divergence"])) == ("delvis", False)
@@ -52,7 +52,9 @@ def test_goals_with_judgements_indicator_statuses_and_divergence(city):
         ("uppfyllt", 0, 0, 0, False),  # no indicators with a status
         ("uppfyllt", 1, 0, 1, False),  # half is not most
         ("uppfyllt", 1, 0, 2, True),
-        ("uppfyllt", 0, 3, 0, False),  # delvis is neither met nor not met
+        ("uppfyllt", 0, 3, 0, True),  # partly met is not met: most are not met
+        ("uppfyllt", 2, 1, 0, False),
+        ("uppfyllt", 1, 2, 0, True),
         ("ej_uppfyllt", 2, 1, 0, True),
         ("ej_uppfyllt", 1, 1, 0, False),
         ("delvis", 0, 0, 5, False),

@@ -7,9 +7,9 @@ whose target row (``targets.goal_id``) links them to it for the organisation.
 **Divergence.** Count the goal's indicators in the period's indicator table
 that have a status ``uppfyllt``, ``delvis`` or ``ej_uppfyllt`` (``n``;
 ``saknas`` and ``ej_malsatt`` are left out). The judgement diverges when it is
-``uppfyllt`` while more than half of the ``n`` are ``ej_uppfyllt``, or
-``ej_uppfyllt`` while more than half are ``uppfyllt`` (a strict majority;
-``delvis`` counts as neither met nor not met). No judgement, a ``delvis``
+``uppfyllt`` while most of the ``n`` are not met (fewer than half are
+``uppfyllt``: a partly met indicator is not a met one), or ``ej_uppfyllt``
+while most are met (more than half ``uppfyllt``). No judgement, a ``delvis``
 judgement, or ``n = 0``: no divergence.
 """
 
@@ -37,8 +37,10 @@ def divergence(assessment: str | None, met: int, partly: int, not_met: int) -> t
     """Whether a judgement diverges from its indicators' statuses, and a Swedish note saying how.
 
     >>> divergence("uppfyllt", 1, 0, 2)
-    (True, 'Bedömt uppfyllt, men 2 av 3 indikatorer är ej uppfyllda')
-    >>> divergence("uppfyllt", 1, 1, 1)
+    (True, 'Bedömt uppfyllt, men bara 1 av 3 indikatorer är uppfyllda')
+    >>> divergence("uppfyllt", 0, 2, 0)
+    (True, 'Bedömt uppfyllt, men bara 0 av 2 indikatorer är uppfyllda')
+    >>> divergence("uppfyllt", 1, 0, 1)
     (False, None)
     >>> divergence("ej_uppfyllt", 3, 0, 0)
     (True, 'Bedömt ej uppfyllt, men 3 av 3 indikatorer är uppfyllda')
@@ -46,8 +48,8 @@ def divergence(assessment: str | None, met: int, partly: int, not_met: int) -> t
     n = met + partly + not_met
     if n == 0:
         return False, None
-    if assessment == "uppfyllt" and 2 * not_met > n:
-        return True, f"Bedömt uppfyllt, men {not_met} av {n} indikatorer är ej uppfyllda"
+    if assessment == "uppfyllt" and 2 * met < n:
+        return True, f"Bedömt uppfyllt, men bara {met} av {n} indikatorer är uppfyllda"
     if assessment == "ej_uppfyllt" and 2 * met > n:
         return True, f"Bedömt ej uppfyllt, men {met} av {n} indikatorer är uppfyllda"
     return False, None

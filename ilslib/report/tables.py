@@ -320,7 +320,7 @@ def loads_table(df: pd.DataFrame, *, caption: str) -> Html:
     """The latest data loads (provenance)."""
     if df.empty:
         return paragraph("Inga inläsningar är registrerade i lagret.", class_="note")
-    rows = [{"when": (r.get("finished_at") or r.get("started_at") or "")[:16].replace("T", " "),
+    rows = [{"when": local_time(r.get("finished_at") or r.get("started_at")),
              "who": r.get("user_name") or "", "source": r.get("source") or "",
              "rows": r.get("rows_inserted"),
              "outcome": LOAD_OUTCOMES.get(r.get("outcome") or "", r.get("outcome") or "–")}
