@@ -96,7 +96,10 @@ def test_environment_yml_installs_this_project():
 def _readme_commands() -> list[str]:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     commands = []
-    for block in re.findall(r"```(?:sh|bash|console|shell)?\n(.*?)```", text, re.S):
+    # Fenced blocks, opening and closing fences paired (an ```ini or ```cron block is not a shell one).
+    for lang, block in re.findall(r"^```([\w-]*)\n(.*?)^```", text, re.S | re.M):
+        if lang not in ("", "sh", "bash", "console", "shell"):
+            continue
         for line in block.splitlines():
             line = line.strip().removeprefix("$ ").strip()
             if line and not line.startswith("#"):
