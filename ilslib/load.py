@@ -38,6 +38,7 @@ import pandas as pd
 from .contract import FILES, LOAD_ORDER, Column, FileSpec
 from .errors import LoadError
 from .fsutil import atomic_write_bytes
+from .periods import is_month, is_period
 from .readers import (
     BAD_CELL,
     CsvSource,
@@ -156,8 +157,6 @@ class _Bad(Exception):
 
 _INVALID = object()  # a cell already rejected: no "required value missing" on top of it
 
-_PERIOD_RE = re.compile(r"\d{4}-(?:BU|T1|T2|BO)", re.ASCII)
-_MONTH_RE = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])", re.ASCII)
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _PLAIN_NUM = re.compile(r"-?\d{1,15}(?:[.,]\d+)?", re.ASCII)
 _GROUPED_NUM = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3}){1,4}(?:[.,]\d+)?", re.ASCII)
@@ -270,9 +269,9 @@ def _to_period(s: str, col: Column) -> str | None:
     t = s.strip()
     if not t:
         return None
-    if _PERIOD_RE.fullmatch(t):
+    if is_period(t):
         return t
-    hint = f" (write {t.upper()!r})" if _PERIOD_RE.fullmatch(t.upper()) else ""
+    hint = f" (write {t.upper()!r})" if is_period(t.upper()) else ""
     raise _Bad(f"malformed period: expected YYYY-BU, YYYY-T1, YYYY-T2 or YYYY-BO, e.g. 2026-T2{hint}")
 
 
@@ -280,7 +279,7 @@ def _to_month(s: str, col: Column) -> str | None:
     t = s.strip()
     if not t:
         return None
-    if _MONTH_RE.fullmatch(t):
+    if is_month(t):
         return t
     raise _Bad("malformed month: expected YYYY-MM, e.g. 2026-03")
 

@@ -22,8 +22,8 @@ _TITLES = {
     "T2": "Tertialrapport 2 {year}",
     "BO": "Verksamhetsberättelse {year}",
 }
-_PERIOD_RE = re.compile(r"^(\d{4})-(BU|T1|T2|BO)$", re.ASCII)
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)
+_PERIOD_RE = re.compile(r"(\d{4})-(BU|T1|T2|BO)", re.ASCII)
+_MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)
 
 
 @dataclass(frozen=True, order=True)
@@ -36,7 +36,7 @@ class Period:
     @classmethod
     def parse(cls, text: str) -> Period:
         """Parse ``YYYY-BU|T1|T2|BO``; raise :class:`UnknownValueError` with the valid forms."""
-        m = _PERIOD_RE.match(str(text).strip()) if text is not None else None
+        m = _PERIOD_RE.fullmatch(str(text).strip()) if text is not None else None
         if not m:
             raise UnknownValueError(
                 f"malformed period {text!r}: expected YYYY-BU, YYYY-T1, YYYY-T2 or YYYY-BO (e.g. 2026-T2)"
@@ -87,9 +87,9 @@ class Period:
 
 def is_period(text: object) -> bool:
     """True when ``text`` is a well-formed period."""
-    return isinstance(text, str) and bool(_PERIOD_RE.match(text))
+    return isinstance(text, str) and bool(_PERIOD_RE.fullmatch(text))
 
 
 def is_month(text: object) -> bool:
     """True when ``text`` is a well-formed ``YYYY-MM`` month."""
-    return isinstance(text, str) and bool(_MONTH_RE.match(text))
+    return isinstance(text, str) and bool(_MONTH_RE.fullmatch(text))

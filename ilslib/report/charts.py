@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 
 from .. import fmt  # noqa: E402
+from ..fmt import MONTH_NAMES  # noqa: E402
 from .present import Html, figure, paragraph  # noqa: E402
 
 BLUE = "#0b4f8a"
@@ -27,8 +28,6 @@ GREY = "#4a5360"
 RED = "#a4161a"
 QUARTILE_COLOURS = {"green": "#2e7d32", "yellow": "#b58900", "red": "#c62828", "grey": "#757575"}
 MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
-MONTH_NAMES = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-               "oktober", "november", "december"]
 
 
 def _style(ax: Any) -> None:

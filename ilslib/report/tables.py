@@ -14,15 +14,13 @@ from typing import Any
 import pandas as pd
 
 from .. import fmt
+from ..fmt import KIND_LABELS, KIND_PLURAL, MONTH_NAMES  # noqa: F401  (the notebooks use t.KIND_PLURAL ...)
 from .present import Html, bullet_list, esc, heading, join, paragraph, table, tag, text_block
 
 LEVEL_LABELS = {
     "vision": "Vision", "inriktningsmal": "Inriktningsmål", "kf_mal": "KF:s mål",
     "namndmal": "Nämndmål", "bolagsmal": "Bolagsmål",
 }
-KIND_LABELS = {"kommun": "Kommun", "koncern": "Koncern", "namnd": "Nämnd", "bolag": "Bolag", "enhet": "Enhet"}
-KIND_PLURAL = {"namnd": "nämnderna", "bolag": "bolagen", "enhet": "enheterna", "kommun": "kommunen",
-               "koncern": "koncernen"}
 DIRECTION_LABELS = {"higher": "Högre är bättre", "lower": "Lägre är bättre"}
 SOURCE_LABELS = {"KF": "KF", "own": "Egen"}
 LOAD_OUTCOMES = {"ok": "Genomförd", "rejected": "Avvisad", "failed": "Misslyckad"}
@@ -336,8 +334,6 @@ def finite(x: Any) -> bool:
     return not missing(x) and isinstance(x, (int, float)) and math.isfinite(float(x))
 
 
-MONTH_NAMES = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-               "oktober", "november", "december")
 
 
 def swedish_date(d: Any) -> str:

@@ -38,6 +38,7 @@ from typing import Any, TextIO
 from .. import __version__
 from ..config import redact, redact_url, resolve_warehouse
 from ..errors import ConfigError, IlsError, UnknownValueError
+from ..fmt import KIND_PLURAL
 from ..fsutil import atomic_write_text, check_identifier, inside
 from ..warehouse import absolute_url
 from .job import FORMATS, Job, JobResult, remove_stale_outputs
@@ -53,8 +54,6 @@ GROUP_NOTEBOOK = "group_report"
 EXECUTORS = ("local", "dask")
 ENGINES = ("inprocess", "kernel")
 PERIOD_CODES = ("BU", "T1", "T2", "BO")
-KIND_PLURAL = {"kommun": "kommunen", "koncern": "koncernen", "namnd": "nämnderna", "bolag": "bolagen",
-               "enhet": "enheterna"}
 # Parameters ils run sets itself from --org/--kind/--period.
 RESERVED_PARAMETERS = ("org_id", "kind", "period")
 

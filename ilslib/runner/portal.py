@@ -14,12 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..fmt import KIND_LABELS
 from ..fsutil import atomic_write_text
 from ..report.present import esc
 
-KIND_LABELS = {
-    "kommun": "Kommun", "koncern": "Koncern", "namnd": "Nämnd", "bolag": "Bolag", "enhet": "Enhet",
-}
 STATUS_LABELS = {"done": "Klar", "failed": "Misslyckades"}
 NOTEBOOK_LABELS = {"report": "Rapport", "group_report": "Sammanställning"}
 
