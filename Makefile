@@ -26,7 +26,7 @@ help:
 	@echo "make system  install the Debian packages (scripts/install-system.sh)"
 	@echo "make lab     start JupyterLab with the project's kernel (LAB_ARGS='--no-browser --port 8890')"
 	@echo "make kernel  install the Jupyter kernel \"Python 3 (ils)\" into .venv"
-	@echo "make lint    ruff"
+	@echo "make lint    ruff check and ruff format --check"
 	@echo "make docs    refresh the generated DDL in docs/warehouse.md"
 	@echo "make clean   remove .venv, caches and build files (outputs/ and the demo warehouse stay)"
 
@@ -61,6 +61,7 @@ demo: system venv
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
 test: system venv node_modules
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	@rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no tests" >&2; exit 1; fi; \
 	exit $$rc
@@ -79,6 +80,7 @@ lab: kernel
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 docs: venv
 	ILS_UPDATE_DOCS=1 $(BIN)/python -m pytest -q tests/test_warehouse.py -k docs_ddl

@@ -50,6 +50,7 @@ def say(text: str) -> None:
 
 # -- the measurement (runs in a child process) -------------------------------------------------
 
+
 def measure(url: str, period: str, repeat: int) -> dict:
     """Time ``economy(wh, period)`` for every organisation; peak RSS of this process."""
     import psutil
@@ -97,19 +98,25 @@ def _peak_rss() -> int:
 def measure_in_child(url: str, period: str, repeat: int, env: dict[str, str] | None = None) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--measure", url, "--period", period, "--repeat", str(repeat)],
-        check=True, capture_output=True, text=True, env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def report(label: str, result: dict) -> None:
     s = result["seconds"]
-    say(f"{label}: economy({result['organisations']} organisations, {result['with_figures']} with figures) "
+    say(
+        f"{label}: economy({result['organisations']} organisations, {result['with_figures']} with figures) "
         f"first {s[0]:.2f} s, best {min(s):.2f} s of {len(s)}; peak RSS {result['peak_rss_mib']:.0f} MiB "
-        f"(after connect {result['rss_before_mib']:.0f} MiB); ledger {result['ledger_rows']:,} rows")
+        f"(after connect {result['rss_before_mib']:.0f} MiB); ledger {result['ledger_rows']:,} rows"
+    )
 
 
 # -- the embedded warehouse ----------------------------------------------------------------
+
 
 def _demo_rows(path: Path) -> int | None:
     if not path.exists():
@@ -145,9 +152,9 @@ def sqlite_warehouse(path: Path, rows: int, seed: int, reuse: bool) -> tuple[str
 
 # -- PostgreSQL ------------------------------------------------------------------------------
 
+
 def _psql() -> str:
-    found = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True)),
-                                         None)
+    found = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True)), None)
     if not found:
         sys.exit("bench_economy: psql not found (install Debian package postgresql-client)")
     return found
@@ -158,9 +165,25 @@ def copy_ledger(pg, database: str, sqlite_path: Path) -> int:
     columns = "org_id, month, account, account_name, kind, outcome, budget, forecast"
     env = dict(os.environ, PGPASSWORD=pg.password)
     proc = subprocess.Popen(
-        [_psql(), "-h", "127.0.0.1", "-p", str(pg.port), "-U", pg.user, "-d", database, "-v", "ON_ERROR_STOP=1",
-         "-qc", f"COPY ils_ledger ({columns}) FROM STDIN WITH (FORMAT csv)"],
-        stdin=subprocess.PIPE, env=env, text=True, encoding="utf-8",
+        [
+            _psql(),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(pg.port),
+            "-U",
+            pg.user,
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qc",
+            f"COPY ils_ledger ({columns}) FROM STDIN WITH (FORMAT csv)",
+        ],
+        stdin=subprocess.PIPE,
+        env=env,
+        text=True,
+        encoding="utf-8",
     )
     n = 0
     with sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True) as con:
@@ -192,8 +215,12 @@ def postgres(sqlite_path: Path, rows: int, seed: int, period: str, repeat: int, 
         url = pg.url(database)
         started = time.perf_counter()
         if load == "build":
-            demo.build(url, seed=seed, ledger_rows=rows,
-                       progress=lambda line: say("  " + line) if "index" in line or "done" in line else None)
+            demo.build(
+                url,
+                seed=seed,
+                ledger_rows=rows,
+                progress=lambda line: say("  " + line) if "index" in line or "done" in line else None,
+            )
             say(f"PostgreSQL: demo built with its own writer in {time.perf_counter() - started:.0f} s")
         else:
             demo.build(url, seed=seed)
@@ -210,8 +237,10 @@ def postgres(sqlite_path: Path, rows: int, seed: int, period: str, repeat: int, 
                 wh.execute("ANALYZE")
                 wh.execute("UPDATE ils_meta SET value = ? WHERE name = ?", (str(copied), "demo_ledger_rows"))
                 t_index = time.perf_counter() - t0
-            say(f"PostgreSQL: demo built, {copied:,} ledger rows copied in {t_copy:.0f} s, "
-                f"index and ANALYZE {t_index:.0f} s")
+            say(
+                f"PostgreSQL: demo built, {copied:,} ledger rows copied in {t_copy:.0f} s, "
+                f"index and ANALYZE {t_index:.0f} s"
+            )
         result = measure_in_child(url, period, repeat, env=dict(os.environ))
         size = pg.psql("SELECT pg_size_pretty(pg_total_relation_size('ils_ledger'))", database).strip()
         report("PostgreSQL (psqlODBC)", result)
@@ -219,6 +248,7 @@ def postgres(sqlite_path: Path, rows: int, seed: int, period: str, repeat: int, 
 
 
 # -- main --------------------------------------------------------------------------------------
+
 
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
@@ -231,24 +261,35 @@ def machine() -> str:
         pass
     import psutil
 
-    return (f"{cpu}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 1024**3:.0f} GiB RAM; "
-            f"{platform.system()} {platform.release()}; Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 1024**3:.0f} GiB RAM; "
+        f"{platform.system()} {platform.release()}; Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sqlite", type=Path, default=Path(tempfile.gettempdir()) / "ils-bench" / "economy.sqlite",
-                   help="the embedded warehouse file (default: %(default)s)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--sqlite",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "ils-bench" / "economy.sqlite",
+        help="the embedded warehouse file (default: %(default)s)",
+    )
     p.add_argument("--rows", type=int, default=10_000_000, help="ledger rows (default: %(default)s)")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--reuse", action="store_true", help="reuse --sqlite when it is a demo of about --rows rows")
     p.add_argument("--period", default="2026-T2", help="the period to compute (default: %(default)s)")
     p.add_argument("--repeat", type=int, default=3, help="timed calls per backend (default: %(default)s)")
     p.add_argument("--no-postgres", action="store_true", help="only the embedded warehouse")
-    p.add_argument("--pg-load", choices=("copy", "build"), default="copy",
-                   help="copy the SQLite ledger with COPY (default) or build it with the demo writer")
+    p.add_argument(
+        "--pg-load",
+        choices=("copy", "build"),
+        default="copy",
+        help="copy the SQLite ledger with COPY (default) or build it with the demo writer",
+    )
     p.add_argument("--measure", metavar="URL", help=argparse.SUPPRESS)  # the child process
     args = p.parse_args(argv)
 
@@ -259,8 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     say(f"machine: {machine()}")
     url, built = sqlite_warehouse(args.sqlite, args.rows, args.seed, args.reuse)
     if built is not None:
-        say(f"embedded: demo with {args.rows:,} ledger rows built in {built:.0f} s "
-            f"({args.sqlite.stat().st_size / 1024**3:.2f} GiB)")
+        say(
+            f"embedded: demo with {args.rows:,} ledger rows built in {built:.0f} s "
+            f"({args.sqlite.stat().st_size / 1024**3:.2f} GiB)"
+        )
     result = measure_in_child(url, args.period, args.repeat)
     report("embedded (sqlite3)", result)
     ok = min(result["seconds"]) <= 10 and result["seconds"][0] <= 10 and result["peak_rss_mib"] <= 1024

@@ -80,7 +80,9 @@ def time_load(directory: Path, url: str, env: dict[str, str]) -> tuple[float, fl
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", script, "load", str(directory), "--warehouse", url, "--quiet"],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -91,8 +93,9 @@ def time_load(directory: Path, url: str, env: dict[str, str]) -> tuple[float, fl
 
 
 def init(url: str, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", "ilslib", "init", "--warehouse", url], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "ilslib", "init", "--warehouse", url], env=env, check=True, capture_output=True
+    )
 
 
 def main() -> int:

@@ -65,10 +65,27 @@ def naive_loop(orgs: list[str], period: str, work: Path, env: dict[str, str]) ->
     total = 0.0
     for org in orgs:
         executed = work / f"{org}.ipynb"
-        total += sh([str(BIN / "papermill"), str(NOTEBOOK), str(executed), "-p", "org_id", org, "-p", "period",
-                     period, "--no-progress-bar", "--cwd", str(NOTEBOOK.parent)], env)
-        total += sh([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed),
-                     "--output-dir", str(work)], env)
+        total += sh(
+            [
+                str(BIN / "papermill"),
+                str(NOTEBOOK),
+                str(executed),
+                "-p",
+                "org_id",
+                org,
+                "-p",
+                "period",
+                period,
+                "--no-progress-bar",
+                "--cwd",
+                str(NOTEBOOK.parent),
+            ],
+            env,
+        )
+        total += sh(
+            [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed), "--output-dir", str(work)],
+            env,
+        )
     return total
 
 
@@ -80,8 +97,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--period", default="2026-T2")
     ap.add_argument("--warehouse", help="sqlite:///PATH of a demo warehouse (default: a fresh 'ils demo')")
-    ap.add_argument("--naive-sample", type=int, default=0, metavar="N",
-                    help="time the naive loop on N organisations only and extrapolate (default: all)")
+    ap.add_argument(
+        "--naive-sample",
+        type=int,
+        default=0,
+        metavar="N",
+        help="time the naive loop on N organisations only and extrapolate (default: all)",
+    )
     ap.add_argument("--skip-naive", action="store_true", help="do not run the naive loop")
     ap.add_argument("--repeat", type=int, default=1, help="time ils run this many times; report the best")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
@@ -100,8 +122,10 @@ def main() -> int:
         n = len(orgs)
         # Warm the operating system's file cache and matplotlib's font cache for both sides.
         sh([str(BIN / "ils"), "run", "--period", args.period, "--org", orgs[0], "--out", str(tmp / "warm")], env)
-        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-              f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+        print(
+            f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+        )
         print(f"data: the demo warehouse ({url}), period {args.period}, {n} organisations")
         print(f"load average before: {load()}")
 
@@ -115,8 +139,10 @@ def main() -> int:
             shutil.rmtree(tmp / f"out-pdf-{i}")
         full, noop, pdf = min(fulls), min(noops), min(pdfs)
         print(f"ils run --all (HTML):                {full:7.1f} s   ({full / n:.2f} s per report)")
-        print(f"ils run --all, nothing changed:      {noop:7.2f} s   ({100 * noop / full:.1f} % of the full run; "
-              f"goal < 5 %)")
+        print(
+            f"ils run --all, nothing changed:      {noop:7.2f} s   ({100 * noop / full:.1f} % of the full run; "
+            f"goal < 5 %)"
+        )
         extra = (pdf - full) / n
         print(f"ils run --all --format html,pdf:     {pdf:7.1f} s   (PDF: {extra:+.2f} s per report; goal < 0.5 s)")
         ok = noop < 0.05 * full and extra < 0.5

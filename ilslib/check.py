@@ -105,8 +105,10 @@ def org_no_targets(wh: Warehouse, p: Period) -> list[Finding]:
         """,
         [*kinds, p.year],
     )
-    return [Finding("org_no_targets", r[0], None, str(p.year), None, f"{r[1]} ({r[2]}): no targets for {p.year}")
-            for r in rows]
+    return [
+        Finding("org_no_targets", r[0], None, str(p.year), None, f"{r[1]} ({r[2]}): no targets for {p.year}")
+        for r in rows
+    ]
 
 
 def _followed_up(p: Period) -> tuple[str, list[object]]:
@@ -132,8 +134,10 @@ def indicator_no_outcome(wh: Warehouse, p: Period) -> list[Finding]:
         """,
         [p.year, p.code, *extra, str(p), "T"],
     )
-    return [Finding("indicator_no_outcome", r[0], r[1], str(p), None, f"{r[2]}: target but no outcome for {p}")
-            for r in rows]
+    return [
+        Finding("indicator_no_outcome", r[0], r[1], str(p), None, f"{r[2]}: target but no outcome for {p}")
+        for r in rows
+    ]
 
 
 def outcome_no_target(wh: Warehouse, p: Period) -> list[Finding]:
@@ -149,8 +153,10 @@ def outcome_no_target(wh: Warehouse, p: Period) -> list[Finding]:
         """,
         [str(p), "T", p.year, p.code],
     )
-    return [Finding("outcome_no_target", r[0], r[1], str(p), float(r[2]), f"outcome {_num(r[2])} but no target for {p}")
-            for r in rows]
+    return [
+        Finding("outcome_no_target", r[0], r[1], str(p), float(r[2]), f"outcome {_num(r[2])} but no target for {p}")
+        for r in rows
+    ]
 
 
 def goal_no_judgement(wh: Warehouse, p: Period) -> list[Finding]:
@@ -167,8 +173,7 @@ def goal_no_judgement(wh: Warehouse, p: Period) -> list[Finding]:
         """,
         ["namndmal", "bolagsmal", p.year, p.year, str(p)],
     )
-    return [Finding("goal_no_judgement", r[0], r[1], str(p), None, f"{_clip(r[2])}: not judged for {p}")
-            for r in rows]
+    return [Finding("goal_no_judgement", r[0], r[1], str(p), None, f"{_clip(r[2])}: not judged for {p}") for r in rows]
 
 
 def _date(wh: Warehouse, iso: str) -> object:
@@ -191,8 +196,7 @@ def activity_no_status(wh: Warehouse, p: Period) -> list[Finding]:
         """,
         [_date(wh, f"{p.year}-12-31"), _date(wh, f"{p.year}-01-01"), str(p)],
     )
-    return [Finding("activity_no_status", r[0], r[1], str(p), None, f"{_clip(r[2])}: no status for {p}")
-            for r in rows]
+    return [Finding("activity_no_status", r[0], r[1], str(p), None, f"{_clip(r[2])}: no status for {p}") for r in rows]
 
 
 def is_outlier(value: float, history: list[float]) -> tuple[bool, float, float]:
@@ -250,24 +254,41 @@ def outlier(wh: Warehouse, p: Period) -> list[Finding]:
         hist = history.get((org, ind), [])
         flagged, med, mad = is_outlier(value, hist)
         if flagged:
-            out.append(Finding("outlier", org, ind, str(p), value,
-                               f"{_num(value)} against a median of {_num(med)} (MAD {_num(mad)}) "
-                               f"over {len(hist)} earlier periods"))
+            out.append(
+                Finding(
+                    "outlier",
+                    org,
+                    ind,
+                    str(p),
+                    value,
+                    f"{_num(value)} against a median of {_num(med)} (MAD {_num(mad)}) over {len(hist)} earlier periods",
+                )
+            )
     return out
 
 
 def _months_missing(wh: Warehouse, p: Period, view: str, check: str, what: str) -> list[Finding]:
     first_of_range = f"{p.year - 1}-01"
-    orgs = [r[0] for r in wh.rows(
-        f"SELECT DISTINCT org_id FROM {view} WHERE month >= ? AND month <= ? ORDER BY org_id",
-        [first_of_range, f"{p.year}-12"],
-    )]
-    present = {(r[0], r[1]) for r in wh.rows(
-        f"SELECT org_id, month FROM {view} WHERE month >= ? AND month <= ? GROUP BY org_id, month",
-        [p.first_month, p.last_month],
-    )}
-    return [Finding(check, org, m, str(p), None, f"no {what} rows")
-            for org in orgs for m in p.months() if (org, m) not in present]
+    orgs = [
+        r[0]
+        for r in wh.rows(
+            f"SELECT DISTINCT org_id FROM {view} WHERE month >= ? AND month <= ? ORDER BY org_id",
+            [first_of_range, f"{p.year}-12"],
+        )
+    ]
+    present = {
+        (r[0], r[1])
+        for r in wh.rows(
+            f"SELECT org_id, month FROM {view} WHERE month >= ? AND month <= ? GROUP BY org_id, month",
+            [p.first_month, p.last_month],
+        )
+    }
+    return [
+        Finding(check, org, m, str(p), None, f"no {what} rows")
+        for org in orgs
+        for m in p.months()
+        if (org, m) not in present
+    ]
 
 
 def ledger_month_missing(wh: Warehouse, p: Period) -> list[Finding]:
@@ -381,8 +402,11 @@ def _markdown(report: CheckReport) -> str:
             out.append("None.")
             continue
         out += ["| org_id | item | period | value | detail |", "|---|---|---|---:|---|"]
-        out += [f"| {cell(f.org_id)} | {cell(f.item)} | {cell(f.period)} | "
-                f"{'' if f.value is None else _num(f.value)} | {cell(f.detail)} |" for f in found]
+        out += [
+            f"| {cell(f.org_id)} | {cell(f.item)} | {cell(f.period)} | "
+            f"{'' if f.value is None else _num(f.value)} | {cell(f.detail)} |"
+            for f in found
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -397,8 +421,16 @@ def write_report(report: CheckReport, path: str | os.PathLike[str]) -> Path:
         w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
         w.writerow(["check", "org_id", "item", "period", "value", "detail"])
         for f in report.findings:
-            w.writerow([f.check, f.org_id or "", f.item or "", f.period or "",
-                        "" if f.value is None else repr(f.value), f.detail])
+            w.writerow(
+                [
+                    f.check,
+                    f.org_id or "",
+                    f.item or "",
+                    f.period or "",
+                    "" if f.value is None else repr(f.value),
+                    f.detail,
+                ]
+            )
         atomic_write_bytes(target, buf.getvalue().encode("utf-8-sig"))
     else:
         atomic_write_bytes(target, _markdown(report).encode("utf-8"))

@@ -67,7 +67,8 @@ FILES: dict[str, FileSpec] = {
     spec.name: spec
     for spec in (
         FileSpec(
-            "organisations", "ils_organisation",
+            "organisations",
+            "ils_organisation",
             (
                 Column("org_id", "id", True),
                 Column("name", "text", True),
@@ -78,7 +79,8 @@ FILES: dict[str, FileSpec] = {
             ("org_id",),
         ),
         FileSpec(
-            "goals", "ils_goal",
+            "goals",
+            "ils_goal",
             (
                 Column("goal_id", "id", True),
                 Column("org_id", "id", True, references="organisations.org_id"),
@@ -92,7 +94,8 @@ FILES: dict[str, FileSpec] = {
             ("goal_id",),
         ),
         FileSpec(
-            "indicators", "ils_indicator",
+            "indicators",
+            "ils_indicator",
             (
                 Column("indicator_id", "id", True),
                 Column("name", "text", True),
@@ -105,7 +108,8 @@ FILES: dict[str, FileSpec] = {
             ("indicator_id",),
         ),
         FileSpec(
-            "targets", "ils_target",
+            "targets",
+            "ils_target",
             (
                 Column("org_id", "id", True, references="organisations.org_id"),
                 Column("indicator_id", "id", True, references="indicators.indicator_id"),
@@ -119,7 +123,8 @@ FILES: dict[str, FileSpec] = {
             ("org_id", "indicator_id", "year", "period_type"),
         ),
         FileSpec(
-            "outcomes", "ils_outcome",
+            "outcomes",
+            "ils_outcome",
             (
                 Column("org_id", "id", True, references="organisations.org_id"),
                 Column("indicator_id", "id", True, references="indicators.indicator_id"),
@@ -131,7 +136,8 @@ FILES: dict[str, FileSpec] = {
             ("org_id", "indicator_id", "period", "gender"),
         ),
         FileSpec(
-            "activities", "ils_activity",
+            "activities",
+            "ils_activity",
             (
                 Column("activity_id", "id", True),
                 Column("org_id", "id", True, references="organisations.org_id"),
@@ -144,7 +150,8 @@ FILES: dict[str, FileSpec] = {
             ("activity_id",),
         ),
         FileSpec(
-            "activity_status", "ils_activity_status",
+            "activity_status",
+            "ils_activity_status",
             (
                 Column("activity_id", "id", True, references="activities.activity_id"),
                 Column("period", "period", True),
@@ -154,7 +161,8 @@ FILES: dict[str, FileSpec] = {
             ("activity_id", "period"),
         ),
         FileSpec(
-            "assessments", "ils_assessment",
+            "assessments",
+            "ils_assessment",
             (
                 Column("org_id", "id", True, references="organisations.org_id"),
                 Column("goal_id", "id", True, references="goals.goal_id"),
@@ -165,7 +173,8 @@ FILES: dict[str, FileSpec] = {
             ("org_id", "goal_id", "period"),
         ),
         FileSpec(
-            "comments", "ils_comment",
+            "comments",
+            "ils_comment",
             (
                 Column("org_id", "id", True, references="organisations.org_id"),
                 Column("period", "period", True),
@@ -175,7 +184,8 @@ FILES: dict[str, FileSpec] = {
             ("org_id", "period", "kind"),
         ),
         FileSpec(
-            "ledger", "ils_ledger",
+            "ledger",
+            "ils_ledger",
             (
                 Column("org_id", "id", True, references="organisations.org_id"),
                 Column("month", "month", True),
@@ -189,7 +199,8 @@ FILES: dict[str, FileSpec] = {
             ("org_id", "month", "account"),
         ),
         FileSpec(
-            "personnel", "ils_personnel",
+            "personnel",
+            "ils_personnel",
             (
                 Column("org_id", "id", True, references="organisations.org_id"),
                 Column("month", "month", True),
@@ -205,6 +216,15 @@ FILES: dict[str, FileSpec] = {
 
 # Files in the order they must be written so that references resolve.
 LOAD_ORDER = (
-    "organisations", "goals", "indicators", "targets", "outcomes", "activities",
-    "activity_status", "assessments", "comments", "ledger", "personnel",
+    "organisations",
+    "goals",
+    "indicators",
+    "targets",
+    "outcomes",
+    "activities",
+    "activity_status",
+    "assessments",
+    "comments",
+    "ledger",
+    "personnel",
 )

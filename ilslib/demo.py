@@ -38,8 +38,19 @@ MONTHS = tuple(f"{y}-{m:02d}" for y in YEARS for m in range(1, 13))
 LAST_BOOKED_MONTH = "2026-08"
 LATEST_PERIOD = "2026-T2"
 OUTCOME_PERIODS = ("2024-T1", "2024-T2", "2024-BO", "2025-T1", "2025-T2", "2025-BO", "2026-T1", "2026-T2")
-REPORT_PERIODS = ("2024-BU", "2024-T1", "2024-T2", "2024-BO", "2025-BU", "2025-T1", "2025-T2", "2025-BO",
-                  "2026-BU", "2026-T1", "2026-T2")
+REPORT_PERIODS = (
+    "2024-BU",
+    "2024-T1",
+    "2024-T2",
+    "2024-BO",
+    "2025-BU",
+    "2025-T1",
+    "2025-T2",
+    "2025-BO",
+    "2026-BU",
+    "2026-T1",
+    "2026-T2",
+)
 PERSONNEL_MONTHS = MONTHS[: MONTHS.index(LAST_BOOKED_MONTH) + 1]
 
 # ils_meta names that mark a warehouse as the demo (and how it was built).
@@ -59,8 +70,18 @@ _SALARY_SEASON = _SALARY_SEASON * 12 / _SALARY_SEASON.sum()
 
 # Seed-stream sections: each part draws from its own stream, so that changing one part
 # (e.g. the ledger size) leaves every other table unchanged.
-_S_GOALS, _S_LATENT, _S_TARGETS, _S_OUTCOMES, _S_ACTIVITIES, _S_ASSESS, _S_COMMENTS, \
-    _S_ECONOMY, _S_LEDGER, _S_PERSONNEL = range(1, 11)
+(
+    _S_GOALS,
+    _S_LATENT,
+    _S_TARGETS,
+    _S_OUTCOMES,
+    _S_ACTIVITIES,
+    _S_ASSESS,
+    _S_COMMENTS,
+    _S_ECONOMY,
+    _S_LEDGER,
+    _S_PERSONNEL,
+) = range(1, 11)
 
 Progress = Callable[[str], None]
 
@@ -139,10 +160,16 @@ class _Demo:
             goals = []
             for n, kf in enumerate(kfs, 1):
                 title = _pick(rng, self.cat["goal_titles"][kf][variant])
-                goals.append({
-                    "goal_id": f"{org['id']}-M{n}", "org_id": org["id"], "level": level,
-                    "parent_goal_id": kf, "title": special.get((org["id"], kf), title), "kf": kf,
-                })
+                goals.append(
+                    {
+                        "goal_id": f"{org['id']}-M{n}",
+                        "org_id": org["id"],
+                        "level": level,
+                        "parent_goal_id": kf,
+                        "title": special.get((org["id"], kf), title),
+                        "kf": kf,
+                    }
+                )
             out[org["id"]] = goals
         return out
 
@@ -155,22 +182,37 @@ class _Demo:
 
     def goals(self) -> pd.DataFrame:
         cat, city = self.cat, self.orgs[0]["id"]
-        rows = [(cat["vision"]["id"], city, "vision", None, cat["vision"]["title"],
-                 cat["vision"]["description"], 2024, 2040)]
-        rows += [(g["id"], city, "inriktningsmal", cat["vision"]["id"], g["title"], g["description"], 2024, 2026)
-                 for g in cat["inriktningsmal"]]
+        rows = [
+            (
+                cat["vision"]["id"],
+                city,
+                "vision",
+                None,
+                cat["vision"]["title"],
+                cat["vision"]["description"],
+                2024,
+                2040,
+            )
+        ]
+        rows += [
+            (g["id"], city, "inriktningsmal", cat["vision"]["id"], g["title"], g["description"], 2024, 2026)
+            for g in cat["inriktningsmal"]
+        ]
         rows += [(g["id"], city, "kf_mal", g["parent"], g["title"], None, 2024, 2026) for g in cat["kf_mal"]]
         kf_titles = {g["id"]: g["title"] for g in cat["kf_mal"]}
         for org in self.orgs:
             for g in self.own_goals[org["id"]]:
                 description = f"Konkretiserar kommunfullmäktiges mål ”{kf_titles[g['kf']]}”."
-                rows.append((g["goal_id"], g["org_id"], g["level"], g["parent_goal_id"], g["title"],
-                             description, 2024, 2026))
+                rows.append(
+                    (g["goal_id"], g["org_id"], g["level"], g["parent_goal_id"], g["title"], description, 2024, 2026)
+                )
         return pd.DataFrame(rows, columns=list(FILES["goals"].column_names))
 
     def indicators(self) -> pd.DataFrame:
-        rows = [(k, s["name"], s["unit"], s["direction"], s["frequency"], s["source"], s["decimals"])
-                for k, s in self.ind.items()]
+        rows = [
+            (k, s["name"], s["unit"], s["direction"], s["frequency"], s["source"], s["decimals"])
+            for k, s in self.ind.items()
+        ]
         return pd.DataFrame(rows, columns=list(FILES["indicators"].column_names))
 
     # -- indicators: latent levels, targets, outcomes ------------------------------------------
@@ -233,7 +275,9 @@ class _Demo:
         for extra in self.cat.get("extra_target", []):
             target, _ = out[(extra["org"], extra["indicator"], extra["year"], "")]
             out[(extra["org"], extra["indicator"], extra["year"], extra["period_type"])] = (
-                self._round(extra["indicator"], target * extra["factor"]), None)
+                self._round(extra["indicator"], target * extra["factor"]),
+                None,
+            )
         return out
 
     def applicable_target(self, org_id: str, iid: str, period: str) -> float | None:
@@ -243,8 +287,10 @@ class _Demo:
         return row[0] if row else None
 
     def targets(self) -> pd.DataFrame:
-        rows = [(org_id, iid, self.goal_for(org_id, self.ind[iid]["kf"]), year, ptype, target, partial)
-                for (org_id, iid, year, ptype), (target, partial) in self.target_rows.items()]
+        rows = [
+            (org_id, iid, self.goal_for(org_id, self.ind[iid]["kf"]), year, ptype, target, partial)
+            for (org_id, iid, year, ptype), (target, partial) in self.target_rows.items()
+        ]
         return pd.DataFrame(rows, columns=list(FILES["targets"].column_names))
 
     def _periods_for(self, iid: str) -> tuple[str, ...]:
@@ -254,8 +300,13 @@ class _Demo:
 
     def _divergent(self, org_id: str, iid: str, period: str) -> bool:
         d = self.cat.get("divergent")
-        return bool(d) and d["org"] == org_id and self.ind[iid]["kf"] == d["kf"] and period in d["periods"] \
+        return (
+            bool(d)
+            and d["org"] == org_id
+            and self.ind[iid]["kf"] == d["kf"]
+            and period in d["periods"]
             and self.ind[iid]["frequency"] == "tertial"
+        )
 
     @functools.cached_property
     def outcome_rows(self) -> list[tuple[str, str, str, float | None, str, str | None]]:
@@ -276,7 +327,8 @@ class _Demo:
                     gap, missing_text = float(rng.random()), _pick(rng, texts["outcome_missing"])
                     gk, gm = (float(x) for x in rng.normal(0.0, 0.012, 2))
                     if (org["id"], iid, period) in forced_missing or (
-                            gap < 0.03 and not self._divergent(org["id"], iid, period)):
+                        gap < 0.03 and not self._divergent(org["id"], iid, period)
+                    ):
                         rows.append((org["id"], iid, period, None, "T", missing_text))
                         continue
                     if gap < 0.045 and not self._divergent(org["id"], iid, period):
@@ -316,8 +368,7 @@ class _Demo:
             else:
                 for code in ("T1", "T2", "BO"):
                     t = year - 2024 + _FRACTION[code]
-                    out[f"{year}-{code}"] = self._round(
-                        iid, self._level(org_id, iid, t) * (1 + rng.normal(0.0, noise)))
+                    out[f"{year}-{code}"] = self._round(iid, self._level(org_id, iid, t) * (1 + rng.normal(0.0, noise)))
         return out
 
     def outcomes(self) -> pd.DataFrame:
@@ -379,8 +430,9 @@ class _Demo:
         return activities, status
 
     @staticmethod
-    def _statuses(activity_id: str, start: dt.date, end: dt.date, rng: np.random.Generator,
-                  texts: dict[str, list[str]]) -> list[tuple[str, str, str, str | None]]:
+    def _statuses(
+        activity_id: str, start: dt.date, end: dt.date, rng: np.random.Generator, texts: dict[str, list[str]]
+    ) -> list[tuple[str, str, str, str | None]]:
         period_end = {"BU": (-1, 12, 31), "T1": (0, 4, 30), "T2": (0, 8, 31), "BO": (0, 12, 31)}
         rows: list[tuple[str, str, str, str | None]] = []
         done_year = None
@@ -443,8 +495,12 @@ class _Demo:
                         level = max(level - 1, 0)
                     assessment: str | None = levels[level]
                     comment = texts[f"assessment_{assessment}"][comment_pick] if own else None
-                    if divergent and org["id"] == divergent["org"] and kf == divergent["kf"] \
-                            and period in divergent["periods"]:
+                    if (
+                        divergent
+                        and org["id"] == divergent["org"]
+                        and kf == divergent["kf"]
+                        and period in divergent["periods"]
+                    ):
                         assessment, comment = "uppfyllt", divergent["comment"] if own else None
                     elif r_gap < 0.04:
                         continue
@@ -467,8 +523,11 @@ class _Demo:
                 fill = {"org": org["name"], "year": year, "period": _period_name(period)}
                 paragraphs = []
                 if code == "BU":
-                    paragraphs = [_pick(rng, texts["vd_open_BU"]), _pick(rng, texts["economy_BU"]),
-                                  _pick(rng, texts["closing"])]
+                    paragraphs = [
+                        _pick(rng, texts["vd_open_BU"]),
+                        _pick(rng, texts["economy_BU"]),
+                        _pick(rng, texts["closing"]),
+                    ]
                     rows[(org["id"], period, "vd_kommentar")] = _join(paragraphs, rng, fill)
                     continue
                 if code in ("T1", "T2"):
@@ -485,8 +544,11 @@ class _Demo:
                     paragraphs.append(_pick(rng, texts["closing"]))
                     rows[(org["id"], period, "vd_kommentar")] = _join(paragraphs, rng, fill)
                 else:
-                    paragraphs = [_pick(rng, texts["rapport_open"]), _pick(rng, texts["rapport_goals"]),
-                                  _pick(rng, texts["rapport_future"])]
+                    paragraphs = [
+                        _pick(rng, texts["rapport_open"]),
+                        _pick(rng, texts["rapport_goals"]),
+                        _pick(rng, texts["rapport_future"]),
+                    ]
                     rows[(org["id"], period, "rapportkommentar")] = "\n\n".join(p.format(**fill) for p in paragraphs)
                     if float(rng.random()) < 0.25:
                         rows[(org["id"], period, "analys")] = _pick(rng, texts["analys"]).format(**fill)
@@ -551,8 +613,16 @@ class _Demo:
         for org in self.orgs:
             p = self.personnel_arrays[org["id"]]
             for i, month in enumerate(PERSONNEL_MONTHS):
-                rows.append((org["id"], month, int(p["headcount"][i]), float(p["fte"][i]),
-                             float(p["scheduled"][i]), float(p["sick"][i])))
+                rows.append(
+                    (
+                        org["id"],
+                        month,
+                        int(p["headcount"][i]),
+                        float(p["fte"][i]),
+                        float(p["scheduled"][i]),
+                        float(p["sick"][i]),
+                    )
+                )
         return pd.DataFrame(rows, columns=list(FILES["personnel"].column_names))
 
     @functools.cached_property
@@ -573,7 +643,9 @@ class _Demo:
                 no_forecast[_N_BOOKED - 1] = True  # the small company missed the T2 forecast
             out[org["id"]] = {
                 "growth": 0.03 + float(rng.normal(0.0, 0.01)),
-                "dev_cost": dev_cost, "dev_income": dev_income, "no_forecast": no_forecast,
+                "dev_cost": dev_cost,
+                "dev_income": dev_income,
+                "no_forecast": no_forecast,
                 "net_deviation": (dev_income * income_share - dev_cost) * org["size"],  # mnkr per year
             }
         return out
@@ -598,8 +670,12 @@ class _Demo:
         totals = np.bincount(base_idx, weights=weights, minlength=len(base))
         weights = weights / totals[base_idx]
         return (
-            [c for c, _ in codes], [base[i][1] for i in base_idx], [base[i][3] for i in base_idx],
-            base_idx, weights, base,
+            [c for c, _ in codes],
+            [base[i][1] for i in base_idx],
+            [base[i][3] for i in base_idx],
+            base_idx,
+            weights,
+            base,
         )
 
     def ledger_batches(self) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
@@ -631,8 +707,9 @@ class _Demo:
             rows: list[tuple[Any, ...]] = []
             for m, month in enumerate(MONTHS):
                 fc = repeat(None) if econ["no_forecast"][m] else forecast[m].tolist()
-                rows.extend(zip(repeat(org_id), repeat(month), codes, names, kinds,
-                                outcome[m].tolist(), budget[m].tolist(), fc))
+                rows.extend(
+                    zip(repeat(org_id), repeat(month), codes, names, kinds, outcome[m].tolist(), budget[m].tolist(), fc)
+                )
             yield org_id, rows
 
     # -- everything ----------------------------------------------------------------------------
@@ -640,9 +717,15 @@ class _Demo:
         """Every contract file as a DataFrame (the ledger only when asked, it can be large)."""
         activities, status = self.activity_tables
         out = {
-            "organisations": self.organisations(), "goals": self.goals(), "indicators": self.indicators(),
-            "targets": self.targets(), "outcomes": self.outcomes(), "activities": activities,
-            "activity_status": status, "assessments": self.assessments(), "comments": self.comments(),
+            "organisations": self.organisations(),
+            "goals": self.goals(),
+            "indicators": self.indicators(),
+            "targets": self.targets(),
+            "outcomes": self.outcomes(),
+            "activities": activities,
+            "activity_status": status,
+            "assessments": self.assessments(),
+            "comments": self.comments(),
             "personnel": self.personnel(),
         }
         if ledger:
@@ -680,6 +763,7 @@ def generate(seed: int = 2026, ledger_rows: int | None = None) -> dict[str, pd.D
 
 # -- the warehouse side -----------------------------------------------------------------------
 
+
 def demo_seed(wh: Warehouse) -> int | None:
     """The seed the warehouse's demo was built with, or None when it is not a demo warehouse."""
     if not wh.has_table("ils_meta"):
@@ -691,18 +775,25 @@ def demo_seed(wh: Warehouse) -> int | None:
 def check_replaceable(wh: Warehouse) -> None:
     """Raise :class:`WarehouseError` unless the warehouse is empty or holds only the demo."""
     if demo_seed(wh) is not None:
-        foreign = wh.scalar(
-            "SELECT COUNT(*) FROM ils_load WHERE outcome = ? AND (source IS NULL OR source NOT LIKE ?)",
-            ("ok", LOAD_SOURCE + "%"),
-        ) if wh.has_table("ils_load") else 0
+        foreign = (
+            wh.scalar(
+                "SELECT COUNT(*) FROM ils_load WHERE outcome = ? AND (source IS NULL OR source NOT LIKE ?)",
+                ("ok", LOAD_SOURCE + "%"),
+            )
+            if wh.has_table("ils_load")
+            else 0
+        )
         if foreign:
             raise WarehouseError(
                 f"the warehouse {wh.url} is a demo warehouse into which other data has been loaded "
                 f"({foreign} load(s)): 'ils demo' will not overwrite it; use another --warehouse"
             )
         return
-    filled = [name for name in LOAD_ORDER
-              if wh.has_table(FILES[name].table) and wh.scalar(f"SELECT COUNT(*) FROM {FILES[name].table}")]
+    filled = [
+        name
+        for name in LOAD_ORDER
+        if wh.has_table(FILES[name].table) and wh.scalar(f"SELECT COUNT(*) FROM {FILES[name].table}")
+    ]
     if filled:
         raise WarehouseError(
             f"the warehouse {wh.url} holds data that is not the demo ({', '.join(filled)}): "
@@ -717,8 +808,10 @@ def _clear(wh: Warehouse) -> None:
             wh.execute(f"TRUNCATE TABLE {table}")  # SQLite truncates a DELETE without WHERE itself
         else:
             wh.execute(f"DELETE FROM {table}")
-    wh.execute("DELETE FROM ils_load_file WHERE load_id IN (SELECT load_id FROM ils_load WHERE source LIKE ?)",
-               (LOAD_SOURCE + "%",))
+    wh.execute(
+        "DELETE FROM ils_load_file WHERE load_id IN (SELECT load_id FROM ils_load WHERE source LIKE ?)",
+        (LOAD_SOURCE + "%",),
+    )
     wh.execute("DELETE FROM ils_load WHERE source LIKE ?", (LOAD_SOURCE + "%",))
     wh.execute("DELETE FROM ils_meta WHERE name IN (?, ?)", (META_SEED, META_LEDGER_ROWS))
 
@@ -736,10 +829,18 @@ def _load_record(seed: int, ledger_rows: int | None, counts: dict[str, int], sta
     files = []
     for name in LOAD_ORDER:
         fingerprint = f"{source}|ilslib {__version__}|demo.toml {catalogue_sha}|{name}|{counts[name]}"
-        files.append(store.FileRecord(f"{name} (generated)", hashlib.sha256(fingerprint.encode()).hexdigest(),
-                                      counts[name], counts[name], 0))
-    return store.LoadRecord(source=source, outcome="ok", started_at=started_at,
-                            message=f"demo warehouse generated (seed {seed})", files=files)
+        files.append(
+            store.FileRecord(
+                f"{name} (generated)", hashlib.sha256(fingerprint.encode()).hexdigest(), counts[name], counts[name], 0
+            )
+        )
+    return store.LoadRecord(
+        source=source,
+        outcome="ok",
+        started_at=started_at,
+        message=f"demo warehouse generated (seed {seed})",
+        files=files,
+    )
 
 
 def ledger_indexes(dialect: str) -> list[tuple[str, str]]:
@@ -804,8 +905,10 @@ def build(
             for name, stmt in indexes:
                 step(f"ledger: creating index {name}")
                 wh.execute(stmt)
-            wh.executemany("INSERT INTO ils_meta (name, value) VALUES (?, ?)",
-                           [(META_SEED, str(seed)), (META_LEDGER_ROWS, str(total))])
+            wh.executemany(
+                "INSERT INTO ils_meta (name, value) VALUES (?, ?)",
+                [(META_SEED, str(seed)), (META_LEDGER_ROWS, str(total))],
+            )
             counts = {name: len(frame) for name, frame in tables.items()} | {"ledger": total}
             store.record_load(wh, _load_record(seed, ledger_rows, counts, started_at))
         if ledger_rows is not None and wh.dialect == "sqlite":

@@ -64,12 +64,30 @@ COLOUR = {
 
 #: Organisation kind -> Swedish word, and the plural with article ("nämnderna").
 KIND_LABELS = {"kommun": "Kommun", "koncern": "Koncern", "namnd": "Nämnd", "bolag": "Bolag", "enhet": "Enhet"}
-KIND_PLURAL = {"kommun": "kommunen", "koncern": "koncernen", "namnd": "nämnderna", "bolag": "bolagen",
-               "enhet": "enheterna"}
+KIND_PLURAL = {
+    "kommun": "kommunen",
+    "koncern": "koncernen",
+    "namnd": "nämnderna",
+    "bolag": "bolagen",
+    "enhet": "enheterna",
+}
 
 #: Month names, January first.
-MONTH_NAMES = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-               "oktober", "november", "december")
+MONTH_NAMES = (
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
 
 def _missing(x: Any) -> bool:
     if x is None:

@@ -52,9 +52,7 @@ def check_identifier(value: str, what: str = "organisation id") -> str:
     """
     if not isinstance(value, str) or not _ID_RE.fullmatch(value) or value in (".", ".."):
         shown = repr(value)[:80]
-        raise ConfigError(
-            f"{what} {shown} is not a valid identifier (letters, digits, '_', '.', '-'; at most 64)"
-        )
+        raise ConfigError(f"{what} {shown} is not a valid identifier (letters, digits, '_', '.', '-'; at most 64)")
     return value
 
 

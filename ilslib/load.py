@@ -298,14 +298,23 @@ def _to_date(s: str, col: Column) -> str | None:
 
 
 _CONVERT: dict[str, Callable[[str, Column], Any]] = {
-    "id": _to_id, "text": _to_text, "code": _to_code, "int": _to_int, "year": _to_year,
-    "number": _to_number, "period": _to_period, "month": _to_month, "date": _to_date,
+    "id": _to_id,
+    "text": _to_text,
+    "code": _to_code,
+    "int": _to_int,
+    "year": _to_year,
+    "number": _to_number,
+    "period": _to_period,
+    "month": _to_month,
+    "date": _to_date,
 }
 _INTERNED = ("id", "code", "period", "month", "date")
 
 _WHAT = {
-    "organisations.org_id": "organisation", "goals.goal_id": "goal",
-    "indicators.indicator_id": "indicator", "activities.activity_id": "activity",
+    "organisations.org_id": "organisation",
+    "goals.goal_id": "goal",
+    "indicators.indicator_id": "indicator",
+    "activities.activity_id": "activity",
 }
 
 # -- the directory -------------------------------------------------------------------------
@@ -328,23 +337,43 @@ def _plan(directory: Path, rejects: list[Reject], warnings: list[str]) -> dict[s
         stem, suffix = entry.stem.lower(), entry.suffix.lower()
         if stem in FILES and suffix in SUFFIXES:
             if stem in found:
-                rejects.append(Reject(name, None, None, None,
-                                      f"both {found[stem].name} and {name} are in the load: keep one"))
+                rejects.append(
+                    Reject(name, None, None, None, f"both {found[stem].name} and {name} are in the load: keep one")
+                )
                 continue
             found[stem] = entry
         elif stem in FILES:
-            rejects.append(Reject(name, None, None, None,
-                                  f"unsupported file type {entry.suffix!r}: save it as {stem}.csv (UTF-8) "
-                                  f"or {stem}.xlsx"))
+            rejects.append(
+                Reject(
+                    name,
+                    None,
+                    None,
+                    None,
+                    f"unsupported file type {entry.suffix!r}: save it as {stem}.csv (UTF-8) or {stem}.xlsx",
+                )
+            )
         else:
             close = difflib.get_close_matches(stem, list(FILES), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]}{suffix if suffix in SUFFIXES else '.csv'}?)" if close else ""
-            rejects.append(Reject(name, None, None, None,
-                                  f"not a file of the data contract{hint}: a load may hold only {names} "
-                                  "(as .csv or .xlsx)"))
+            rejects.append(
+                Reject(
+                    name,
+                    None,
+                    None,
+                    None,
+                    f"not a file of the data contract{hint}: a load may hold only {names} (as .csv or .xlsx)",
+                )
+            )
     if not found and not rejects:
-        rejects.append(Reject(directory.name or str(directory), None, None, None,
-                              f"no contract files in {directory}: expected some of {names} (.csv or .xlsx)"))
+        rejects.append(
+            Reject(
+                directory.name or str(directory),
+                None,
+                None,
+                None,
+                f"no contract files in {directory}: expected some of {names} (.csv or .xlsx)",
+            )
+        )
     return found
 
 
@@ -377,8 +406,15 @@ class _Known:
 class _FileCheck:
     """Validates one contract file, chunk by chunk, and hands the good rows to the writer."""
 
-    def __init__(self, spec: FileSpec, name: str, header: list[str], known: _Known,
-                 reject: Callable[[Reject], None], warnings: list[str]):
+    def __init__(
+        self,
+        spec: FileSpec,
+        name: str,
+        header: list[str],
+        known: _Known,
+        reject: Callable[[Reject], None],
+        warnings: list[str],
+    ):
         self.spec = spec
         self.name = name
         self.known = known
@@ -396,8 +432,12 @@ class _FileCheck:
             if not key:
                 continue
             if key in seen:
-                self.bad(1, key, label, f"the column appears twice (columns {column_letter(seen[key])} "
-                                        f"and {column_letter(i)})")
+                self.bad(
+                    1,
+                    key,
+                    label,
+                    f"the column appears twice (columns {column_letter(seen[key])} and {column_letter(i)})",
+                )
                 self.fatal = True
                 continue
             seen[key] = i
@@ -413,13 +453,17 @@ class _FileCheck:
                 self.bad(1, col.name, None, f"required column {col.name!r} is missing (the header has: {shown})")
         self.key_idx = [spec.column_names.index(k) for k in spec.key]
         self.seen_keys: dict[Any, int] = {}
-        self.ref_columns = [(spec.column_names.index(c.name), c, c.references.startswith(spec.name + "."))
-                            for c in spec.columns if c.references]
+        self.ref_columns = [
+            (spec.column_names.index(c.name), c, c.references.startswith(spec.name + "."))
+            for c in spec.columns
+            if c.references
+        ]
         # Files are checked in LOAD_ORDER, so the files referred to (other than this one) are complete.
         self.ref_sets = {c.references: known.all(c.references) for _, c, own in self.ref_columns if not own}
         # Key values are kept for the whole file (duplicate check): share equal strings.
         self.interned: dict[str, dict[str, str]] = {
-            c.name: {} for c in spec.columns if c.type in _INTERNED and c.name in spec.key and len(spec.key) > 1}
+            c.name: {} for c in spec.columns if c.type in _INTERNED and c.name in spec.key and len(spec.key) > 1
+        }
         self.self_refs: list[tuple[int, str, str, str]] = []  # row, column, value, ref
         self.rows_read = 0
 
@@ -446,8 +490,9 @@ class _FileCheck:
         # Cells beyond the header: allowed only when empty (a trailing delimiter).
         for j, row in enumerate(cells):
             if len(row) > width and any(c is not None and str(c).strip() for c in row[width:]):
-                self.bad(rownums[j], None, None,
-                         f"the row has {len(row)} cells but the header names only {width} columns")
+                self.bad(
+                    rownums[j], None, None, f"the row has {len(row)} cells but the header names only {width} columns"
+                )
                 bad_rows.add(j)
         columns: list[list[Any]] = []
         transposed = list(zip(*cells, strict=False))  # every row has at least `width` cells (see _chunks)
@@ -476,8 +521,7 @@ class _FileCheck:
         for j, row in enumerate(rows):
             ok = j not in bad_rows
             key = get_key(row)
-            if (key is not None and key is not _INVALID) if single else \
-                    (None not in key and _INVALID not in key):
+            if (key is not None and key is not _INVALID) if single else (None not in key and _INVALID not in key):
                 first = seen.get(key)
                 if first is None:
                     seen[key] = rownums[j]
@@ -490,8 +534,9 @@ class _FileCheck:
                     continue
                 if own:
                     if v == key:
-                        self.bad(rownums[j], col.name, v, f"{_WHAT.get(col.references, 'row')} {v!r} "
-                                                          "cannot refer to itself")
+                        self.bad(
+                            rownums[j], col.name, v, f"{_WHAT.get(col.references, 'row')} {v!r} cannot refer to itself"
+                        )
                         ok = False
                     else:
                         self.self_refs.append((rownums[j], col.name, v, col.references))
@@ -506,8 +551,12 @@ class _FileCheck:
         spec = self.spec
         parts = (key,) if len(spec.key) == 1 else key
         shown = ", ".join(f"{k}={v}" for k, v in zip(spec.key, parts, strict=True))
-        self.bad(row, ", ".join(spec.key), " | ".join(str(v) for v in parts),
-                 f"duplicate key ({shown}): the same key is on row {first}")
+        self.bad(
+            row,
+            ", ".join(spec.key),
+            " | ".join(str(v) for v in parts),
+            f"duplicate key ({shown}): the same key is on row {first}",
+        )
 
     def _convert(self, col: Column, values: Sequence[Any], rownums: list[int], bad_rows: set[int]) -> list[Any]:
         conv = _CONVERT[col.type]
@@ -560,8 +609,9 @@ class _Rejected(Exception):
     """Raised inside the transaction to roll the load back."""
 
 
-def _chunks(rows: Iterable[tuple[int, list[Any]]], size: int,
-            width: int) -> Iterator[tuple[list[int], list[list[Any]]]]:
+def _chunks(
+    rows: Iterable[tuple[int, list[Any]]], size: int, width: int
+) -> Iterator[tuple[list[int], list[list[Any]]]]:
     """Rows in chunks; short rows padded to ``width`` with empty cells."""
     nums: list[int] = []
     cells: list[list[Any]] = []
@@ -631,11 +681,17 @@ class _Loader:
         return f"{len(r.files)} files, {r.inserted} rows inserted, {r.replaced} replaced, {len(r.warnings)} warnings"
 
     def _record(self, started: str, outcome: str, message: str) -> LoadRecord:
-        files = [FileRecord(f.name, f.sha256 or "-", f.rows_read,
-                            f.inserted if outcome == "ok" else 0, f.replaced if outcome == "ok" else 0)
-                 for f in self.result.files]
-        return LoadRecord(source=self.result.source, outcome=outcome, started_at=started,
-                          message=message, files=files)
+        files = [
+            FileRecord(
+                f.name,
+                f.sha256 or "-",
+                f.rows_read,
+                f.inserted if outcome == "ok" else 0,
+                f.replaced if outcome == "ok" else 0,
+            )
+            for f in self.result.files
+        ]
+        return LoadRecord(source=self.result.source, outcome=outcome, started_at=started, message=message, files=files)
 
     def _one(self, file: str, shown: str, opener: Callable[[], Any]) -> None:
         spec = FILES[file]
@@ -672,9 +728,15 @@ class _Loader:
             check.finish()
             fr.rows_read = check.rows_read
             if check.rows_read == 0 and len(self.result.rejects) == before:
-                self.reject(Reject(shown, 2, None, None,
-                                   "the file has a header but no data rows (remove the file if there is "
-                                   "nothing to load)"))
+                self.reject(
+                    Reject(
+                        shown,
+                        2,
+                        None,
+                        None,
+                        "the file has a header but no data rows (remove the file if there is nothing to load)",
+                    )
+                )
             if writer is not None and not self.result.rejects:
                 w = writer.finish()
                 fr.inserted, fr.replaced = w.inserted, w.replaced
@@ -763,8 +825,7 @@ def _write_rejects(path: Path, rejects: list[Reject], warnings: list[str]) -> Pa
         w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
         w.writerow(["file", "row", "column", "value", "reason"])
         for r in rejects:
-            w.writerow([r.file, "" if r.row is None else r.row, r.column or "",
-                        _short(r.value, 200), r.reason])
+            w.writerow([r.file, "" if r.row is None else r.row, r.column or "", _short(r.value, 200), r.reason])
         atomic_write_bytes(path, buf.getvalue().encode("utf-8-sig"))
     except OSError as exc:
         warnings.append(f"could not write the rejects file {path}: {exc}")
@@ -866,10 +927,14 @@ def format_summary(result: LoadResult, warehouse: str = "") -> list[str]:
     out.append(f"{head} {result.source}{into} in {result.seconds:.1f} s (load {result.load_id})")
     out.append(f"  {'file':<{name_w}}  {'rows read':>10}  {'inserted':>10}  {'replaced':>10}  {'rejects':>8}")
     for f in result.files:
-        out.append(f"  {f.name:<{name_w}}  {num(f.rows_read):>10}  {num(f.inserted):>10}  "
-                   f"{num(f.replaced):>10}  {num(f.rejects):>8}")
-    out.append(f"  {'total':<{name_w}}  {num(sum(f.rows_read for f in result.files)):>10}  "
-               f"{num(result.inserted):>10}  {num(result.replaced):>10}  {num(len(result.rejects)):>8}")
+        out.append(
+            f"  {f.name:<{name_w}}  {num(f.rows_read):>10}  {num(f.inserted):>10}  "
+            f"{num(f.replaced):>10}  {num(f.rejects):>8}"
+        )
+    out.append(
+        f"  {'total':<{name_w}}  {num(sum(f.rows_read for f in result.files)):>10}  "
+        f"{num(result.inserted):>10}  {num(result.replaced):>10}  {num(len(result.rejects)):>8}"
+    )
     if result.warnings:
         out.append(f"Warnings ({len(result.warnings)}):")
         out.extend(f"  {w}" for w in result.warnings)

@@ -43,6 +43,7 @@ ALLOW_SECRET = "pragma: allowlist secret"
 
 # -- the kernel ---------------------------------------------------------------------------
 
+
 def install_kernel(*, user: bool = False, prefix: str | Path | None = None) -> Path:
     """Install the ``ils`` kernel for this Python; return the kernel spec's directory.
 
@@ -82,6 +83,7 @@ def kernel_name_for(nb: Any) -> str:
 
 
 # -- pairs and outputs --------------------------------------------------------------------
+
 
 def _read_ipynb(path: Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
@@ -199,12 +201,13 @@ def check_tree(paths: Iterable[str | Path]) -> list[str]:
             seen.add(pair)
             py, nb = pair
             if py is None:
-                problems.append(f"{nb}: no paired percent script {nb.with_suffix('.py').name} "
-                                f"(jupytext --set-formats {PAIRING} {nb})")
+                problems.append(
+                    f"{nb}: no paired percent script {nb.with_suffix('.py').name} "
+                    f"(jupytext --set-formats {PAIRING} {nb})"
+                )
                 continue
             if nb is None:
-                problems.append(f"{py}: no paired notebook {py.with_suffix('.ipynb').name} "
-                                f"(jupytext --sync {py})")
+                problems.append(f"{py}: no paired notebook {py.with_suffix('.ipynb').name} (jupytext --sync {py})")
                 continue
             problems += metadata_problems(py)
             problems += sync_problems(py, nb)
@@ -264,8 +267,10 @@ def sync_from_scripts(paths: Iterable[str | Path]) -> list[Path]:
 _VALUE = r"(?:[ \t]*(?P<q>[\"'])|)(?P<value>[^\s;'\"`}),\\]+)"
 _SECRET_RES = (
     re.compile(r"(?i)(?P<key>\b\w*(?:pwd|password))[ \t]*=" + _VALUE),
-    re.compile(r"(?i)^[ \t-]*[\"']?(?P<key>\w*(?:pwd|password))[\"']?[ \t]*:[ \t]*(?P<q>[\"']?)"
-               r"(?P<value>[^\s;'\"`}),\\]+)"),
+    re.compile(
+        r"(?i)^[ \t-]*[\"']?(?P<key>\w*(?:pwd|password))[\"']?[ \t]*:[ \t]*(?P<q>[\"']?)"
+        r"(?P<value>[^\s;'\"`}),\\]+)"
+    ),
 )
 # Values that are not secrets: placeholders, variables, redactions, and Python expressions.
 _PLACEHOLDER_RE = re.compile(
@@ -312,12 +317,16 @@ def secrets_in_files(files: Iterable[str | Path]) -> list[str]:
             text = p.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        problems += [f"{p}:{n}: {key}= has a value; put the password in ILS_WAREHOUSE_PASSWORD "
-                     f"(or mark a deliberate test value '# {ALLOW_SECRET}')" for n, key in find_secrets(text)]
+        problems += [
+            f"{p}:{n}: {key}= has a value; put the password in ILS_WAREHOUSE_PASSWORD "
+            f"(or mark a deliberate test value '# {ALLOW_SECRET}')"
+            for n, key in find_secrets(text)
+        ]
     return problems
 
 
 # -- command line -------------------------------------------------------------------------
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m ilslib.notebooks check|secrets|kernel``; exit 1 when a check finds problems."""

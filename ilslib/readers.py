@@ -108,15 +108,13 @@ def scan_text(path: Path) -> FileScan:
             h.update(block)
             if b"\x00" in block:
                 line = lines + block.count(b"\n", 0, block.index(b"\x00")) + 1
-                raise FileProblem(
-                    f"binary content (a NUL byte on line {line}): this is not a CSV text file", row=line
-                )
+                raise FileProblem(f"binary content (a NUL byte on line {line}): this is not a CSV text file", row=line)
             try:
                 decoder.decode(block, final)
             except UnicodeDecodeError as exc:
                 data = exc.object  # the decoder's pending bytes + this block
                 line = lines + data.count(b"\n", 0, exc.start) + 1
-                bad = data[exc.start:exc.start + 1].hex().upper()
+                bad = data[exc.start : exc.start + 1].hex().upper()
                 raise FileProblem(
                     f"not UTF-8 text (byte 0x{bad} on line {line}); save the file as UTF-8 "
                     "(in Excel: 'CSV UTF-8 (comma delimited)')",
@@ -287,7 +285,9 @@ class XlsxSource:
         if getattr(cell, "data_type", None) == "f":
             raise FileProblem(
                 f"cell {cell.coordinate} holds a formula ({cell.value}); paste it as values",
-                row=row, index=cell.column - 1, value=str(cell.value),
+                row=row,
+                index=cell.column - 1,
+                value=str(cell.value),
             )
 
     def rows(self, report: Report) -> Iterator[tuple[int, list[Any]]]:
@@ -298,12 +298,24 @@ class XlsxSource:
             for i, cell in enumerate(cells):
                 kind = getattr(cell, "data_type", "n")
                 if kind == "f":
-                    report(FileProblem(f"cell {cell.coordinate} holds a formula ({cell.value}); paste it as values",
-                                       row=row, index=i, value=str(cell.value)))
+                    report(
+                        FileProblem(
+                            f"cell {cell.coordinate} holds a formula ({cell.value}); paste it as values",
+                            row=row,
+                            index=i,
+                            value=str(cell.value),
+                        )
+                    )
                     out.append(BAD_CELL)
                 elif kind == "e":
-                    report(FileProblem(f"cell {cell.coordinate} holds the error value {cell.value}",
-                                       row=row, index=i, value=str(cell.value)))
+                    report(
+                        FileProblem(
+                            f"cell {cell.coordinate} holds the error value {cell.value}",
+                            row=row,
+                            index=i,
+                            value=str(cell.value),
+                        )
+                    )
                     out.append(BAD_CELL)
                 else:
                     out.append(_xlsx_text(cell.value, i in months))

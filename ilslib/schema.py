@@ -85,7 +85,7 @@ def _contract_columns(spec: FileSpec) -> list[tuple[str, str, bool]]:
 
 
 def _view_name(spec: FileSpec) -> str:
-    return "v_" + spec.table[len("ils_"):]
+    return "v_" + spec.table[len("ils_") :]
 
 
 def _create_view(spec: FileSpec) -> str:

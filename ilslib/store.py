@@ -83,8 +83,9 @@ def _date_adapter(wh: Warehouse) -> Any:
     return lambda v: dt.date.fromisoformat(v) if isinstance(v, str) else v
 
 
-def _adapt_rows(wh: Warehouse, spec: FileSpec, columns: Sequence[str],
-                rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+def _adapt_rows(
+    wh: Warehouse, spec: FileSpec, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> Iterable[Sequence[Any]]:
     dates = [i for i, c in enumerate(columns) if c in spec.column_names and spec.column(c).type == "date"]
     if not dates:
         return rows
@@ -125,8 +126,11 @@ def insert_tuples(wh: Warehouse, file_name: str, columns: Sequence[str], rows: I
     per = ROWS_PER_INSERT
     full = len(rows) // per * per
     if full:
-        wh.executemany(head + ", ".join([one] * per),
-                       (_flatten(rows[s:s + per]) for s in range(0, full, per)), batch=BATCH // per)
+        wh.executemany(
+            head + ", ".join([one] * per),
+            (_flatten(rows[s : s + per]) for s in range(0, full, per)),
+            batch=BATCH // per,
+        )
     if len(rows) > full:
         rest = rows[full:]
         wh.execute(head + ", ".join([one] * len(rest)), _flatten(rest))
@@ -142,10 +146,11 @@ def delete_keys(wh: Warehouse, file_name: str, keys: Iterable[Sequence[Any]]) ->
         # VALUES parameters arrive untyped (text on PostgreSQL): cast the numeric key columns.
         match = " AND ".join(
             f"{spec.table}.{k} = " + (f"CAST(v.{c} AS INTEGER)" if spec.column(k).type in ("int", "year") else f"v.{c}")
-            for k, c in zip(spec.key, cols, strict=True))
+            for k, c in zip(spec.key, cols, strict=True)
+        )
         one = "(" + ", ".join("?" for _ in cols) + ")"
         for s in range(0, len(keys), ROWS_PER_DELETE):
-            part = keys[s:s + ROWS_PER_DELETE]
+            part = keys[s : s + ROWS_PER_DELETE]
             wh.execute(
                 f"DELETE FROM {spec.table} WHERE EXISTS (SELECT 1 FROM (VALUES {', '.join([one] * len(part))}) "
                 f"AS v ({', '.join(cols)}) WHERE {match})",
@@ -216,7 +221,7 @@ def write(wh: Warehouse, file_name: str, frame: pd.DataFrame, *, replace: bool =
     with wh.transaction():
         writer = TableWriter(wh, file_name, replace=replace)
         for start in range(0, len(rows), BATCH):
-            writer.add(rows[start:start + BATCH])
+            writer.add(rows[start : start + BATCH])
         return writer.finish()
 
 
@@ -284,8 +289,18 @@ def record_load(wh: Warehouse, record: LoadRecord) -> str:
         wh.execute(
             "INSERT INTO ils_load (load_id, started_at, finished_at, user_name, host_name, source, "
             "outcome, rows_inserted, rows_replaced, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (record.load_id, record.started_at, record.finished_at, record.user_name[:400],
-             record.host_name[:400], record.source, record.outcome, inserted, replaced, record.message),
+            (
+                record.load_id,
+                record.started_at,
+                record.finished_at,
+                record.user_name[:400],
+                record.host_name[:400],
+                record.source,
+                record.outcome,
+                inserted,
+                replaced,
+                record.message,
+            ),
         )
         seen: set[str] = set()
         rows = []

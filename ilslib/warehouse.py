@@ -75,12 +75,12 @@ def parse_url(url: str) -> tuple[str, str]:
         raise ConfigError("the warehouse URL is empty: expected sqlite:///PATH or odbc:CONNECTION-STRING")
     url = url.strip()
     if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///"):]
+        path = url[len("sqlite:///") :]
         if not path:
             raise ConfigError(f"malformed warehouse URL {config.redact_url(url)!r}: no file path after sqlite:///")
         return "sqlite", path
     if url.startswith("odbc:"):
-        conn = url[len("odbc:"):].strip()
+        conn = url[len("odbc:") :].strip()
         if conn and not _braces_closed(conn):
             raise ConfigError(
                 f"malformed warehouse URL {config.redact_url(url)!r}: a '{{' in the connection string is "
@@ -163,28 +163,35 @@ def _classify_odbc_error(exc: Exception, conn: str, shown: str) -> WarehouseErro
     dsn = _odbc_dsn_name(conn)
     if state == "IM002" or "can't open lib" in low or "file not found" in low and driver:
         if driver and ("can't open lib" in low or "file not found" in low or "driver" in low):
-            return DriverMissingError(
-                f"ODBC driver {driver!r} is not installed (install {_package_for(driver)})"
-            )
+            return DriverMissingError(f"ODBC driver {driver!r} is not installed (install {_package_for(driver)})")
         if dsn:
             return DriverMissingError(
                 f"ODBC data source {dsn!r} is not defined (odbcinst -q -s lists the DSNs; "
                 "define it in ~/.odbc.ini or /etc/odbc.ini)"
             )
         return DriverMissingError(f"{shown}: no ODBC driver or DSN named ({message})")
-    if state in ("28000", "28P01") or "password authentication failed" in low or "login failed" in low \
-            or "authentication failed" in low or "no password supplied" in low:
+    if (
+        state in ("28000", "28P01")
+        or "password authentication failed" in low
+        or "login failed" in low
+        or "authentication failed" in low
+        or "no password supplied" in low
+    ):
         return LoginFailedError(
             f"login to the warehouse {shown} failed: check the user name and "
             f"{config.ENV_PASSWORD} (the password is not shown)"
         )
     if "database" in low and "does not exist" in low:
         return WarehouseError(
-            f"the database named in {shown} does not exist on the server (check DATABASE=): "
-            f"{message.splitlines()[0]}"
+            f"the database named in {shown} does not exist on the server (check DATABASE=): {message.splitlines()[0]}"
         )
-    if state in ("08001", "08S01", "HYT00", "HYT01") or "could not connect" in low \
-            or "connection refused" in low or "timeout" in low or "timed out" in low:
+    if (
+        state in ("08001", "08S01", "HYT00", "HYT01")
+        or "could not connect" in low
+        or "connection refused" in low
+        or "timeout" in low
+        or "timed out" in low
+    ):
         return UnreachableError(f"the warehouse server for {shown} is unreachable: {message.splitlines()[0]}")
     return WarehouseError(f"cannot connect to the warehouse {shown}: {message.splitlines()[0]}")
 
@@ -443,19 +450,27 @@ def _number_from_text(raw: Any) -> Any:
 def _add_sqlite_odbc_converters(raw: Any) -> None:
     import pyodbc
 
-    for sql_type in (pyodbc.SQL_TINYINT, pyodbc.SQL_SMALLINT, pyodbc.SQL_INTEGER, pyodbc.SQL_BIGINT,
-                     pyodbc.SQL_REAL, pyodbc.SQL_FLOAT, pyodbc.SQL_DOUBLE, pyodbc.SQL_NUMERIC,
-                     pyodbc.SQL_DECIMAL):
+    for sql_type in (
+        pyodbc.SQL_TINYINT,
+        pyodbc.SQL_SMALLINT,
+        pyodbc.SQL_INTEGER,
+        pyodbc.SQL_BIGINT,
+        pyodbc.SQL_REAL,
+        pyodbc.SQL_FLOAT,
+        pyodbc.SQL_DOUBLE,
+        pyodbc.SQL_NUMERIC,
+        pyodbc.SQL_DECIMAL,
+    ):
         raw.add_output_converter(sql_type, _number_from_text)
 
 
 def _fix_guessed_text_columns(description: Any, data: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     guessed = [i for i, d in enumerate(description) if d[1] is str and d[3] == 255]
     convert = [
-        i for i in guessed
+        i
+        for i in guessed
         if any(row[i] is not None for row in data)
-        and all(row[i] is None or (isinstance(row[i], str) and _NUMBER_RE.fullmatch(row[i].strip()))
-                for row in data)
+        and all(row[i] is None or (isinstance(row[i], str) and _NUMBER_RE.fullmatch(row[i].strip())) for row in data)
     ]
     if not convert:
         return data
@@ -513,8 +528,7 @@ def _import_pyodbc() -> Any:
     except ImportError as exc:
         if "libodbc" in str(exc):
             raise DriverMissingError(
-                "unixODBC is not installed (install Debian package unixodbc; "
-                "scripts/install-system.sh does it)"
+                "unixODBC is not installed (install Debian package unixodbc; scripts/install-system.sh does it)"
             ) from None
         raise DriverMissingError("pyodbc is not installed (pip install pyodbc)") from None
     return pyodbc

@@ -33,15 +33,18 @@ POSTGRES_ODBC_DRIVER = "PostgreSQL Unicode"
 
 # Variables that would let the developer's own settings leak into a test.
 ISOLATED_VARS = (
-    "ILS_WAREHOUSE", "ILS_CONFIG", "ILS_WAREHOUSE_PASSWORD", "ILS_HOME", "ILS_CONNECT_TIMEOUT",
+    "ILS_WAREHOUSE",
+    "ILS_CONFIG",
+    "ILS_WAREHOUSE_PASSWORD",
+    "ILS_HOME",
+    "ILS_CONNECT_TIMEOUT",
 )
 
 
 def unavailable(reason: str) -> None:
     """Skip the test, or fail it under CI=true (where every driver and server must be present)."""
     if IN_CI:
-        pytest.fail(f"{reason} (CI=true: a missing driver or server is a failure, not a skip)",
-                    pytrace=False)
+        pytest.fail(f"{reason} (CI=true: a missing driver or server is a failure, not a skip)", pytrace=False)
     pytest.skip(reason)
 
 
@@ -61,11 +64,14 @@ def require_odbc_driver(name: str) -> None:
     except ImportError as exc:
         unavailable(f"pyodbc cannot be imported ({exc}); run scripts/install-system.sh")
     if name not in odbc_drivers():
-        unavailable(f"the ODBC driver {name!r} is not installed (scripts/install-system.sh installs it); "
-                    f"installed: {odbc_drivers()}")
+        unavailable(
+            f"the ODBC driver {name!r} is not installed (scripts/install-system.sh installs it); "
+            f"installed: {odbc_drivers()}"
+        )
 
 
 # -- markers ------------------------------------------------------------------------------
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark backend-parametrised tests ``postgres`` / ``odbc_sqlite`` so ``-m`` can select them."""
@@ -81,6 +87,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # -- environment isolation --------------------------------------------------------------
+
 
 def _isolate(mp: pytest.MonkeyPatch, home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
@@ -113,6 +120,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 # -- PostgreSQL -----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[pgcluster.PgCluster]:
     """A throwaway PostgreSQL cluster on a free loopback port, for the whole session."""
@@ -144,6 +152,7 @@ def _pg_database_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
 
 # -- warehouses -----------------------------------------------------------------------------
 
+
 @pytest.fixture(params=BACKENDS, ids=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """One of ``sqlite``, ``odbc-sqlite``, ``postgresql``."""
@@ -151,8 +160,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def empty_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
-              monkeypatch: pytest.MonkeyPatch) -> str:
+def empty_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """URL of a new, empty database (no ILS schema) on ``backend``."""
     if backend == "sqlite":
         path = tmp_path / "w.sqlite"
@@ -188,6 +196,7 @@ def wh(wh_url: str):
 
 # -- the demo -------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The embedded demo warehouse, built once per session. Read-only for tests."""
@@ -203,6 +212,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 # -- shared by the report and runner tests ----------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def reports(demo_url: str, tmp_path_factory: pytest.TempPathFactory):

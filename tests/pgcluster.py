@@ -32,10 +32,7 @@ class PgCluster:
 
     def odbc(self, database: str = DATABASE, driver: str = "PostgreSQL Unicode") -> str:
         """The connection string, without the password (that goes in ILS_WAREHOUSE_PASSWORD)."""
-        return (
-            f"DRIVER={{{driver}}};SERVER=127.0.0.1;PORT={self.port};DATABASE={database};"
-            f"UID={self.user};"
-        )
+        return f"DRIVER={{{driver}}};SERVER=127.0.0.1;PORT={self.port};DATABASE={database};UID={self.user};"
 
     def url(self, database: str = DATABASE) -> str:
         return "odbc:" + self.odbc(database)
@@ -43,9 +40,25 @@ class PgCluster:
     def psql(self, sql: str, database: str = "postgres") -> str:
         env = dict(os.environ, PGPASSWORD=self.password)
         out = subprocess.run(
-            [_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", database,
-             "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
-            env=env, check=True, capture_output=True, text=True,
+            [
+                _bin("psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qAtc",
+                sql,
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return out.stdout
 
@@ -114,21 +127,50 @@ def cluster() -> Iterator[PgCluster]:
     log = base / "server.log"
     try:
         subprocess.run(
-            _as_owner([_bin("initdb"), "-D", str(datadir), "-U", SUPERUSER, "--pwfile", str(pwfile),
-                       "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
-                       "--locale=C.UTF-8"]),
-            check=True, capture_output=True,
+            _as_owner(
+                [
+                    _bin("initdb"),
+                    "-D",
+                    str(datadir),
+                    "-U",
+                    SUPERUSER,
+                    "--pwfile",
+                    str(pwfile),
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
         subprocess.run(
-            _as_owner([_bin("pg_ctl"), "-D", str(datadir), "-l", str(log), "-w", "-t", "60",
-                       "-o", f"-p {port} -k {sockdir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                             "-c synchronous_commit=off -c full_page_writes=off", "start"]),
-            check=True, capture_output=True,
+            _as_owner(
+                [
+                    _bin("pg_ctl"),
+                    "-D",
+                    str(datadir),
+                    "-l",
+                    str(log),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    f"-p {port} -k {sockdir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                    "-c synchronous_commit=off -c full_page_writes=off",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
         pg = PgCluster(port=port, datadir=datadir)
         pg.create_database(DATABASE)
         yield pg
     finally:
-        subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(datadir), "-m", "immediate", "-w", "stop"]),
-                       capture_output=True)
+        subprocess.run(
+            _as_owner([_bin("pg_ctl"), "-D", str(datadir), "-m", "immediate", "-w", "stop"]), capture_output=True
+        )
         shutil.rmtree(base, ignore_errors=True)

@@ -32,8 +32,14 @@ REPORT_NB = NOTEBOOKS / "report.ipynb"
 GROUP_NB = NOTEBOOKS / "group_report.ipynb"
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
@@ -141,9 +147,12 @@ class Reports:
             with warehouse_env(self.url), warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 result = run_job(Job(str(notebook), params, str(out), formats, label=rel))
-            self._done[key] = Report(out, result.status, result.error,
-                                     tuple(f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})"
-                                           for w in caught))
+            self._done[key] = Report(
+                out,
+                result.status,
+                result.error,
+                tuple(f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught),
+            )
         return self._done[key]
 
     def org(self, org_id: str, period: str) -> Report:
@@ -159,6 +168,7 @@ class Reports:
 
 # -- reading the HTML --------------------------------------------------------------------------
 
+
 def text(node: Any) -> str:
     """An element's text with runs of whitespace (not no-break spaces) made one space."""
     return re.sub(r"[ \t\r\n]+", " ", node.get_text(" ")).strip()
@@ -167,8 +177,9 @@ def text(node: Any) -> str:
 def find_table(soup: Any, caption_prefix: str) -> Any:
     """The one ``<table>`` whose caption starts with ``caption_prefix``."""
     found = [t for t in soup.find_all("table") if t.caption and text(t.caption).startswith(caption_prefix)]
-    assert len(found) == 1, f"expected one table captioned {caption_prefix!r}, found {len(found)}: " + \
-        repr([text(t.caption) for t in soup.find_all("table") if t.caption])
+    assert len(found) == 1, f"expected one table captioned {caption_prefix!r}, found {len(found)}: " + repr(
+        [text(t.caption) for t in soup.find_all("table") if t.caption]
+    )
     return found[0]
 
 
@@ -216,6 +227,7 @@ def table_snapshot(soup: Any, *, masked: dict[str, tuple[str, ...]] | None = Non
 
 # -- checks shared by the report tests ------------------------------------------------------
 
+
 def done(report: Report) -> Report:
     """The report, after asserting that it ran to the end."""
     assert report.status == "done", f"the report failed: {report.error}"
@@ -232,8 +244,20 @@ def assert_inert(soup: Any) -> None:
         assert img["src"].startswith("data:image/png;base64,"), img["src"][:60]
 
 
-CODE_MARKERS = ("In [", "Out[", "Traceback", "Warning", "warnings.warn", "import ilslib", "show(", "publish_meta",
-                "f.indicators(", "DataFrame", "<NA>", "Error")
+CODE_MARKERS = (
+    "In [",
+    "Out[",
+    "Traceback",
+    "Warning",
+    "warnings.warn",
+    "import ilslib",
+    "show(",
+    "publish_meta",
+    "f.indicators(",
+    "DataFrame",
+    "<NA>",
+    "Error",
+)
 DEBUG_WORDS = re.compile(r"\b(None|NaN|nan|NaT|True|False|inf)\b")
 
 
@@ -273,12 +297,16 @@ def check_snapshot(name: str, actual: str) -> None:
     if actual != expected:
         import difflib
 
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
-                                            f"tests/snapshots/{name}", "this run", n=1))
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(True), actual.splitlines(True), f"tests/snapshots/{name}", "this run", n=1
+            )
+        )
         pytest.fail(f"the tables differ from tests/snapshots/{name}; {how}\n{diff[:6000]}", pytrace=False)
 
 
 # -- Chromium and axe-core ---------------------------------------------------------------------
+
 
 class Browser:
     """Headless Debian Chromium through Playwright, with axe-core injected into each page."""
@@ -319,7 +347,9 @@ class Browser:
             page.add_script_tag(content=self._axe)
             result = page.evaluate(
                 "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, "
-                "resultTypes: ['violations']})", AXE_TAGS)
+                "resultTypes: ['violations']})",
+                AXE_TAGS,
+            )
         finally:
             page.close()
         return result["violations"]

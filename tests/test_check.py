@@ -104,18 +104,27 @@ def test_cli_check(wh_url, backend, tmp_path):
         pytest.skip("the command is exercised on the embedded backend; the checks on all")
     env = dict(os.environ)
     run = [sys.executable, "-m", "ilslib"]
-    assert subprocess.run([*run, "load", str(QUALITY), "--warehouse", wh_url, "-q"], env=env,
-                          capture_output=True).returncode == 0
+    assert (
+        subprocess.run(
+            [*run, "load", str(QUALITY), "--warehouse", wh_url, "-q"], env=env, capture_output=True
+        ).returncode
+        == 0
+    )
     out = tmp_path / "report" / "quality.md"
-    proc = subprocess.run([*run, "check", "--period", "2026-T2", "--warehouse", wh_url, "--out", str(out),
-                           "--show", "3"], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [*run, "check", "--period", "2026-T2", "--warehouse", wh_url, "--out", str(out), "--show", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"Data quality of {wh_url}, period 2026-T2\n")
     assert "Ledger months missing" in proc.stdout and "... and 6 more (write them all with --out FILE)" in proc.stdout
     assert f"16 findings written to {out}" in proc.stdout
     assert out.is_file()
-    bad = subprocess.run([*run, "check", "--period", "T2", "--warehouse", wh_url], env=env,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [*run, "check", "--period", "T2", "--warehouse", wh_url], env=env, capture_output=True, text=True
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("ils: error: malformed period 'T2'")
 

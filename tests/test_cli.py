@@ -15,8 +15,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def run_ils(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ilslib", *args], capture_output=True, text=True,
-                          env=dict(os.environ), cwd=REPO, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "ilslib", *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        cwd=REPO,
+        timeout=60,
+    )
 
 
 def test_help_lists_every_subcommand():

@@ -23,6 +23,7 @@ def _write_config(path: Path, text: str) -> Path:
 
 # -- resolution order: --warehouse > ILS_WAREHOUSE > config file > demo -----------------------
 
+
 def test_default_is_the_embedded_demo(isolated_env):
     resolved = config.resolve_warehouse()
     expected = isolated_env / ".local" / "share" / "ils" / "demo.sqlite"
@@ -79,8 +80,14 @@ def test_resolution_order_through_the_cli(isolated_env, tmp_path):
     _write_config(isolated_env / ".config" / "ils" / "config.toml", f'warehouse = "{urls["fil"]}"\n')
 
     def info(*args: str, **env: str) -> str:
-        proc = subprocess.run([sys.executable, "-m", "ilslib", "info", *args], capture_output=True,
-                              text=True, env=dict(os.environ, **env), cwd=REPO, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "ilslib", "info", *args],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, **env),
+            cwd=REPO,
+            timeout=60,
+        )
         assert proc.returncode == 0, proc.stderr
         return proc.stdout.splitlines()[0]
 
@@ -91,11 +98,15 @@ def test_resolution_order_through_the_cli(isolated_env, tmp_path):
 
 # -- bad settings: one line, naming the file or variable ---------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ('warehouse = "odbc:DSN=lis\n', "cannot read the config file"),
-    ("warehouse = odbc:DSN=lis\n", "cannot read the config file"),
-    ("warehouse = 42\n", "'warehouse' must be a string"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('warehouse = "odbc:DSN=lis\n', "cannot read the config file"),
+        ("warehouse = odbc:DSN=lis\n", "cannot read the config file"),
+        ("warehouse = 42\n", "'warehouse' must be a string"),
+    ],
+)
 def test_bad_config_file_is_a_one_line_error(isolated_env, text, expected):
     path = _write_config(isolated_env / ".config" / "ils" / "config.toml", text)
     with pytest.raises(ConfigError) as err:
@@ -108,8 +119,14 @@ def test_bad_config_file_is_a_one_line_error(isolated_env, text, expected):
 
 def test_bad_config_file_through_the_cli(isolated_env):
     path = _write_config(isolated_env / ".config" / "ils" / "config.toml", "warehouse = [\n")
-    proc = subprocess.run([sys.executable, "-m", "ilslib", "info"], capture_output=True, text=True,
-                          env=dict(os.environ), cwd=REPO, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ilslib", "info"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        cwd=REPO,
+        timeout=60,
+    )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
@@ -124,8 +141,7 @@ def test_unreadable_config_path_is_an_error(tmp_path, monkeypatch):
     assert config.resolve_warehouse().source == "embedded demo warehouse"
 
 
-@pytest.mark.parametrize("value, ok", [("2", 2.0), ("0.5", 0.5), ("", 15.0), ("noll", None),
-                                       ("0", None), ("-3", None)])
+@pytest.mark.parametrize("value, ok", [("2", 2.0), ("0.5", 0.5), ("", 15.0), ("noll", None), ("0", None), ("-3", None)])
 def test_connect_timeout(monkeypatch, value, ok):
     monkeypatch.setenv("ILS_CONNECT_TIMEOUT", value)
     if ok is None:
@@ -137,16 +153,20 @@ def test_connect_timeout(monkeypatch, value, ok):
 
 # -- redaction -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, secret, kept", [
-    ("DRIVER={PostgreSQL Unicode};SERVER=db;UID=ils;PWD=hemligt;PORT=5432", "hemligt", ["UID=ils", "PORT=5432"]),
-    ("SERVER=db;Password=hemligt", "hemligt", ["SERVER=db"]),
-    ("SERVER=db;pwd = hemligt ;DATABASE=lis", "hemligt", ["DATABASE=lis"]),
-    ("SERVER=db;PWD={hem;ligt};DATABASE=lis", "hem;ligt", ["DATABASE=lis"]),
-    ("SERVER=db;PWD={a}}b;c}};UID=ils", "b;c", ["UID=ils"]),
-    ("SERVER=db;PASSWORD={}};x}}};DATABASE=lis", "x}", ["SERVER=db;PASSWORD=***;DATABASE=lis"]),
-    ("SERVER=db;SSLPassword=nyckel;UID=ils", "nyckel", ["UID=ils"]),
-    ("postgres://ils:hemligt@db.stad.local/lis", "hemligt", ["db.stad.local/lis", "ils"]),
-])
+
+@pytest.mark.parametrize(
+    "text, secret, kept",
+    [
+        ("DRIVER={PostgreSQL Unicode};SERVER=db;UID=ils;PWD=hemligt;PORT=5432", "hemligt", ["UID=ils", "PORT=5432"]),
+        ("SERVER=db;Password=hemligt", "hemligt", ["SERVER=db"]),
+        ("SERVER=db;pwd = hemligt ;DATABASE=lis", "hemligt", ["DATABASE=lis"]),
+        ("SERVER=db;PWD={hem;ligt};DATABASE=lis", "hem;ligt", ["DATABASE=lis"]),
+        ("SERVER=db;PWD={a}}b;c}};UID=ils", "b;c", ["UID=ils"]),
+        ("SERVER=db;PASSWORD={}};x}}};DATABASE=lis", "x}", ["SERVER=db;PASSWORD=***;DATABASE=lis"]),
+        ("SERVER=db;SSLPassword=nyckel;UID=ils", "nyckel", ["UID=ils"]),
+        ("postgres://ils:hemligt@db.stad.local/lis", "hemligt", ["db.stad.local/lis", "ils"]),
+    ],
+)
 def test_redact_hides_passwords(text, secret, kept):
     shown = config.redact(text)
     assert secret not in shown

@@ -39,8 +39,11 @@ def demo(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def _files(out: Path) -> set[str]:
     """The report files (not the run logs, the lock or the portal, which differ by run)."""
-    return {p.relative_to(out).as_posix() for p in out.rglob("*")
-            if p.is_file() and p.relative_to(out).parts[0] != "runs" and p.name not in (".ils-run.lock",)}
+    return {
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.is_file() and p.relative_to(out).parts[0] != "runs" and p.name not in (".ils-run.lock",)
+    }
 
 
 def _figures(out: Path) -> dict[str, dict]:
@@ -84,19 +87,50 @@ def test_dask_with_a_scheduler_address(demo, tmp_path, capsys):
     local, remote = tmp_path / "local", tmp_path / "remote"
     assert main(["run", "--period", PERIOD, "--org", "IDN", "--out", str(local)]) == 0
     with dask.config.set({"distributed.worker.daemon": False}):
-        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
-                               host="127.0.0.1", silence_logs=40)
+        cluster = LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1", silence_logs=40
+        )
     try:
         address = cluster.scheduler_address
         assert address.startswith("tcp://127.0.0.1:")
         capsys.readouterr()
-        code = main(["run", "--period", PERIOD, "--org", "IDN", "--executor", "dask", "--scheduler", address,
-                     "--out", str(remote)])
+        code = main(
+            [
+                "run",
+                "--period",
+                PERIOD,
+                "--org",
+                "IDN",
+                "--executor",
+                "dask",
+                "--scheduler",
+                address,
+                "--out",
+                str(remote),
+            ]
+        )
         err = capsys.readouterr().err
         assert code == 0, err
         # Each report in a fresh process on the worker too: global state does not travel.
-        code = main(["run", "--notebook", str(NB / "global_state.ipynb"), "--period", PERIOD, "--org", "ALN",
-                     "--org", "IDN", "--executor", "dask", "--scheduler", address, "--out", str(remote)])
+        code = main(
+            [
+                "run",
+                "--notebook",
+                str(NB / "global_state.ipynb"),
+                "--period",
+                PERIOD,
+                "--org",
+                "ALN",
+                "--org",
+                "IDN",
+                "--executor",
+                "dask",
+                "--scheduler",
+                address,
+                "--out",
+                str(remote),
+            ]
+        )
         assert code == 0, capsys.readouterr().err
     finally:
         cluster.close()
@@ -115,8 +149,21 @@ def test_dask_scheduler_that_does_not_answer(demo, tmp_path, capsys, monkeypatch
         port = s.getsockname()[1]
     monkeypatch.setenv("ILS_CONNECT_TIMEOUT", "2")
     t0 = time.monotonic()
-    code = main(["run", "--period", PERIOD, "--org", "ALN", "--executor", "dask",
-                 "--scheduler", f"tcp://127.0.0.1:{port}", "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "run",
+            "--period",
+            PERIOD,
+            "--org",
+            "ALN",
+            "--executor",
+            "dask",
+            "--scheduler",
+            f"tcp://127.0.0.1:{port}",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2, err
     assert f"cannot reach the Dask scheduler tcp://127.0.0.1:{port} within 2 s" in err
@@ -129,19 +176,37 @@ def test_dask_daemonic_worker_still_isolates(demo, tmp_path, capsys):
     """A worker started the default way (a daemon, which may not fork) runs each report in a new process."""
     from distributed import LocalCluster
 
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
-                           host="127.0.0.1", silence_logs=40)
+    cluster = LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1", silence_logs=40
+    )
     try:
-        code = main(["run", "--notebook", str(NB / "global_state.ipynb"), "--period", PERIOD, "--org", "ALN",
-                     "--org", "IDN", "--executor", "dask", "--scheduler", cluster.scheduler_address,
-                     "--out", str(tmp_path / "out")])
+        code = main(
+            [
+                "run",
+                "--notebook",
+                str(NB / "global_state.ipynb"),
+                "--period",
+                PERIOD,
+                "--org",
+                "ALN",
+                "--org",
+                "IDN",
+                "--executor",
+                "dask",
+                "--scheduler",
+                cluster.scheduler_address,
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
         assert code == 0, capsys.readouterr().err
     finally:
         cluster.close()
     pids = set()
     for org in ("ALN", "IDN"):
-        doc = json.loads((tmp_path / "out" / "_studier" / "global_state" / PERIOD / org / "figures.json")
-                         .read_text("utf-8"))
+        doc = json.loads(
+            (tmp_path / "out" / "_studier" / "global_state" / PERIOD / org / "figures.json").read_text("utf-8")
+        )
         assert doc["seen"]["band"] == 10.0 and doc["seen"]["env"] is None and doc["seen"]["module"] is False
         pids.add(doc["seen"]["pid"])
     assert len(pids) == 2

@@ -23,8 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def dump(url: str) -> dict[str, list[tuple]]:
     """Every contract table's rows, in key order."""
     with connect(url) as wh:
-        return {name: wh.rows(f"SELECT * FROM {FILES[name].table} ORDER BY {', '.join(FILES[name].key)}")
-                for name in LOAD_ORDER}
+        return {
+            name: wh.rows(f"SELECT * FROM {FILES[name].table} ORDER BY {', '.join(FILES[name].key)}")
+            for name in LOAD_ORDER
+        }
 
 
 def frame(url: str, sql: str, params: tuple = ()) -> pd.DataFrame:
@@ -38,6 +40,7 @@ def scalar(url: str, sql: str, params: tuple = ()):
 
 
 # -- determinism ------------------------------------------------------------------------------
+
 
 def test_same_seed_gives_identical_content_and_other_seed_differs(tmp_path: Path, demo_url: str) -> None:
     again = f"sqlite:///{tmp_path / 'again.sqlite'}"
@@ -62,10 +65,12 @@ def test_rebuild_replaces_the_previous_demo(tmp_path: Path) -> None:
         assert demo.demo_seed(wh) == 3
         # recorded as one load; earlier demo builds' records are replaced with their data
         assert wh.rows("SELECT source, outcome, rows_inserted FROM v_load") == [
-            ("ils demo --seed 3", "ok", sum(len(rows) for rows in small.values()))]
+            ("ils demo --seed 3", "ok", sum(len(rows) for rows in small.values()))
+        ]
         assert wh.scalar("SELECT COUNT(*) FROM v_load_file") == len(LOAD_ORDER)
-        assert wh.scalar("SELECT value FROM ils_meta WHERE name = ?", (demo.META_LEDGER_ROWS,)) == \
-            str(len(small["ledger"]))
+        assert wh.scalar("SELECT value FROM ils_meta WHERE name = ?", (demo.META_LEDGER_ROWS,)) == str(
+            len(small["ledger"])
+        )
 
 
 def test_generate_matches_what_build_writes(demo_url: str) -> None:
@@ -76,6 +81,7 @@ def test_generate_matches_what_build_writes(demo_url: str) -> None:
 
 
 # -- organisations and the goal model ---------------------------------------------------------
+
 
 def test_organisations(demo_url: str) -> None:
     orgs = frame(demo_url, "SELECT * FROM v_organisation")
@@ -96,8 +102,7 @@ def test_organisations(demo_url: str) -> None:
 
 
 def test_small_unit_under_five_employees(demo_url: str) -> None:
-    small = frame(demo_url, "SELECT org_id, headcount FROM v_personnel WHERE month = ? AND headcount < 5",
-                  ("2026-08",))
+    small = frame(demo_url, "SELECT org_id, headcount FROM v_personnel WHERE month = ? AND headcount < 5", ("2026-08",))
     assert len(small) >= 1
     org_id = small["org_id"].iloc[0]
     sick = frame(demo_url, "SELECT text FROM v_comment WHERE org_id = ?", (org_id,))
@@ -134,8 +139,10 @@ def test_indicators(demo_url: str) -> None:
 
 
 def test_targets(demo_url: str) -> None:
-    t = frame(demo_url, "SELECT t.*, i.direction, i.name FROM v_target t "
-                        "JOIN v_indicator i ON i.indicator_id = t.indicator_id")
+    t = frame(
+        demo_url,
+        "SELECT t.*, i.direction, i.name FROM v_target t JOIN v_indicator i ON i.indicator_id = t.indicator_id",
+    )
     assert t["period_type"].isna().sum() > 0  # annual targets (stored as '', shown as NULL)
     assert {"T1", "T2"} <= set(t["period_type"].dropna())
     assert t["partial_limit"].notna().sum() >= 20
@@ -149,8 +156,9 @@ def test_targets(demo_url: str) -> None:
 
 
 def test_outcomes(demo_url: str) -> None:
-    o = frame(demo_url, "SELECT o.*, i.frequency FROM v_outcome o JOIN v_indicator i "
-                        "ON i.indicator_id = o.indicator_id")
+    o = frame(
+        demo_url, "SELECT o.*, i.frequency FROM v_outcome o JOIN v_indicator i ON i.indicator_id = o.indicator_id"
+    )
     periods = set(o["period"])
     assert periods == {"2024-T1", "2024-T2", "2024-BO", "2025-T1", "2025-T2", "2025-BO", "2026-T1", "2026-T2"}
     assert max(periods, key=lambda p: (p[:4], ["BU", "T1", "T2", "BO"].index(p[5:]))) == demo.LATEST_PERIOD
@@ -161,15 +169,20 @@ def test_outcomes(demo_url: str) -> None:
     by_gender = o[o["gender"].isin(["K", "M"])]
     assert set(by_gender["gender"]) == {"K", "M"} and len(by_gender) > 100
     keys = set(zip(total["org_id"], total["indicator_id"], total["period"], strict=True))
-    assert all(k in keys for k in zip(by_gender["org_id"], by_gender["indicator_id"], by_gender["period"],
-                                      strict=True))
+    assert all(k in keys for k in zip(by_gender["org_id"], by_gender["indicator_id"], by_gender["period"], strict=True))
 
 
 def test_sick_leave_indicator_agrees_with_personnel(demo_url: str) -> None:
-    value = scalar(demo_url, "SELECT value FROM v_outcome WHERE org_id = 'UTN' AND indicator_id = 'SJUKFR' "
-                             "AND period = '2026-T2' AND gender = 'T'")
-    hours = frame(demo_url, "SELECT SUM(sick_hours) AS s, SUM(scheduled_hours) AS h FROM v_personnel "
-                            "WHERE org_id = 'UTN' AND month >= '2026-01' AND month <= '2026-08'")
+    value = scalar(
+        demo_url,
+        "SELECT value FROM v_outcome WHERE org_id = 'UTN' AND indicator_id = 'SJUKFR' "
+        "AND period = '2026-T2' AND gender = 'T'",
+    )
+    hours = frame(
+        demo_url,
+        "SELECT SUM(sick_hours) AS s, SUM(scheduled_hours) AS h FROM v_personnel "
+        "WHERE org_id = 'UTN' AND month >= '2026-01' AND month <= '2026-08'",
+    )
     assert value == pytest.approx(round(hours["s"][0] / hours["h"][0] * 100, 1))
 
 
@@ -184,19 +197,28 @@ def test_activities_and_statuses(demo_url: str) -> None:
 
 def _statuses(url: str) -> pd.DataFrame:
     """Status per org, indicator and period by the contract's rule (a small test-side copy)."""
-    o = frame(url, "SELECT o.org_id, o.indicator_id, o.period, o.value, i.direction, i.frequency "
-                   "FROM v_outcome o JOIN v_indicator i ON i.indicator_id = o.indicator_id WHERE o.gender = 'T'")
+    o = frame(
+        url,
+        "SELECT o.org_id, o.indicator_id, o.period, o.value, i.direction, i.frequency "
+        "FROM v_outcome o JOIN v_indicator i ON i.indicator_id = o.indicator_id WHERE o.gender = 'T'",
+    )
     t = frame(url, "SELECT org_id, indicator_id, goal_id, year, period_type, target, partial_limit FROM v_target")
     o["year"] = o["period"].str[:4].astype(int)
     o["code"] = o["period"].str[5:]
     annual = t[t["period_type"].isna()].drop(columns="period_type")
     own = t[t["period_type"].notna()]
     m = o.merge(annual, on=["org_id", "indicator_id", "year"], how="left")
-    m = m.merge(own, left_on=["org_id", "indicator_id", "year", "code"],
-                right_on=["org_id", "indicator_id", "year", "period_type"], how="left", suffixes=("", "_p"))
+    m = m.merge(
+        own,
+        left_on=["org_id", "indicator_id", "year", "code"],
+        right_on=["org_id", "indicator_id", "year", "period_type"],
+        how="left",
+        suffixes=("", "_p"),
+    )
     m["target"] = m["target_p"].fillna(m["target"])
     better = ((m["direction"] == "higher") & (m["value"] >= m["target"])) | (
-        (m["direction"] == "lower") & (m["value"] <= m["target"]))
+        (m["direction"] == "lower") & (m["value"] <= m["target"])
+    )
     m["met"] = better
     return m
 
@@ -232,6 +254,7 @@ def test_comments_and_texts(demo_url: str) -> None:
 
 # -- every reference resolves ------------------------------------------------------------------
 
+
 def test_every_reference_resolves(demo_url: str) -> None:
     tables = {name: frame(demo_url, f"SELECT * FROM {FILES[name].table}") for name in LOAD_ORDER}
     checked = 0
@@ -256,17 +279,23 @@ def test_every_reference_resolves(demo_url: str) -> None:
 
 # -- ledger and personnel ----------------------------------------------------------------------
 
+
 def test_ledger(demo_url: str) -> None:
     with connect(demo_url) as wh:
         months = [r[0] for r in wh.rows("SELECT DISTINCT month FROM v_ledger ORDER BY month")]
         per_org = wh.rows("SELECT org_id, COUNT(DISTINCT month) FROM v_ledger GROUP BY org_id")
-        after = wh.rows("SELECT SUM(ABS(outcome)), COUNT(forecast), MIN(budget) FROM v_ledger WHERE month > ?",
-                        (demo.LAST_BOOKED_MONTH,))[0]
-        before = wh.rows("SELECT MIN(ABS(outcome)), COUNT(*) - COUNT(forecast) FROM v_ledger WHERE month <= ?",
-                         (demo.LAST_BOOKED_MONTH,))[0]
+        after = wh.rows(
+            "SELECT SUM(ABS(outcome)), COUNT(forecast), MIN(budget) FROM v_ledger WHERE month > ?",
+            (demo.LAST_BOOKED_MONTH,),
+        )[0]
+        before = wh.rows(
+            "SELECT MIN(ABS(outcome)), COUNT(*) - COUNT(forecast) FROM v_ledger WHERE month <= ?",
+            (demo.LAST_BOOKED_MONTH,),
+        )[0]
         kinds = wh.rows("SELECT kind, MIN(account), MAX(account), COUNT(*) FROM v_ledger GROUP BY kind ORDER BY kind")
-        t2_forecast = wh.rows("SELECT org_id FROM v_ledger WHERE month = ? GROUP BY org_id "
-                              "HAVING COUNT(forecast) = 0", ("2026-08",))
+        t2_forecast = wh.rows(
+            "SELECT org_id FROM v_ledger WHERE month = ? GROUP BY org_id HAVING COUNT(forecast) = 0", ("2026-08",)
+        )
         names = wh.scalar("SELECT COUNT(*) FROM v_ledger WHERE account_name IS NULL")
         n_orgs = wh.scalar("SELECT COUNT(*) FROM v_organisation")
     assert months == [f"{y}-{m:02d}" for y in (2024, 2025, 2026) for m in range(1, 13)]
@@ -295,8 +324,12 @@ def test_ledger_rows_scales_the_ledger(tmp_path: Path) -> None:
         n = wh.scalar("SELECT COUNT(*) FROM v_ledger")
         accounts = [r[0] for r in wh.rows("SELECT DISTINCT account FROM v_ledger")]
         months = wh.scalar("SELECT COUNT(DISTINCT month) FROM v_ledger")
-        indexes = {r[0] for r in wh.rows("SELECT name FROM sqlite_master WHERE type = 'index' "
-                                         "AND tbl_name = 'ils_ledger' AND sql IS NOT NULL")}
+        indexes = {
+            r[0]
+            for r in wh.rows(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ils_ledger' AND sql IS NOT NULL"
+            )
+        }
         outcomes = wh.scalar("SELECT COUNT(*) FROM v_outcome")
     assert abs(n - 50_000) <= 5_000
     assert all(re.fullmatch(r"[3-7]\d{3}-\d{4}", a) for a in accounts)
@@ -307,6 +340,7 @@ def test_ledger_rows_scales_the_ledger(tmp_path: Path) -> None:
 
 
 # -- refusing other data -------------------------------------------------------------------------
+
 
 def test_refuses_a_warehouse_with_other_data(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'real.sqlite'}"
@@ -323,8 +357,10 @@ def test_refuses_a_demo_with_loaded_data(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'w.sqlite'}"
     demo.build(url)
     with connect(url) as wh:
-        wh.execute("INSERT INTO ils_load (load_id, started_at, source, outcome) VALUES (?, ?, ?, ?)",
-                   ("L1", "2026-09-01T10:00:00", "/data/lis/2026-T2", "ok"))
+        wh.execute(
+            "INSERT INTO ils_load (load_id, started_at, source, outcome) VALUES (?, ?, ?, ?)",
+            ("L1", "2026-09-01T10:00:00", "/data/lis/2026-T2", "ok"),
+        )
     with pytest.raises(WarehouseError, match="other data"):
         demo.build(url)
 
@@ -340,14 +376,16 @@ def test_bad_arguments(tmp_path: Path) -> None:
 
 # -- other backends --------------------------------------------------------------------------
 
+
 def test_build_on_every_backend(empty_url: str, backend: str) -> None:
     info = demo.build(empty_url)
     expected = {name: len(df) for name, df in demo.generate().items()}
     assert info["rows"] == expected
     assert info["outcome_periods"][-1] in ("2026-T2", "2026-BO")
     with connect(empty_url) as wh:
-        text = wh.scalar("SELECT text FROM v_comment WHERE org_id = ? AND period = ? AND kind = ?",
-                         ("KS", "2026-T2", "avvikelse"))
+        text = wh.scalar(
+            "SELECT text FROM v_comment WHERE org_id = ? AND period = ? AND kind = ?", ("KS", "2026-T2", "avvikelse")
+        )
         total = wh.scalar("SELECT SUM(budget) FROM v_ledger")
     assert text.startswith('Kommentar med <script>alert("x")</script> & "citat"') and "\n" in text
     assert total == pytest.approx(demo.generate()["ledger"]["budget"].sum())
@@ -355,9 +393,16 @@ def test_build_on_every_backend(empty_url: str, backend: str) -> None:
 
 # -- the command ---------------------------------------------------------------------------------
 
+
 def _ils(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ilslib", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=dict(os.environ), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ilslib", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ),
+        timeout=120,
+    )
 
 
 def test_cli_builds_and_prints_summary(tmp_path: Path) -> None:

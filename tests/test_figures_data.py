@@ -49,43 +49,135 @@ def write(wh: Any, file_name: str, rows: list[dict[str, Any]]) -> None:
 
 def base(wh: Any) -> None:
     """Organisations and the goal tree."""
-    write(wh, "organisations", [dict(zip(("org_id", "name", "kind", "parent_id", "controller"), r, strict=True))
-                                for r in ORGS])
-    write(wh, "goals", [dict(zip(("goal_id", "org_id", "level", "parent_goal_id", "title", "first_year",
-                                  "last_year"), r, strict=True)) for r in GOALS])
+    write(
+        wh,
+        "organisations",
+        [dict(zip(("org_id", "name", "kind", "parent_id", "controller"), r, strict=True)) for r in ORGS],
+    )
+    write(
+        wh,
+        "goals",
+        [
+            dict(
+                zip(
+                    ("goal_id", "org_id", "level", "parent_goal_id", "title", "first_year", "last_year"), r, strict=True
+                )
+            )
+            for r in GOALS
+        ],
+    )
 
 
-def indicator(wh: Any, indicator_id: str, direction: str = "higher", frequency: str = "tertial",
-              unit: str = "%", decimals: int = 1, source: str = "own", name: str | None = None) -> None:
-    write(wh, "indicators", [{"indicator_id": indicator_id, "name": name or f"Indikator {indicator_id}",
-                              "unit": unit, "direction": direction, "frequency": frequency,
-                              "source": source, "decimals": decimals}])
+def indicator(
+    wh: Any,
+    indicator_id: str,
+    direction: str = "higher",
+    frequency: str = "tertial",
+    unit: str = "%",
+    decimals: int = 1,
+    source: str = "own",
+    name: str | None = None,
+) -> None:
+    write(
+        wh,
+        "indicators",
+        [
+            {
+                "indicator_id": indicator_id,
+                "name": name or f"Indikator {indicator_id}",
+                "unit": unit,
+                "direction": direction,
+                "frequency": frequency,
+                "source": source,
+                "decimals": decimals,
+            }
+        ],
+    )
 
 
-def target(wh: Any, org_id: str, indicator_id: str, year: int, value: float, period_type: str | None = None,
-           partial_limit: float | None = None, goal_id: str | None = None) -> None:
-    write(wh, "targets", [{"org_id": org_id, "indicator_id": indicator_id, "year": year,
-                           "period_type": period_type, "target": value, "partial_limit": partial_limit,
-                           "goal_id": goal_id}])
+def target(
+    wh: Any,
+    org_id: str,
+    indicator_id: str,
+    year: int,
+    value: float,
+    period_type: str | None = None,
+    partial_limit: float | None = None,
+    goal_id: str | None = None,
+) -> None:
+    write(
+        wh,
+        "targets",
+        [
+            {
+                "org_id": org_id,
+                "indicator_id": indicator_id,
+                "year": year,
+                "period_type": period_type,
+                "target": value,
+                "partial_limit": partial_limit,
+                "goal_id": goal_id,
+            }
+        ],
+    )
 
 
-def outcome(wh: Any, org_id: str, indicator_id: str, period: str, value: float | None,
-            gender: str = "T", comment: str | None = None) -> None:
-    write(wh, "outcomes", [{"org_id": org_id, "indicator_id": indicator_id, "period": period,
-                            "value": value, "gender": gender, "comment": comment}])
+def outcome(
+    wh: Any,
+    org_id: str,
+    indicator_id: str,
+    period: str,
+    value: float | None,
+    gender: str = "T",
+    comment: str | None = None,
+) -> None:
+    write(
+        wh,
+        "outcomes",
+        [
+            {
+                "org_id": org_id,
+                "indicator_id": indicator_id,
+                "period": period,
+                "value": value,
+                "gender": gender,
+                "comment": comment,
+            }
+        ],
+    )
 
 
-def ledger_rows(org_id: str, year: int, months: range, account: str, kind: str, outcome: float,
-                budget: float, forecast: float | None = None) -> list[dict[str, Any]]:
-    return [{"org_id": org_id, "month": f"{year}-{m:02d}", "account": account,
-             "account_name": f"Konto {account}", "kind": kind, "outcome": outcome, "budget": budget,
-             "forecast": forecast} for m in months]
+def ledger_rows(
+    org_id: str,
+    year: int,
+    months: range,
+    account: str,
+    kind: str,
+    outcome: float,
+    budget: float,
+    forecast: float | None = None,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "org_id": org_id,
+            "month": f"{year}-{m:02d}",
+            "account": account,
+            "account_name": f"Konto {account}",
+            "kind": kind,
+            "outcome": outcome,
+            "budget": budget,
+            "forecast": forecast,
+        }
+        for m in months
+    ]
 
 
 def personnel_rows(org_id: str, year: int, rows: dict[int, tuple[int, float, float, float]]) -> list[dict]:
     """``{month: (headcount, fte, scheduled_hours, sick_hours)}``."""
-    return [{"org_id": org_id, "month": f"{year}-{m:02d}", "headcount": h, "fte": f,
-             "scheduled_hours": s, "sick_hours": k} for m, (h, f, s, k) in rows.items()]
+    return [
+        {"org_id": org_id, "month": f"{year}-{m:02d}", "headcount": h, "fte": f, "scheduled_hours": s, "sick_hours": k}
+        for m, (h, f, s, k) in rows.items()
+    ]
 
 
 def test_base_dataset_is_stored_exactly(wh: Any) -> None:
@@ -125,35 +217,89 @@ def scenario(wh: Any) -> None:
     outcome(wh, "N1", "IH", "2025-BO", 60)
     outcome(wh, "N1", "IL", "2026-T2", 12)
     outcome(wh, "N1", "IL", "2026-T1", 14)
-    write(wh, "assessments", [
-        {"org_id": "N1", "goal_id": "N1G1", "period": "2026-BO", "assessment": "uppfyllt",
-         "comment": "Vi bedömer att målet är uppfyllt & mer <script>alert(1)</script>"},
-        {"org_id": "N1", "goal_id": "KF1", "period": "2026-BO", "assessment": "uppfyllt", "comment": None},
-        {"org_id": "N1", "goal_id": "N1G2", "period": "2026-BO", "assessment": "delvis", "comment": "Delvis."},
-        {"org_id": "N2", "goal_id": "N2G1", "period": "2026-BO", "assessment": "ej_uppfyllt", "comment": None},
-        {"org_id": "N2", "goal_id": "N2G2", "period": "2026-BO", "assessment": "uppfyllt", "comment": None},
-        {"org_id": "N4", "goal_id": "KF2", "period": "2026-BO", "assessment": None, "comment": "Ej bedömt än"},
-        {"org_id": "B1", "goal_id": "B1G1", "period": "2026-BO", "assessment": "uppfyllt", "comment": None},
-    ])
-    write(wh, "activities", [
-        {"activity_id": "A1", "org_id": "N1", "goal_id": "N1G1", "title": "Trygghetsvandringar",
-         "source": "own", "start_date": "2026-01-01", "end_date": "2026-12-31"},
-        {"activity_id": "A2", "org_id": "N1", "goal_id": "KF1", "title": "KF:s uppdrag", "source": "KF",
-         "start_date": None, "end_date": None},
-        {"activity_id": "A3", "org_id": "N1", "goal_id": None, "title": "Avslutad 2024", "source": "own",
-         "start_date": "2023-01-01", "end_date": "2024-12-31"},
-        {"activity_id": "A4", "org_id": "N2", "goal_id": None, "title": "Annan nämnd", "source": "own",
-         "start_date": None, "end_date": None},
-    ])
-    write(wh, "activity_status", [
-        {"activity_id": "A1", "period": "2026-BO", "status": "genomford", "comment": "Klart \"i tid\""},
-        {"activity_id": "A1", "period": "2026-T2", "status": "paborjad", "comment": None},
-    ])
-    write(wh, "comments", [
-        {"org_id": "N1", "period": "2026-BO", "kind": "rapportkommentar", "text": "Året i korthet:\nbra & <bättre>"},
-        {"org_id": "N1", "period": "2026-BO", "kind": "avvikelse", "text": "Väntetiderna ökade."},
-        {"org_id": "N1", "period": "2026-T2", "kind": "vd_kommentar", "text": "Tertialen."},
-    ])
+    write(
+        wh,
+        "assessments",
+        [
+            {
+                "org_id": "N1",
+                "goal_id": "N1G1",
+                "period": "2026-BO",
+                "assessment": "uppfyllt",
+                "comment": "Vi bedömer att målet är uppfyllt & mer <script>alert(1)</script>",
+            },
+            {"org_id": "N1", "goal_id": "KF1", "period": "2026-BO", "assessment": "uppfyllt", "comment": None},
+            {"org_id": "N1", "goal_id": "N1G2", "period": "2026-BO", "assessment": "delvis", "comment": "Delvis."},
+            {"org_id": "N2", "goal_id": "N2G1", "period": "2026-BO", "assessment": "ej_uppfyllt", "comment": None},
+            {"org_id": "N2", "goal_id": "N2G2", "period": "2026-BO", "assessment": "uppfyllt", "comment": None},
+            {"org_id": "N4", "goal_id": "KF2", "period": "2026-BO", "assessment": None, "comment": "Ej bedömt än"},
+            {"org_id": "B1", "goal_id": "B1G1", "period": "2026-BO", "assessment": "uppfyllt", "comment": None},
+        ],
+    )
+    write(
+        wh,
+        "activities",
+        [
+            {
+                "activity_id": "A1",
+                "org_id": "N1",
+                "goal_id": "N1G1",
+                "title": "Trygghetsvandringar",
+                "source": "own",
+                "start_date": "2026-01-01",
+                "end_date": "2026-12-31",
+            },
+            {
+                "activity_id": "A2",
+                "org_id": "N1",
+                "goal_id": "KF1",
+                "title": "KF:s uppdrag",
+                "source": "KF",
+                "start_date": None,
+                "end_date": None,
+            },
+            {
+                "activity_id": "A3",
+                "org_id": "N1",
+                "goal_id": None,
+                "title": "Avslutad 2024",
+                "source": "own",
+                "start_date": "2023-01-01",
+                "end_date": "2024-12-31",
+            },
+            {
+                "activity_id": "A4",
+                "org_id": "N2",
+                "goal_id": None,
+                "title": "Annan nämnd",
+                "source": "own",
+                "start_date": None,
+                "end_date": None,
+            },
+        ],
+    )
+    write(
+        wh,
+        "activity_status",
+        [
+            {"activity_id": "A1", "period": "2026-BO", "status": "genomford", "comment": 'Klart "i tid"'},
+            {"activity_id": "A1", "period": "2026-T2", "status": "paborjad", "comment": None},
+        ],
+    )
+    write(
+        wh,
+        "comments",
+        [
+            {
+                "org_id": "N1",
+                "period": "2026-BO",
+                "kind": "rapportkommentar",
+                "text": "Året i korthet:\nbra & <bättre>",
+            },
+            {"org_id": "N1", "period": "2026-BO", "kind": "avvikelse", "text": "Väntetiderna ökade."},
+            {"org_id": "N1", "period": "2026-T2", "kind": "vd_kommentar", "text": "Tertialen."},
+        ],
+    )
     rows = []
     for org, inc, cost in (("N1", 100, 90), ("N2", 50, 50), ("N3", 10, 12), ("N4", 20, 10)):
         rows += ledger_rows(org, 2026, range(1, 13), "3010", "intakt", inc, 100, 1200)

@@ -12,10 +12,22 @@ import ilslib
 import ilslib.figures as f
 
 MODULES = [
-    "ilslib.figures", "ilslib.figures._status", "ilslib.figures.activities", "ilslib.figures.catalogue", "ilslib.figures.compare",
-    "ilslib.figures.datahash", "ilslib.figures.economy", "ilslib.figures.export", "ilslib.figures.goals",
-    "ilslib.figures.indicators", "ilslib.figures.orgs", "ilslib.figures.personnel",
-    "ilslib.figures.projection", "ilslib.figures.rollup", "ilslib.figures.texts", "ilslib.fmt",
+    "ilslib.figures",
+    "ilslib.figures._status",
+    "ilslib.figures.activities",
+    "ilslib.figures.catalogue",
+    "ilslib.figures.compare",
+    "ilslib.figures.datahash",
+    "ilslib.figures.economy",
+    "ilslib.figures.export",
+    "ilslib.figures.goals",
+    "ilslib.figures.indicators",
+    "ilslib.figures.orgs",
+    "ilslib.figures.personnel",
+    "ilslib.figures.projection",
+    "ilslib.figures.rollup",
+    "ilslib.figures.texts",
+    "ilslib.fmt",
 ]
 
 

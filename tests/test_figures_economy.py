@@ -45,9 +45,14 @@ def ledger(wh):
 def test_economy_hand_computed_t2(ledger):
     row = f.economy(ledger, "2026-T2", "N1").loc["N1"]
     expected = {
-        "income": 800.80, "costs": 1602.00, "net": -801.20,
-        "budget_income": 800.0, "budget_costs": 1680.0, "budget_net": -880.0,
-        "deviation": 78.80, "forecast_net": -1249.5,
+        "income": 800.80,
+        "costs": 1602.00,
+        "net": -801.20,
+        "budget_income": 800.0,
+        "budget_costs": 1680.0,
+        "budget_net": -880.0,
+        "deviation": 78.80,
+        "forecast_net": -1249.5,
         "forecast_deviation": 70.5,  # -1249.5 - (1200 - 2520)
     }
     for k, v in expected.items():
@@ -96,12 +101,20 @@ def test_economy_series_cumulative_ends_at_the_period_figure(ledger):
     last = s.iloc[-1]
     e = f.economy(ledger, "2026-T2", "N1").loc["N1"]
     assert (last["cum_net"], last["cum_budget_net"], last["cum_income"], last["cum_costs"]) == (
-        e["net"], e["budget_net"], e["income"], e["costs"])
+        e["net"],
+        e["budget_net"],
+        e["income"],
+        e["costs"],
+    )
 
 
 def test_accounts_largest_deviation_first_n_in_pandas(ledger):
-    write(ledger, "ledger", ledger_rows("N1", 2026, range(1, 9), "5010", "kostnad", 30, 20)
-          + ledger_rows("N1", 2026, range(1, 9), "3020", "intakt", 1.5, 1))
+    write(
+        ledger,
+        "ledger",
+        ledger_rows("N1", 2026, range(1, 9), "5010", "kostnad", 30, 20)
+        + ledger_rows("N1", 2026, range(1, 9), "3020", "intakt", 1.5, 1),
+    )
     df = f.accounts(ledger, "N1", "2026-T2", n=3)
     assert df["account"].tolist() == ["5010", "4010", "3020"]
     assert df["deviation"].tolist() == [-80.0, 78.0, 4.0]  # costs: budget - outcome

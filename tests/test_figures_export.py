@@ -14,10 +14,29 @@ import ilslib.figures as f
 from ilslib.errors import UnknownValueError
 from ilslib.schema import init_schema
 
-CONTRACT_KEYS = {"contract_version", "org_id", "period", "indicators", "goals", "activities", "economy",
-                 "personnel", "provenance"}
-ECONOMY_KEYS = {"income", "costs", "net", "budget_income", "budget_costs", "budget_net", "deviation",
-                "deviation_pct", "forecast_net", "forecast_deviation"}
+CONTRACT_KEYS = {
+    "contract_version",
+    "org_id",
+    "period",
+    "indicators",
+    "goals",
+    "activities",
+    "economy",
+    "personnel",
+    "provenance",
+}
+ECONOMY_KEYS = {
+    "income",
+    "costs",
+    "net",
+    "budget_income",
+    "budget_costs",
+    "budget_net",
+    "deviation",
+    "deviation_pct",
+    "forecast_net",
+    "forecast_deviation",
+}
 PERIODS = ("2026-BU", "2026-T1", "2026-T2", "2026-BO")
 
 
@@ -130,12 +149,40 @@ def test_data_hash_changes_with_the_inputs_and_not_otherwise(city):
 
 def test_data_hash_follows_the_ledger_to_the_ore(city):
     h0 = f.data_hash(city, "N1", "2026-T2")
-    write(city, "ledger", [{"org_id": "N1", "month": "2026-03", "account": "4010", "account_name": "Konto 4010",
-                            "kind": "kostnad", "outcome": 90.01, "budget": 95, "forecast": 1100}])
+    write(
+        city,
+        "ledger",
+        [
+            {
+                "org_id": "N1",
+                "month": "2026-03",
+                "account": "4010",
+                "account_name": "Konto 4010",
+                "kind": "kostnad",
+                "outcome": 90.01,
+                "budget": 95,
+                "forecast": 1100,
+            }
+        ],
+    )
     assert f.data_hash(city, "N1", "2026-T2") != h0
     h1 = f.data_hash(city, "N1", "2026-T2")
-    write(city, "ledger", [{"org_id": "N2", "month": "2026-03", "account": "4010", "account_name": "Konto 4010",
-                            "kind": "kostnad", "outcome": 1, "budget": 95, "forecast": 1100}])
+    write(
+        city,
+        "ledger",
+        [
+            {
+                "org_id": "N2",
+                "month": "2026-03",
+                "account": "4010",
+                "account_name": "Konto 4010",
+                "kind": "kostnad",
+                "outcome": 1,
+                "budget": 95,
+                "forecast": 1100,
+            }
+        ],
+    )
     assert f.data_hash(city, "N1", "2026-T2") != h1  # the comparison of budget deviation reads it
 
 
@@ -143,10 +190,16 @@ def test_same_results_on_every_backend(city, reference):
     for period in PERIODS:
         for org in ("N1", "N2", "E1", "B1"):
             assert _doc(city, org, period) == _doc(reference, org, period), (org, period)
-    for fn in (lambda w: f.rollup(w, "2026-BO"), lambda w: f.compare(w, "2026-BO", "deviation_pct", "namnd"),
-               lambda w: f.economy(w, "2026-T2"), lambda w: f.personnel(w, "2026-BO"),
-               lambda w: f.goal_tree(w, "N2", 2026), lambda w: f.economy_series(w, "N1", "2026-T2"),
-               lambda w: f.periods(w), lambda w: f.organisations(w)):
+    for fn in (
+        lambda w: f.rollup(w, "2026-BO"),
+        lambda w: f.compare(w, "2026-BO", "deviation_pct", "namnd"),
+        lambda w: f.economy(w, "2026-T2"),
+        lambda w: f.personnel(w, "2026-BO"),
+        lambda w: f.goal_tree(w, "N2", 2026),
+        lambda w: f.economy_series(w, "N1", "2026-T2"),
+        lambda w: f.periods(w),
+        lambda w: f.organisations(w),
+    ):
         a, b = fn(city), fn(reference)
         assert a.equals(b), (a, b)
 
@@ -175,9 +228,11 @@ def test_periods_and_latest(city):
 def test_loads_newest_first(city):
     assert f.loads(city).empty
     for i, t in enumerate(("2026-09-01T10:00:00", "2026-09-02T10:00:00")):
-        city.execute("INSERT INTO ils_load (load_id, started_at, finished_at, user_name, host_name, source, "
-                     "outcome, rows_inserted, rows_replaced, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (f"L{i}", t, t, "åsa", "host", "/data/load", "ok", 10, 0, None))
+        city.execute(
+            "INSERT INTO ils_load (load_id, started_at, finished_at, user_name, host_name, source, "
+            "outcome, rows_inserted, rows_replaced, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (f"L{i}", t, t, "åsa", "host", "/data/load", "ok", 10, 0, None),
+        )
     assert f.loads(city, n=1)["load_id"].tolist() == ["L1"]
 
 

@@ -38,7 +38,12 @@ def test_goals_with_judgements_indicator_statuses_and_divergence(city):
     g = g.set_index("goal_id")
     n1g1 = g.loc["N1G1"]
     assert (n1g1["assessment"], n1g1["indicators"], n1g1["uppfyllt"], n1g1["delvis"], n1g1["ej_uppfyllt"]) == (
-        "uppfyllt", 3, 0, 1, 2)
+        "uppfyllt",
+        3,
+        0,
+        1,
+        2,
+    )
     assert bool(n1g1["divergence"]) is True
     assert n1g1["divergence_note"] == "Bedömt uppfyllt, men bara 0 av 3 indikatorer är uppfyllda"
     assert n1g1["comment"] == "Vi bedömer att målet är uppfyllt & mer <script>alert(1)</script>"
@@ -98,9 +103,19 @@ def test_rollup_counts_include_organisations_without_judgement(city):
     assert (d.loc[("KF1", "N1"), "basis"], d.loc[("KF1", "N2"), "assessment"]) == ("direct", "saknas")
     assert d.loc[("KF2", "N4"), "assessment"] == "saknas"  # a row without an assessment
     # more direct judgements: each kind counted once per organisation
-    store.write(city, "assessments", pd.DataFrame({
-        "org_id": ["N3", "N5", "N6"], "goal_id": ["KF1", "KF1", "KF2"], "period": ["2026-BO"] * 3,
-        "assessment": ["ej_uppfyllt", "delvis", "uppfyllt"], "comment": [None, "Delvis & <b>", None]}))
+    store.write(
+        city,
+        "assessments",
+        pd.DataFrame(
+            {
+                "org_id": ["N3", "N5", "N6"],
+                "goal_id": ["KF1", "KF1", "KF2"],
+                "period": ["2026-BO"] * 3,
+                "assessment": ["ej_uppfyllt", "delvis", "uppfyllt"],
+                "comment": [None, "Delvis & <b>", None],
+            }
+        ),
+    )
     r = f.rollup(city, "2026-BO", "namnd").set_index("goal_id")
     assert r.loc["KF1", cols].tolist() == [1, 1, 1, 3, 6]
     assert r.loc["KF2", cols].tolist() == [1, 0, 0, 5, 6]

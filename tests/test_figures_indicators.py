@@ -124,7 +124,11 @@ def test_tertial_target_over_annual(periods):
     assert t1.at["TER", "status"] == "delvis"  # 55 >= 50, explicit limit of the tertial row
     assert (t1.at["TER", "annual_target"], t1.at["TER", "annual_partial_limit"]) == (85.0, 76.5)
     t2 = f.indicators(periods, "N1", "2026-T2").set_index("indicator_id")
-    assert (t2.at["TER", "target"], t2.at["TER", "target_type"], t2.at["TER", "partial_limit"]) == (80.0, "annual", 72.0)
+    assert (t2.at["TER", "target"], t2.at["TER", "target_type"], t2.at["TER", "partial_limit"]) == (
+        80.0,
+        "annual",
+        72.0,
+    )
     assert t2.at["TER", "status"] == "delvis"
     # LOW has a T2 target only: T1 has no target that applies
     assert t1.at["LOW", "status"] == "ej_malsatt"
@@ -185,7 +189,11 @@ def test_gender_rows_never_affect_the_status(wh):
     outcome(wh, "N1", "GONLY", "2026-BO", 90, gender="K")  # no total: saknas
     df = f.indicators(wh, "N1", "2026-BO").set_index("indicator_id")
     assert (df.at["G", "status"], df.at["G", "value"], df.at["G", "value_k"], df.at["G", "value_m"]) == (
-        "uppfyllt", 50.0, 10.0, 90.0)
+        "uppfyllt",
+        50.0,
+        10.0,
+        90.0,
+    )
     assert df.at["GONLY", "status"] == "saknas" and df.at["GONLY", "value_k"] == 90.0
 
 
@@ -202,7 +210,7 @@ def test_deviations_lists_not_met_first_with_comments(wh):
     for i, v in (("A", 80), ("B", 75), ("C", 10)):
         indicator(wh, i, frequency="annual")
         target(wh, "N1", i, 2026, 80)
-        outcome(wh, "N1", i, "2026-BO", v, comment=f"Kommentar <b>{i}</b> & \"citat\"")
+        outcome(wh, "N1", i, "2026-BO", v, comment=f'Kommentar <b>{i}</b> & "citat"')
     df = f.deviations(wh, "N1", "2026-BO")
     assert df["indicator_id"].tolist() == ["C", "B"]
     assert df["comment"].tolist()[0] == 'Kommentar <b>C</b> & "citat"'

@@ -49,8 +49,15 @@ def test_status_rejects_an_unknown_direction():
 
 @pytest.mark.parametrize(
     "target, direction, expected",
-    [(80, "higher", 72.0), (80, "lower", 88.0), (0, "higher", 0.0), (-10, "higher", -11.0),
-     (-10, "lower", -9.0), (0.3, "higher", 0.27), (1.1, "lower", 1.21)],
+    [
+        (80, "higher", 72.0),
+        (80, "lower", 88.0),
+        (0, "higher", 0.0),
+        (-10, "higher", -11.0),
+        (-10, "lower", -9.0),
+        (0.3, "higher", 0.27),
+        (1.1, "lower", 1.21),
+    ],
 )
 def test_default_partial_limit(target, direction, expected):
     assert f.default_partial_limit(target, direction) == expected
@@ -88,9 +95,15 @@ def test_applicable_target(code, rows, expected):
 
 @pytest.mark.parametrize(
     "judgements, expected",
-    [([], "saknas"), (["uppfyllt"], "uppfyllt"), (["uppfyllt", "uppfyllt"], "uppfyllt"),
-     (["ej_uppfyllt", "ej_uppfyllt"], "ej_uppfyllt"), (["uppfyllt", "ej_uppfyllt"], "delvis"),
-     (["delvis"], "delvis"), (["uppfyllt", "delvis"], "delvis")],
+    [
+        ([], "saknas"),
+        (["uppfyllt"], "uppfyllt"),
+        (["uppfyllt", "uppfyllt"], "uppfyllt"),
+        (["ej_uppfyllt", "ej_uppfyllt"], "ej_uppfyllt"),
+        (["uppfyllt", "ej_uppfyllt"], "delvis"),
+        (["delvis"], "delvis"),
+        (["uppfyllt", "delvis"], "delvis"),
+    ],
 )
 def test_combining_own_goal_judgements(judgements, expected):
     assert combine(judgements) == expected
@@ -102,8 +115,12 @@ def test_combining_own_goal_judgements(judgements, expected):
         ([10, 20, 30, 40], "higher", [4, 3, 2, 1], ["red", "yellow", "yellow", "green"]),
         ([10, 20, 30, 40], "lower", [1, 2, 3, 4], ["green", "yellow", "yellow", "red"]),
         ([10, 10, 30, 40], "lower", [1, 1, 3, 4], ["green", "green", "yellow", "red"]),
-        ([5, None, 5, 7, 1, 9, 9, 9], "higher", [5, None, 5, 4, 7, 1, 1, 1],
-         ["yellow", "grey", "yellow", "yellow", "red", "green", "green", "green"]),
+        (
+            [5, None, 5, 7, 1, 9, 9, 9],
+            "higher",
+            [5, None, 5, 4, 7, 1, 1, 1],
+            ["yellow", "grey", "yellow", "yellow", "red", "green", "green", "green"],
+        ),
         ([1, 2, 3], "higher", [3, 2, 1], ["yellow", "yellow", "yellow"]),
         ([None, None], "higher", [None, None], ["grey", "grey"]),
     ],

@@ -53,7 +53,12 @@ def test_money_pct_and_units():
 
 def test_signed_changes():
     assert [fmt.signed(1.5, 1), fmt.signed(-2), fmt.signed(0), fmt.signed(0.04, 1), fmt.signed(None)] == [
-        "+1,5", f"{MINUS}2", "0", "0,0", "-"]
+        "+1,5",
+        f"{MINUS}2",
+        "0",
+        "0,0",
+        "-",
+    ]
 
 
 def test_special_values_as_in_kolada():
@@ -65,8 +70,15 @@ def test_special_values_as_in_kolada():
 
 @pytest.mark.parametrize(
     "code, text",
-    [("uppfyllt", "✓ Uppfyllt"), ("delvis", "◐ Delvis uppfyllt"), ("ej_uppfyllt", "✗ Ej uppfyllt"),
-     ("saknas", "– Saknas"), ("ej_malsatt", "Ej målsatt"), (None, ""), (math.nan, "")],
+    [
+        ("uppfyllt", "✓ Uppfyllt"),
+        ("delvis", "◐ Delvis uppfyllt"),
+        ("ej_uppfyllt", "✗ Ej uppfyllt"),
+        ("saknas", "– Saknas"),
+        ("ej_malsatt", "Ej målsatt"),
+        (None, ""),
+        (math.nan, ""),
+    ],
 )
 def test_status_is_symbol_and_word(code, text):
     assert fmt.status(code) == text

@@ -40,7 +40,9 @@ PLURAL = {"bolag": "bolagen", "namnd": "nämnderna"}
 
 
 @pytest.mark.parametrize(("kind", "period"), MATRIX, ids=IDS)
-def test_group_report_runs_and_its_figures_equal_the_api(reports: Reports, demo_wh: Any, kind: str, period: str) -> None:
+def test_group_report_runs_and_its_figures_equal_the_api(
+    reports: Reports, demo_wh: Any, kind: str, period: str
+) -> None:
     report = done(reports.group(kind, period))
     assert report.warnings == ()
     for name in ("report.ipynb", "report.html", "figures.json"):
@@ -58,7 +60,8 @@ def test_group_report_runs_and_its_figures_equal_the_api(reports: Reports, demo_
     assert {e["org_id"]: {k: v for k, v in e.items() if k != "org_id"} for e in doc["economy"]} == api
     matrix = f.status_matrix(demo_wh, period, kind)
     assert doc["indicator_status"] == {
-        o: {i: (None if v is None or v != v else v) for i, v in row.items()} for o, row in matrix.iterrows()}
+        o: {i: (None if v is None or v != v else v) for i, v in row.items()} for o, row in matrix.iterrows()
+    }
     soup = report.soup()
     assert soup.title.string == f"Mål och måluppfyllelse – {PLURAL[kind]}, {f.as_period(demo_wh, period).title}"
     assert [text(h) for h in soup.find_all("h1")] == ["Mål och måluppfyllelse"]
@@ -69,23 +72,34 @@ def test_rollup_table_counts_the_judgements(reports: Reports, kind: str, period:
     report = done(reports.group(kind, period))
     doc, soup = report.figures(), report.soup()
     headers, rows = table_rows(find_table(soup, "Bedömd måluppfyllelse per KF-mål"))
-    assert headers == ["Mål i kommunfullmäktiges budget", "✓ Uppfyllt", "◐ Delvis uppfyllt", "✗ Ej uppfyllt",
-                       "– Ej bedömt", "Antal organisationer"]
+    assert headers == [
+        "Mål i kommunfullmäktiges budget",
+        "✓ Uppfyllt",
+        "◐ Delvis uppfyllt",
+        "✗ Ej uppfyllt",
+        "– Ej bedömt",
+        "Antal organisationer",
+    ]
     assert len(rows) == len(doc["rollup"]) > 0
     for goal, row in zip(doc["rollup"], rows, strict=True):
         cells = [text(c) for c in row.values()]
-        assert cells == [goal["title"], *(fmt.number(goal[k]) for k in
-                                          ("uppfyllt", "delvis", "ej_uppfyllt", "saknas", "organisations"))]
+        assert cells == [
+            goal["title"],
+            *(fmt.number(goal[k]) for k in ("uppfyllt", "delvis", "ej_uppfyllt", "saknas", "organisations")),
+        ]
         assert goal["uppfyllt"] + goal["delvis"] + goal["ej_uppfyllt"] + goal["saknas"] == goal["organisations"]
 
 
 @pytest.mark.parametrize(("kind", "period"), FOLLOW_UP, ids=FOLLOW_UP_IDS)
-def test_status_matrix_shows_every_status_with_symbol_and_word(reports: Reports, demo_wh: Any, kind: str,
-                                                               period: str) -> None:
+def test_status_matrix_shows_every_status_with_symbol_and_word(
+    reports: Reports, demo_wh: Any, kind: str, period: str
+) -> None:
     soup = done(reports.group(kind, period)).soup()
     matrix = f.status_matrix(demo_wh, period, kind)
     names = dict(zip(f.organisations(demo_wh, kind)["org_id"], f.organisations(demo_wh, kind)["name"], strict=True))
-    ind_names = dict(zip(f.indicator_catalogue(demo_wh)["indicator_id"], f.indicator_catalogue(demo_wh)["name"], strict=True))
+    ind_names = dict(
+        zip(f.indicator_catalogue(demo_wh)["indicator_id"], f.indicator_catalogue(demo_wh)["name"], strict=True)
+    )
     tables = [t for t in soup.find_all("table") if text(t.caption).startswith("Indikatorernas status,")]
     assert tables
     seen: dict[tuple[str, str], str] = {}
@@ -98,9 +112,13 @@ def test_status_matrix_shows_every_status_with_symbol_and_word(reports: Reports,
             org = org_by_name[text(row["Organisation"])]
             for h in headers[1:]:
                 seen[(org, by_name[h])] = text(row[h])
-    expected = {(o, i): ("." if matrix.loc[o, i] is None or matrix.loc[o, i] != matrix.loc[o, i]
-                         else CELL_TEXT[matrix.loc[o, i]])
-                for o in matrix.index for i in matrix.columns}
+    expected = {
+        (o, i): (
+            "." if matrix.loc[o, i] is None or matrix.loc[o, i] != matrix.loc[o, i] else CELL_TEXT[matrix.loc[o, i]]
+        )
+        for o in matrix.index
+        for i in matrix.columns
+    }
     assert seen == expected
     words = {"Uppfyllt", "Delvis", "Ej uppfyllt", "Saknas", "Ej målsatt"}
     for cell in soup.select("td[class*=status-]"):
@@ -125,8 +143,11 @@ def test_largest_budget_deviations(reports: Reports, kind: str, period: str) -> 
 def test_budget_group_report_shows_the_budget_not_empty_statuses(reports: Reports, kind: str) -> None:
     report = done(reports.group(kind, "2026-BU"))
     doc, soup = report.figures(), report.soup()
-    assert not [t for t in soup.find_all("table") if text(t.caption).startswith(("Indikatorernas status",
-                                                                                 "Bedömd måluppfyllelse"))]
+    assert not [
+        t
+        for t in soup.find_all("table")
+        if text(t.caption).startswith(("Indikatorernas status", "Bedömd måluppfyllelse"))
+    ]
     assert "inga bedömningar" in text(soup)
     _, rows = table_rows(find_table(soup, "Budget 2026 per organisation"))
     budgets = {e["org_id"]: e["budget_net"] for e in doc["economy"]}

@@ -55,8 +55,9 @@ def load_ok(wh, directory: Path, **kw):
 
 
 def ils(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ilslib", *args], capture_output=True, text=True,
-                          timeout=timeout, env=dict(os.environ))
+    return subprocess.run(
+        [sys.executable, "-m", "ilslib", *args], capture_output=True, text=True, timeout=timeout, env=dict(os.environ)
+    )
 
 
 def copy_case(src: Path, tmp_path: Path) -> Path:
@@ -78,10 +79,17 @@ def base_wh(wh):
 def test_good_load_stores_exactly_what_the_files_say(wh):
     result = load_ok(wh, BASE)
     assert {f.name: (f.rows_read, f.inserted, f.replaced) for f in result.files} == {
-        "organisations.csv": (5, 5, 0), "goals.csv": (5, 5, 0), "indicators.csv": (3, 3, 0),
-        "targets.csv": (5, 5, 0), "outcomes.csv": (7, 7, 0), "activities.csv": (3, 3, 0),
-        "activity_status.csv": (3, 3, 0), "assessments.csv": (3, 3, 0), "comments.csv": (2, 2, 0),
-        "ledger.csv": (5, 5, 0), "personnel.csv": (3, 3, 0),
+        "organisations.csv": (5, 5, 0),
+        "goals.csv": (5, 5, 0),
+        "indicators.csv": (3, 3, 0),
+        "targets.csv": (5, 5, 0),
+        "outcomes.csv": (7, 7, 0),
+        "activities.csv": (3, 3, 0),
+        "activity_status.csv": (3, 3, 0),
+        "assessments.csv": (3, 3, 0),
+        "comments.csv": (2, 2, 0),
+        "ledger.csv": (5, 5, 0),
+        "personnel.csv": (3, 3, 0),
     }
     assert result.warnings == ["personnel.csv: unknown column 'extra' ignored (column G)"]
 
@@ -99,16 +107,22 @@ def test_good_load_stores_exactly_what_the_files_say(wh):
     assert ind == {"IND01": ("tertial", "KF", 1), "IND02": ("tertial", "own", 1), "IND03": ("annual", "own", 0)}
 
     # The annual target is '' in the table (part of the key) and NULL in the view.
-    assert sorted(r[0] for r in wh.rows("SELECT period_type FROM ils_target WHERE org_id = ? AND indicator_id = ?",
-                                        ("0200", "IND01"))) == ["", "T2"]
-    targets = {tuple(r[:3]): r[3:] for r in wh.rows(
-        "SELECT org_id, indicator_id, period_type, target, partial_limit FROM v_target")}
+    assert sorted(
+        r[0]
+        for r in wh.rows("SELECT period_type FROM ils_target WHERE org_id = ? AND indicator_id = ?", ("0200", "IND01"))
+    ) == ["", "T2"]
+    targets = {
+        tuple(r[:3]): r[3:]
+        for r in wh.rows("SELECT org_id, indicator_id, period_type, target, partial_limit FROM v_target")
+    }
     assert targets[("0200", "IND01", None)] == (85.5, 80.0)
     assert targets[("0110", "IND03", None)] == (1200.0, 1000.0)  # thousands separated by a space
     assert targets[("0110", "IND02", "BO")] == (0.0, 1.0)
 
-    outcomes = {tuple(r[:4]): r[4:] for r in wh.rows(
-        "SELECT org_id, indicator_id, period, gender, value, comment FROM v_outcome")}
+    outcomes = {
+        tuple(r[:4]): r[4:]
+        for r in wh.rows("SELECT org_id, indicator_id, period, gender, value, comment FROM v_outcome")
+    }
     assert outcomes[("0200", "IND01", "2026-T2", "T")] == (86.0, 'Bättre än väntat, se "analys"')  # gender default
     assert outcomes[("0110", "IND02", "2026-T2", "T")] == (None, "Saknas")  # empty value = missing
     assert outcomes[("0110", "IND03", "2026-T2", "T")] == (1150.0, "<p>ok</p>")
@@ -116,14 +130,17 @@ def test_good_load_stores_exactly_what_the_files_say(wh):
     texts = dict(((r[0], r[1]), r[2]) for r in wh.rows("SELECT org_id, kind, text FROM v_comment"))
     assert texts[("0200", "vd_kommentar")] == 'Första raden\nAndra raden med åäö, "citat", <tagg> & et-tecken'
 
-    ledger = {tuple(r[:3]): r[3:] for r in wh.rows(
-        "SELECT org_id, month, account, outcome, budget, forecast FROM v_ledger")}
+    ledger = {
+        tuple(r[:3]): r[3:] for r in wh.rows("SELECT org_id, month, account, outcome, budget, forecast FROM v_ledger")
+    }
     assert ledger[("0200", "2026-01", "3010")] == (100000.5, 95000.0, 1200000.0)
     assert ledger[("0200", "2026-01", "4010")] == (80000.0, 82000.0, None)
     assert ledger[("0110", "2026-01", "03010")] == (-1.5, 0.0, None)
 
-    assert wh.rows("SELECT headcount, fte, scheduled_hours, sick_hours FROM v_personnel "
-                   "WHERE org_id = ? AND month = ?", ("0200", "2026-01")) == [(120, 110.5, 17000.0, 900.5)]
+    assert wh.rows(
+        "SELECT headcount, fte, scheduled_hours, sick_hours FROM v_personnel WHERE org_id = ? AND month = ?",
+        ("0200", "2026-01"),
+    ) == [(120, 110.5, 17000.0, 900.5)]
     activities = {r[0]: r[1:] for r in wh.rows("SELECT activity_id, source, start_date, end_date FROM v_activity")}
     assert activities["A01"][0] == "own"
     assert str(activities["A01"][1])[:10] == "2026-01-01"
@@ -137,8 +154,12 @@ def test_load_is_recorded_with_checksums(wh):
     load_id, outcome, inserted, replaced, source, user = loads[0]
     assert (load_id, outcome, inserted, replaced) == (result.load_id, "ok", 44, 0)
     assert source == str(BASE.resolve()) and user
-    files = {r[0]: r[1:] for r in wh.rows(
-        "SELECT file_name, sha256, rows_read, rows_inserted FROM v_load_file WHERE load_id = ?", (load_id,))}
+    files = {
+        r[0]: r[1:]
+        for r in wh.rows(
+            "SELECT file_name, sha256, rows_read, rows_inserted FROM v_load_file WHERE load_id = ?", (load_id,)
+        )
+    }
     assert set(files) == {p.name for p in BASE.iterdir()}
     for name, (sha, rows_read, inserted) in files.items():
         assert sha == hashlib.sha256((BASE / name).read_bytes()).hexdigest()
@@ -164,11 +185,15 @@ def test_a_row_whose_key_exists_replaces_the_old_row(base_wh, tmp_path):
     (d / "ledger.csv").write_text(
         "org_id;month;account;account_name;kind;outcome;budget\n"
         "0200;2026-01;3010;Intäkter (rättad);intakt;99,5;95 000\n"
-        "0200;2026-03;3010;Intäkter;intakt;1;2\n", encoding="utf-8")
+        "0200;2026-03;3010;Intäkter;intakt;1;2\n",
+        encoding="utf-8",
+    )
     result = load_ok(wh, d)
     assert (result.files[0].inserted, result.files[0].replaced) == (1, 1)
-    rows = wh.rows("SELECT account_name, outcome, forecast FROM v_ledger WHERE org_id = ? AND month = ? "
-                   "AND account = ?", ("0200", "2026-01", "3010"))
+    rows = wh.rows(
+        "SELECT account_name, outcome, forecast FROM v_ledger WHERE org_id = ? AND month = ? AND account = ?",
+        ("0200", "2026-01", "3010"),
+    )
     assert rows == [("Intäkter (rättad)", 99.5, None)]  # the whole row replaced: forecast now missing
     assert store.count(wh, "ledger") == 6
 
@@ -177,22 +202,29 @@ def test_comma_delimiter_crlf_bom_decimal_point_and_header_case(wh, tmp_path):
     d = tmp_path / "comma"
     d.mkdir()
     (d / "organisations.csv").write_bytes(
-        "\ufeff ORG_ID , Name ,KIND\r\nX1,\"Nämnd, med komma\",namnd\r\nX2,\"Två\r\nrader\",bolag\r\n".encode())
+        '\ufeff ORG_ID , Name ,KIND\r\nX1,"Nämnd, med komma",namnd\r\nX2,"Två\r\nrader",bolag\r\n'.encode()
+    )
     (d / "personnel.csv").write_text(
         "org_id,month,headcount,fte,scheduled_hours,sick_hours\n"
-        "X1,2026-01,\"1\u00a0200\",1 150.5,\"201\u202f000.25\",-0.5\n"
-        "X2,2026-01,+7,\u22122,0,1e3\n", encoding="utf-8")
+        'X1,2026-01,"1\u00a0200",1 150.5,"201\u202f000.25",-0.5\n'
+        "X2,2026-01,+7,\u22122,0,1e3\n",
+        encoding="utf-8",
+    )
     load_ok(wh, d)
     assert sorted(wh.rows("SELECT org_id, name, kind FROM v_organisation")) == [
-        ("X1", "Nämnd, med komma", "namnd"), ("X2", "Två\r\nrader", "bolag")]
+        ("X1", "Nämnd, med komma", "namnd"),
+        ("X2", "Två\r\nrader", "bolag"),
+    ]
     assert sorted(wh.rows("SELECT org_id, headcount, fte, scheduled_hours, sick_hours FROM v_personnel")) == [
-        ("X1", 1200, 1150.5, 201000.25, -0.5), ("X2", 7, -2.0, 0.0, 1000.0)]
+        ("X1", 1200, 1150.5, 201000.25, -0.5),
+        ("X2", 7, -2.0, 0.0, 1000.0),
+    ]
 
 
 def test_text_up_to_the_limit_is_stored_exactly(wh, tmp_path):
     d = tmp_path / "long"
     d.mkdir()
-    long_text = ("Åäö <b>&amp;</b> \"citat\" ;, " * 2000)[:MAX_TEXT]
+    long_text = ('Åäö <b>&amp;</b> "citat" ;, ' * 2000)[:MAX_TEXT]
     (d / "organisations.csv").write_text("org_id;name;kind\n0200;Nämnd;namnd\n", encoding="utf-8")
     with (d / "comments.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, delimiter=";")
@@ -206,8 +238,7 @@ def test_text_up_to_the_limit_is_stored_exactly(wh, tmp_path):
 def test_rows_with_only_empty_cells_are_skipped_and_row_numbers_count_them(wh, tmp_path):
     d = tmp_path / "blank"
     d.mkdir()
-    (d / "organisations.csv").write_text("org_id;name;kind\nA;Ett;namnd\n;;\n\nB;Två;felkod\n;;\n",
-                                         encoding="utf-8")
+    (d / "organisations.csv").write_text("org_id;name;kind\nA;Ett;namnd\n;;\n\nB;Två;felkod\n;;\n", encoding="utf-8")
     result = load_dir(wh, d)
     assert [(r.file, r.row, r.column) for r in result.rejects] == [("organisations.csv", 5, "kind")]
     assert result.files[0].rows_read == 2
@@ -247,8 +278,12 @@ def csv_dir_as_xlsx(src: Path, dst: Path) -> Path:
         ws.title = "Data"
         ws.append(cells[0])
         for row in cells[1:]:
-            ws.append([_typed(v, spec.column(h).type) if h in spec.column_names else v
-                       for h, v in zip(header, row, strict=True)])
+            ws.append(
+                [
+                    _typed(v, spec.column(h).type) if h in spec.column_names else v
+                    for h, v in zip(header, row, strict=True)
+                ]
+            )
         wb.save(dst / f"{path.stem}.xlsx")
     return dst
 
@@ -280,10 +315,18 @@ ORG_HEADER = ["org_id", "name", "kind", "parent_id"]
 
 XLSX_CASES: dict[str, tuple[dict[str, Any], list[tuple[str, int | None, str | None, str]]]] = {
     "formula_cell": (
-        {"organisations.xlsx": [ORG_HEADER, ["0300", "Västra", "namnd", "0001"],
-                                ["0310", '=A2&" norra"', "namnd", "0001"], ["0320", "Södra", "namnd", "=A2"]]},
-        [("organisations.xlsx", 3, "name", 'cell B3 holds a formula (=A2&" norra"); paste it as values'),
-         ("organisations.xlsx", 4, "parent_id", "cell D4 holds a formula (=A2)")],
+        {
+            "organisations.xlsx": [
+                ORG_HEADER,
+                ["0300", "Västra", "namnd", "0001"],
+                ["0310", '=A2&" norra"', "namnd", "0001"],
+                ["0320", "Södra", "namnd", "=A2"],
+            ]
+        },
+        [
+            ("organisations.xlsx", 3, "name", 'cell B3 holds a formula (=A2&" norra"); paste it as values'),
+            ("organisations.xlsx", 4, "parent_id", "cell D4 holds a formula (=A2)"),
+        ],
     ),
     "empty_first_sheet": (
         {"organisations.xlsx": ("empty_first", [ORG_HEADER, ["0300", "Västra", "namnd", "0001"]])},
@@ -298,21 +341,35 @@ XLSX_CASES: dict[str, tuple[dict[str, Any], list[tuple[str, int | None, str | No
         [("organisations.xlsx", 2, None, "the file has a header but no data rows")],
     ),
     "bad_values": (
-        {"indicators.xlsx": [["indicator_id", "name", "unit", "direction", "decimals"],
-                             ["IND10", "Ny", "%", "up", 1], ["IND11", "Ny", "%", "lower", 1.5],
-                             [None, None, None, None, None], ["IND12", None, "%", "higher", 2]]},
-        [("indicators.xlsx", 2, "direction", "unknown code 'up': expected one of higher, lower"),
-         ("indicators.xlsx", 3, "decimals", "not a whole number"),
-         ("indicators.xlsx", 5, "name", "a value is required")],
+        {
+            "indicators.xlsx": [
+                ["indicator_id", "name", "unit", "direction", "decimals"],
+                ["IND10", "Ny", "%", "up", 1],
+                ["IND11", "Ny", "%", "lower", 1.5],
+                [None, None, None, None, None],
+                ["IND12", None, "%", "higher", 2],
+            ]
+        },
+        [
+            ("indicators.xlsx", 2, "direction", "unknown code 'up': expected one of higher, lower"),
+            ("indicators.xlsx", 3, "decimals", "not a whole number"),
+            ("indicators.xlsx", 5, "name", "a value is required"),
+        ],
     ),
     "error_cell": (
-        {"ledger.xlsx": [["org_id", "month", "account", "kind", "outcome", "budget"],
-                         ["0200", dt.datetime(2026, 3, 1), "3010", "intakt", "#DIV/0!", 5]]},
+        {
+            "ledger.xlsx": [
+                ["org_id", "month", "account", "kind", "outcome", "budget"],
+                ["0200", dt.datetime(2026, 3, 1), "3010", "intakt", "#DIV/0!", 5],
+            ]
+        },
         [("ledger.xlsx", 2, "outcome", "cell E2 holds the error value #DIV/0!")],
     ),
     "csv_and_xlsx_of_one_file": (
-        {"indicators.xlsx": [["indicator_id", "name", "unit", "direction"], ["IND10", "Ny", "%", "higher"]],
-         "indicators.csv": "indicator_id;name;unit;direction\nIND11;Ny;%;higher\n"},
+        {
+            "indicators.xlsx": [["indicator_id", "name", "unit", "direction"], ["IND10", "Ny", "%", "higher"]],
+            "indicators.csv": "indicator_id;name;unit;direction\nIND11;Ny;%;higher\n",
+        },
         [("indicators.xlsx", None, None, "both indicators.csv and indicators.xlsx are in the load: keep one")],
     ),
 }
@@ -335,12 +392,19 @@ def test_xlsx_month_and_date_cells_are_read_as_text(wh, tmp_path):
     d = tmp_path / "months"
     d.mkdir()
     _workbook(d / "organisations.xlsx", [ORG_HEADER, ["007", "Enhet", "enhet", None]])
-    _workbook(d / "personnel.xlsx", [["org_id", "month", "headcount", "scheduled_hours", "sick_hours"],
-                                     ["007", dt.datetime(2026, 2, 1), 12.0, 1600.5, 0.1],
-                                     ["007", "2026-03", "12", "1 600,5", "0,1"]])
+    _workbook(
+        d / "personnel.xlsx",
+        [
+            ["org_id", "month", "headcount", "scheduled_hours", "sick_hours"],
+            ["007", dt.datetime(2026, 2, 1), 12.0, 1600.5, 0.1],
+            ["007", "2026-03", "12", "1 600,5", "0,1"],
+        ],
+    )
     load_ok(wh, d)
     assert sorted(wh.rows("SELECT org_id, month, headcount, scheduled_hours, sick_hours FROM v_personnel")) == [
-        ("007", "2026-02", 12, 1600.5, 0.1), ("007", "2026-03", 12, 1600.5, 0.1)]
+        ("007", "2026-02", 12, 1600.5, 0.1),
+        ("007", "2026-03", 12, 1600.5, 0.1),
+    ]
 
 
 # -- the bad-input corpus -------------------------------------------------------------------
@@ -350,36 +414,68 @@ NUMBER = "not a number: use digits with a decimal comma or point"
 
 # case -> every expected reject: (file, row, column, reason substring).
 BAD_CASES: dict[str, list[tuple[str, int | None, str | None, str]]] = {
-    "unknown_file": [("organisation.csv", None, None,
-                      "not a file of the data contract (did you mean organisations.csv?)")],
-    "missing_required_column": [("goals.csv", 1, "level", "required column 'level' is missing "
-                                 "(the header has: goal_id, org_id, parent_goal_id, title)")],
+    "unknown_file": [
+        ("organisation.csv", None, None, "not a file of the data contract (did you mean organisations.csv?)")
+    ],
+    "missing_required_column": [
+        (
+            "goals.csv",
+            1,
+            "level",
+            "required column 'level' is missing (the header has: goal_id, org_id, parent_goal_id, title)",
+        )
+    ],
     "unknown_code": [
         ("organisations.csv", 3, "kind", "unknown code 'förvaltning': expected one of kommun, koncern, namnd"),
-        ("organisations.csv", 4, "kind", "(codes are case-sensitive: write 'namnd')")],
-    "unparsable_number": [("ledger.csv", 2, "outcome", NUMBER), ("ledger.csv", 3, "outcome", NUMBER),
-                          ("ledger.csv", 4, "budget", NUMBER), ("ledger.csv", 5, "forecast", NUMBER)],
+        ("organisations.csv", 4, "kind", "(codes are case-sensitive: write 'namnd')"),
+    ],
+    "unparsable_number": [
+        ("ledger.csv", 2, "outcome", NUMBER),
+        ("ledger.csv", 3, "outcome", NUMBER),
+        ("ledger.csv", 4, "budget", NUMBER),
+        ("ledger.csv", 5, "forecast", NUMBER),
+    ],
     "malformed_period": [
         ("outcomes.csv", 2, "period", "malformed period: expected YYYY-BU, YYYY-T1, YYYY-T2 or YYYY-BO"),
         ("outcomes.csv", 3, "period", "(write '2026-T2')"),
-        ("outcomes.csv", 4, "period", "malformed period")],
+        ("outcomes.csv", 4, "period", "malformed period"),
+    ],
     "non_ascii_digits": [  # full-width and Arabic-Indic digits are not the contract's digits
         ("outcomes.csv", 2, "period", "malformed period"),
         ("outcomes.csv", 3, "value", "not a number"),
-        ("personnel.csv", 2, "month", "malformed month")],
-    "malformed_month": [("ledger.csv", 2, "month", "malformed month: expected YYYY-MM"),
-                        ("personnel.csv", 2, "month", "malformed month: expected YYYY-MM")],
-    "malformed_date": [("activities.csv", 2, "start_date", "not a calendar date"),
-                       ("activities.csv", 3, "start_date", "malformed date: expected YYYY-MM-DD")],
-    "dangling_organisation": [("ledger.csv", 3, "org_id",
-                               "unknown organisation '9999': not in organisations of this load nor in the warehouse")],
+        ("personnel.csv", 2, "month", "malformed month"),
+    ],
+    "malformed_month": [
+        ("ledger.csv", 2, "month", "malformed month: expected YYYY-MM"),
+        ("personnel.csv", 2, "month", "malformed month: expected YYYY-MM"),
+    ],
+    "malformed_date": [
+        ("activities.csv", 2, "start_date", "not a calendar date"),
+        ("activities.csv", 3, "start_date", "malformed date: expected YYYY-MM-DD"),
+    ],
+    "dangling_organisation": [
+        (
+            "ledger.csv",
+            3,
+            "org_id",
+            "unknown organisation '9999': not in organisations of this load nor in the warehouse",
+        )
+    ],
     "dangling_goal": [("targets.csv", 2, "goal_id", "unknown goal 'X9'")],
     "dangling_indicator": [("outcomes.csv", 2, "indicator_id", "unknown indicator 'IND99'")],
     "dangling_activity": [("activity_status.csv", 2, "activity_id", "unknown activity 'A99'")],
-    "dangling_parent": [("organisations.csv", 2, "parent_id", "unknown organisation 'NOPE'"),
-                        ("goals.csv", 2, "parent_goal_id", "unknown goal 'K9'")],
-    "duplicate_key": [("ledger.csv", 4, "org_id, month, account",
-                       "duplicate key (org_id=0200, month=2026-03, account=3010): the same key is on row 2")],
+    "dangling_parent": [
+        ("organisations.csv", 2, "parent_id", "unknown organisation 'NOPE'"),
+        ("goals.csv", 2, "parent_goal_id", "unknown goal 'K9'"),
+    ],
+    "duplicate_key": [
+        (
+            "ledger.csv",
+            4,
+            "org_id, month, account",
+            "duplicate key (org_id=0200, month=2026-03, account=3010): the same key is on row 2",
+        )
+    ],
     "wrong_encoding_latin1": [("organisations.csv", 2, None, "not UTF-8 text (byte 0xE4 on line 2)")],
     "utf16": [("organisations.csv", None, None, "the file is UTF-16 encoded: save it as UTF-8")],
     "binary_content": [("ledger.csv", None, None, "binary content")],
@@ -390,8 +486,10 @@ BAD_CASES: dict[str, list[tuple[str, int | None, str | None, str]]] = {
     "very_long_text": [("comments.csv", 2, "text", "the text has 33600 characters; at most 32 767 are accepted")],
     "valid_next_to_invalid": [("ledger.csv", 3, "outcome", NUMBER)],
     "many_bad_rows": [("personnel.csv", r, "headcount", "not a whole number") for r in MANY_BAD_ROWS],
-    "missing_required_value": [("targets.csv", 2, "target", "a value is required"),
-                               ("targets.csv", 3, "org_id", "a value is required")],
+    "missing_required_value": [
+        ("targets.csv", 2, "target", "a value is required"),
+        ("targets.csv", 3, "org_id", "a value is required"),
+    ],
     "not_whole_number": [("personnel.csv", 2, "headcount", "not a whole number")],
     "unsupported_extension": [("organisations.xls", None, None, "unsupported file type '.xls'")],
     "malformed_quotes": [("comments.csv", 3, None, "malformed CSV")],
@@ -400,9 +498,11 @@ BAD_CASES: dict[str, list[tuple[str, int | None, str | None, str]]] = {
     "id_too_long": [("organisations.csv", 2, "org_id", "at most 64 characters (this one has 70)")],
     "duplicate_column": [("organisations.csv", 1, "org_id", "the column appears twice (columns A and D)")],
     "self_parent": [("organisations.csv", 2, "parent_id", "organisation '0300' cannot refer to itself")],
-    "bad_year_and_reference": [("targets.csv", 2, "year", "not a year: expected four digits"),
-                               ("targets.csv", 3, "indicator_id", "unknown indicator 'IND77'"),
-                               ("targets.csv", 3, "partial_limit", NUMBER)],
+    "bad_year_and_reference": [
+        ("targets.csv", 2, "year", "not a year: expected four digits"),
+        ("targets.csv", 3, "indicator_id", "unknown indicator 'IND77'"),
+        ("targets.csv", 3, "partial_limit", NUMBER),
+    ],
 }
 
 
@@ -416,8 +516,9 @@ def _key(r) -> tuple[str, int, str]:
     return (r[0], r[1] or 0, r[2] or "")
 
 
-def assert_rejects(found: list[tuple[str, int | None, str | None, str]],
-                   expected: list[tuple[str, int | None, str | None, str]]) -> None:
+def assert_rejects(
+    found: list[tuple[str, int | None, str | None, str]], expected: list[tuple[str, int | None, str | None, str]]
+) -> None:
     """Exactly the expected places, each with its reason."""
     assert sorted((f, r, c) for f, r, c, _ in found) == sorted((f, r, c) for f, r, c, _ in expected), found
     by_place = {(f, r, c): why for f, r, c, why in found}
@@ -490,8 +591,9 @@ def test_rejects_file_is_replaced_atomically_and_removed_after_a_good_load(base_
     assert not list(d.glob(".rejects-*"))  # no temporary file left behind
     # The rejects file is not taken for an unknown contract file on the next load.
     (d / "organisations.csv").write_text("org_id;name;kind\n0200;N;namnd\n", encoding="utf-8")
-    (d / "personnel.csv").write_text("org_id;month;headcount;scheduled_hours;sick_hours\n"
-                                     "0200;2026-01;5;100;1\n", encoding="utf-8")
+    (d / "personnel.csv").write_text(
+        "org_id;month;headcount;scheduled_hours;sick_hours\n0200;2026-01;5;100;1\n", encoding="utf-8"
+    )
     load_ok(wh, d)
     assert not (d / REJECTS_FILE).exists()
     other = tmp_path / "elsewhere" / "r.csv"
@@ -506,8 +608,9 @@ def test_rejected_load_is_recorded_after_the_rollback(base_wh, tmp_path):
     result = load_dir(wh, copy_case(BAD / "valid_next_to_invalid", tmp_path))
     assert not result.ok
     assert snapshot(wh) == before
-    rec = wh.rows("SELECT outcome, rows_inserted, rows_replaced, message FROM v_load WHERE load_id = ?",
-                  (result.load_id,))
+    rec = wh.rows(
+        "SELECT outcome, rows_inserted, rows_replaced, message FROM v_load WHERE load_id = ?", (result.load_id,)
+    )
     assert rec[0][:3] == ("rejected", 0, 0)
     assert rec[0][3].startswith("1 reject; first: ledger.csv row 3, column outcome ('abc')")
     files = dict(wh.rows("SELECT file_name, rows_inserted FROM v_load_file WHERE load_id = ?", (result.load_id,)))
@@ -528,12 +631,14 @@ def test_cli_good_load_prints_a_summary(wh_url, backend, tmp_path):
     assert "  ledger.csv: 5 rows checked in " in out  # plain lines when not on a terminal
     assert f"Loaded {BASE.resolve()} into {wh_url}" in out
     assert [line.split() for line in out.splitlines() if line.strip().startswith("total")] == [
-        ["total", "44", "44", "0", "0"]]
+        ["total", "44", "44", "0", "0"]
+    ]
     assert "Warnings (1):" in out and "unknown column 'extra' ignored" in out
     again = ils("load", str(BASE), "--warehouse", wh_url, "--quiet")
     assert again.returncode == 0 and "rows checked" not in again.stdout
     assert [line.split() for line in again.stdout.splitlines() if line.strip().startswith("total")] == [
-        ["total", "44", "0", "44", "0"]]
+        ["total", "44", "0", "44", "0"]
+    ]
     missing = ils("load", str(tmp_path / "nope"), "--warehouse", wh_url)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith("ils: error: the load directory")
@@ -557,7 +662,8 @@ def _big_ledger(directory: Path, rows: int) -> None:
     directory.mkdir()
     orgs = [f"{i:04d}" for i in range(1, 21)]
     (directory / "organisations.csv").write_text(
-        "org_id;name;kind\n" + "".join(f"{o};Org {o};namnd\n" for o in orgs), encoding="utf-8")
+        "org_id;name;kind\n" + "".join(f"{o};Org {o};namnd\n" for o in orgs), encoding="utf-8"
+    )
     months = [f"{y}-{m:02d}" for y in range(2016, 2027) for m in range(1, 13)]
     per = -(-rows // (len(orgs) * len(months)))
     with (directory / "ledger.csv").open("w", encoding="utf-8") as fh:
@@ -577,18 +683,24 @@ def test_killed_load_leaves_the_warehouse_exactly_as_before(wh, wh_url, backend,
     before = snapshot(wh, records=True)
     d = tmp_path / "big"
     _big_ledger(d, 400_000)
-    proc = subprocess.Popen([sys.executable, "-m", "ilslib", "load", str(d), "--warehouse", wh_url],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ilslib", "load", str(d), "--warehouse", wh_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
             if backend == "sqlite":
-                wal = Path(wh_url[len("sqlite:///"):] + "-wal")
+                wal = Path(wh_url[len("sqlite:///") :] + "-wal")
                 if wal.exists() and wal.stat().st_size > 8 * 2**20:  # ledger pages being written
                     break
             else:
-                busy = wh.scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE state = ? AND query LIKE ?",
-                                 ("active", "INSERT INTO ils_ledger%"))
+                busy = wh.scalar(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE state = ? AND query LIKE ?",
+                    ("active", "INSERT INTO ils_ledger%"),
+                )
                 if busy:
                     break
             time.sleep(0.05)
@@ -601,8 +713,9 @@ def test_killed_load_leaves_the_warehouse_exactly_as_before(wh, wh_url, backend,
     for _ in range(50):  # PostgreSQL notices the dropped connection and rolls back
         with connect(wh_url) as fresh:
             if wh_url.startswith("odbc:") and fresh.scalar(
-                    "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE ? AND pid <> pg_backend_pid()",
-                    ("INSERT INTO ils_ledger%",)):
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE ? AND pid <> pg_backend_pid()",
+                ("INSERT INTO ils_ledger%",),
+            ):
                 time.sleep(0.1)
                 continue
             assert snapshot(fresh, records=True) == before
@@ -615,10 +728,24 @@ def test_killed_load_leaves_the_warehouse_exactly_as_before(wh, wh_url, backend,
 
 
 def test_load_frames_validates_like_files(wh):
-    orgs = pd.DataFrame({"org_id": ["0001", "0002"], "name": ["Stad", "Nämnd <&>"], "kind": ["kommun", "namnd"],
-                         "parent_id": [None, "0001"]})
-    ledger = pd.DataFrame({"org_id": ["0002"], "month": ["2026-01"], "account": ["3010"], "kind": ["intakt"],
-                           "outcome": [1.25], "budget": [float("nan")]})
+    orgs = pd.DataFrame(
+        {
+            "org_id": ["0001", "0002"],
+            "name": ["Stad", "Nämnd <&>"],
+            "kind": ["kommun", "namnd"],
+            "parent_id": [None, "0001"],
+        }
+    )
+    ledger = pd.DataFrame(
+        {
+            "org_id": ["0002"],
+            "month": ["2026-01"],
+            "account": ["3010"],
+            "kind": ["intakt"],
+            "outcome": [1.25],
+            "budget": [float("nan")],
+        }
+    )
     with pytest.raises(LoadError, match=r"ledger row 2, column budget: a value is required"):
         load_frames(wh, {"organisations": orgs, "ledger": ledger}, source="test")
     assert store.count(wh, "organisations") == 0

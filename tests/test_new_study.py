@@ -26,12 +26,19 @@ TITLE = 'Sjukfrånvaro & "lokaler" <i>2026</i>'
 
 
 def ils(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ilslib", *args], cwd=cwd, capture_output=True, text=True,
-                          env=dict(os.environ), timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "ilslib", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=timeout,
+    )
 
 
-def ils_here(*args: str, cwd: Path, capsys: pytest.CaptureFixture,
-             monkeypatch: pytest.MonkeyPatch) -> subprocess.CompletedProcess:
+def ils_here(
+    *args: str, cwd: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> subprocess.CompletedProcess:
     """``ils ARGS`` in this process (for the quick commands), as a CompletedProcess."""
     from ilslib.cli import main
 
@@ -84,15 +91,31 @@ def test_new_study_creates_a_paired_notebook_from_the_template(project: Path):
     params = [src for kind, src, tags in cells if "parameters" in tags]
     assert len(params) == 1 and 'org_id = "ALN"' in params[0] and 'period = "latest"' in params[0]
     markdown = "\n".join(src for kind, src, _ in cells if kind == "markdown")
-    assert markdown.startswith("# Specialstudie: Sjukfrånvaro & \"lokaler\" \\<i\\>2026\\</i\\>")
+    assert markdown.startswith('# Specialstudie: Sjukfrånvaro & "lokaler" \\<i\\>2026\\</i\\>')
     assert "## Syfte och metod" in markdown and "## Slutsatser" in markdown
     code = "\n".join(src for kind, src, _ in cells if kind == "code")
     assert f"TITLE = {TITLE!r}" in code  # the title as a Python literal, quotes and all
     assert "ilslib.connect()" in code and "SELECT" not in code
 
 
-@pytest.mark.parametrize("name", ["../x", "a/b", "x y", "", "-x", "1abc", "å_studie", "x" * 41, ".hidden",
-                                  "report", "Group_Report", "explore", "studies"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../x",
+        "a/b",
+        "x y",
+        "",
+        "-x",
+        "1abc",
+        "å_studie",
+        "x" * 41,
+        ".hidden",
+        "report",
+        "Group_Report",
+        "explore",
+        "studies",
+    ],
+)
 def test_new_study_refuses_an_unsafe_or_reserved_name(project: Path, name: str, capsys, monkeypatch):
     proc = ils_here("new-study", "--", name, cwd=project, capsys=capsys, monkeypatch=monkeypatch)
     line = one_line_error(proc)
@@ -114,8 +137,9 @@ def test_new_study_refuses_an_existing_study(study: Path, capsys, monkeypatch):
 def test_new_study_outside_a_project_says_where(tmp_path: Path, capsys, monkeypatch):
     line = one_line_error(ils_here("new-study", "x1", cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch))
     assert "notebooks/" in line and "--dir" in line
-    proc = ils_here("new-study", "x1", "--dir", str(tmp_path / "mina"), cwd=tmp_path, capsys=capsys,
-                    monkeypatch=monkeypatch)
+    proc = ils_here(
+        "new-study", "x1", "--dir", str(tmp_path / "mina"), cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "mina" / "x1" / "x1.ipynb").is_file()
 
@@ -135,8 +159,22 @@ def test_name_and_title_helpers():
 def test_study_runs_for_every_organisation_into_the_portal(study: Path, demo_url: str, tmp_path: Path):
     project = study.parent.parent.parent
     out = tmp_path / "out"
-    proc = ils("run", "--notebook", "notebooks/studies/sjuk_2026", "--period", PERIOD, "--all",
-               "--out", str(out), "--warehouse", demo_url, "--jobs", "2", cwd=project, timeout=600)
+    proc = ils(
+        "run",
+        "--notebook",
+        "notebooks/studies/sjuk_2026",
+        "--period",
+        PERIOD,
+        "--all",
+        "--out",
+        str(out),
+        "--warehouse",
+        demo_url,
+        "--jobs",
+        "2",
+        cwd=project,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     import ilslib
     import ilslib.figures as f
@@ -150,8 +188,11 @@ def test_study_runs_for_every_organisation_into_the_portal(study: Path, demo_url
         assert f'href="_studier/sjuk_2026/{PERIOD}/{org}/report.html"' in portal, org
     html = (base / "ALN" / "report.html").read_text(encoding="utf-8")
     # the title (escaped, never markup), the method section and the conclusions
-    assert re.search(r"<title>Sjukfrånvaro &amp; (&quot;|\")lokaler(&quot;|\") &lt;i&gt;2026&lt;/i&gt; – "
-                     r"Äldrenämnden, Tertialrapport 2 2026</title>", html)
+    assert re.search(
+        r"<title>Sjukfrånvaro &amp; (&quot;|\")lokaler(&quot;|\") &lt;i&gt;2026&lt;/i&gt; – "
+        r"Äldrenämnden, Tertialrapport 2 2026</title>",
+        html,
+    )
     assert "<i>2026</i>" not in html
     assert "Syfte och metod" in html and "Slutsatser" in html and "Äldrenämnden" in html
 
@@ -159,8 +200,23 @@ def test_study_runs_for_every_organisation_into_the_portal(study: Path, demo_url
 def test_unknown_parameter_is_an_error_before_anything_runs(study: Path, demo_url: str, tmp_path: Path):
     project = study.parent.parent.parent
     out = tmp_path / "out"
-    line = one_line_error(ils("run", "--notebook", "notebooks/studies/sjuk_2026", "--period", PERIOD, "--all",
-                              "-p", "unknown=1", "--out", str(out), "--warehouse", demo_url, cwd=project))
+    line = one_line_error(
+        ils(
+            "run",
+            "--notebook",
+            "notebooks/studies/sjuk_2026",
+            "--period",
+            PERIOD,
+            "--all",
+            "-p",
+            "unknown=1",
+            "--out",
+            str(out),
+            "--warehouse",
+            demo_url,
+            cwd=project,
+        )
+    )
     assert "'unknown'" in line and "org_id" in line and "period" in line
     assert not out.exists(), "nothing may be written when the parameters are wrong"
 
@@ -168,11 +224,38 @@ def test_unknown_parameter_is_an_error_before_anything_runs(study: Path, demo_ur
 def test_missing_organisation_is_an_error_before_anything_runs(study: Path, demo_url: str, tmp_path: Path):
     project = study.parent.parent.parent
     out = tmp_path / "out"
-    line = one_line_error(ils("run", "--notebook", "notebooks/studies/sjuk_2026", "--period", PERIOD,
-                              "--out", str(out), "--warehouse", demo_url, cwd=project))
+    line = one_line_error(
+        ils(
+            "run",
+            "--notebook",
+            "notebooks/studies/sjuk_2026",
+            "--period",
+            PERIOD,
+            "--out",
+            str(out),
+            "--warehouse",
+            demo_url,
+            cwd=project,
+        )
+    )
     assert "--org" in line and "--all" in line
-    line = one_line_error(ils("run", "--notebook", "notebooks/studies/sjuk_2026", "--period", PERIOD, "--all",
-                              "-p", "org_id=ALN", "--out", str(out), "--warehouse", demo_url, cwd=project))
+    line = one_line_error(
+        ils(
+            "run",
+            "--notebook",
+            "notebooks/studies/sjuk_2026",
+            "--period",
+            PERIOD,
+            "--all",
+            "-p",
+            "org_id=ALN",
+            "--out",
+            str(out),
+            "--warehouse",
+            demo_url,
+            cwd=project,
+        )
+    )
     assert "org_id" in line
     assert not out.exists()
 
@@ -180,10 +263,40 @@ def test_missing_organisation_is_an_error_before_anything_runs(study: Path, demo
 def test_parameters_of_the_standard_notebooks_are_checked_too(demo_url: str, tmp_path: Path):
     repo = Path(__file__).resolve().parent.parent
     out = tmp_path / "out"
-    line = one_line_error(ils("run", "--period", PERIOD, "--org", "ALN", "-p", "top_acounts=3",
-                              "--out", str(out), "--warehouse", demo_url, cwd=repo))
+    line = one_line_error(
+        ils(
+            "run",
+            "--period",
+            PERIOD,
+            "--org",
+            "ALN",
+            "-p",
+            "top_acounts=3",
+            "--out",
+            str(out),
+            "--warehouse",
+            demo_url,
+            cwd=repo,
+        )
+    )
     assert "'top_acounts'" in line and "top_accounts" in line  # names the parameters it has
-    line = one_line_error(ils("run", "--notebook", "notebooks/explore.ipynb", "--period", PERIOD, "--org", "ALN",
-                              "-p", "key_figur=deviation", "--out", str(out), "--warehouse", demo_url, cwd=repo))
+    line = one_line_error(
+        ils(
+            "run",
+            "--notebook",
+            "notebooks/explore.ipynb",
+            "--period",
+            PERIOD,
+            "--org",
+            "ALN",
+            "-p",
+            "key_figur=deviation",
+            "--out",
+            str(out),
+            "--warehouse",
+            demo_url,
+            cwd=repo,
+        )
+    )
     assert "'key_figur'" in line and "key_figure" in line
     assert not out.exists()

@@ -47,8 +47,9 @@ def notebook_parameters(path: Path) -> set[str]:
 
 
 def git_ls_files(pattern: str) -> list[Path]:
-    out = subprocess.run(["git", "ls-files", "-z", "--", pattern], cwd=REPO, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--", pattern], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout
     return [REPO / p for p in out.split("\0") if p and (REPO / p).exists()]
 
 
@@ -69,16 +70,27 @@ def outputs_of(nb: nbformat.NotebookNode) -> str:
 
 
 def errors_of(nb: nbformat.NotebookNode) -> list[str]:
-    return [f"{o.get('ename')}: {o.get('evalue')}" for c in nb.cells for o in c.get("outputs", [])
-            if o.get("output_type") == "error"]
+    return [
+        f"{o.get('ename')}: {o.get('evalue')}"
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
 
 
 def execute(path: Path, out: Path, *, engine: str = "ils-inprocess", **params) -> nbformat.NotebookNode:
     declared = notebook_parameters(path)
     given = {k: v for k, v in PARAMS.items() if k in declared}
     given.update(params)
-    return pm.execute_notebook(str(path), str(out), parameters=given, engine_name=engine,
-                               progress_bar=False, cwd=str(path.parent), kernel_name=None)
+    return pm.execute_notebook(
+        str(path),
+        str(out),
+        parameters=given,
+        engine_name=engine,
+        progress_bar=False,
+        cwd=str(path.parent),
+        kernel_name=None,
+    )
 
 
 @pytest.fixture
@@ -89,6 +101,7 @@ def demo_env(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 # -- every notebook runs ----------------------------------------------------------------------
+
 
 def test_the_notebooks_directory_holds_the_three_notebooks():
     names = {p.stem for p in NOTEBOOKS.glob("*.ipynb")}
@@ -105,23 +118,28 @@ def test_notebook_runs_top_to_bottom(path: Path, demo_env: str, tmp_path: Path):
 
 
 def test_explore_tour_shows_every_step(demo_env: str, tmp_path: Path):
-    nb = execute(NOTEBOOKS / "explore.ipynb", tmp_path / "out.ipynb", org_id="SDN_EKH", kind="namnd",
-                 key_figure="deviation_pct")
+    nb = execute(
+        NOTEBOOKS / "explore.ipynb", tmp_path / "out.ipynb", org_id="SDN_EKH", kind="namnd", key_figure="deviation_pct"
+    )
     text = outputs_of(nb)
     assert "Ekhagens stadsdelsnämnd" in text
-    assert "Mälarviks Stadshus AB" in text                      # the list of organisations
+    assert "Mälarviks Stadshus AB" in text  # the list of organisations
     assert "Tertialrapport 2 2026" in text and "2024-BU" in text  # the periods
-    assert "<img" in text and "alt=" in text                   # charts, with text alternatives
-    assert "Budgetuppföljning" in text and "Konto" in text     # deviation by account
-    assert "Budgetavvikelse" in text and "rang" in text        # key figure ranked
-    assert "SELECT" in text and "parameters:" in text          # the tracer printed the SQL
-    assert "demo.sqlite" in text                               # the configured warehouse
+    assert "<img" in text and "alt=" in text  # charts, with text alternatives
+    assert "Budgetuppföljning" in text and "Konto" in text  # deviation by account
+    assert "Budgetavvikelse" in text and "rang" in text  # key figure ranked
+    assert "SELECT" in text and "parameters:" in text  # the tracer printed the SQL
+    assert "demo.sqlite" in text  # the configured warehouse
 
 
-@pytest.mark.parametrize("params", [
-    {"period": "2026-BU", "org_id": "BOSTAD", "kind": "bolag", "key_figure": "deviation"},  # a plan, no outcome
-    {"period": "2024-BO", "org_id": "STAD", "kind": "namnd", "key_figure": "SJUKFR"},      # an indicator id
-], ids=["budget-company", "annual-municipality"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"period": "2026-BU", "org_id": "BOSTAD", "kind": "bolag", "key_figure": "deviation"},  # a plan, no outcome
+        {"period": "2024-BO", "org_id": "STAD", "kind": "namnd", "key_figure": "SJUKFR"},  # an indicator id
+    ],
+    ids=["budget-company", "annual-municipality"],
+)
 def test_explore_runs_for_other_periods_and_organisations(params: dict, demo_env: str, tmp_path: Path):
     nb = execute(NOTEBOOKS / "explore.ipynb", tmp_path / "out.ipynb", **params)
     assert errors_of(nb) == []
@@ -130,7 +148,7 @@ def test_explore_runs_for_other_periods_and_organisations(params: dict, demo_env
 def test_explore_takes_no_connection_string_or_password():
     text = (NOTEBOOKS / "explore.py").read_text(encoding="utf-8")
     assert "ilslib.connect()" in text
-    for bad in ("sqlite:///", "odbc:", "PWD", "ILS_WAREHOUSE_PASSWORD=", "connect(\""):
+    for bad in ("sqlite:///", "odbc:", "PWD", "ILS_WAREHOUSE_PASSWORD=", 'connect("'):
         assert bad not in text
 
 
@@ -167,6 +185,7 @@ def test_explore_runs_in_a_real_jupyter_kernel(demo_env: str, tmp_path: Path, mo
 
 
 # -- reviewable in git --------------------------------------------------------------------------
+
 
 def test_committed_notebooks_carry_no_outputs_or_execution_counts():
     committed = git_ls_files("*.ipynb")
@@ -212,12 +231,14 @@ def test_sync_check_finds_changed_cells_tags_and_outputs(tmp_path: Path):
 
 def test_check_command_exit_codes(tmp_path: Path):
     nbs.write_pair(render("prov", "Prov"), tmp_path / "prov.py")
-    ok = subprocess.run([sys.executable, "-m", "ilslib.notebooks", "check", str(tmp_path)],
-                        capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "ilslib.notebooks", "check", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     assert ok.returncode == 0, ok.stderr
     (tmp_path / "prov.ipynb").unlink()
-    bad = subprocess.run([sys.executable, "-m", "ilslib.notebooks", "check", str(tmp_path)],
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ilslib.notebooks", "check", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     assert bad.returncode == 1 and "no paired notebook" in bad.stderr
 
 
@@ -250,6 +271,7 @@ def test_no_password_values_in_committed_files():
 
 # -- the kernel and JupyterLab ---------------------------------------------------------------
 
+
 def test_kernel_spec_runs_this_python(tmp_path: Path):
     path = nbs.install_kernel(prefix=tmp_path)
     assert path == tmp_path / "share" / "jupyter" / "kernels" / "ils"
@@ -257,8 +279,9 @@ def test_kernel_spec_runs_this_python(tmp_path: Path):
     assert spec["argv"][0] == sys.executable and "ipykernel_launcher" in spec["argv"]
     assert spec["display_name"] == "Python 3 (ils)" and spec["language"] == "python"
     env = dict(os.environ, JUPYTER_PATH=str(tmp_path / "share" / "jupyter"))
-    proc = subprocess.run([str(BIN / "jupyter"), "kernelspec", "list", "--json"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [str(BIN / "jupyter"), "kernelspec", "list", "--json"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     listed = json.loads(proc.stdout)["kernelspecs"]
     assert Path(listed["ils"]["resource_dir"]) == path
@@ -274,8 +297,12 @@ def test_kernel_name_falls_back_to_python3_when_ils_is_not_installed(tmp_path: P
 
 
 def test_kernel_command(tmp_path: Path):
-    proc = subprocess.run([sys.executable, "-m", "ilslib.notebooks", "kernel", "--prefix", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ilslib.notebooks", "kernel", "--prefix", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "share" / "jupyter" / "kernels" / "ils" / "kernel.json").is_file()
 
@@ -321,11 +348,14 @@ def test_make_lab_starts_jupyterlab_headless(tmp_path: Path):
     argv[0] = str(BIN / "jupyter")  # the same jupyter, venv or conda
     prefix = tmp_path / "prefix"
     nbs.install_kernel(prefix=prefix)
-    env = dict(os.environ, JUPYTER_PATH=str(prefix / "share" / "jupyter"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
+    env = dict(
+        os.environ,
+        JUPYTER_PATH=str(prefix / "share" / "jupyter"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+    )
     log = (tmp_path / "lab.log").open("wb")
-    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
@@ -358,17 +388,30 @@ def test_make_lab_starts_jupyterlab_headless(tmp_path: Path):
 
 # -- pre-commit -------------------------------------------------------------------------------
 
+
 def test_precommit_config_is_local_only_and_valid():
     config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     assert {r["repo"] for r in config["repos"]} == {"local"}, "hooks must not be downloaded"
     ids = {h["id"] for r in config["repos"] for h in r["hooks"]}
-    assert {"jupytext-sync", "nbstripout", "notebooks-check", "ruff", "detect-private-key", "no-passwords",
-            "check-added-large-files"} <= ids
+    assert {
+        "jupytext-sync",
+        "nbstripout",
+        "notebooks-check",
+        "ruff",
+        "detect-private-key",
+        "no-passwords",
+        "check-added-large-files",
+    } <= ids
     for hook in (h for r in config["repos"] for h in r["hooks"]):
         tool = hook["entry"].split()[0]
         assert shutil.which(tool, path=str(BIN)) or tool == "python", f"{tool} is not installed in {BIN}"
-    proc = subprocess.run([str(BIN / "pre-commit"), "validate-config", ".pre-commit-config.yaml"], cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [str(BIN / "pre-commit"), "validate-config", ".pre-commit-config.yaml"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -377,8 +420,14 @@ def _git(repo: Path, *args: str, env: dict[str, str] | None = None) -> None:
 
 
 def _pre_commit(repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "pre-commit"), "run", "--all-files", "--color", "never"], cwd=repo,
-                          env=env, capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [str(BIN / "pre-commit"), "run", "--all-files", "--color", "never"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 @pytest.mark.slow
@@ -391,9 +440,15 @@ def test_precommit_hooks_run_offline_and_catch_outputs_and_secrets(tmp_path: Pat
     shutil.copy(REPO / ".pre-commit-config.yaml", repo)
     shutil.copy(REPO / "pyproject.toml", repo)  # ruff's settings
     nbs.write_pair(render("prov", "Prov"), repo / "notebooks" / "prov.py")
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-               PRE_COMMIT_HOME=str(tmp_path / "pre-commit-cache"), GIT_AUTHOR_NAME="t",
-               GIT_AUTHOR_EMAIL="t@example.org", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org")
+    env = dict(
+        os.environ,
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        PRE_COMMIT_HOME=str(tmp_path / "pre-commit-cache"),
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.org",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.org",
+    )
     _git(repo, "init", "-q", env=env)
     _git(repo, "add", "-A", env=env)
     clean = _pre_commit(repo, env)
@@ -410,10 +465,13 @@ def test_precommit_hooks_run_offline_and_catch_outputs_and_secrets(tmp_path: Pat
         cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["Äldrenämnden\n"]}]
     ipynb.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     assert nbs.output_problems(ipynb)
-    (repo / "settings.env").write_text("ILS_WAREHOUSE=odbc:DSN=lis\nPWD=Sommar2026\n",  # pragma: allowlist secret
-                                       encoding="utf-8")
-    (repo / "id_test").write_text("-----BEGIN OPENSSH " + "PRIVATE KEY-----\nabc\n-----END OPENSSH "
-                                  + "PRIVATE KEY-----\n", encoding="utf-8")
+    (repo / "settings.env").write_text(
+        "ILS_WAREHOUSE=odbc:DSN=lis\nPWD=Sommar2026\n",  # pragma: allowlist secret
+        encoding="utf-8",
+    )
+    (repo / "id_test").write_text(
+        "-----BEGIN OPENSSH " + "PRIVATE KEY-----\nabc\n-----END OPENSSH " + "PRIVATE KEY-----\n", encoding="utf-8"
+    )
     _git(repo, "add", "-A", env=env)
     dirty = _pre_commit(repo, env)
     out = dirty.stdout + dirty.stderr

@@ -81,10 +81,13 @@ def test_environment_yml_and_pyproject_list_the_same_packages():
 def test_python_version_agrees():
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     env = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))
-    pythons = [str(d) for d in env["dependencies"] if isinstance(d, str) and _norm_name(d).startswith("python")
-               and not _norm_name(d).startswith("python-")]
+    pythons = [
+        str(d)
+        for d in env["dependencies"]
+        if isinstance(d, str) and _norm_name(d).startswith("python") and not _norm_name(d).startswith("python-")
+    ]
     assert pythons, "environment.yml does not pin python"
-    assert _norm_spec(pythons[0][len("python"):]) == _norm_spec(project["requires-python"])
+    assert _norm_spec(pythons[0][len("python") :]) == _norm_spec(project["requires-python"])
 
 
 def test_environment_yml_installs_this_project():
@@ -112,9 +115,11 @@ def test_ci_runs_exactly_the_readme_test_command():
     run = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert run.startswith("#!/usr/bin/env bash\n")
     assert re.search(r"^set -euo pipefail$", run, re.M)
-    lines = [ln.strip() for ln in run.splitlines()
-             if ln.strip() and not ln.strip().startswith("#")
-             and not ln.strip().startswith(("set ", "cd "))]
+    lines = [
+        ln.strip()
+        for ln in run.splitlines()
+        if ln.strip() and not ln.strip().startswith("#") and not ln.strip().startswith(("set ", "cd "))
+    ]
     assert lines == [TEST_COMMAND], f".ci/run must run exactly '{TEST_COMMAND}', runs {lines}"
     assert (REPO / ".ci" / "run").stat().st_mode & 0o111, ".ci/run is not executable"
 
@@ -128,8 +133,9 @@ def test_makefile_test_target_fails_on_no_tests():
 
 def _committed_notebooks() -> list[Path]:
     try:
-        out = subprocess.run(["git", "ls-files", "-z", "--", "*.ipynb"], cwd=REPO, check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--", "*.ipynb"], cwd=REPO, check=True, capture_output=True, text=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
         pytest.fail(f"git ls-files failed: {exc}")
     return [REPO / p for p in out.split("\0") if p]

@@ -27,8 +27,14 @@ CHROMIUM = "/usr/bin/chromium"
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 TEATER = "Mälarviks Stadsteater AB"
 NAMND = ["Äldrenämnden", "Idrottsnämnden", "Kommunstyrelsen", "Idrottsnämnden"]  # the last: the failed test report
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _run(*args: object) -> int:
@@ -42,11 +48,28 @@ def portal_out(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     old = os.environ.get("ILS_WAREHOUSE")
     os.environ["ILS_WAREHOUSE"] = demo_url
     try:
-        assert _run("run", "--period", PERIOD, "--org", "ALN", "--org", "IDN", "--org", "TEATER", "--org", "KS",
-                    "--format", "html,pdf", "--out", out) == 0
+        assert (
+            _run(
+                "run",
+                "--period",
+                PERIOD,
+                "--org",
+                "ALN",
+                "--org",
+                "IDN",
+                "--org",
+                "TEATER",
+                "--org",
+                "KS",
+                "--format",
+                "html,pdf",
+                "--out",
+                out,
+            )
+            == 0
+        )
         assert _run("run", "--notebook", "group_report", "--period", PERIOD, "--kind", "bolag", "--out", out) == 0
-        assert _run("run", "--notebook", NB / "raises.ipynb", "--period", PERIOD, "--org", "IDN",
-                    "--out", out) == 1
+        assert _run("run", "--notebook", NB / "raises.ipynb", "--period", PERIOD, "--org", "IDN", "--out", out) == 1
     finally:
         if old is None:
             os.environ.pop("ILS_WAREHOUSE", None)
@@ -88,8 +111,12 @@ def page(browser):
 @pytest.fixture(scope="module")
 def served(portal_out: Path):
     """``ils serve --port 0`` on the portal directory; yields the base URL."""
-    proc = subprocess.Popen([sys.executable, "-m", "ilslib", "serve", "--out", str(portal_out), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ilslib", "serve", "--out", str(portal_out), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         m = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
@@ -102,7 +129,8 @@ def served(portal_out: Path):
 
 def visible_names(page, table: str = "#t-org") -> list[str]:
     return page.eval_on_selector_all(
-        f"{table} tbody tr:not([hidden]) th[scope=row]", "els => els.map(e => e.dataset.v)")
+        f"{table} tbody tr:not([hidden]) th[scope=row]", "els => els.map(e => e.dataset.v)"
+    )
 
 
 def check_portal(page, url: str) -> None:
@@ -144,16 +172,19 @@ def check_portal(page, url: str) -> None:
     assert met == sorted(met)
     # Follow the links of one report.
     row = page.locator("#t-org tbody tr", has=page.locator("th[data-v='Äldrenämnden']"))
-    links = {a.inner_text().split("–")[0].strip(): a.get_attribute("href")
-             for a in row.locator("a").all()}
-    assert links == {"HTML": "2026-T2/ALN/report.html", "PDF": "2026-T2/ALN/report.pdf",
-                     "Nyckeltal (JSON)": "2026-T2/ALN/figures.json"}
+    links = {a.inner_text().split("–")[0].strip(): a.get_attribute("href") for a in row.locator("a").all()}
+    assert links == {
+        "HTML": "2026-T2/ALN/report.html",
+        "PDF": "2026-T2/ALN/report.pdf",
+        "Nyckeltal (JSON)": "2026-T2/ALN/figures.json",
+    }
     row.locator("a", has_text="HTML").click()
     page.wait_for_load_state()
     assert "Äldrenämnden" in page.title()
     page.go_back()
     page.locator("#t-org tbody tr", has=page.locator("th[data-v='Äldrenämnden']")).locator(
-        "a", has_text="Nyckeltal").click()
+        "a", has_text="Nyckeltal"
+    ).click()
     page.wait_for_load_state()
     assert '"org_id": "ALN"' in page.content()
     page.go_back()
@@ -171,8 +202,10 @@ def axe_violations(page) -> list[dict]:
         _unavailable(f"{AXE} is missing: run 'make node_modules' (npm ci)")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-            for v in result["violations"]]
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+    ]
 
 
 def test_portal_from_disk(page, portal_out):
@@ -210,10 +243,20 @@ def test_serve_is_read_only(served, portal_out):
     for method in ("POST", "PUT", "DELETE", "PATCH"):
         assert request(method, "/index.html", b"x")[0] == 405, method
     (run_id,) = [p.name for p in (portal_out / "runs").iterdir()][:1]
-    for path in ("/.ils-run.lock", "/2026-T2/ALN/.ils-state.json", "/2026-T2/ALN/%2Eils-state.json",
-                 "/runs/", f"/runs/{run_id}/manifest.json", f"/runs/{run_id}/run.log", "/%72uns/",
-                 "/2026-T2/", "/2026-T2/ALN/", "/../../etc/passwd", "/2026-T2/../../etc/passwd",
-                 "/%2e%2e/%2e%2e/etc/passwd"):
+    for path in (
+        "/.ils-run.lock",
+        "/2026-T2/ALN/.ils-state.json",
+        "/2026-T2/ALN/%2Eils-state.json",
+        "/runs/",
+        f"/runs/{run_id}/manifest.json",
+        f"/runs/{run_id}/run.log",
+        "/%72uns/",
+        "/2026-T2/",
+        "/2026-T2/ALN/",
+        "/../../etc/passwd",
+        "/2026-T2/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+    ):
         assert request("GET", path)[0] in (404, 400), path
     before = {p: p.stat().st_mtime_ns for p in portal_out.rglob("*") if p.is_file()}
     request("POST", "/index.html", b"<html>")
@@ -229,16 +272,32 @@ def test_portal_escapes_text_and_lists_states(tmp_path):
     d = tmp_path / "out" / PERIOD / "X1"
     d.mkdir(parents=True)
     (d / "report.html").write_text("<!DOCTYPE html><html></html>", encoding="utf-8")
-    state = {"status": "done", "input_hash": "h", "finished_at": "2026-11-01T10:00:00+01:00",
-             "meta": {"org_id": "X1", "name": '<script>alert("x")</script> & "Ö"', "kind": "bolag",
-                      "period": PERIOD, "notebook": "report",
-                      "summary": {"uppfyllt": 2, "delvis": 1, "ej_uppfyllt": 0}}}
+    state = {
+        "status": "done",
+        "input_hash": "h",
+        "finished_at": "2026-11-01T10:00:00+01:00",
+        "meta": {
+            "org_id": "X1",
+            "name": '<script>alert("x")</script> & "Ö"',
+            "kind": "bolag",
+            "period": PERIOD,
+            "notebook": "report",
+            "summary": {"uppfyllt": 2, "delvis": 1, "ej_uppfyllt": 0},
+        },
+    }
     (d / ".ils-state.json").write_text(json.dumps(state), encoding="utf-8")
     e = tmp_path / "out" / PERIOD / "X2"
     e.mkdir()
-    (e / ".ils-state.json").write_text(json.dumps({
-        "status": "failed", "error": "KeyError: '<img src=x onerror=alert(1)>'",
-        "meta": {"org_id": "X2", "name": "Två", "kind": "namnd", "period": PERIOD}}), encoding="utf-8")
+    (e / ".ils-state.json").write_text(
+        json.dumps(
+            {
+                "status": "failed",
+                "error": "KeyError: '<img src=x onerror=alert(1)>'",
+                "meta": {"org_id": "X2", "name": "Två", "kind": "namnd", "period": PERIOD},
+            }
+        ),
+        encoding="utf-8",
+    )
     (tmp_path / "out" / PERIOD / "broken").mkdir()
     (tmp_path / "out" / PERIOD / "broken" / ".ils-state.json").write_text("{not json", encoding="utf-8")
     rows = collect(tmp_path / "out")

@@ -59,6 +59,7 @@ def _indicator_caption(period: str) -> str:
 
 # -- every notebook runs ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("org_id", "period"), MATRIX, ids=MATRIX_IDS)
 def test_report_runs_and_writes_its_files(reports: Reports, org_id: str, period: str) -> None:
     report = done(reports.org(org_id, period))
@@ -86,6 +87,7 @@ def test_figures_json_equals_the_api(reports: Reports, demo_wh: Any, org_id: str
 
 # -- the figures in the HTML are those of figures.json ---------------------------------------------
 
+
 @pytest.mark.parametrize(("org_id", "period"), MATRIX, ids=MATRIX_IDS)
 def test_title_and_cover(reports: Reports, demo_wh: Any, org_id: str, period: str) -> None:
     soup = done(reports.org(org_id, period)).soup()
@@ -105,7 +107,9 @@ def test_indicator_table_shows_the_indicators_of_figures_json(reports: Reports, 
     doc, soup = report.figures(), report.soup()
     inds = doc["indicators"]
     if period.endswith(("T1", "T2")):
-        assert inds and {i["frequency"] for i in inds} == {"tertial"}, "a tertial report follows tertial indicators only"
+        assert inds and {i["frequency"] for i in inds} == {"tertial"}, (
+            "a tertial report follows tertial indicators only"
+        )
     else:
         assert {i["frequency"] for i in inds} == {"tertial", "annual"}, "the annual report follows every indicator"
     headers, rows = table_rows(find_table(soup, _indicator_caption(period)))
@@ -131,7 +135,8 @@ def test_indicator_table_shows_the_indicators_of_figures_json(reports: Reports, 
     assert boxes["Ej uppfyllda"] == str(counts["ej_uppfyllt"])
     _, count_rows = table_rows(find_table(soup, "Indikatorernas status"))
     assert {text(r["Status"]): text(r["Antal indikatorer"]) for r in count_rows} == {
-        fmt.status(s): str(n) for s, n in counts.items()}
+        fmt.status(s): str(n) for s, n in counts.items()
+    }
 
 
 @pytest.mark.parametrize(("org_id", "period"), FOLLOW_UP, ids=[f"{o}-{p}" for o, p in FOLLOW_UP])
@@ -156,8 +161,10 @@ def test_goal_blocks_show_judgement_beside_indicator_statuses(reports: Reports, 
         items = block.find_all("li")
         assert len(items) == len(measured)
         for ind, li in zip(measured, items, strict=True):
-            assert text(li) == (f"{ind['name']}: {fmt.value(ind['value'], ind['unit'], ind['decimals'])} (mål "
-                                f"{fmt.value(ind['target'], ind['unit'], ind['decimals'])}) {fmt.status(ind['status'])}")
+            assert text(li) == (
+                f"{ind['name']}: {fmt.value(ind['value'], ind['unit'], ind['decimals'])} (mål "
+                f"{fmt.value(ind['target'], ind['unit'], ind['decimals'])}) {fmt.status(ind['status'])}"
+            )
         if goal["comment"]:
             assert re.sub(r"\s+", " ", goal["comment"]).strip() in text(block)
         shown += 1
@@ -169,13 +176,15 @@ def test_goal_blocks_show_judgement_beside_indicator_statuses(reports: Reports, 
     judged = {code: sum(g["assessment"] == code for g in own_goals) for code in ("uppfyllt", "delvis", "ej_uppfyllt")}
     judged[None] = len(own_goals) - sum(judged.values())
     assert {text(r["Bedömning"]): text(r["Antal mål"]) for r in rows} == {
-        fmt.assessment(code): str(n) for code, n in judged.items()}
+        fmt.assessment(code): str(n) for code, n in judged.items()
+    }
 
 
 @pytest.mark.parametrize("period", [p for p in PERIODS if not p.endswith("BU")])
 @pytest.mark.parametrize("org_id", [ORGS["kommun"], ORGS["koncern"]])
-def test_the_only_organisation_of_its_kind_is_not_ranked_against_itself(reports: Reports, org_id: str,
-                                                                        period: str) -> None:
+def test_the_only_organisation_of_its_kind_is_not_ranked_against_itself(
+    reports: Reports, org_id: str, period: str
+) -> None:
     soup = done(reports.org(org_id, period)).soup()
     assert not [t for t in soup.find_all("table") if text(t.caption).startswith("Rang bland")]
     assert "ingen att jämföras med" in text(soup)
@@ -203,8 +212,9 @@ def test_budget_shows_targets_and_no_statuses(reports: Reports, org_id: str) -> 
     assert boxes["Budgeterat nettoresultat"] == fmt.money(e["budget_net"])
     headers, rows = table_rows(find_table(soup, "Budget 2026"))
     assert headers == ["Post", "Budget"]
-    assert [text(r["Budget"]) for r in rows] == [fmt.money(e[k]) for k in ("budget_income", "budget_costs",
-                                                                            "budget_net")]
+    assert [text(r["Budget"]) for r in rows] == [
+        fmt.money(e[k]) for k in ("budget_income", "budget_costs", "budget_net")
+    ]
 
 
 @pytest.mark.parametrize(("org_id", "period"), FOLLOW_UP, ids=[f"{o}-{p}" for o, p in FOLLOW_UP])
@@ -253,11 +263,14 @@ def test_comment_section_follows_the_period_type(reports: Reports, org_id: str, 
     report = done(reports.org(org_id, period))
     doc, soup = report.figures(), report.soup()
     h3 = [text(h) for h in soup.find_all("h3")]
-    kind, label, other = (("rapportkommentar", "Rapportkommentar", "VD-kommentar") if period.endswith("BO")
-                          else ("vd_kommentar", "VD-kommentar", "Rapportkommentar"))
+    kind, label, other = (
+        ("rapportkommentar", "Rapportkommentar", "VD-kommentar")
+        if period.endswith("BO")
+        else ("vd_kommentar", "VD-kommentar", "Rapportkommentar")
+    )
     assert label in h3 and other not in h3
     section = soup.find("section", attrs={"aria-labelledby": label.lower()})
-    shown = text(section)[len(label):].strip()
+    shown = text(section)[len(label) :].strip()
     expected = doc["texts"].get(kind)
     assert shown == (re.sub(r"\s+", " ", expected).strip() if expected else "Ingen text har lämnats.")
     assert ("Avvikelserapportering" in h3) == (not period.endswith("BU"))
@@ -266,8 +279,10 @@ def test_comment_section_follows_the_period_type(reports: Reports, org_id: str, 
 
 # -- escaping ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("org_id", "period"), [*MATRIX, (SCRIPT_ORG, SCRIPT_PERIOD)],
-                         ids=[*MATRIX_IDS, f"{SCRIPT_ORG}-{SCRIPT_PERIOD}"])
+
+@pytest.mark.parametrize(
+    ("org_id", "period"), [*MATRIX, (SCRIPT_ORG, SCRIPT_PERIOD)], ids=[*MATRIX_IDS, f"{SCRIPT_ORG}-{SCRIPT_PERIOD}"]
+)
 def test_no_markup_from_the_data_is_interpreted(reports: Reports, org_id: str, period: str) -> None:
     assert_inert(done(reports.org(org_id, period)).soup())
 
@@ -296,9 +311,9 @@ def test_markup_and_quotes_in_titles_are_shown_as_text(reports: Reports) -> None
 
 
 HOSTILE = {
-    "vd_kommentar": '<img src=x onerror=alert(1)> "VD" & \'ledning\'\n\n</div></main><script>alert(2)</script>',
-    "assessment": "<a href=\"javascript:alert(3)\">klicka</a> & <style>body{display:none}</style>",
-    "activity": "<iframe src=\"//evil.example\"></iframe> åäö",
+    "vd_kommentar": "<img src=x onerror=alert(1)> \"VD\" & 'ledning'\n\n</div></main><script>alert(2)</script>",
+    "assessment": '<a href="javascript:alert(3)">klicka</a> & <style>body{display:none}</style>',
+    "activity": '<iframe src="//evil.example"></iframe> åäö',
 }
 
 
@@ -314,13 +329,35 @@ def test_hostile_text_written_to_the_warehouse_is_escaped(demo_url: str, tmp_pat
         goal = f.goals(demo_wh, org, period).query("own")["goal_id"].iloc[0]
         activity = f.activities(demo_wh, org, period)["activity_id"].iloc[0]
         with demo_wh.transaction():
-            store.write(demo_wh, "comments", pd.DataFrame([
-                {"org_id": org, "period": period, "kind": "vd_kommentar", "text": HOSTILE["vd_kommentar"]}]))
-            store.write(demo_wh, "assessments", pd.DataFrame([
-                {"org_id": org, "goal_id": goal, "period": period, "assessment": "delvis",
-                 "comment": HOSTILE["assessment"]}]))
-            store.write(demo_wh, "activity_status", pd.DataFrame([
-                {"activity_id": activity, "period": period, "status": "forsenad", "comment": HOSTILE["activity"]}]))
+            store.write(
+                demo_wh,
+                "comments",
+                pd.DataFrame(
+                    [{"org_id": org, "period": period, "kind": "vd_kommentar", "text": HOSTILE["vd_kommentar"]}]
+                ),
+            )
+            store.write(
+                demo_wh,
+                "assessments",
+                pd.DataFrame(
+                    [
+                        {
+                            "org_id": org,
+                            "goal_id": goal,
+                            "period": period,
+                            "assessment": "delvis",
+                            "comment": HOSTILE["assessment"],
+                        }
+                    ]
+                ),
+            )
+            store.write(
+                demo_wh,
+                "activity_status",
+                pd.DataFrame(
+                    [{"activity_id": activity, "period": period, "status": "forsenad", "comment": HOSTILE["activity"]}]
+                ),
+            )
     with warehouse_env(url):
         result = run_job(Job(str(REPORT_NB), {"org_id": org, "period": period}, str(tmp_path / "out"), ("html",)))
     report = done(Report(tmp_path / "out", result.status, result.error))
@@ -329,7 +366,7 @@ def test_hostile_text_written_to_the_warehouse_is_escaped(demo_url: str, tmp_pat
     assert soup.find_all("a") == []
     assert len(soup.find_all("style")) == 1  # the report's own, in <head>
     page = text(soup)
-    assert '<img src=x onerror=alert(1)> "VD" & \'ledning\'' in page
+    assert "<img src=x onerror=alert(1)> \"VD\" & 'ledning'" in page
     assert "</div></main><script>alert(2)</script>" in page
     assert '<a href="javascript:alert(3)">klicka</a> & <style>body{display:none}</style>' in page
     assert '<iframe src="//evil.example"></iframe> åäö' in page
@@ -340,9 +377,9 @@ def test_hostile_text_written_to_the_warehouse_is_escaped(demo_url: str, tmp_pat
 
 # -- no code, no prompts, no warnings; offline -----------------------------------------------------
 
+
 @pytest.mark.parametrize(("org_id", "period"), MATRIX, ids=MATRIX_IDS)
-def test_html_has_no_code_no_warnings_and_nothing_from_the_network(reports: Reports, org_id: str,
-                                                                  period: str) -> None:
+def test_html_has_no_code_no_warnings_and_nothing_from_the_network(reports: Reports, org_id: str, period: str) -> None:
     assert_clean(done(reports.org(org_id, period)))
 
 
@@ -361,12 +398,14 @@ def test_numbers_are_swedish(reports: Reports, org_id: str, period: str) -> None
 
 # -- snapshot of the rendered tables ---------------------------------------------------------------
 
+
 def test_tables_match_the_snapshot(reports: Reports) -> None:
     soup = done(reports.org(ORGS["board"], "2026-T2")).soup()
     check_snapshot("report_SDN_SJV_2026-T2.txt", table_snapshot(soup, masked=SNAPSHOT_MASK))
 
 
 # -- the command line ------------------------------------------------------------------------------
+
 
 def test_ils_run_writes_the_report_files(reports: Reports, demo_url: str, tmp_path: Path) -> None:
     org, period = ORGS["small"], "2026-T2"
@@ -376,7 +415,11 @@ def test_ils_run_writes_the_report_files(reports: Reports, demo_url: str, tmp_pa
     command = [str(ils)] if ils.exists() else [sys.executable, "-m", "ilslib"]
     proc = subprocess.run(
         [*command, "run", "--period", period, "--org", org, "--format", "html,pdf", "--out", str(out)],
-        env=env, capture_output=True, text=True, timeout=300)
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     target = out / period / org
@@ -405,7 +448,8 @@ def test_reports_run_on_data_loaded_from_the_good_corpus(tmp_path: Path, monkeyp
         orgs = list(f.organisations(w)["org_id"])
     monkeypatch.setenv("ILS_WAREHOUSE", url)
     for org in orgs:
-        r = run_job(Job(str(REPORT_NB), {"org_id": org, "period": "2026-T2"}, str(tmp_path / "out" / org),
-                        ("html",), org))
+        r = run_job(
+            Job(str(REPORT_NB), {"org_id": org, "period": "2026-T2"}, str(tmp_path / "out" / org), ("html",), org)
+        )
         assert (r.status, r.error) == ("done", None), org
         assert (tmp_path / "out" / org / "report.html").stat().st_size > 0

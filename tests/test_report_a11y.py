@@ -39,8 +39,12 @@ from report_support import (
 
 #: Pages checked with axe: the board in every period type, the others in one each, three group reports.
 AXE_ORG = [(ORGS["board"], p) for p in PERIODS] + [
-    (ORGS["company"], "2025-BO"), (ORGS["small"], "2026-T2"), (ORGS["kommun"], "2026-T1"),
-    (ORGS["koncern"], "2026-BU"), (SCRIPT_ORG, SCRIPT_PERIOD)]
+    (ORGS["company"], "2025-BO"),
+    (ORGS["small"], "2026-T2"),
+    (ORGS["kommun"], "2026-T1"),
+    (ORGS["koncern"], "2026-BU"),
+    (SCRIPT_ORG, SCRIPT_PERIOD),
+]
 AXE_GROUP = [("bolag", "2025-BO"), ("namnd", "2026-T2"), ("bolag", "2026-BU")]
 ALL_ORG = [(o, p) for o in ORGS.values() for p in PERIODS]
 ALL_GROUP = [(k, p) for k in GROUP_KINDS for p in PERIODS]
@@ -74,14 +78,17 @@ def test_axe_finds_no_violations(reports: Reports, browser: Browser, which: str,
 
 
 @pytest.mark.parametrize(("which", "who", "period"), PAGES, ids=PAGE_IDS)
-def test_page_is_offline_and_fits_the_screen(reports: Reports, browser: Browser, which: str, who: str,
-                                             period: str) -> None:
+def test_page_is_offline_and_fits_the_screen(
+    reports: Reports, browser: Browser, which: str, who: str, period: str
+) -> None:
     report = _report(reports, which, who, period)
     browser.requests.clear()
     page = browser.open(report.html_path)
     try:
-        sizes = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth, "
-                              "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).length]")
+        sizes = page.evaluate(
+            "() => [document.documentElement.scrollWidth, window.innerWidth, "
+            "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).length]"
+        )
     finally:
         page.close()
     assert [u for u in browser.requests if not u.startswith(("file:", "data:"))] == []

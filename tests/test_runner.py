@@ -29,9 +29,6 @@ STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d ")
 # -- helpers --------------------------------------------------------------------------------
 
 
-
-
-
 @pytest.fixture
 def demo_copy(demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the demo warehouse (tests that change data), as ILS_WAREHOUSE."""
@@ -63,23 +60,33 @@ def state(out: Path, rel: str) -> dict:
 
 # -- validation before anything runs -----------------------------------------------------------
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["--org", "ALM"], r"unknown organisation 'ALM'.*ALN"),
-    (["--org", "ALN", "--org", "NOPE"], r"unknown organisation 'NOPE'"),
-    (["--kind", "bolagg"], r"unknown organisation kind 'bolagg': expected one of kommun, koncern, namnd, bolag, enhet"),
-    (["--org", "ALN", "--notebook", "no_such_notebook"], r"notebook 'no_such_notebook' not found.*report"),
-    (["--org", "ALN", "--format", "html,docx"], r"unknown format 'docx': expected html, pdf or html,pdf"),
-    (["--org", "ALN", "-p", "colour=red"],
-     r"no parameter 'colour'; its parameters are: org_id, period, top_accounts, trend_indicators"),
-    (["--org", "ALN", "-p", "top_accounts=many"], r"top_accounts='many'.*expects a whole number"),
-    (["--org", "ALN", "-p", "org_id=IDN"], r"'org_id' is set by ils run itself"),
-    (["--org", "ALN", "-p", "no equals sign"], r"expected NAME=VALUE"),
-    ([], r"which organisations\? give --org ID"),
-    (["--org", "ALN", "--jobs", "-1"], r"--jobs -1: expected 1 or more"),
-    (["--org", "ALN", "--timeout", "0"], r"--timeout 0: expected a positive number"),
-    (["--notebook", "group_report", "--org", "ALN"], r"is run per kind: use --kind"),
-    (["--notebook", "group_report"], r"run per kind: give --kind KIND \(one of namnd, bolag\)"),
-], ids=lambda v: "-".join(v) if isinstance(v, list) else None)
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--org", "ALM"], r"unknown organisation 'ALM'.*ALN"),
+        (["--org", "ALN", "--org", "NOPE"], r"unknown organisation 'NOPE'"),
+        (
+            ["--kind", "bolagg"],
+            r"unknown organisation kind 'bolagg': expected one of kommun, koncern, namnd, bolag, enhet",
+        ),
+        (["--org", "ALN", "--notebook", "no_such_notebook"], r"notebook 'no_such_notebook' not found.*report"),
+        (["--org", "ALN", "--format", "html,docx"], r"unknown format 'docx': expected html, pdf or html,pdf"),
+        (
+            ["--org", "ALN", "-p", "colour=red"],
+            r"no parameter 'colour'; its parameters are: org_id, period, top_accounts, trend_indicators",
+        ),
+        (["--org", "ALN", "-p", "top_accounts=many"], r"top_accounts='many'.*expects a whole number"),
+        (["--org", "ALN", "-p", "org_id=IDN"], r"'org_id' is set by ils run itself"),
+        (["--org", "ALN", "-p", "no equals sign"], r"expected NAME=VALUE"),
+        ([], r"which organisations\? give --org ID"),
+        (["--org", "ALN", "--jobs", "-1"], r"--jobs -1: expected 1 or more"),
+        (["--org", "ALN", "--timeout", "0"], r"--timeout 0: expected a positive number"),
+        (["--notebook", "group_report", "--org", "ALN"], r"is run per kind: use --kind"),
+        (["--notebook", "group_report"], r"run per kind: give --kind KIND \(one of namnd, bolag\)"),
+    ],
+    ids=lambda v: "-".join(v) if isinstance(v, list) else None,
+)
 def test_bad_input_is_one_line_before_anything_runs(ils, demo, tmp_path, args, expected):
     out = tmp_path / "out"
     code, _, err = ils("run", "--period", PERIOD, "--out", out, *args)
@@ -90,12 +97,15 @@ def test_bad_input_is_one_line_before_anything_runs(ils, demo, tmp_path, args, e
     assert not out.exists(), "nothing may be written before the input is valid"
 
 
-@pytest.mark.parametrize(("period", "expected"), [
-    ("2026-T5", r"malformed period '2026-T5': expected YYYY-BU, YYYY-T1, YYYY-T2, YYYY-BO or 'latest'"),
-    ("2031-T1", r"no data for 2031.*periods with data"),
-    ("latest-XX", r"expected latest, latest-T .*latest-BO"),
-    ("", r"which period\?"),
-])
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        ("2026-T5", r"malformed period '2026-T5': expected YYYY-BU, YYYY-T1, YYYY-T2, YYYY-BO or 'latest'"),
+        ("2031-T1", r"no data for 2031.*periods with data"),
+        ("latest-XX", r"expected latest, latest-T .*latest-BO"),
+        ("", r"which period\?"),
+    ],
+)
 def test_bad_period(ils, demo, tmp_path, period, expected):
     out = tmp_path / "out"
     code, _, err = ils("run", "--period", period, "--org", "ALN", "--out", out)
@@ -110,8 +120,23 @@ def test_unknown_option_values_are_listed(ils, demo, tmp_path):
     assert code == 2 and "'local', 'dask'" in err
 
 
-HOSTILE_IDS = ["../x", "../../etc/passwd", "/etc/passwd", "/tmp/ils-evil", "..", ".", "a/b", "a\\b",
-               "nul\0byte", "A" * 5000, "~root", "-rf", "ALN/../../x", " ALN", "ALN\n"]
+HOSTILE_IDS = [
+    "../x",
+    "../../etc/passwd",
+    "/etc/passwd",
+    "/tmp/ils-evil",
+    "..",
+    ".",
+    "a/b",
+    "a\\b",
+    "nul\0byte",
+    "A" * 5000,
+    "~root",
+    "-rf",
+    "ALN/../../x",
+    " ALN",
+    "ALN\n",
+]
 
 
 @pytest.mark.parametrize("org", HOSTILE_IDS, ids=lambda v: repr(v)[:20])
@@ -132,8 +157,7 @@ def test_hostile_organisation_ids_write_nothing(ils, demo, tmp_path, org):
 
 def test_hostile_ids_in_a_run_set(ils, demo, tmp_path):
     runset = tmp_path / "evil.yaml"
-    runset.write_text('period: "2026-T2"\norgs: ["ALN", "../../x"]\nout: "%s"\n' % (tmp_path / "out"),
-                      encoding="utf-8")
+    runset.write_text('period: "2026-T2"\norgs: ["ALN", "../../x"]\nout: "%s"\n' % (tmp_path / "out"), encoding="utf-8")
     code, _, err = ils("run", runset)
     assert code == 2 and "organisation id '../../x' is not a valid identifier" in err, err
     assert not (tmp_path / "out").exists() and not (tmp_path.parent / "x").exists()
@@ -151,12 +175,14 @@ def test_hostile_id_inside_the_warehouse(ils, demo_copy, tmp_path):
 
 # -- a run and its outputs -------------------------------------------------------------------
 
+
 def test_run_writes_reports_log_manifest_and_portal(ils, demo, tmp_path):
     from ilslib import connect, figures
 
     out = tmp_path / "out"
-    code, stdout, err = ils("run", "--period", PERIOD, "--org", "ALN", "--org", "TEATER",
-                            "--format", "html,pdf", "--out", out)
+    code, stdout, err = ils(
+        "run", "--period", PERIOD, "--org", "ALN", "--org", "TEATER", "--format", "html,pdf", "--out", out
+    )
     assert code == 0, err
     # Not a terminal: plain timestamped lines, then the summary.
     lines = err.strip().splitlines()
@@ -166,7 +192,12 @@ def test_run_writes_reports_log_manifest_and_portal(ils, demo, tmp_path):
     for org, name in (("ALN", "Äldrenämnden"), ("TEATER", None)):
         d = out / PERIOD / org
         assert sorted(p.name for p in d.iterdir()) == [
-            ".ils-state.json", "figures.json", "report.html", "report.ipynb", "report.pdf"]
+            ".ils-state.json",
+            "figures.json",
+            "report.html",
+            "report.ipynb",
+            "report.pdf",
+        ]
         html = (d / "report.html").read_text(encoding="utf-8")
         assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
         assert "import ilslib" not in html  # no code in the report
@@ -202,16 +233,16 @@ def test_run_writes_reports_log_manifest_and_portal(ils, demo, tmp_path):
     assert "Äldrenämnden" in portal and 'href="2026-T2/ALN/report.pdf"' in portal
 
     # Unchanged inputs: nothing runs (and no report process is started).
-    code, _, err = ils("run", "--period", PERIOD, "--org", "ALN", "--org", "TEATER", "--format", "html,pdf",
-                       "--out", out)
+    code, _, err = ils(
+        "run", "--period", PERIOD, "--org", "ALN", "--org", "TEATER", "--format", "html,pdf", "--out", out
+    )
     assert code == 0 and "0 done, 2 unchanged, 0 failed" in summary_line(err)
     assert "started" not in max((out / "runs").iterdir()).joinpath("run.log").read_text(encoding="utf-8")
     # A format already there is not a reason to rerun; a missing one is.
     code, _, err = ils("run", "--period", PERIOD, "--org", "ALN", "--org", "TEATER", "--out", out)
     assert code == 0 and "0 done, 2 unchanged" in summary_line(err)
     (out / PERIOD / "TEATER" / "report.pdf").unlink()
-    code, _, err = ils("run", "--period", PERIOD, "--org", "ALN", "--org", "TEATER", "--format", "pdf",
-                       "--out", out)
+    code, _, err = ils("run", "--period", PERIOD, "--org", "ALN", "--org", "TEATER", "--format", "pdf", "--out", out)
     assert code == 0 and "1 done, 1 unchanged" in summary_line(err) and "2026-T2/TEATER" in err
     # --force reruns everything.
     code, _, err = ils("run", "--period", PERIOD, "--org", "ALN", "--org", "TEATER", "--force", "--out", out)
@@ -227,8 +258,19 @@ def test_group_report_and_study_notebook(ils, demo, tmp_path):
     d = out / PERIOD / "_grupp" / "bolag"
     assert {p.name for p in d.iterdir()} >= {"report.html", "report.ipynb", "figures.json"}
     assert state(out, f"{PERIOD}/_grupp/bolag")["meta"]["group"] is True
-    code, _, err = ils("run", "--notebook", TEST_NOTEBOOKS / "study.py", "--period", "latest", "--org", "ALN",
-                       "-p", "top=2", "--out", out)
+    code, _, err = ils(
+        "run",
+        "--notebook",
+        TEST_NOTEBOOKS / "study.py",
+        "--period",
+        "latest",
+        "--org",
+        "ALN",
+        "-p",
+        "top=2",
+        "--out",
+        out,
+    )
     assert code == 0, err
     d = out / "_studier" / "study" / PERIOD / "ALN"
     doc = json.loads((d / "figures.json").read_text(encoding="utf-8"))
@@ -251,10 +293,16 @@ def test_plan_is_fast_path_for_unchanged(demo, tmp_path):
     assert len(set(labels)) == 32 and all(j.out_dir.startswith(str(tmp_path / "out")) for j in p.jobs)
 
 
-@pytest.mark.parametrize(("spec", "expected"), [
-    ("latest", "2026-T2"), ("latest-T", "2026-T2"), ("latest-BO", "2025-BO"), ("senaste-bo", "2025-BO"),
-    ("2025-T1", "2025-T1"),
-])
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("latest", "2026-T2"),
+        ("latest-T", "2026-T2"),
+        ("latest-BO", "2025-BO"),
+        ("senaste-bo", "2025-BO"),
+        ("2025-T1", "2025-T1"),
+    ],
+)
 def test_period_specs(demo, tmp_path, spec, expected):
     from ilslib.runner.batch import RunRequest, plan
 
@@ -262,6 +310,7 @@ def test_period_specs(demo, tmp_path, spec, expected):
 
 
 # -- incremental reruns ------------------------------------------------------------------------
+
 
 def _plan_labels(**kw) -> tuple[set[str], set[str]]:
     from ilslib.runner.batch import RunRequest, plan
@@ -275,13 +324,16 @@ def test_changed_data_reruns_only_what_reads_it(ils, demo_copy, tmp_path):
     orgs = ["--org", "ALN", "--org", "IDN", "--org", "TEATER"]
     code, _, err = ils("run", "--period", PERIOD, *orgs, "--out", out)
     assert code == 0, err
-    code, _, err = ils("run", "--notebook", "group_report", "--period", PERIOD, "--kind", "namnd",
-                       "--kind", "bolag", "--out", out)
+    code, _, err = ils(
+        "run", "--notebook", "group_report", "--period", PERIOD, "--kind", "namnd", "--kind", "bolag", "--out", out
+    )
     assert code == 0, err
     # A free text of one organisation: only its report (and its kind's group report) reads it.
     with sqlite3.connect(demo_copy) as c:
-        n = c.execute("UPDATE ils_comment SET text = text || ' Tillägg <b>&</b> ”citat”.' "
-                      "WHERE org_id = 'ALN' AND period = ?", (PERIOD,)).rowcount
+        n = c.execute(
+            "UPDATE ils_comment SET text = text || ' Tillägg <b>&</b> ”citat”.' WHERE org_id = 'ALN' AND period = ?",
+            (PERIOD,),
+        ).rowcount
     assert n > 0
     todo, same = _plan_labels(orgs=["ALN", "IDN", "TEATER"], out=str(out))
     assert todo == {"2026-T2/ALN"} and same == {"2026-T2/IDN", "2026-T2/TEATER"}
@@ -293,8 +345,9 @@ def test_changed_data_reruns_only_what_reads_it(ils, demo_copy, tmp_path):
     # An outcome: the comparisons rank every organisation of the kind on it, so the whole kind reruns,
     # and nothing of another kind.
     with sqlite3.connect(demo_copy) as c:
-        n = c.execute("UPDATE ils_outcome SET value = value + 1 WHERE org_id = 'ALN' AND period = ? "
-                      "AND gender = 'T'", (PERIOD,)).rowcount
+        n = c.execute(
+            "UPDATE ils_outcome SET value = value + 1 WHERE org_id = 'ALN' AND period = ? AND gender = 'T'", (PERIOD,)
+        ).rowcount
     assert n > 0
     todo, same = _plan_labels(orgs=["ALN", "IDN", "TEATER"], out=str(out))
     assert todo == {"2026-T2/ALN", "2026-T2/IDN"} and same == {"2026-T2/TEATER"}
@@ -317,6 +370,7 @@ def test_changed_notebook_or_parameters_rerun(ils, demo, tmp_path):
 
 # -- run sets ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "parameters").glob("*.yaml")))
 def test_shipped_run_sets_are_valid(demo, tmp_path, monkeypatch, name):
     """Every run set in parameters/ plans without error on the demo (validated, not run)."""
@@ -327,9 +381,16 @@ def test_shipped_run_sets_are_valid(demo, tmp_path, monkeypatch, name):
     entries = load_runset(str(REPO / "parameters" / name))
     assert entries
     for e in entries:
-        req = RunRequest(period=str(e["period"]), orgs=e.get("orgs") or [], kinds=e.get("kinds") or [],
-                         all=bool(e.get("all")), notebook=e.get("notebook"), formats=e.get("formats", "html"),
-                         out=str(tmp_path / "out"), parameters=e.get("parameters") or {})
+        req = RunRequest(
+            period=str(e["period"]),
+            orgs=e.get("orgs") or [],
+            kinds=e.get("kinds") or [],
+            all=bool(e.get("all")),
+            notebook=e.get("notebook"),
+            formats=e.get("formats", "html"),
+            out=str(tmp_path / "out"),
+            parameters=e.get("parameters") or {},
+        )
         p = plan(req)
         assert p.jobs
     assert not (tmp_path / "out").exists()
@@ -347,7 +408,9 @@ def test_run_set_with_several_runs(ils, demo, tmp_path):
         "    orgs: [ALN, TEATER]\n"
         "    parameters: {top_accounts: 5}\n"
         "  - notebook: group_report\n"
-        "    kinds: [bolag]\n", encoding="utf-8")
+        "    kinds: [bolag]\n",
+        encoding="utf-8",
+    )
     code, _, err = ils("run", runset)
     assert code == 0, err
     assert (out / PERIOD / "ALN" / "report.html").is_file()
@@ -360,15 +423,18 @@ def test_run_set_with_several_runs(ils, demo, tmp_path):
     assert code == 2 and "is run per kind" in err  # --org also applies to the group run: refused
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("period: latest\norgs: [ALN]\ncolour: red\n", r"unknown setting 'colour'; valid: all, description"),
-    ("period: latest\norgs: [ALN\n", r"line \d+: not valid YAML"),
-    ("- just\n- a list\n", r"expected a mapping of settings"),
-    ("period: latest\nruns: []\n", r"'runs' must be a list of runs"),
-    ("period: latest\norgs: [ALN]\njobs: many\n", r"'jobs' must be a whole number"),
-    ("period: latest\norgs: [ALN]\nformats: html,odt\n", r"unknown format 'odt'"),
-    ("orgs: [ALN]\n", r"which period\?"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("period: latest\norgs: [ALN]\ncolour: red\n", r"unknown setting 'colour'; valid: all, description"),
+        ("period: latest\norgs: [ALN\n", r"line \d+: not valid YAML"),
+        ("- just\n- a list\n", r"expected a mapping of settings"),
+        ("period: latest\nruns: []\n", r"'runs' must be a list of runs"),
+        ("period: latest\norgs: [ALN]\njobs: many\n", r"'jobs' must be a whole number"),
+        ("period: latest\norgs: [ALN]\nformats: html,odt\n", r"unknown format 'odt'"),
+        ("orgs: [ALN]\n", r"which period\?"),
+    ],
+)
 def test_bad_run_sets(ils, demo, tmp_path, text, expected):
     runset = tmp_path / "bad.yaml"
     runset.write_text(text + ("" if text.startswith("-") else f"out: {tmp_path / 'out'}\n"), encoding="utf-8")
@@ -380,6 +446,7 @@ def test_bad_run_sets(ils, demo, tmp_path, text, expected):
 
 
 # -- secrets ------------------------------------------------------------------------------------
+
 
 def test_no_secret_in_any_output(ils, demo_url, tmp_path, monkeypatch):
     """The password (used on the ODBC path) appears in no log, manifest, notebook, report or message."""
@@ -394,8 +461,19 @@ def test_no_secret_in_any_output(ils, demo_url, tmp_path, monkeypatch):
     out = tmp_path / "out"
     code, o1, e1 = ils("run", "--period", PERIOD, "--org", "ALN", "--out", out)
     assert code == 0, e1
-    code, o2, e2 = ils("run", "--period", PERIOD, "--org", "ALN", "--org", "IDN", "--out", out,
-                       "--notebook", TEST_NOTEBOOKS / "raises.ipynb")
+    code, o2, e2 = ils(
+        "run",
+        "--period",
+        PERIOD,
+        "--org",
+        "ALN",
+        "--org",
+        "IDN",
+        "--out",
+        out,
+        "--notebook",
+        TEST_NOTEBOOKS / "raises.ipynb",
+    )
     assert code == 1, e2
     files = [p for p in out.rglob("*") if p.is_file()]
     assert len(files) > 10
@@ -407,6 +485,7 @@ def test_no_secret_in_any_output(ils, demo_url, tmp_path, monkeypatch):
 
 # -- progress on a terminal ----------------------------------------------------------------------
 
+
 def test_progress_bar_on_a_terminal(demo, tmp_path):
     """On a terminal (a pseudo-terminal made by script(1)) ils run shows a bar, not log lines."""
     if not shutil.which("script"):
@@ -417,8 +496,7 @@ def test_progress_bar_on_a_terminal(demo, tmp_path):
     ils_bin = str(Path(sys.executable).with_name("ils"))
     cmd = f"{ils_bin} run --period {PERIOD} --org ALN --org IDN --out {out}"
     env = {**os.environ, "TERM": "xterm", "COLUMNS": "100"}
-    proc = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, text=True, env=env,
-                          timeout=120)
+    proc = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     screen = proc.stdout
     assert "2/2" in screen and "100%" in screen and "Rapporter" in screen, screen
@@ -428,12 +506,17 @@ def test_progress_bar_on_a_terminal(demo, tmp_path):
 
 # -- the parts ------------------------------------------------------------------------------------
 
+
 def test_notebook_parameters_without_jupyter(tmp_path):
     from ilslib.errors import ConfigError
     from ilslib.runner.params import check_parameters, declared_parameters
 
     assert declared_parameters(REPO / "notebooks" / "report.ipynb") == {
-        "org_id": "IDN", "period": "latest", "top_accounts": 8, "trend_indicators": 6}
+        "org_id": "IDN",
+        "period": "latest",
+        "top_accounts": 8,
+        "trend_indicators": 6,
+    }
     assert declared_parameters(TEST_NOTEBOOKS / "study.py") == {"org_id": "ALN", "period": "latest", "top": 3}
     nb = tmp_path / "n.py"
     nb.write_text("# %%\nx = 1\n# %% tags=['parameters']\na: int = 2\nb = [1, 2]\nc = a + 1\n", encoding="utf-8")
@@ -474,8 +557,10 @@ def test_cache_around_figure_functions_changes_no_figure(demo):
     from ilslib.runner import cache
 
     with connect() as wh:
-        plain = {o: (figures.comparisons(wh, o, PERIOD), figures.figures_json(wh, o, PERIOD, generated_at="x"))
-                 for o in ("ALN", "IDN", "TEATER")}
+        plain = {
+            o: (figures.comparisons(wh, o, PERIOD), figures.figures_json(wh, o, PERIOD, generated_at="x"))
+            for o in ("ALN", "IDN", "TEATER")
+        }
         try:
             assert "ilslib.figures.indicators.indicator_rows" in cache.install()
             assert cache.prefetch(wh, PERIOD, ["namnd", "bolag"]) == 6
@@ -485,11 +570,13 @@ def test_cache_around_figure_functions_changes_no_figure(demo):
             s = cache.stats()
             assert s["hits"] > 10 and s["entries"] > 6
             # A caller that changes a frame does not change the cached one.
-            rows = sys.modules["ilslib.figures.indicators"].indicator_rows(wh, figures.as_period(wh, PERIOD),
-                                                                           kind="namnd")
+            rows = sys.modules["ilslib.figures.indicators"].indicator_rows(
+                wh, figures.as_period(wh, PERIOD), kind="namnd"
+            )
             rows.loc[:, "value"] = -1.0
-            again = sys.modules["ilslib.figures.indicators"].indicator_rows(wh, figures.as_period(wh, PERIOD),
-                                                                            kind="namnd")
+            again = sys.modules["ilslib.figures.indicators"].indicator_rows(
+                wh, figures.as_period(wh, PERIOD), kind="namnd"
+            )
             assert (again["value"] != -1.0).any()
         finally:
             cache.uninstall()
@@ -510,11 +597,23 @@ def test_kernel_engine_gives_the_same_figures(ils, demo, tmp_path):
 
 
 def test_scheduler_needs_dask_and_a_real_address(ils, demo, tmp_path):
-    code, _, err = ils("run", "--period", PERIOD, "--org", "ALN", "--scheduler", "tcp://127.0.0.1:9",
-                       "--out", tmp_path / "o")
+    code, _, err = ils(
+        "run", "--period", PERIOD, "--org", "ALN", "--scheduler", "tcp://127.0.0.1:9", "--out", tmp_path / "o"
+    )
     assert code == 2 and "is for --executor dask" in err and not (tmp_path / "o").exists()
-    code, _, err = ils("run", "--period", PERIOD, "--org", "ALN", "--executor", "dask", "--scheduler", "garbage",
-                       "--out", tmp_path / "o")
+    code, _, err = ils(
+        "run",
+        "--period",
+        PERIOD,
+        "--org",
+        "ALN",
+        "--executor",
+        "dask",
+        "--scheduler",
+        "garbage",
+        "--out",
+        tmp_path / "o",
+    )
     assert code == 2 and "is not a scheduler address" in err and not (tmp_path / "o").exists()
 
 
@@ -524,16 +623,20 @@ def test_a_notebook_name_is_never_a_path_and_needs_no_kernel_metadata(ils, demo,
     nb = nbformat.v4.new_notebook()  # no kernelspec, no language_info
     cell = nbformat.v4.new_code_cell("org_id = 'x'\nperiod = 'latest'")
     cell.metadata["tags"] = ["parameters"]
-    nb.cells = [cell, nbformat.v4.new_code_cell("from IPython.display import HTML, display\n"
-                                                "display(HTML('<p>plain</p>'))")]
+    nb.cells = [
+        cell,
+        nbformat.v4.new_code_cell("from IPython.display import HTML, display\ndisplay(HTML('<p>plain</p>'))"),
+    ]
     (tmp_path / "nb").mkdir()
     nbformat.write(nb, tmp_path / "nb" / "plain.ipynb")
     nbformat.write(nb, tmp_path / "nb" / "...ipynb")
     out = tmp_path / "out"
-    code, _, err = ils("run", "--notebook", tmp_path / "nb" / "...ipynb", "--period", PERIOD, "--org", "ALN",
-                       "--out", out)
+    code, _, err = ils(
+        "run", "--notebook", tmp_path / "nb" / "...ipynb", "--period", PERIOD, "--org", "ALN", "--out", out
+    )
     assert code == 2 and "notebook name '..' is not a valid identifier" in err and not out.exists()
-    code, _, err = ils("run", "--notebook", tmp_path / "nb" / "plain.ipynb", "--period", PERIOD, "--org", "ALN",
-                       "--out", out)
+    code, _, err = ils(
+        "run", "--notebook", tmp_path / "nb" / "plain.ipynb", "--period", PERIOD, "--org", "ALN", "--out", out
+    )
     assert code == 0, err
     assert "plain" in (out / "_studier" / "plain" / PERIOD / "ALN" / "report.html").read_text(encoding="utf-8")

@@ -26,10 +26,6 @@ PERIOD = "2026-T2"
 ILS = str(Path(sys.executable).with_name("ils"))
 
 
-
-
-
-
 @pytest.fixture
 def shared_mpl(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """One matplotlib cache for the ``ils`` processes of this module (no font scan per process)."""
@@ -38,8 +34,9 @@ def shared_mpl(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
 
 def start(*args: object, **kw) -> subprocess.Popen:
     """An ``ils`` process, in a session of its own, output captured."""
-    return subprocess.Popen([ILS, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, **kw)
+    return subprocess.Popen(
+        [ILS, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **kw
+    )
 
 
 def wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None:
@@ -79,10 +76,24 @@ def summary_line(err: str) -> str:
 
 # -- a notebook that raises ---------------------------------------------------------------------
 
+
 def test_failing_report_does_not_stop_the_others(ils, demo, tmp_path):
     out = tmp_path / "out"
-    args = ("run", "--notebook", NB / "raises.ipynb", "--period", PERIOD, "--org", "ALN", "--org", "IDN",
-            "--org", "KS", "--out", out)
+    args = (
+        "run",
+        "--notebook",
+        NB / "raises.ipynb",
+        "--period",
+        PERIOD,
+        "--org",
+        "ALN",
+        "--org",
+        "IDN",
+        "--org",
+        "KS",
+        "--out",
+        out,
+    )
     code, _, err = ils(*args)
     assert code == 1, err
     assert "2 done, 0 unchanged, 1 failed" in summary_line(err)
@@ -95,7 +106,8 @@ def test_failing_report_does_not_stop_the_others(ils, demo, tmp_path):
     nb = json.loads((failed / "report.ipynb").read_text(encoding="utf-8"))
     first = nb["cells"][0]
     assert first["metadata"]["tags"] == ["papermill-error-cell-tag"] and "An Exception was encountered" in "".join(
-        first["source"])
+        first["source"]
+    )
     assert any(o.get("ename") == "ValueError" for c in nb["cells"] for o in c.get("outputs", []))
     st = json.loads((failed / ".ils-state.json").read_text(encoding="utf-8"))
     assert st["status"] == "failed" and st["input_hash"] is None and "avsiktligt fel" in st["error"]
@@ -117,8 +129,21 @@ def test_failing_report_does_not_stop_the_others(ils, demo, tmp_path):
 def test_report_that_takes_too_long_is_stopped(ils, demo, tmp_path):
     out = tmp_path / "out"
     t0 = time.monotonic()
-    code, _, err = ils("run", "--notebook", NB / "sleeps.ipynb", "--period", PERIOD, "--org", "ALN",
-                       "-p", "seconds=60", "--timeout", "2", "--out", out)
+    code, _, err = ils(
+        "run",
+        "--notebook",
+        NB / "sleeps.ipynb",
+        "--period",
+        PERIOD,
+        "--org",
+        "ALN",
+        "-p",
+        "seconds=60",
+        "--timeout",
+        "2",
+        "--out",
+        out,
+    )
     assert code == 1 and "failed 2026-T2/ALN: timed out after 2 s" in err, err
     assert time.monotonic() - t0 < 30
     assert not list((out / "_studier").rglob("report.html"))
@@ -127,13 +152,28 @@ def test_report_that_takes_too_long_is_stopped(ils, demo, tmp_path):
 def test_a_report_that_times_out_leaves_no_stale_files_published(ils, demo, tmp_path):
     """The previous run's files do not stay beside a failure (here: a timeout, no new notebook)."""
     out = tmp_path / "out"
-    code, _, err = ils("run", "--notebook", NB / "sleeps.ipynb", "--period", PERIOD, "--org", "ALN",
-                       "-p", "seconds=0", "--out", out)
+    code, _, err = ils(
+        "run", "--notebook", NB / "sleeps.ipynb", "--period", PERIOD, "--org", "ALN", "-p", "seconds=0", "--out", out
+    )
     assert code == 0, err
     report_dir = next((out / "_studier").rglob("ALN"))
     assert (report_dir / "report.html").is_file() and (report_dir / "report.ipynb").is_file()
-    code, _, err = ils("run", "--notebook", NB / "sleeps.ipynb", "--period", PERIOD, "--org", "ALN",
-                       "-p", "seconds=60", "--timeout", "2", "--force", "--out", out)
+    code, _, err = ils(
+        "run",
+        "--notebook",
+        NB / "sleeps.ipynb",
+        "--period",
+        PERIOD,
+        "--org",
+        "ALN",
+        "-p",
+        "seconds=60",
+        "--timeout",
+        "2",
+        "--force",
+        "--out",
+        out,
+    )
     assert code == 1 and "timed out" in err, err
     assert sorted(p.name for p in report_dir.iterdir()) == [".ils-state.json"]
     assert "(see " not in err  # no pointer to a notebook that is not there
@@ -142,12 +182,28 @@ def test_a_report_that_times_out_leaves_no_stale_files_published(ils, demo, tmp_
 
 # -- isolation ---------------------------------------------------------------------------------------
 
+
 def test_each_report_starts_from_clean_state(ils, demo, tmp_path):
     """A report that changes module globals, matplotlib settings, pandas options, the environment,
     sys.modules and builtins leaves no trace in the next report of the same batch (one at a time)."""
     out = tmp_path / "out"
-    code, _, err = ils("run", "--notebook", NB / "global_state.ipynb", "--period", PERIOD, "--org", "ALN",
-                       "--org", "IDN", "--org", "KS", "--jobs", "1", "--out", out)
+    code, _, err = ils(
+        "run",
+        "--notebook",
+        NB / "global_state.ipynb",
+        "--period",
+        PERIOD,
+        "--org",
+        "ALN",
+        "--org",
+        "IDN",
+        "--org",
+        "KS",
+        "--jobs",
+        "1",
+        "--out",
+        out,
+    )
     assert code == 0, err
     seen = {}
     for org in ("ALN", "IDN", "KS"):
@@ -170,6 +226,7 @@ def test_each_report_starts_from_clean_state(ils, demo, tmp_path):
 
 
 # -- killed half-way -------------------------------------------------------------------------------
+
 
 class Watcher(threading.Thread):
     """Reads every file under OUT over and over; records any visible file that is not whole."""
@@ -212,8 +269,25 @@ class Watcher(threading.Thread):
 
 def test_killed_report_process_fails_alone_and_next_run_completes(demo, shared_mpl, tmp_path):
     out = tmp_path / "out"
-    args = ("run", "--notebook", NB / "sleeps.ipynb", "--period", PERIOD, "--org", "ALN", "--org", "IDN",
-            "--org", "KS", "-p", "seconds=1.5", "--jobs", "1", "--out", out)
+    args = (
+        "run",
+        "--notebook",
+        NB / "sleeps.ipynb",
+        "--period",
+        PERIOD,
+        "--org",
+        "ALN",
+        "--org",
+        "IDN",
+        "--org",
+        "KS",
+        "-p",
+        "seconds=1.5",
+        "--jobs",
+        "1",
+        "--out",
+        out,
+    )
     proc = start(*args)
     wait_for(lambda: "2026-T2/ALN" in started_pids(out), what="the first report to start")
     os.kill(started_pids(out)["2026-T2/ALN"], signal.SIGKILL)
@@ -232,8 +306,19 @@ def test_killed_report_process_fails_alone_and_next_run_completes(demo, shared_m
 def test_run_killed_with_kill_9_leaves_no_partial_file(demo, shared_mpl, tmp_path, how):
     out = tmp_path / "out"
     orgs = ["ALN", "IDN", "KS", "AMN"]
-    args = ["run", "--notebook", NB / "sleeps.ipynb", "--period", PERIOD, "--jobs", "2", "-p", "seconds=0.6",
-            "--out", out]
+    args = [
+        "run",
+        "--notebook",
+        NB / "sleeps.ipynb",
+        "--period",
+        PERIOD,
+        "--jobs",
+        "2",
+        "-p",
+        "seconds=0.6",
+        "--out",
+        out,
+    ]
     for o in orgs:
         args += ["--org", o]
     out.mkdir()
@@ -274,10 +359,26 @@ def test_run_killed_with_kill_9_leaves_no_partial_file(demo, shared_mpl, tmp_pat
 
 # -- two runs at once ---------------------------------------------------------------------------------
 
+
 def test_second_run_says_one_is_running_or_waits(ils, demo, shared_mpl, tmp_path):
     out = tmp_path / "out"
-    args = ("run", "--notebook", NB / "sleeps.ipynb", "--period", PERIOD, "--org", "ALN", "--org", "IDN",
-            "-p", "seconds=2", "--jobs", "1", "--out", out)
+    args = (
+        "run",
+        "--notebook",
+        NB / "sleeps.ipynb",
+        "--period",
+        PERIOD,
+        "--org",
+        "ALN",
+        "--org",
+        "IDN",
+        "-p",
+        "seconds=2",
+        "--jobs",
+        "1",
+        "--out",
+        out,
+    )
     first = start(*args)
     wait_for(lambda: "2026-T2/ALN" in started_pids(out), what="the first run to start")
     code, _, err = ils(*args)
@@ -298,6 +399,7 @@ def test_second_run_says_one_is_running_or_waits(ils, demo, shared_mpl, tmp_path
 
 # -- the warehouse cannot be reached -------------------------------------------------------------------
 
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -312,8 +414,13 @@ def test_warehouse_refusing_connections(demo, shared_mpl, tmp_path):
     url = f"odbc:DRIVER={{{POSTGRES_ODBC_DRIVER}}};Server=127.0.0.1;Port={port};Database=ils;Uid=ils"
     env = {**os.environ, "ILS_WAREHOUSE": url, "ILS_CONNECT_TIMEOUT": "5"}
     t0 = time.monotonic()
-    proc = subprocess.run([ILS, "run", "--period", PERIOD, "--org", "ALN", "--out", tmp_path / "out"],
-                          capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [ILS, "run", "--period", PERIOD, "--org", "ALN", "--out", tmp_path / "out"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 2, proc.stderr
     assert time.monotonic() - t0 < 20
     assert proc.stderr.startswith("ils: error: ") and "Traceback" not in proc.stderr
@@ -333,8 +440,13 @@ def test_warehouse_that_never_answers(demo, shared_mpl, tmp_path):
         url = f"odbc:DRIVER={{{POSTGRES_ODBC_DRIVER}}};Server=127.0.0.1;Port={port};Database=ils;Uid=ils"
         env = {**os.environ, "ILS_WAREHOUSE": url, "ILS_CONNECT_TIMEOUT": "2"}
         t0 = time.monotonic()
-        proc = subprocess.run([ILS, "run", "--period", PERIOD, "--all", "--out", tmp_path / "out"],
-                              capture_output=True, text=True, env=env, timeout=60)
+        proc = subprocess.run(
+            [ILS, "run", "--period", PERIOD, "--all", "--out", tmp_path / "out"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         elapsed = time.monotonic() - t0
     assert proc.returncode == 2, proc.stderr
     # The driver's own login timeout, or ilslib's bound around it, whichever comes first.
@@ -368,8 +480,25 @@ def test_warehouse_gone_during_the_run(demo_url, tmp_path, monkeypatch, capsys):
 def test_sigterm_stops_the_run_and_records_it(demo, shared_mpl, tmp_path):
     """systemd stops a job with SIGTERM: the run stops its reports, writes its manifest and exits 130."""
     out = tmp_path / "out"
-    args = ("run", "--notebook", NB / "sleeps.ipynb", "--period", PERIOD, "--org", "ALN", "--org", "IDN",
-            "--org", "KS", "-p", "seconds=1", "--jobs", "1", "--out", out)
+    args = (
+        "run",
+        "--notebook",
+        NB / "sleeps.ipynb",
+        "--period",
+        PERIOD,
+        "--org",
+        "ALN",
+        "--org",
+        "IDN",
+        "--org",
+        "KS",
+        "-p",
+        "seconds=1",
+        "--jobs",
+        "1",
+        "--out",
+        out,
+    )
     proc = start(*args)
     wait_for(lambda: re.search(r"done +2026-T2/ALN", run_log(out)) is not None, what="the first report")
     wait_for(lambda: "2026-T2/IDN" in started_pids(out), what="the second report to start")

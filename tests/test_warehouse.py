@@ -34,7 +34,7 @@ from ilslib.schema import SCHEMA_VERSION, ddl_script, init_schema, table_names, 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs" / "warehouse.md"
 
-LONG_TEXT = ("Rapportkommentar om äldreomsorgen – \"kvalitet\" & <i>trygghet</i>.\n" * 400).strip()
+LONG_TEXT = ('Rapportkommentar om äldreomsorgen – "kvalitet" & <i>trygghet</i>.\n' * 400).strip()
 INJECTION = "x'); DROP TABLE ils_goal; --"
 
 ORGS = [
@@ -52,7 +52,7 @@ INDICATORS = [
 ]
 OUTCOMES = [
     # org_id, indicator_id, period, value, gender, comment
-    ("n-åäö", "i-nöjd", "2026-T1", 81.25, "T", "Bättre än i fjol & \"klart\" godkänt"),
+    ("n-åäö", "i-nöjd", "2026-T1", 81.25, "T", 'Bättre än i fjol & "klart" godkänt'),
     ("n-åäö", "i-nöjd", "2026-T1", 79.5, "K", None),
     ("n-åäö", "i-nöjd", "2026-T1", 83.0, "M", ""),
     ("n-åäö", "i-nöjd", "2026-T2", None, "T", "Värde saknas"),
@@ -78,7 +78,7 @@ LEDGER = [
     ("n-åäö", "2026-02", "3010", "Avgifter & taxor", "intakt", 0.1, 0.2, None),
     ("n-åäö", "2026-02", "5010", "Löner", "kostnad", 2600000.75, 2400000.0, 29000000.0),
     ("b1", "2026-01", "3010", None, "intakt", 1e9 + 0.25, 1e9, None),
-    ("b1", "2026-01", "6110", "Hyra \"lokal\"", "kostnad", 12.345, 0.0, 0.0),
+    ("b1", "2026-01", "6110", 'Hyra "lokal"', "kostnad", 12.345, 0.0, 0.0),
 ]
 PERSONNEL = [
     # org_id, month, headcount, fte, scheduled_hours, sick_hours
@@ -87,8 +87,13 @@ PERSONNEL = [
 ]
 
 INSERTS = {
-    "organisations": ORGS, "indicators": INDICATORS, "targets": TARGETS, "outcomes": OUTCOMES,
-    "activities": ACTIVITIES, "ledger": LEDGER, "personnel": PERSONNEL,
+    "organisations": ORGS,
+    "indicators": INDICATORS,
+    "targets": TARGETS,
+    "outcomes": OUTCOMES,
+    "activities": ACTIVITIES,
+    "ledger": LEDGER,
+    "personnel": PERSONNEL,
 }
 
 
@@ -108,7 +113,7 @@ def _fill(wh) -> None:
 
 def _view_rows(wh, file_name: str) -> list[tuple]:
     spec = FILES[file_name]
-    view = "v_" + spec.table[len("ils_"):]
+    view = "v_" + spec.table[len("ils_") :]
     # Sorted in Python: collations differ between backends, the data must not.
     return sorted(wh.rows(f"SELECT {', '.join(spec.column_names)} FROM {view}"), key=repr)
 
@@ -127,6 +132,7 @@ def _one_line(message: str) -> None:
 
 
 # -- the same data on every backend ---------------------------------------------------------
+
 
 def test_dialect_and_connection_kind(wh, backend):
     assert wh.dialect == {"sqlite": "sqlite", "odbc-sqlite": "sqlite", "postgresql": "postgresql"}[backend]
@@ -158,8 +164,8 @@ def test_long_text_is_not_truncated(wh):
 def test_query_frame_types_are_the_same_everywhere(wh):
     _fill(wh)
     df = wh.query(
-        "SELECT org_id, indicator_id, period, value, gender FROM v_outcome "
-        "WHERE org_id = ? ORDER BY period, gender", ("n-åäö",)
+        "SELECT org_id, indicator_id, period, value, gender FROM v_outcome WHERE org_id = ? ORDER BY period, gender",
+        ("n-åäö",),
     )
     assert list(df.columns) == ["org_id", "indicator_id", "period", "value", "gender"]
     assert df["value"].dtype.kind == "f"
@@ -170,7 +176,8 @@ def test_query_frame_types_are_the_same_everywhere(wh):
     assert wh.scalar("SELECT CAST(? AS DECIMAL(12,2))", (12.5,)) == 12.5
     assert isinstance(wh.scalar("SELECT CAST(? AS DECIMAL(12,2))", (12.5,)), float)
     assert wh.rows("SELECT start_date, end_date FROM v_activity ORDER BY activity_id") == [
-        ("2026-01-15", None), (None, "2026-12-31"),
+        ("2026-01-15", None),
+        (None, "2026-12-31"),
     ]
     count = wh.scalar("SELECT COUNT(*) FROM v_outcome")
     assert count == len(OUTCOMES) and isinstance(count, int)
@@ -187,7 +194,8 @@ def test_aggregation_in_sql_gives_the_same_figures(wh):
     _fill(wh)
     got = wh.rows(
         "SELECT org_id, kind, SUM(outcome), SUM(budget), SUM(forecast), COUNT(*) FROM v_ledger "
-        "WHERE month >= ? AND month <= ? GROUP BY org_id, kind", ("2026-01", "2026-04"),
+        "WHERE month >= ? AND month <= ? GROUP BY org_id, kind",
+        ("2026-01", "2026-04"),
     )
     expected: dict[tuple, list] = {}
     for org, _month, _acc, _name, kind, outcome, budget, forecast in LEDGER:
@@ -213,7 +221,8 @@ def test_computed_columns_have_the_same_types_everywhere(wh):
     got = wh.rows(
         "SELECT org_id, SUM(fte) AS fte, COALESCE(SUM(fte), 0) AS fte0, "
         "CASE WHEN org_id = ? THEN 1 ELSE 2.5 END AS x, MAX(org_id) AS m "
-        "FROM v_personnel GROUP BY org_id ORDER BY org_id", ("e1",),
+        "FROM v_personnel GROUP BY org_id ORDER BY org_id",
+        ("e1",),
     )
     assert got == [("e1", None, 0, 1, "e1"), ("n-åäö", 398.5, 398.5, 2.5, "n-åäö")]
     assert isinstance(got[1][3], float) and isinstance(got[1][1], float)
@@ -222,7 +231,7 @@ def test_computed_columns_have_the_same_types_everywhere(wh):
 def test_every_view_has_the_contract_columns(wh):
     for name in LOAD_ORDER:
         spec = FILES[name]
-        view = "v_" + spec.table[len("ils_"):]
+        view = "v_" + spec.table[len("ils_") :]
         df = wh.query(f"SELECT * FROM {view} WHERE 1 = 0")
         assert list(df.columns) == list(spec.column_names), view
     for view in view_names():
@@ -232,6 +241,7 @@ def test_every_view_has_the_contract_columns(wh):
 
 
 # -- transactions ----------------------------------------------------------------------------
+
 
 def _count(wh) -> int:
     return int(wh.scalar("SELECT COUNT(*) FROM ils_organisation"))
@@ -276,6 +286,7 @@ def test_rollback_leaves_nothing(wh, wh_url):
 
 # -- schema ------------------------------------------------------------------------------------
 
+
 def test_init_schema_twice_is_safe_and_keeps_data(wh):
     _fill(wh)
     created = init_schema(wh)
@@ -284,9 +295,7 @@ def test_init_schema_twice_is_safe_and_keeps_data(wh):
     assert init_schema(wh) == created  # and again
     for name in INSERTS:
         assert _view_rows(wh, name) == _expected(name)
-    assert wh.rows("SELECT value FROM ils_meta WHERE name = ?", ("schema_version",)) == [
-        (str(SCHEMA_VERSION),)
-    ]
+    assert wh.rows("SELECT value FROM ils_meta WHERE name = ?", ("schema_version",)) == [(str(SCHEMA_VERSION),)]
     wh.require_schema()
 
 
@@ -318,6 +327,7 @@ def test_older_schema_version_says_how_to_upgrade(wh, wh_url):
 
 
 # -- tracing -------------------------------------------------------------------------------------
+
 
 def test_tracer_sees_each_statement_and_its_parameters(wh_url, caplog):
     calls: list[tuple[str, tuple]] = []
@@ -352,14 +362,17 @@ def test_trace_print_shows_statement_and_parameters(wh_url, capsys):
 SECRET = "hunter2-Hemligt;}"
 
 
-@pytest.mark.parametrize("url", [
-    "postgres://ils:hunter2-Hemligt@db.stad.local/lis",
-    "sqlite://relativ.sqlite",
-    "sqlite:///",
-    "odbc:",
-    "odbc:bara ord",
-    "mssql:SERVER=x;PWD={hunter2-Hemligt;}}}",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://ils:hunter2-Hemligt@db.stad.local/lis",
+        "sqlite://relativ.sqlite",
+        "sqlite:///",
+        "odbc:",
+        "odbc:bara ord",
+        "mssql:SERVER=x;PWD={hunter2-Hemligt;}}}",
+    ],
+)
 def test_malformed_url(url):
     with pytest.raises(ConfigError) as err:
         connect(url)
@@ -376,10 +389,13 @@ def test_malformed_url_names_the_setting_it_came_from(monkeypatch):
         connect()
 
 
-@pytest.mark.parametrize("driver, package", [
-    ("ODBC Driver 18 for SQL Server", "msodbcsql18"),
-    ("PostgreSQL Unicodex", "odbc-postgresql"),
-])
+@pytest.mark.parametrize(
+    "driver, package",
+    [
+        ("ODBC Driver 18 for SQL Server", "msodbcsql18"),
+        ("PostgreSQL Unicodex", "odbc-postgresql"),
+    ],
+)
 def test_missing_odbc_driver_names_it_and_its_package(driver, package):
     require_odbc_driver(SQLITE_ODBC_DRIVER)  # i.e. unixODBC and pyodbc work
     url = f"odbc:DRIVER={{{driver}}};SERVER=127.0.0.1;DATABASE=lis;Trusted_Connection=yes"
@@ -401,9 +417,7 @@ def test_unknown_dsn():
 def test_a_defined_dsn_works(isolated_env, tmp_path):
     require_odbc_driver(SQLITE_ODBC_DRIVER)
     db = tmp_path / "dsn.sqlite"
-    Path(os.environ["ODBCINI"]).write_text(
-        f"[ils_test_dsn]\nDriver = {SQLITE_ODBC_DRIVER}\nDatabase = {db}\n"
-    )
+    Path(os.environ["ODBCINI"]).write_text(f"[ils_test_dsn]\nDriver = {SQLITE_ODBC_DRIVER}\nDatabase = {db}\n")
     with connect("odbc:DSN=ils_test_dsn", create=True, check_schema=False) as w:
         assert w.dialect == "sqlite" and w.is_odbc
         init_schema(w)
@@ -489,16 +503,20 @@ def test_password_is_never_in_the_warehouse_url_or_repr(pg_cluster, monkeypatch)
 
 # -- through the ils command ---------------------------------------------------------------------
 
+
 def run_ils(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     """``python -m ilslib ARGS`` in a subprocess (the test's isolated environment)."""
     return subprocess.run(
-        [sys.executable, "-m", "ilslib", *args], capture_output=True, text=True,
-        env=dict(os.environ, **(env or {})), timeout=timeout, cwd=REPO,
+        [sys.executable, "-m", "ilslib", *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, **(env or {})),
+        timeout=timeout,
+        cwd=REPO,
     )
 
 
-def assert_cli_error(proc: subprocess.CompletedProcess, *, contains: str = "",
-                     forbidden: tuple[str, ...] = ()) -> str:
+def assert_cli_error(proc: subprocess.CompletedProcess, *, contains: str = "", forbidden: tuple[str, ...] = ()) -> str:
     """Non-zero exit, stderr exactly one line ``ils: error: ...``, no traceback, no secrets."""
     assert proc.returncode != 0, proc
     assert "Traceback" not in proc.stderr + proc.stdout

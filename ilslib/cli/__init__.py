@@ -51,9 +51,10 @@ class _Parser(argparse.ArgumentParser):
 def add_warehouse_option(parser: argparse.ArgumentParser) -> None:
     """The ``--warehouse URL`` option, shared by every command that reads the warehouse."""
     parser.add_argument(
-        "--warehouse", metavar="URL",
+        "--warehouse",
+        metavar="URL",
         help="sqlite:///PATH or odbc:CONNECTION-STRING (default: $ILS_WAREHOUSE, the config file, "
-             "or the embedded demo warehouse)",
+        "or the embedded demo warehouse)",
     )
 
 
@@ -74,10 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     # The global options work after the command too (ils check --trace-sql); SUPPRESS keeps
     # the value given before the command when they are not repeated after it.
     for command in sub.choices.values():
-        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                             help="log more")
-        command.add_argument("--trace-sql", action="store_true", default=argparse.SUPPRESS,
-                             help="print each SQL statement and its parameters")
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more")
+        command.add_argument(
+            "--trace-sql",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="print each SQL statement and its parameters",
+        )
     return parser
 
 

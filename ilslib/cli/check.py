@@ -15,21 +15,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         "check",
         help="data-quality report: missing targets, outcomes, judgements, statuses, months; outliers",
         description="Check what is in the warehouse for one period: organisations without targets, "
-                    "indicators without outcomes, outcomes without targets, goals without judgement, "
-                    "activities without status, outliers, missing ledger and personnel months. "
-                    "Prints a summary; --out writes every finding (.csv or .md). See docs/loading.md.",
+        "indicators without outcomes, outcomes without targets, goals without judgement, "
+        "activities without status, outliers, missing ledger and personnel months. "
+        "Prints a summary; --out writes every finding (.csv or .md). See docs/loading.md.",
         epilog="examples:\n"
-               "  ils check                          the latest reported period\n"
-               "  ils check --period 2026-T2\n"
-               "  ils check --period 2026-T2 --out quality.md\n"
-               "  ils check --period 2026-BO --out quality.csv --warehouse sqlite:///lis.sqlite",
+        "  ils check                          the latest reported period\n"
+        "  ils check --period 2026-T2\n"
+        "  ils check --period 2026-T2 --out quality.md\n"
+        "  ils check --period 2026-BO --out quality.csv --warehouse sqlite:///lis.sqlite",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_warehouse_option(p)
     p.add_argument("--period", metavar="P", help="YYYY-BU, YYYY-T1, YYYY-T2 or YYYY-BO (default: the latest reported)")
     p.add_argument("--out", metavar="FILE", help="also write every finding to FILE (.csv or .md)")
-    p.add_argument("--show", metavar="N", type=int, default=20,
-                   help="list at most N findings per check on the terminal (default 20)")
+    p.add_argument(
+        "--show",
+        metavar="N",
+        type=int,
+        default=20,
+        help="list at most N findings per check on the terminal (default 20)",
+    )
     p.set_defaults(func=run)
 
 

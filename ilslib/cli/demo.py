@@ -36,31 +36,35 @@ def register(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="build the demo warehouse (an invented city with goals, indicators, ledger and personnel)",
         description="Build a deterministic, realistic demo warehouse: an invented city with its boards and "
-                    "companies, goals, indicators, targets and outcomes 2024 to 2026-T2, activities, "
-                    "judgements, comments, ledger and personnel. The same seed gives the same data. "
-                    "A previous demo in the same warehouse is replaced; a warehouse with other data is "
-                    "never touched.",
+        "companies, goals, indicators, targets and outcomes 2024 to 2026-T2, activities, "
+        "judgements, comments, ledger and personnel. The same seed gives the same data. "
+        "A previous demo in the same warehouse is replaced; a warehouse with other data is "
+        "never touched.",
         epilog="examples:\n"
-               "  ils demo                                  the embedded demo warehouse\n"
-               "  ils demo --warehouse sqlite:///demo.sqlite --seed 7\n"
-               "  ils demo --warehouse sqlite:////tmp/big.sqlite --ledger-rows 10000000   (for benchmarks)",
+        "  ils demo                                  the embedded demo warehouse\n"
+        "  ils demo --warehouse sqlite:///demo.sqlite --seed 7\n"
+        "  ils demo --warehouse sqlite:////tmp/big.sqlite --ledger-rows 10000000   (for benchmarks)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--warehouse", metavar="URL",
+        "--warehouse",
+        metavar="URL",
         help="sqlite:///PATH or odbc:CONNECTION-STRING (default: the embedded demo warehouse, "
-             f"{config.demo_path()}; $ILS_WAREHOUSE is not used here)",
+        f"{config.demo_path()}; $ILS_WAREHOUSE is not used here)",
     )
     p.add_argument("--seed", type=_seed, default=2026, help="random seed (default 2026)")
-    p.add_argument("--ledger-rows", type=_positive_int, metavar="N",
-                   help="scale the ledger to about N rows (default: about 17 000)")
+    p.add_argument(
+        "--ledger-rows",
+        type=_positive_int,
+        metavar="N",
+        help="scale the ledger to about N rows (default: about 17 000)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     url = args.warehouse or config.demo_url()
-    info = demo.build(url, seed=args.seed, ledger_rows=args.ledger_rows, progress=print,
-                      tracer=tracer_for(args))
+    info = demo.build(url, seed=args.seed, ledger_rows=args.ledger_rows, progress=print, tracer=tracer_for(args))
     print(format_summary(info))
     kind, target = parse_url(url)
     shown = str(Path(target).expanduser().resolve()) if kind == "sqlite" else config.redact_url(url)

@@ -15,12 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "init",
         help="create the warehouse schema (tables and views) in a database",
         description="Create the ILS tables and views in an empty database, or add what is missing. "
-                    "Existing data is kept; views are recreated.",
+        "Existing data is kept; views are recreated.",
         epilog="examples:\n"
-               "  ils init --warehouse sqlite:///lis.sqlite\n"
-               "  ILS_WAREHOUSE_PASSWORD=... ils init --warehouse "
-               "'odbc:DRIVER={PostgreSQL Unicode};SERVER=db;DATABASE=lis;UID=ils'\n"
-               "  ils init --sql --dialect mssql > schema.sql   (print the DDL for a DBA)",
+        "  ils init --warehouse sqlite:///lis.sqlite\n"
+        "  ILS_WAREHOUSE_PASSWORD=... ils init --warehouse "
+        "'odbc:DRIVER={PostgreSQL Unicode};SERVER=db;DATABASE=lis;UID=ils'\n"
+        "  ils init --sql --dialect mssql > schema.sql   (print the DDL for a DBA)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_warehouse_option(p)

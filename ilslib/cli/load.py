@@ -21,23 +21,27 @@ def register(sub: argparse._SubParsersAction) -> None:
         "load",
         help="validate and load a directory of contract files (CSV/XLSX), all or nothing",
         description="Validate every file in DIR against the data contract and write them into the "
-                    "warehouse in one transaction. One bad row anywhere rejects the whole load: nothing "
-                    f"is written, every reject is listed and saved in DIR/{REJECTS_FILE}, and the exit "
-                    "code is 1. A row whose key already exists replaces the old row, so loading the "
-                    "same directory twice changes nothing. See docs/loading.md.",
+        "warehouse in one transaction. One bad row anywhere rejects the whole load: nothing "
+        f"is written, every reject is listed and saved in DIR/{REJECTS_FILE}, and the exit "
+        "code is 1. A row whose key already exists replaces the old row, so loading the "
+        "same directory twice changes nothing. See docs/loading.md.",
         epilog="examples:\n"
-               "  ils load exports/2026-T2\n"
-               "  ils load exports/2026-T2 --warehouse sqlite:///lis.sqlite\n"
-               "  ILS_WAREHOUSE_PASSWORD=... ils load exports/2026-T2 --warehouse 'odbc:DSN=lis'\n"
-               "  ils load exports/2026-T2 --rejects /tmp/rejects.csv --show 0   (list every reject)",
+        "  ils load exports/2026-T2\n"
+        "  ils load exports/2026-T2 --warehouse sqlite:///lis.sqlite\n"
+        "  ILS_WAREHOUSE_PASSWORD=... ils load exports/2026-T2 --warehouse 'odbc:DSN=lis'\n"
+        "  ils load exports/2026-T2 --rejects /tmp/rejects.csv --show 0   (list every reject)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("directory", metavar="DIR", help="directory holding the files (organisations.csv, ledger.xlsx, ...)")
     add_warehouse_option(p)
-    p.add_argument("--rejects", metavar="FILE",
-                   help=f"where to write the rejects (default: DIR/{REJECTS_FILE})")
-    p.add_argument("--show", metavar="N", type=int, default=200,
-                   help="list at most N rejects on the terminal (default 200; 0 = all; the file has all)")
+    p.add_argument("--rejects", metavar="FILE", help=f"where to write the rejects (default: DIR/{REJECTS_FILE})")
+    p.add_argument(
+        "--show",
+        metavar="N",
+        type=int,
+        default=200,
+        help="list at most N rejects on the terminal (default 200; 0 = all; the file has all)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines, only the summary")
     p.set_defaults(func=run)
 

@@ -23,27 +23,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         "new-study",
         help="create a special-study notebook (notebooks/studies/NAME) from the template",
         description="Create notebooks/studies/NAME/NAME.py and NAME.ipynb, a jupytext pair made from the "
-                    "study template: a parameters cell (org_id, period), a title, a short method section "
-                    "and a place for the conclusions. Run it for every organisation with ils run --notebook.",
+        "study template: a parameters cell (org_id, period), a title, a short method section "
+        "and a place for the conclusions. Run it for every organisation with ils run --notebook.",
         epilog="examples:\n"
-               "  ils new-study sjukfranvaro_2026\n"
-               "  ils new-study lokalkostnader --title 'Lokalkostnader per nämnd'\n"
-               "  ils run --notebook notebooks/studies/sjukfranvaro_2026 --period latest --all\n"
-               "NAME: 1-40 ASCII letters, digits, '_' or '-', starting with a letter.",
+        "  ils new-study sjukfranvaro_2026\n"
+        "  ils new-study lokalkostnader --title 'Lokalkostnader per nämnd'\n"
+        "  ils run --notebook notebooks/studies/sjukfranvaro_2026 --period latest --all\n"
+        "NAME: 1-40 ASCII letters, digits, '_' or '-', starting with a letter.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("name", metavar="NAME", help="the study's name (its directory and file names)")
     p.add_argument("--title", help="the study's title (default: made from NAME)")
-    p.add_argument("--dir", metavar="DIR",
-                   help="where studies live (default: notebooks/studies in the current directory)")
+    p.add_argument(
+        "--dir", metavar="DIR", help="where studies live (default: notebooks/studies in the current directory)"
+    )
     p.set_defaults(func=run)
 
 
 def check_name(name: str) -> str:
     """Return ``name`` if it can name a study, else raise a one-line :class:`ConfigError`."""
     if not NAME_RE.match(name or ""):
-        raise ConfigError(f"study name {name!r} is not valid: use 1-40 ASCII letters, digits, '_' or '-', "
-                          f"starting with a letter (e.g. sjukfranvaro_2026)")
+        raise ConfigError(
+            f"study name {name!r} is not valid: use 1-40 ASCII letters, digits, '_' or '-', "
+            f"starting with a letter (e.g. sjukfranvaro_2026)"
+        )
     if name.lower() in RESERVED:
         raise ConfigError(f"study name {name!r} is reserved (ils uses it); choose another name")
     return name
@@ -74,8 +77,9 @@ def studies_dir(explicit: str | None) -> Path:
         return Path(explicit)
     here = Path.cwd() / "notebooks"
     if not here.is_dir():
-        raise ConfigError(f"no notebooks/ directory in {Path.cwd()}: run ils new-study in the project "
-                          f"directory, or give --dir DIR")
+        raise ConfigError(
+            f"no notebooks/ directory in {Path.cwd()}: run ils new-study in the project directory, or give --dir DIR"
+        )
     return here / "studies"
 
 

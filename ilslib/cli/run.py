@@ -10,8 +10,23 @@ from typing import Any
 from ..errors import ConfigError
 from . import add_warehouse_option
 
-RUNSET_KEYS = {"description", "period", "notebook", "orgs", "kinds", "all", "formats", "jobs", "out",
-               "parameters", "runs", "engine", "executor", "scheduler", "timeout"}
+RUNSET_KEYS = {
+    "description",
+    "period",
+    "notebook",
+    "orgs",
+    "kinds",
+    "all",
+    "formats",
+    "jobs",
+    "out",
+    "parameters",
+    "runs",
+    "engine",
+    "executor",
+    "scheduler",
+    "timeout",
+}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,42 +34,59 @@ def register(sub: argparse._SubParsersAction) -> None:
         "run",
         help="produce reports (HTML, PDF, figures.json) for organisations and a period",
         description="Execute a report notebook for each organisation (or kind) and write "
-                    "OUT/PERIOD/ORG/report.html, report.pdf, report.ipynb and figures.json, "
-                    "then the portal OUT/index.html. Unchanged reports are not rerun.",
+        "OUT/PERIOD/ORG/report.html, report.pdf, report.ipynb and figures.json, "
+        "then the portal OUT/index.html. Unchanged reports are not rerun.",
         epilog="examples:\n"
-               "  ils run --period 2026-T2 --org ALN\n"
-               "  ils run --period latest --all --format html,pdf\n"
-               "  ils run --period latest-BO --kind bolag --jobs 2\n"
-               "  ils run --notebook group_report --period 2026-T2 --kind bolag\n"
-               "  ils run parameters/tertial.yaml            (a run set: see parameters/README.md)\n"
-               "  ils run parameters/tertial.yaml --period 2026-T1 --force\n"
-               "  ils run --period latest --all --executor dask --scheduler tcp://127.0.0.1:8786\n"
-               "\n"
-               "Unchanged reports (same data, notebook, parameters and library) are skipped; --force\n"
-               "reruns them. Progress goes to stderr (a bar on a terminal, timestamped lines\n"
-               "otherwise); every run writes OUT/runs/RUN-ID/run.log and manifest.json.\n"
-               "\n"
-               "exit codes: 0 every report done or unchanged, 1 a report failed (the summary says\n"
-               "which and why), 2 bad input or warehouse unreachable (nothing ran),\n"
-               "3 another run holds the output directory (use --wait)",
+        "  ils run --period 2026-T2 --org ALN\n"
+        "  ils run --period latest --all --format html,pdf\n"
+        "  ils run --period latest-BO --kind bolag --jobs 2\n"
+        "  ils run --notebook group_report --period 2026-T2 --kind bolag\n"
+        "  ils run parameters/tertial.yaml            (a run set: see parameters/README.md)\n"
+        "  ils run parameters/tertial.yaml --period 2026-T1 --force\n"
+        "  ils run --period latest --all --executor dask --scheduler tcp://127.0.0.1:8786\n"
+        "\n"
+        "Unchanged reports (same data, notebook, parameters and library) are skipped; --force\n"
+        "reruns them. Progress goes to stderr (a bar on a terminal, timestamped lines\n"
+        "otherwise); every run writes OUT/runs/RUN-ID/run.log and manifest.json.\n"
+        "\n"
+        "exit codes: 0 every report done or unchanged, 1 a report failed (the summary says\n"
+        "which and why), 2 bad input or warehouse unreachable (nothing ran),\n"
+        "3 another run holds the output directory (use --wait)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("runset", nargs="?", help="a run set file (parameters/NAME.yaml)")
-    p.add_argument("--period", help="YYYY-BU|T1|T2|BO; latest (the latest reported period); "
-                   "latest-T, latest-BO, latest-BU (the latest tertial, annual report, budget)")
+    p.add_argument(
+        "--period",
+        help="YYYY-BU|T1|T2|BO; latest (the latest reported period); "
+        "latest-T, latest-BO, latest-BU (the latest tertial, annual report, budget)",
+    )
     p.add_argument("--org", action="append", default=[], metavar="ID", help="an organisation (repeatable)")
-    p.add_argument("--kind", action="append", default=[], metavar="KIND",
-                   help="every organisation of a kind: kommun, koncern, namnd, bolag, enhet (repeatable)")
+    p.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="every organisation of a kind: kommun, koncern, namnd, bolag, enhet (repeatable)",
+    )
     p.add_argument("--all", action="store_true", help="every organisation")
     p.add_argument("--notebook", metavar="PATH", help="notebook to run (default notebooks/report.ipynb)")
     p.add_argument("--format", dest="formats", metavar="LIST", help="html, pdf or html,pdf (default html)")
     p.add_argument("--jobs", type=int, metavar="N", help="reports at once (default: the number of CPUs)")
     p.add_argument("--out", metavar="DIR", help="output directory (default outputs)")
     p.add_argument("--force", action="store_true", help="rerun reports whose inputs are unchanged")
-    p.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
-                   help="an extra notebook parameter (repeatable; the value is read as YAML)")
-    p.add_argument("--engine", choices=("inprocess", "kernel"),
-                   help="inprocess: warm forked workers (default); kernel: a Jupyter kernel per report")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra notebook parameter (repeatable; the value is read as YAML)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("inprocess", "kernel"),
+        help="inprocess: warm forked workers (default); kernel: a Jupyter kernel per report",
+    )
     p.add_argument("--executor", choices=("local", "dask"), help="local processes (default) or a Dask cluster")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: a LocalCluster)")
     p.add_argument("--wait", action="store_true", help="wait for another run on the same output directory")
@@ -97,8 +129,10 @@ def load_runset(path: str) -> list[dict[str, Any]]:
     def check(entry: dict[str, Any], where: str) -> dict[str, Any]:
         unknown = sorted(set(entry) - RUNSET_KEYS)
         if unknown:
-            raise ConfigError(f"run set {path}{where}: unknown setting {unknown[0]!r}; "
-                              f"valid: {', '.join(sorted(RUNSET_KEYS - {'runs'}))}")
+            raise ConfigError(
+                f"run set {path}{where}: unknown setting {unknown[0]!r}; "
+                f"valid: {', '.join(sorted(RUNSET_KEYS - {'runs'}))}"
+            )
         return entry
 
     base = check({k: v for k, v in data.items() if k != "runs"}, "")
@@ -128,8 +162,11 @@ def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[s
 
     def setting(name: str, value: Any, kind: type | tuple[type, ...]) -> Any:
         if value is not None and (not isinstance(value, kind) or isinstance(value, bool) and kind is not bool):
-            expected = {bool: "true or false", int: "a whole number", str: "text", dict: "a mapping"}.get(
-                kind, "a number") if isinstance(kind, type) else "a number"
+            expected = (
+                {bool: "true or false", int: "a whole number", str: "text", dict: "a mapping"}.get(kind, "a number")
+                if isinstance(kind, type)
+                else "a number"
+            )
             raise ConfigError(f"{where}: {name!r} must be {expected}, got {value!r}")
         return value
 
@@ -146,8 +183,9 @@ def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[s
     if scheduler and executor != "dask":
         raise ConfigError(f"{where}: --scheduler {scheduler!r} is for --executor dask (this run is local)")
     if scheduler and not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+(:\d+)?/?", scheduler):
-        raise ConfigError(f"{where}: --scheduler {scheduler!r} is not a scheduler address "
-                          "(expected e.g. tcp://10.0.0.5:8786)")
+        raise ConfigError(
+            f"{where}: --scheduler {scheduler!r} is not a scheduler address (expected e.g. tcp://10.0.0.5:8786)"
+        )
     return RunRequest(
         period=period,
         orgs=args.org or _as_list(entry.get("orgs")),

@@ -79,11 +79,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "serve",
         help="serve the report portal read-only over HTTP (http://127.0.0.1:8000/)",
         description="Serve OUT (default outputs) read-only: the portal index.html and every report. "
-                    "Only GET and HEAD; hidden files, the run logs (runs/) and directory listings are "
-                    "not served. The portal is rewritten from the reports on disk at start.",
+        "Only GET and HEAD; hidden files, the run logs (runs/) and directory listings are "
+        "not served. The portal is rewritten from the reports on disk at start.",
         epilog="examples:\n  ils serve\n  ils serve --out /srv/ils/outputs --port 8080\n"
-               "  ils serve --port 0              (any free port; the address is printed)\n"
-               "  ils serve --bind 0.0.0.0        (let other machines read it)",
+        "  ils serve --port 0              (any free port; the address is printed)\n"
+        "  ils serve --bind 0.0.0.0        (let other machines read it)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", default="outputs", metavar="DIR", help="directory to serve (default outputs)")

@@ -74,9 +74,7 @@ def _year_has_data(wh: Warehouse, year: int) -> bool:
 
 def org_row(wh: Warehouse, org_id: str) -> dict[str, Any]:
     """The organisation's row (org_id, name, kind, parent_id, controller); a helpful error when unknown."""
-    rows = wh.rows(
-        "SELECT org_id, name, kind, parent_id, controller FROM v_organisation WHERE org_id = ?", (org_id,)
-    )
+    rows = wh.rows("SELECT org_id, name, kind, parent_id, controller FROM v_organisation WHERE org_id = ?", (org_id,))
     if rows:
         return dict(zip(("org_id", "name", "kind", "parent_id", "controller"), rows[0], strict=True))
     raise unknown_org(wh, org_id)
@@ -146,4 +144,3 @@ def frame(rows: Iterable[dict[str, Any]] | pd.DataFrame, columns: Sequence[str])
         if c not in df.columns:
             df[c] = None
     return df.loc[:, list(columns)].reset_index(drop=True)
-

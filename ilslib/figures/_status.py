@@ -60,9 +60,7 @@ def effective_partial_limit(
     return default_partial_limit(target, direction, band_pct)
 
 
-def status(
-    value: Any, target: Any, direction: str, partial_limit: Any = None, band_pct: float | None = None
-) -> str:
+def status(value: Any, target: Any, direction: str, partial_limit: Any = None, band_pct: float | None = None) -> str:
     """The status of an outcome against its target (``shared/spec/data-contract.md``).
 
     No value: ``saknas``; no target: ``ej_malsatt``. Direction ``higher``:

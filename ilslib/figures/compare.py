@@ -135,8 +135,12 @@ def compare(
             raise _unknown_figure(wh, what)
         name, unit, direction, decimals = meta[0]
         values, special, status = indicator_values(indicator_rows(wh, p, kind=k), what)
-        attrs = {"label": name, "unit": unit, "direction": direction,
-                 "decimals": int(decimals) if num(decimals) is not None else 1}
+        attrs = {
+            "label": name,
+            "unit": unit,
+            "direction": direction,
+            "decimals": int(decimals) if num(decimals) is not None else 1,
+        }
     absent = MISSING if what in KEY_FIGURES else NOT_APPLICABLE
     df = ranked_frame(orgs, values, special, status, attrs["direction"], org_id, absent)
     df.attrs.update({"what": what, "period": str(p), "kind": k, **attrs})
@@ -144,8 +148,12 @@ def compare(
 
 
 def ranked_frame(
-    orgs: pd.DataFrame, values: dict[str, float | None], special: dict[str, str | None],
-    status: dict[str, str | None], direction: str, org_id: str | None = None,
+    orgs: pd.DataFrame,
+    values: dict[str, float | None],
+    special: dict[str, str | None],
+    status: dict[str, str | None],
+    direction: str,
+    org_id: str | None = None,
     absent: str = MISSING,
 ) -> pd.DataFrame:
     """Rank and colour prepared values (internal: shared by :func:`compare` and figures.json).
@@ -218,8 +226,19 @@ def key_figure_values(
     return values, special, {}
 
 
-COMPARISON_COLUMNS = ("what", "label", "unit", "direction", "decimals", "value", "special",
-                      "rank", "ranked", "colour", "status")
+COMPARISON_COLUMNS = (
+    "what",
+    "label",
+    "unit",
+    "direction",
+    "decimals",
+    "value",
+    "special",
+    "rank",
+    "ranked",
+    "colour",
+    "status",
+)
 
 
 def comparisons(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
@@ -243,9 +262,21 @@ def comparisons(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFram
 
     def pick(df: pd.DataFrame, what: str, label: str, unit: str, direction: str, decimals: int) -> None:
         r = df[df["selected"]].iloc[0]
-        out.append({"what": what, "label": label, "unit": unit, "direction": direction, "decimals": decimals,
-                    "value": r["value"], "special": r["special"], "rank": r["rank"], "ranked": r["ranked"],
-                    "colour": r["colour"], "status": r["status"]})
+        out.append(
+            {
+                "what": what,
+                "label": label,
+                "unit": unit,
+                "direction": direction,
+                "decimals": decimals,
+                "value": r["value"],
+                "special": r["special"],
+                "rank": r["rank"],
+                "ranked": r["ranked"],
+                "colour": r["colour"],
+                "status": r["status"],
+            }
+        )
 
     for r in own.to_dict("records"):
         values, special, status = indicator_values(rows_kind, r["indicator_id"])
@@ -281,6 +312,7 @@ def status_matrix(wh: Warehouse, period: str | Period, kind: str) -> pd.DataFram
     ids = sorted(set(rows["indicator_id"]))
     cells = {(o, i): s for o, i, s in zip(rows["org_id"], rows["indicator_id"], rows["status"], strict=True)}
     data = [[cells.get((o, i)) for i in ids] for o in orgs]
-    df = pd.DataFrame(data, index=pd.Index(orgs, name="org_id"), columns=pd.Index(ids, name="indicator_id"),
-                      dtype=object)
+    df = pd.DataFrame(
+        data, index=pd.Index(orgs, name="org_id"), columns=pd.Index(ids, name="indicator_id"), dtype=object
+    )
     return df

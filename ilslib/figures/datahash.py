@@ -79,18 +79,29 @@ def _kind_part(wh: Warehouse, p: Period, kind: str) -> dict[str, Any]:
     return {
         "organisations": _rows(wh, "SELECT org_id, name FROM v_organisation WHERE kind = ?", (kind,)),
         "outcomes": _rows(
-            wh, f"SELECT org_id, indicator_id, value FROM v_outcome WHERE period = ? AND gender = ? AND {in_kind}",
-            (str(p), "T", kind)),
+            wh,
+            f"SELECT org_id, indicator_id, value FROM v_outcome WHERE period = ? AND gender = ? AND {in_kind}",
+            (str(p), "T", kind),
+        ),
         "targets": _rows(
-            wh, f"SELECT org_id, indicator_id, period_type, target, partial_limit, goal_id FROM v_target "
-                f"WHERE year = ? AND {in_kind}", (p.year, kind)),
+            wh,
+            f"SELECT org_id, indicator_id, period_type, target, partial_limit, goal_id FROM v_target "
+            f"WHERE year = ? AND {in_kind}",
+            (p.year, kind),
+        ),
         "ledger": _rows(
-            wh, f"SELECT org_id, month, kind, COUNT(*), SUM(outcome), SUM(budget), SUM(forecast), COUNT(forecast) "
-                f"FROM v_ledger WHERE month >= ? AND month <= ? AND {in_kind} GROUP BY org_id, month, kind",
-            (f"{p.year}-01", f"{p.year}-12", kind), money=(4, 5, 6)),
+            wh,
+            f"SELECT org_id, month, kind, COUNT(*), SUM(outcome), SUM(budget), SUM(forecast), COUNT(forecast) "
+            f"FROM v_ledger WHERE month >= ? AND month <= ? AND {in_kind} GROUP BY org_id, month, kind",
+            (f"{p.year}-01", f"{p.year}-12", kind),
+            money=(4, 5, 6),
+        ),
         "personnel": _rows(
-            wh, f"SELECT org_id, month, headcount, fte, scheduled_hours, sick_hours FROM v_personnel "
-                f"WHERE month >= ? AND month <= ? AND {in_kind}", (p.first_month, p.last_month, kind)),
+            wh,
+            f"SELECT org_id, month, headcount, fte, scheduled_hours, sick_hours FROM v_personnel "
+            f"WHERE month >= ? AND month <= ? AND {in_kind}",
+            (p.first_month, p.last_month, kind),
+        ),
     }
 
 
@@ -98,41 +109,65 @@ def _org_part(wh: Warehouse, org: dict[str, Any], p: Period) -> dict[str, Any]:
     """What the organisation's own sections read."""
     o, y, per = org["org_id"], p.year, str(p)
     next_year = f"{y + 1}"
-    referenced = ("goal_id IN (SELECT goal_id FROM v_assessment WHERE org_id = ?) "
-                  "OR goal_id IN (SELECT goal_id FROM v_target WHERE org_id = ?) "
-                  "OR goal_id IN (SELECT goal_id FROM v_activity WHERE org_id = ?)")
+    referenced = (
+        "goal_id IN (SELECT goal_id FROM v_assessment WHERE org_id = ?) "
+        "OR goal_id IN (SELECT goal_id FROM v_target WHERE org_id = ?) "
+        "OR goal_id IN (SELECT goal_id FROM v_activity WHERE org_id = ?)"
+    )
     return {
         "organisation": _rows(
-            wh, "SELECT org_id, name, kind, parent_id, controller FROM v_organisation WHERE org_id = ? OR org_id = ?",
-            (o, org["parent_id"] or o)),
+            wh,
+            "SELECT org_id, name, kind, parent_id, controller FROM v_organisation WHERE org_id = ? OR org_id = ?",
+            (o, org["parent_id"] or o),
+        ),
         "goals": _rows(
-            wh, "SELECT goal_id, org_id, level, parent_goal_id, title, description, first_year, last_year "
-                f"FROM v_goal WHERE level IN (?, ?, ?) OR org_id = ? OR {referenced}",
-            ("vision", "inriktningsmal", "kf_mal", o, o, o, o)),
+            wh,
+            "SELECT goal_id, org_id, level, parent_goal_id, title, description, first_year, last_year "
+            f"FROM v_goal WHERE level IN (?, ?, ?) OR org_id = ? OR {referenced}",
+            ("vision", "inriktningsmal", "kf_mal", o, o, o, o),
+        ),
         "indicators": _rows(
-            wh, "SELECT indicator_id, name, unit, direction, frequency, source, decimals FROM v_indicator "
-                "WHERE indicator_id IN (SELECT indicator_id FROM v_target WHERE org_id = ?) "
-                "OR indicator_id IN (SELECT indicator_id FROM v_outcome WHERE org_id = ?)", (o, o)),
+            wh,
+            "SELECT indicator_id, name, unit, direction, frequency, source, decimals FROM v_indicator "
+            "WHERE indicator_id IN (SELECT indicator_id FROM v_target WHERE org_id = ?) "
+            "OR indicator_id IN (SELECT indicator_id FROM v_outcome WHERE org_id = ?)",
+            (o, o),
+        ),
         "targets": _rows(
-            wh, "SELECT indicator_id, goal_id, year, period_type, target, partial_limit FROM v_target "
-                "WHERE org_id = ? AND year <= ?", (o, y)),
+            wh,
+            "SELECT indicator_id, goal_id, year, period_type, target, partial_limit FROM v_target "
+            "WHERE org_id = ? AND year <= ?",
+            (o, y),
+        ),
         "outcomes": _rows(
-            wh, "SELECT indicator_id, period, gender, value, comment FROM v_outcome "
-                "WHERE org_id = ? AND period < ?", (o, next_year)),
+            wh,
+            "SELECT indicator_id, period, gender, value, comment FROM v_outcome WHERE org_id = ? AND period < ?",
+            (o, next_year),
+        ),
         "activities": _rows(
-            wh, "SELECT a.activity_id, a.goal_id, a.title, a.source, a.start_date, a.end_date, s.status, s.comment "
-                "FROM v_activity a LEFT JOIN v_activity_status s ON s.activity_id = a.activity_id AND s.period = ? "
-                "WHERE a.org_id = ?", (per, o)),
+            wh,
+            "SELECT a.activity_id, a.goal_id, a.title, a.source, a.start_date, a.end_date, s.status, s.comment "
+            "FROM v_activity a LEFT JOIN v_activity_status s ON s.activity_id = a.activity_id AND s.period = ? "
+            "WHERE a.org_id = ?",
+            (per, o),
+        ),
         "assessments": _rows(
-            wh, "SELECT goal_id, assessment, comment FROM v_assessment WHERE org_id = ? AND period = ?", (o, per)),
+            wh, "SELECT goal_id, assessment, comment FROM v_assessment WHERE org_id = ? AND period = ?", (o, per)
+        ),
         "comments": _rows(wh, "SELECT kind, text FROM v_comment WHERE org_id = ? AND period = ?", (o, per)),
         "ledger_accounts": _rows(
-            wh, "SELECT account, kind, MIN(account_name), MAX(account_name), COUNT(*), SUM(outcome), SUM(budget) "
-                "FROM v_ledger WHERE month >= ? AND month <= ? AND org_id = ? GROUP BY account, kind",
-            (p.first_month, p.last_month, o), money=(5, 6)),
+            wh,
+            "SELECT account, kind, MIN(account_name), MAX(account_name), COUNT(*), SUM(outcome), SUM(budget) "
+            "FROM v_ledger WHERE month >= ? AND month <= ? AND org_id = ? GROUP BY account, kind",
+            (p.first_month, p.last_month, o),
+            money=(5, 6),
+        ),
         "personnel": _rows(
-            wh, "SELECT month, headcount, fte, scheduled_hours, sick_hours FROM v_personnel "
-                "WHERE org_id = ? AND month <= ?", (o, p.last_month)),
+            wh,
+            "SELECT month, headcount, fte, scheduled_hours, sick_hours FROM v_personnel "
+            "WHERE org_id = ? AND month <= ?",
+            (o, p.last_month),
+        ),
     }
 
 
@@ -148,8 +183,10 @@ def data_hashes(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | No
     """
     p = as_period(wh, period)
     if org_ids is None:
-        orgs = [dict(zip(("org_id", "kind", "parent_id"), r, strict=True))
-                for r in wh.rows("SELECT org_id, kind, parent_id FROM v_organisation")]
+        orgs = [
+            dict(zip(("org_id", "kind", "parent_id"), r, strict=True))
+            for r in wh.rows("SELECT org_id, kind, parent_id FROM v_organisation")
+        ]
     else:
         orgs = [org_row(wh, o) for o in org_ids]
     kinds: dict[str, dict[str, Any]] = {}
@@ -173,4 +210,3 @@ def data_hash(wh: Warehouse, org_id: str, period: str | Period) -> str:
     (64, True)
     """
     return data_hashes(wh, period, [org_id])[org_id]
-

@@ -21,13 +21,32 @@ from ._common import as_period, frame, money, org_row, placeholders, ratio
 
 #: The columns of :func:`economy`, exactly the output contract's economy keys.
 ECONOMY_COLUMNS = (
-    "income", "costs", "net", "budget_income", "budget_costs", "budget_net",
-    "deviation", "deviation_pct", "forecast_net", "forecast_deviation",
+    "income",
+    "costs",
+    "net",
+    "budget_income",
+    "budget_costs",
+    "budget_net",
+    "deviation",
+    "deviation_pct",
+    "forecast_net",
+    "forecast_deviation",
 )
 
 SERIES_COLUMNS = (
-    "month", "income", "costs", "net", "budget_income", "budget_costs", "budget_net",
-    "cum_income", "cum_costs", "cum_net", "cum_budget_income", "cum_budget_costs", "cum_budget_net",
+    "month",
+    "income",
+    "costs",
+    "net",
+    "budget_income",
+    "budget_costs",
+    "budget_net",
+    "cum_income",
+    "cum_costs",
+    "cum_net",
+    "cum_budget_income",
+    "cum_budget_costs",
+    "cum_budget_net",
 )
 
 ACCOUNT_COLUMNS = ("account", "account_name", "kind", "outcome", "budget", "deviation", "deviation_pct")
@@ -121,15 +140,14 @@ def economy(wh: Warehouse, period: str | Period, org_id: str | None = None) -> p
     return economy_frame(wh, p, org_id)
 
 
-def economy_frame(
-    wh: Warehouse, p: Period, org_id: str | None = None, kinds: list[str] | None = None
-) -> pd.DataFrame:
+def economy_frame(wh: Warehouse, p: Period, org_id: str | None = None, kinds: list[str] | None = None) -> pd.DataFrame:
     """:func:`economy` for one organisation, the organisations of some kinds, or all (internal)."""
     if org_id is not None:
         orgs = [org_id]
     elif kinds is not None:
-        orgs = [r[0] for r in wh.rows(
-            f"SELECT org_id FROM v_organisation WHERE kind IN ({placeholders(kinds)})", kinds)]
+        orgs = [
+            r[0] for r in wh.rows(f"SELECT org_id FROM v_organisation WHERE kind IN ({placeholders(kinds)})", kinds)
+        ]
     else:
         orgs = [r[0] for r in wh.rows("SELECT org_id FROM v_organisation")]
     monthly = _monthly(wh, p.year, org_id, kinds)

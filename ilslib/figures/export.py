@@ -60,7 +60,11 @@ def _records(df, columns) -> list[dict[str, Any]]:
 
 
 def figures_json(
-    wh: Warehouse, org_id: str, period: str | Period, *, notebook: str | None = None,
+    wh: Warehouse,
+    org_id: str,
+    period: str | Period,
+    *,
+    notebook: str | None = None,
     generated_at: str | None = None,
 ) -> dict[str, Any]:
     """The organisation's figures for a period as the output contract's ``figures.json`` (a dict).
@@ -89,49 +93,95 @@ def figures_json(
     ind = indicators(wh, org_id, p)
     ind_list = []
     for r in ind.to_dict("records"):
-        ind_list.append(plain({
-            "indicator_id": r["indicator_id"], "goal_id": r["goal_id"], "value": r["value"],
-            "target": r["target"], "partial_limit": r["partial_limit"], "status": r["status"],
-            "by_gender": {"K": r["value_k"], "M": r["value_m"]},
-            "name": r["name"], "unit": r["unit"], "decimals": r["decimals"], "direction": r["direction"],
-            "frequency": r["frequency"], "source": r["source"], "target_type": r["target_type"],
-            "partial_limit_default": r["partial_limit_default"], "comment": r["comment"],
-            "annual_target": r["annual_target"], "last_year_value": r["last_year_value"], "change": r["change"],
-        }))
-    goal_cols = ("goal_id", "assessment", "comment", "level", "title", "kf_goal_id", "own", "indicators",
-                 "uppfyllt", "delvis", "ej_uppfyllt", "saknas", "ej_malsatt", "divergence", "divergence_note")
+        ind_list.append(
+            plain(
+                {
+                    "indicator_id": r["indicator_id"],
+                    "goal_id": r["goal_id"],
+                    "value": r["value"],
+                    "target": r["target"],
+                    "partial_limit": r["partial_limit"],
+                    "status": r["status"],
+                    "by_gender": {"K": r["value_k"], "M": r["value_m"]},
+                    "name": r["name"],
+                    "unit": r["unit"],
+                    "decimals": r["decimals"],
+                    "direction": r["direction"],
+                    "frequency": r["frequency"],
+                    "source": r["source"],
+                    "target_type": r["target_type"],
+                    "partial_limit_default": r["partial_limit_default"],
+                    "comment": r["comment"],
+                    "annual_target": r["annual_target"],
+                    "last_year_value": r["last_year_value"],
+                    "change": r["change"],
+                }
+            )
+        )
+    goal_cols = (
+        "goal_id",
+        "assessment",
+        "comment",
+        "level",
+        "title",
+        "kf_goal_id",
+        "own",
+        "indicators",
+        "uppfyllt",
+        "delvis",
+        "ej_uppfyllt",
+        "saknas",
+        "ej_malsatt",
+        "divergence",
+        "divergence_note",
+    )
     act_cols = ("activity_id", "status", "title", "goal_id", "comment")
     eco = economy(wh, p, org_id).iloc[0]
     per = personnel(wh, p, org_id).iloc[0]
     txt = texts(wh, org_id, p)
-    comp_cols = ("what", "label", "unit", "direction", "decimals", "value", "special", "rank", "ranked",
-                 "colour", "status")
+    comp_cols = (
+        "what",
+        "label",
+        "unit",
+        "direction",
+        "decimals",
+        "value",
+        "special",
+        "rank",
+        "ranked",
+        "colour",
+        "status",
+    )
     proj_cols = ("indicator_id", "projected", "annual_target", "status", "met", "method", "note", "label")
-    return plain({
-        "contract_version": CONTRACT_VERSION,
-        "org_id": org.org_id,
-        "period": str(p),
-        "org_name": org.name,
-        "kind": org.kind,
-        "period_title": p.title,
-        "indicators": ind_list,
-        "goals": _records(goals(wh, org_id, p), goal_cols),
-        "activities": _records(activities(wh, org_id, p), act_cols),
-        "economy": {k: plain(eco[k]) for k in ECONOMY_COLUMNS},
-        "personnel": {
-            "headcount": plain(per["headcount"]), "fte": plain(per["fte"]),
-            "sick_leave_pct": plain(per["sick_leave_pct"]), "suppressed": bool(per["suppressed"]),
-        },
-        "texts": {r["kind"]: r["text"] for r in txt.to_dict("records")},
-        "comparisons": _records(comparisons(wh, org_id, p), comp_cols),
-        "projections": _records(projection(wh, org_id, p), proj_cols),
-        "provenance": {
-            "data_hash": data_hash(wh, org_id, p),
-            "notebook": notebook,
-            "ilslib_version": __version__,
-            "generated_at": generated_at or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        },
-    })
+    return plain(
+        {
+            "contract_version": CONTRACT_VERSION,
+            "org_id": org.org_id,
+            "period": str(p),
+            "org_name": org.name,
+            "kind": org.kind,
+            "period_title": p.title,
+            "indicators": ind_list,
+            "goals": _records(goals(wh, org_id, p), goal_cols),
+            "activities": _records(activities(wh, org_id, p), act_cols),
+            "economy": {k: plain(eco[k]) for k in ECONOMY_COLUMNS},
+            "personnel": {
+                "headcount": plain(per["headcount"]),
+                "fte": plain(per["fte"]),
+                "sick_leave_pct": plain(per["sick_leave_pct"]),
+                "suppressed": bool(per["suppressed"]),
+            },
+            "texts": {r["kind"]: r["text"] for r in txt.to_dict("records")},
+            "comparisons": _records(comparisons(wh, org_id, p), comp_cols),
+            "projections": _records(projection(wh, org_id, p), proj_cols),
+            "provenance": {
+                "data_hash": data_hash(wh, org_id, p),
+                "notebook": notebook,
+                "ilslib_version": __version__,
+                "generated_at": generated_at or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            },
+        }
+    )
 
 
 def dumps(doc: dict[str, Any]) -> str:

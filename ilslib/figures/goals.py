@@ -25,9 +25,21 @@ from .indicators import indicator_rows
 from .orgs import goal_map
 
 GOAL_COLUMNS = (
-    "goal_id", "level", "title", "kf_goal_id", "own", "assessment", "comment",
-    "indicators", "uppfyllt", "delvis", "ej_uppfyllt", "saknas", "ej_malsatt",
-    "divergence", "divergence_note",
+    "goal_id",
+    "level",
+    "title",
+    "kf_goal_id",
+    "own",
+    "assessment",
+    "comment",
+    "indicators",
+    "uppfyllt",
+    "delvis",
+    "ej_uppfyllt",
+    "saknas",
+    "ej_malsatt",
+    "divergence",
+    "divergence_note",
 )
 
 _COUNTED = ("uppfyllt", "delvis", "ej_uppfyllt", "saknas", "ej_malsatt")
@@ -96,12 +108,22 @@ def goals(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
         kf_goal = text(r["kf_goal_id"])  # None, not NaN, for goals above the KF level
         assessment = text(j.get("assessment"))
         flag, note = divergence(assessment, c["uppfyllt"], c["delvis"], c["ej_uppfyllt"])
-        rows.append({
-            "goal_id": g, "level": r["level"], "title": r["title"], "kf_goal_id": kf_goal,
-            "own": r["org_id"] == org_id, "assessment": assessment, "comment": text(j.get("comment")),
-            "indicators": sum(c.values()), **c, "divergence": flag, "divergence_note": note,
-            "_sort": (kf_goal or "\uffff", level_rank.get(r["level"], 99), g),
-        })
+        rows.append(
+            {
+                "goal_id": g,
+                "level": r["level"],
+                "title": r["title"],
+                "kf_goal_id": kf_goal,
+                "own": r["org_id"] == org_id,
+                "assessment": assessment,
+                "comment": text(j.get("comment")),
+                "indicators": sum(c.values()),
+                **c,
+                "divergence": flag,
+                "divergence_note": note,
+                "_sort": (kf_goal or "\uffff", level_rank.get(r["level"], 99), g),
+            }
+        )
     rows.sort(key=lambda r: r["_sort"])
     df = frame(rows, GOAL_COLUMNS)
     for c in ("indicators", *_COUNTED):

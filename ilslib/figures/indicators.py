@@ -12,10 +12,27 @@ from ._common import as_period, frame, num, org_row, text
 from ._status import applicable_target, effective_partial_limit, exact_difference, status
 
 INDICATOR_COLUMNS = (
-    "indicator_id", "name", "goal_id", "source", "unit", "decimals", "direction", "frequency",
-    "value", "value_k", "value_m", "target", "target_type", "partial_limit", "partial_limit_default",
-    "status", "comment", "annual_target", "annual_partial_limit",
-    "last_year_value", "change",
+    "indicator_id",
+    "name",
+    "goal_id",
+    "source",
+    "unit",
+    "decimals",
+    "direction",
+    "frequency",
+    "value",
+    "value_k",
+    "value_m",
+    "target",
+    "target_type",
+    "partial_limit",
+    "partial_limit_default",
+    "status",
+    "comment",
+    "annual_target",
+    "annual_partial_limit",
+    "last_year_value",
+    "change",
 )
 
 _TYPES = ("T1", "T2", "BO")
@@ -51,7 +68,11 @@ def _target_columns() -> str:
 
 
 def indicator_rows(
-    wh: Warehouse, p: Period, *, org_id: str | None = None, kind: str | Sequence[str] | None = None,
+    wh: Warehouse,
+    p: Period,
+    *,
+    org_id: str | None = None,
+    kind: str | Sequence[str] | None = None,
     band_pct: float | None = None,
 ) -> pd.DataFrame:
     """The indicator table for one organisation, the organisations of a kind, or all (internal).
@@ -96,8 +117,22 @@ def indicator_rows(
     LEFT JOIN o ON o.org_id = k.org_id AND o.indicator_id = k.indicator_id
     """
     cur, prev = str(p), str(last)
-    params: list[object] = [p.year, *t_params, cur, *t_params, p.year, *t_params,
-                            cur, cur, cur, cur, prev, cur, prev, *t_params]
+    params: list[object] = [
+        p.year,
+        *t_params,
+        cur,
+        *t_params,
+        p.year,
+        *t_params,
+        cur,
+        cur,
+        cur,
+        cur,
+        prev,
+        cur,
+        prev,
+        *t_params,
+    ]
     if p.is_tertial:
         sql += "WHERE i.frequency = ?"
         params.append("tertial")
@@ -118,33 +153,44 @@ def _rows_from_raw(raw: pd.DataFrame, p: Period, band_pct: float | None) -> pd.D
         _, y_target, y_partial, _ = applicable_target("BO", rows)
         value = num(r["value"]) if p.has_outcomes else None
         last_value = num(r["last_year_value"]) if p.has_outcomes else None
-        out.append({
-            "org_id": r["org_id"],
-            "indicator_id": r["indicator_id"],
-            "name": r["name"],
-            "goal_id": goal or text(r["annual_goal"]) or text(r["any_goal"]),
-            "source": r["source"],
-            "unit": r["unit"],
-            "decimals": int(r["decimals"]) if num(r["decimals"]) is not None else 1,
-            "direction": direction,
-            "frequency": r["frequency"],
-            "value": value,
-            "value_k": num(r["value_k"]) if p.has_outcomes else None,
-            "value_m": num(r["value_m"]) if p.has_outcomes else None,
-            "target": target,
-            "target_type": ttype,
-            "partial_limit": effective_partial_limit(target, direction, partial, band_pct),
-            "partial_limit_default": None if target is None else partial is None,
-            "status": status(value, target, direction, partial, band_pct) if p.has_outcomes else None,
-            "comment": text(r["comment"]) if p.has_outcomes else None,
-            "annual_target": y_target,
-            "annual_partial_limit": effective_partial_limit(y_target, direction, y_partial, band_pct),
-            "last_year_value": last_value,
-            "change": exact_difference(value, last_value),
-        })
+        out.append(
+            {
+                "org_id": r["org_id"],
+                "indicator_id": r["indicator_id"],
+                "name": r["name"],
+                "goal_id": goal or text(r["annual_goal"]) or text(r["any_goal"]),
+                "source": r["source"],
+                "unit": r["unit"],
+                "decimals": int(r["decimals"]) if num(r["decimals"]) is not None else 1,
+                "direction": direction,
+                "frequency": r["frequency"],
+                "value": value,
+                "value_k": num(r["value_k"]) if p.has_outcomes else None,
+                "value_m": num(r["value_m"]) if p.has_outcomes else None,
+                "target": target,
+                "target_type": ttype,
+                "partial_limit": effective_partial_limit(target, direction, partial, band_pct),
+                "partial_limit_default": None if target is None else partial is None,
+                "status": status(value, target, direction, partial, band_pct) if p.has_outcomes else None,
+                "comment": text(r["comment"]) if p.has_outcomes else None,
+                "annual_target": y_target,
+                "annual_partial_limit": effective_partial_limit(y_target, direction, y_partial, band_pct),
+                "last_year_value": last_value,
+                "change": exact_difference(value, last_value),
+            }
+        )
     df = frame(out, ("org_id", *INDICATOR_COLUMNS))
-    for c in ("value", "value_k", "value_m", "target", "partial_limit", "annual_target",
-              "annual_partial_limit", "last_year_value", "change"):
+    for c in (
+        "value",
+        "value_k",
+        "value_m",
+        "target",
+        "partial_limit",
+        "annual_target",
+        "annual_partial_limit",
+        "last_year_value",
+        "change",
+    ):
         df[c] = df[c].astype("float64")
     df["decimals"] = df["decimals"].astype("int64")
     order = df["source"].map({"KF": 0}).fillna(1)
@@ -226,4 +272,3 @@ def history(
     if not parts:
         return frame([], ("period", *INDICATOR_COLUMNS))
     return frame(pd.concat(parts, ignore_index=True), ("period", *INDICATOR_COLUMNS))
-

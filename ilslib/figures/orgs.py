@@ -13,12 +13,41 @@ from ..warehouse import Warehouse
 from ._common import as_period, frame, org_row, period_key, text
 
 ORG_COLUMNS = ("org_id", "name", "kind", "parent_id", "parent_name", "controller")
-PERIOD_COLUMNS = ("period", "year", "code", "title", "outcomes", "assessments", "activities",
-                  "comments", "economy", "personnel")
-GOAL_TREE_COLUMNS = ("goal_id", "level", "title", "description", "org_id", "parent_goal_id",
-                     "kf_goal_id", "depth", "own")
-LOAD_COLUMNS = ("load_id", "started_at", "finished_at", "user_name", "host_name", "source",
-                "outcome", "rows_inserted", "rows_replaced", "message")
+PERIOD_COLUMNS = (
+    "period",
+    "year",
+    "code",
+    "title",
+    "outcomes",
+    "assessments",
+    "activities",
+    "comments",
+    "economy",
+    "personnel",
+)
+GOAL_TREE_COLUMNS = (
+    "goal_id",
+    "level",
+    "title",
+    "description",
+    "org_id",
+    "parent_goal_id",
+    "kf_goal_id",
+    "depth",
+    "own",
+)
+LOAD_COLUMNS = (
+    "load_id",
+    "started_at",
+    "finished_at",
+    "user_name",
+    "host_name",
+    "source",
+    "outcome",
+    "rows_inserted",
+    "rows_replaced",
+    "message",
+)
 
 CITY_LEVELS = ("vision", "inriktningsmal", "kf_mal")
 
@@ -121,7 +150,7 @@ def periods(wh: Warehouse) -> pd.DataFrame:
                     p = Period(year, code)
                     if code == "BU" or lo <= p.last_month <= hi:
                         found.add(p)
-    for year, in wh.rows("SELECT DISTINCT year FROM v_target"):
+    for (year,) in wh.rows("SELECT DISTINCT year FROM v_target"):
         found.add(Period(int(year), "BU"))
     rows = []
     for p in sorted(found, key=period_key):
@@ -168,9 +197,7 @@ def _valid_in(year_col_prefix: str = "") -> str:
     return f"({g}first_year IS NULL OR {g}first_year <= ?) AND ({g}last_year IS NULL OR {g}last_year >= ?)"
 
 
-def goal_map(
-    wh: Warehouse, year: int | None, org_id: str | None = None, period: Period | None = None
-) -> pd.DataFrame:
+def goal_map(wh: Warehouse, year: int | None, org_id: str | None = None, period: Period | None = None) -> pd.DataFrame:
     """Every goal valid in the year with the KF goal it concretises (``kf_goal_id``), internal.
 
     ``year=None``: every goal, whatever its years. With ``org_id`` and
@@ -186,8 +213,10 @@ def goal_map(
         sql += " WHERE " + _valid_in()
         params += [year, year]
     if year is not None and org_id is not None and period is not None:
-        sql += (" OR goal_id IN (SELECT goal_id FROM v_assessment WHERE org_id = ? AND period = ?)"
-                " OR goal_id IN (SELECT goal_id FROM v_target WHERE org_id = ? AND year = ?)")
+        sql += (
+            " OR goal_id IN (SELECT goal_id FROM v_assessment WHERE org_id = ? AND period = ?)"
+            " OR goal_id IN (SELECT goal_id FROM v_target WHERE org_id = ? AND year = ?)"
+        )
         params += [org_id, str(period), org_id, year]
     df = wh.query(sql, params)
     parent = dict(zip(df["goal_id"], df["parent_goal_id"], strict=True))
@@ -241,11 +270,19 @@ def goal_tree(wh: Warehouse, org_id: str, year: int | str | Period) -> pd.DataFr
 
     def walk(g: str, depth: int, path: frozenset[str]) -> None:
         r = by_id.loc[g]
-        rows.append({
-            "goal_id": g, "level": r["level"], "title": r["title"], "description": text(r["description"]),
-            "org_id": r["org_id"], "parent_goal_id": text(r["parent_goal_id"]),
-            "kf_goal_id": r["kf_goal_id"], "depth": depth, "own": r["org_id"] == org_id,
-        })
+        rows.append(
+            {
+                "goal_id": g,
+                "level": r["level"],
+                "title": r["title"],
+                "description": text(r["description"]),
+                "org_id": r["org_id"],
+                "parent_goal_id": text(r["parent_goal_id"]),
+                "kf_goal_id": r["kf_goal_id"],
+                "depth": depth,
+                "own": r["org_id"] == org_id,
+            }
+        )
         for c in children.get(g, []):
             if c not in path:
                 walk(c, depth + 1, path | {c})

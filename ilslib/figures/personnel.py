@@ -75,8 +75,9 @@ def personnel_frame(
     elif kinds is not None:
         org_filter = f" AND org_id IN (SELECT org_id FROM v_organisation WHERE kind IN ({placeholders(kinds)}))"
         params += kinds
-        orgs = [r[0] for r in wh.rows(
-            f"SELECT org_id FROM v_organisation WHERE kind IN ({placeholders(kinds)})", kinds)]
+        orgs = [
+            r[0] for r in wh.rows(f"SELECT org_id FROM v_organisation WHERE kind IN ({placeholders(kinds)})", kinds)
+        ]
     else:
         orgs = [r[0] for r in wh.rows("SELECT org_id FROM v_organisation")]
     raw = pd.DataFrame(columns=["org_id"])
@@ -104,10 +105,14 @@ def personnel_frame(
         suppressed = is_suppressed(r["headcount"])
         # Without the last month the period is incomplete (and the unit's size unknown): no figure.
         pct = None if num(r["headcount"]) is None else ratio(_hours(r["sick"]), _hours(r["scheduled"]))
-        rows.append({
-            "headcount": num(r["headcount"]), "fte": num(r["fte"]),
-            "sick_leave_pct": None if suppressed else pct, "suppressed": suppressed,
-        })
+        rows.append(
+            {
+                "headcount": num(r["headcount"]),
+                "fte": num(r["fte"]),
+                "sick_leave_pct": None if suppressed else pct,
+                "suppressed": suppressed,
+            }
+        )
     df = pd.DataFrame.from_records(rows, columns=list(PERSONNEL_COLUMNS), index=pd.Index(orgs, name="org_id"))
     df["headcount"] = pd.to_numeric(df["headcount"]).round().astype("Int64")
     df["fte"] = df["fte"].astype("float64")
@@ -151,12 +156,16 @@ def sick_leave_series(
     rows = []
     for i, r in df.iterrows():
         suppressed = is_suppressed(r["headcount"])
-        rows.append({
-            "month": r["month"], "headcount": num(r["headcount"]), "fte": num(r["fte"]),
-            "sick_leave_pct": None if suppressed else ratio(_hours(sick[i]), _hours(sched[i])),
-            "cum_sick_leave_pct": None if suppressed else ratio(_hours(cum_sick[i]), _hours(cum_sched[i])),
-            "suppressed": suppressed,
-        })
+        rows.append(
+            {
+                "month": r["month"],
+                "headcount": num(r["headcount"]),
+                "fte": num(r["fte"]),
+                "sick_leave_pct": None if suppressed else ratio(_hours(sick[i]), _hours(sched[i])),
+                "cum_sick_leave_pct": None if suppressed else ratio(_hours(cum_sick[i]), _hours(cum_sched[i])),
+                "suppressed": suppressed,
+            }
+        )
     out = frame(rows, SERIES_COLUMNS)
     out["headcount"] = pd.to_numeric(out["headcount"]).round().astype("Int64")
     for c in ("fte", "sick_leave_pct", "cum_sick_leave_pct"):

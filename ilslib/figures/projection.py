@@ -31,8 +31,20 @@ from ._status import exact_difference, status
 from .indicators import indicator_rows
 
 PROJECTION_COLUMNS = (
-    "indicator_id", "name", "unit", "decimals", "direction", "value", "annual_target",
-    "annual_partial_limit", "projected", "status", "met", "method", "note", "label",
+    "indicator_id",
+    "name",
+    "unit",
+    "decimals",
+    "direction",
+    "value",
+    "annual_target",
+    "annual_partial_limit",
+    "projected",
+    "status",
+    "met",
+    "method",
+    "note",
+    "label",
 )
 
 LABEL = "Prognos"
@@ -64,8 +76,7 @@ def projection(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame
     y, ly = p.year, p.year - 1
     wanted = [f"{y}-T1", f"{ly}-{p.code}", f"{ly}-BO"]
     hist = wh.query(
-        "SELECT indicator_id, period, value FROM v_outcome "
-        "WHERE org_id = ? AND gender = ? AND period IN (?, ?, ?)",
+        "SELECT indicator_id, period, value FROM v_outcome WHERE org_id = ? AND gender = ? AND period IN (?, ?, ?)",
         (org_id, "T", *wanted),
     )
     past: dict[tuple[str, str], float | None] = {
@@ -84,13 +95,17 @@ def projection(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame
             change = exact_difference(ly_bo, ly_same)
             projected = exact_difference(value, -change)
             method = "last_year_pattern"
-            note = (f"Prognos: utfallet {p.code} {y} ({fmt.number(value, dec)}) plus förra årets förändring "
-                    f"från {p.code} till bokslut ({fmt.signed(change, dec)}).")
+            note = (
+                f"Prognos: utfallet {p.code} {y} ({fmt.number(value, dec)}) plus förra årets förändring "
+                f"från {p.code} till bokslut ({fmt.signed(change, dec)})."
+            )
         elif p.code == "T2" and t1 is not None:
             projected = exact_difference(value, -exact_difference(value, t1))
             method = "trend"
-            note = (f"Prognos: förändringen från T1 till T2 {y} ({fmt.signed(exact_difference(value, t1), dec)}) "
-                    f"framskriven över årets sista tertial; förra årets utfall saknas.")
+            note = (
+                f"Prognos: förändringen från T1 till T2 {y} ({fmt.signed(exact_difference(value, t1), dec)}) "
+                f"framskriven över årets sista tertial; förra årets utfall saknas."
+            )
         else:
             extra = f" eller T1 {y}" if p.code == "T2" else ""
             note = f"Ingen prognos: utfall för {p.code} och bokslut {ly}{extra} saknas."
@@ -102,12 +117,24 @@ def projection(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame
                 note += f" Prognosen är begränsad till {fmt.number(capped, dec)}, det {bound} möjliga värdet."
         st = status(projected, r["annual_target"], r["direction"], r["annual_partial_limit"])
         met = None if st in ("saknas", "ej_malsatt") else st == "uppfyllt"
-        rows.append({
-            "indicator_id": i, "name": r["name"], "unit": r["unit"], "decimals": r["decimals"],
-            "direction": r["direction"], "value": value, "annual_target": num(r["annual_target"]),
-            "annual_partial_limit": num(r["annual_partial_limit"]), "projected": projected,
-            "status": st, "met": met, "method": method, "note": note, "label": LABEL,
-        })
+        rows.append(
+            {
+                "indicator_id": i,
+                "name": r["name"],
+                "unit": r["unit"],
+                "decimals": r["decimals"],
+                "direction": r["direction"],
+                "value": value,
+                "annual_target": num(r["annual_target"]),
+                "annual_partial_limit": num(r["annual_partial_limit"]),
+                "projected": projected,
+                "status": st,
+                "met": met,
+                "method": method,
+                "note": note,
+                "label": LABEL,
+            }
+        )
     df = frame(rows, PROJECTION_COLUMNS)
     for c in ("value", "annual_target", "annual_partial_limit", "projected"):
         df[c] = df[c].astype("float64")

@@ -88,7 +88,8 @@ def rollup_detail(
     valid = goal_map(wh, p.year)
     # in natural order (KF2 before KF10), as a reader expects them
     kf_goals = valid[valid["level"] == "kf_mal"].sort_values(
-        "goal_id", kind="mergesort", key=lambda s: s.str.replace(r"\d+", lambda m: m.group(0).zfill(12), regex=True))
+        "goal_id", kind="mergesort", key=lambda s: s.str.replace(r"\d+", lambda m: m.group(0).zfill(12), regex=True)
+    )
     every_goal = goal_map(wh, None)
     kf_of = dict(zip(every_goal["goal_id"], every_goal["kf_goal_id"], strict=True))
     direct: dict[tuple[str, str], tuple[str, str | None]] = {}
@@ -112,9 +113,18 @@ def rollup_detail(
                 assessment, basis, comment = combine(via_own[key]), "own_goals", None
             else:
                 assessment, basis, comment = "saknas", None, None
-            rows.append({"goal_id": g["goal_id"], "title": g["title"], "org_id": o["org_id"],
-                         "name": o["name"], "kind": o["kind"], "assessment": assessment,
-                         "basis": basis, "comment": comment})
+            rows.append(
+                {
+                    "goal_id": g["goal_id"],
+                    "title": g["title"],
+                    "org_id": o["org_id"],
+                    "name": o["name"],
+                    "kind": o["kind"],
+                    "assessment": assessment,
+                    "basis": basis,
+                    "comment": comment,
+                }
+            )
     return frame(rows, DETAIL_COLUMNS)
 
 

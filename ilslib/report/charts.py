@@ -76,10 +76,18 @@ def economy_chart(series: pd.DataFrame, *, period_title: str) -> Html:
         return paragraph("Det finns inget bokfört utfall att visa i diagram för perioden.", class_="note")
     months = [int(m[5:7]) for m in data["month"]]
     fig, ax = plt.subplots(figsize=(7.2, 3.0))
-    ax.plot(months, data["cum_net"] / 1000, color=BLUE, linewidth=2.2, marker="o", markersize=3.5,
-            label="Utfall, ackumulerat")
-    ax.plot(months, data["cum_budget_net"] / 1000, color=BROWN, linewidth=2.0, linestyle="--",
-            label="Budget, ackumulerad")
+    ax.plot(
+        months,
+        data["cum_net"] / 1000,
+        color=BLUE,
+        linewidth=2.2,
+        marker="o",
+        markersize=3.5,
+        label="Utfall, ackumulerat",
+    )
+    ax.plot(
+        months, data["cum_budget_net"] / 1000, color=BROWN, linewidth=2.0, linestyle="--", label="Budget, ackumulerad"
+    )
     ax.axhline(0, color=GREY, linewidth=0.8)
     ax.set_xticks(months, [MONTHS[m - 1] for m in months])
     ax.yaxis.set_major_formatter(_SwedishTicks())
@@ -154,7 +162,7 @@ def indicator_trends(history: pd.DataFrame, *, indicator_ids: list[str], title: 
         points = ", ".join(f"{p}: {fmt.value(v, unit, dec)}" for p, v in zip(h["period"], h["value"], strict=True))
         tgt = h["target"].iloc[-1]
         alts.append(f"{name} – {points}" + (f"; senaste mål {fmt.value(tgt, unit, dec)}" if not _missing(tgt) else ""))
-    for ax in list(axes.flat)[len(ids):]:
+    for ax in list(axes.flat)[len(ids) :]:
         ax.set_visible(False)
     axes.flat[0].legend(frameon=False, fontsize=7.5, loc="best")
     fig.tight_layout()
@@ -190,13 +198,21 @@ def comparison_chart(df: pd.DataFrame, *, org_id: str, label: str, unit: str | N
     if not own.empty:
         o = own.iloc[0]
         if not _missing(o["value"]):
-            own_text = (f" Den egna organisationen har {fmt.value(o['value'], unit, decimals)} och rang "
-                        f"{int(o['rank'])} av {len(data)} ({fmt.COLOUR.get(o['colour'], '')}).")
+            own_text = (
+                f" Den egna organisationen har {fmt.value(o['value'], unit, decimals)} och rang "
+                f"{int(o['rank'])} av {len(data)} ({fmt.COLOUR.get(o['colour'], '')})."
+            )
         else:
             own_text = " Värde saknas för den egna organisationen."
     best, worst = data.iloc[0], data.iloc[-1]
-    alt = (f"Liggande stapeldiagram: {label} för {len(data)} organisationer, bäst först. Bäst är "
-           f"{best['name']} med {fmt.value(best['value'], unit, decimals)}, sämst {worst['name']} med "
-           f"{fmt.value(worst['value'], unit, decimals)}.{own_text}")
-    return figure(fig, alt=alt, caption=f"{label}: jämförelse, bästa fjärdedelen grön, sämsta röd; "
-                                        "den egna organisationen markerad med ► och streckad stapel")
+    alt = (
+        f"Liggande stapeldiagram: {label} för {len(data)} organisationer, bäst först. Bäst är "
+        f"{best['name']} med {fmt.value(best['value'], unit, decimals)}, sämst {worst['name']} med "
+        f"{fmt.value(worst['value'], unit, decimals)}.{own_text}"
+    )
+    return figure(
+        fig,
+        alt=alt,
+        caption=f"{label}: jämförelse, bästa fjärdedelen grön, sämsta röd; "
+        "den egna organisationen markerad med ► och streckad stapel",
+    )

@@ -54,9 +54,7 @@ class _Stream(io.TextIOBase):
 
 class _Publisher(DisplayPublisher):
     def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs) -> None:  # noqa: ARG002
-        self.shell._ils_outputs.append(
-            nbformat.v4.new_output("display_data", data=data, metadata=metadata or {})
-        )
+        self.shell._ils_outputs.append(nbformat.v4.new_output("display_data", data=data, metadata=metadata or {}))
 
     def clear_output(self, wait: bool = False) -> None:
         self.shell._ils_outputs.clear()
@@ -120,9 +118,7 @@ def run_cell(shell: _Shell, source: str) -> tuple[list[Any], bool]:
     failed = not result.success
     if failed and not any(o.get("output_type") == "error" for o in outputs):
         exc = result.error_in_exec or result.error_before_exec
-        outputs.append(
-            nbformat.v4.new_output("error", ename=type(exc).__name__, evalue=str(exc), traceback=[str(exc)])
-        )
+        outputs.append(nbformat.v4.new_output("error", ename=type(exc).__name__, evalue=str(exc), traceback=[str(exc)]))
     return outputs, failed
 
 

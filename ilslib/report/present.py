@@ -84,9 +84,7 @@ def text_block(text: Any, *, empty: str = "Ingen text har lämnats.") -> Html:
 def section(title: str, *parts: Any, level: int = 2, id: str | None = None) -> Html:
     """A ``<section>`` with a heading and content."""
     hid = id or _slug(title)
-    return Html(
-        f'<section aria-labelledby="{esc(hid)}">' + heading(title, level, id=hid) + join(parts) + "</section>"
-    )
+    return Html(f'<section aria-labelledby="{esc(hid)}">' + heading(title, level, id=hid) + join(parts) + "</section>")
 
 
 def definition_list(items: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Html:
@@ -134,8 +132,7 @@ def table(
         return Html(f'<p class="empty">{esc(caption)}: {esc(empty)}</p>')
     num_class = ' class="num"'
     head = "".join(
-        f'<th scope="col"{num_class if c in numeric else ""}>{esc(label)}</th>'
-        for c, label in columns.items()
+        f'<th scope="col"{num_class if c in numeric else ""}>{esc(label)}</th>' for c, label in columns.items()
     )
     body_rows = []
     for record in frame.to_dict("records"):
@@ -186,8 +183,9 @@ def figure(fig: Any, *, alt: str, caption: str | None = None, dpi: int = 110) ->
         raise ValueError("a chart needs a text alternative (alt) that says what it shows")
     buf = io.BytesIO()
     # Fast zlib level: the report is read on screen and in a PDF, not archived as images.
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None},
-                pil_kwargs={"compress_level": 1})
+    fig.savefig(
+        buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None}, pil_kwargs={"compress_level": 1}
+    )
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""

@@ -71,6 +71,8 @@ def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
 
     out = io.BytesIO()
     HTML(string=html, base_url=base_url or str(TEMPLATES)).write_pdf(
-        out, pdf_variant="pdf/ua-1", font_config=_font_config(),
+        out,
+        pdf_variant="pdf/ua-1",
+        font_config=_font_config(),
     )
     return out.getvalue()

@@ -18,8 +18,11 @@ from ..fmt import KIND_LABELS, KIND_PLURAL, MONTH_NAMES  # noqa: F401  (the note
 from .present import Html, bullet_list, esc, heading, join, paragraph, table, tag, text_block
 
 LEVEL_LABELS = {
-    "vision": "Vision", "inriktningsmal": "Inriktningsmål", "kf_mal": "KF:s mål",
-    "namndmal": "Nämndmål", "bolagsmal": "Bolagsmål",
+    "vision": "Vision",
+    "inriktningsmal": "Inriktningsmål",
+    "kf_mal": "KF:s mål",
+    "namndmal": "Nämndmål",
+    "bolagsmal": "Bolagsmål",
 }
 DIRECTION_LABELS = {"higher": "Högre är bättre", "lower": "Lägre är bättre"}
 SOURCE_LABELS = {"KF": "KF", "own": "Egen"}
@@ -68,8 +71,14 @@ def status_counts(statuses: pd.Series) -> dict[str, int]:
 def status_count_table(counts: dict[str, int], *, caption: str) -> Html:
     """A small table: status (symbol and word) and how many indicators have it."""
     rows = pd.DataFrame({"status": list(counts), "antal": list(counts.values())})
-    return table(rows, caption=caption, columns={"status": "Status", "antal": "Antal indikatorer"},
-                 formats={"status": status_badge, "antal": fmt.number}, numeric={"antal"}, row_header="status")
+    return table(
+        rows,
+        caption=caption,
+        columns={"status": "Status", "antal": "Antal indikatorer"},
+        formats={"status": status_badge, "antal": fmt.number},
+        numeric={"antal"},
+        row_header="status",
+    )
 
 
 def assessment_count_table(assessments: pd.Series, *, caption: str) -> Html:
@@ -78,9 +87,14 @@ def assessment_count_table(assessments: pd.Series, *, caption: str) -> Html:
     counts = {c: int((assessments == c).sum()) for c in codes}
     counts["saknas"] = int(len(assessments) - sum(counts.values()))
     rows = pd.DataFrame({"bedomning": list(counts), "antal": list(counts.values())})
-    return table(rows, caption=caption, columns={"bedomning": "Bedömning", "antal": "Antal mål"},
-                 formats={"bedomning": assessment_badge, "antal": fmt.number}, numeric={"antal"},
-                 row_header="bedomning")
+    return table(
+        rows,
+        caption=caption,
+        columns={"bedomning": "Bedömning", "antal": "Antal mål"},
+        formats={"bedomning": assessment_badge, "antal": fmt.number},
+        numeric={"antal"},
+        row_header="bedomning",
+    )
 
 
 def _value(row: dict[str, Any], col: str) -> str:
@@ -99,17 +113,20 @@ def indicator_table(df: pd.DataFrame, *, caption: str, with_status: bool = True,
         target = _value(r, "target")
         if not missing(r.get("target")) and r.get("target_type") not in (None, "annual"):
             target += f" ({TARGET_TYPE_LABELS.get(r['target_type'], r['target_type'])})"
-        rows.append({
-            "name": Html(f'{esc(r["name"])}<br><span class="sub">{esc(DIRECTION_LABELS.get(r.get("direction"), ""))}'
-                         f'</span>'),
-            "value": _value(r, "value"),
-            "target": target,
-            "status": r.get("status"),
-            "kvinnor": _value(r, "value_k") if not missing(r.get("value_k")) else "",
-            "man": _value(r, "value_m") if not missing(r.get("value_m")) else "",
-            "last": _value(r, "last_year_value"),
-            "change": fmt.signed(r.get("change"), dec),
-        })
+        rows.append(
+            {
+                "name": Html(
+                    f'{esc(r["name"])}<br><span class="sub">{esc(DIRECTION_LABELS.get(r.get("direction"), ""))}</span>'
+                ),
+                "value": _value(r, "value"),
+                "target": target,
+                "status": r.get("status"),
+                "kvinnor": _value(r, "value_k") if not missing(r.get("value_k")) else "",
+                "man": _value(r, "value_m") if not missing(r.get("value_m")) else "",
+                "last": _value(r, "last_year_value"),
+                "change": fmt.signed(r.get("change"), dec),
+            }
+        )
     cols = {"name": "Indikator", "value": "Utfall", "target": "Mål"}
     if with_status:
         cols["status"] = "Status"
@@ -117,9 +134,14 @@ def indicator_table(df: pd.DataFrame, *, caption: str, with_status: bool = True,
         cols.update({"kvinnor": "Kvinnor", "man": "Män"})
     if with_status:
         cols.update({"last": "I fjol", "change": "Förändring"})
-    return table(pd.DataFrame(rows), caption=caption, columns=cols, row_header="name",
-                 formats={"status": status_badge},
-                 numeric={"value", "target", "kvinnor", "man", "last", "change"})
+    return table(
+        pd.DataFrame(rows),
+        caption=caption,
+        columns=cols,
+        row_header="name",
+        formats={"status": status_badge},
+        numeric={"value", "target", "kvinnor", "man", "last", "change"},
+    )
 
 
 def _annual(r: dict[str, Any]) -> str:
@@ -131,16 +153,33 @@ def target_table(df: pd.DataFrame, *, caption: str) -> Html:
     """The plan (budget): each indicator with its annual target, tertial targets and partial limit."""
     if df.empty:
         return paragraph(f"{caption}: inga indikatorer har mål för året.", class_="empty")
-    rows = [{
-        "name": r["name"], "direction": DIRECTION_LABELS.get(r.get("direction"), ""),
-        "frequency": "Tertial" if r.get("frequency") == "tertial" else "År",
-        "source": SOURCE_LABELS.get(r.get("source"), r.get("source")),
-        "target": _value(r, _annual(r)),
-        "partial": _value(r, "annual_partial_limit" if not missing(r.get("annual_partial_limit")) else "partial_limit"),
-    } for r in df.to_dict("records")]
-    return table(pd.DataFrame(rows), caption=caption, row_header="name", numeric={"target", "partial"},
-                 columns={"name": "Indikator", "source": "Källa", "frequency": "Följs upp",
-                          "direction": "Riktning", "target": "Årsmål", "partial": "Gräns för delvis uppfyllt"})
+    rows = [
+        {
+            "name": r["name"],
+            "direction": DIRECTION_LABELS.get(r.get("direction"), ""),
+            "frequency": "Tertial" if r.get("frequency") == "tertial" else "År",
+            "source": SOURCE_LABELS.get(r.get("source"), r.get("source")),
+            "target": _value(r, _annual(r)),
+            "partial": _value(
+                r, "annual_partial_limit" if not missing(r.get("annual_partial_limit")) else "partial_limit"
+            ),
+        }
+        for r in df.to_dict("records")
+    ]
+    return table(
+        pd.DataFrame(rows),
+        caption=caption,
+        row_header="name",
+        numeric={"target", "partial"},
+        columns={
+            "name": "Indikator",
+            "source": "Källa",
+            "frequency": "Följs upp",
+            "direction": "Riktning",
+            "target": "Årsmål",
+            "partial": "Gräns för delvis uppfyllt",
+        },
+    )
 
 
 def goal_blocks(goals: pd.DataFrame, indicators: pd.DataFrame, tree: pd.DataFrame, *, with_status: bool = True) -> Html:
@@ -158,27 +197,36 @@ def goal_blocks(goals: pd.DataFrame, indicators: pd.DataFrame, tree: pd.DataFram
     parts: list[Any] = []
     # KF goals in the goal tree's order (KF2 before KF10), goals without one last
     position = {g: i for i, g in enumerate(tree["goal_id"])} if not tree.empty else {}
-    groups = sorted(own.groupby(own["kf_goal_id"].fillna(""), sort=False),
-                    key=lambda kv: (kv[0] == "", position.get(kv[0], len(position)), kv[0]))
+    groups = sorted(
+        own.groupby(own["kf_goal_id"].fillna(""), sort=False),
+        key=lambda kv: (kv[0] == "", position.get(kv[0], len(position)), kv[0]),
+    )
     for kf_id, group in groups:
         kf_title = titles.get(kf_id) or "Mål utan koppling till KF:s mål"
-        parts.append(heading(f"KF:s mål: {kf_title}" if kf_id else kf_title, 3,
-                             id=f"kf-{kf_id}" if kf_id else "mal-utan-kf"))
+        parts.append(
+            heading(f"KF:s mål: {kf_title}" if kf_id else kf_title, 3, id=f"kf-{kf_id}" if kf_id else "mal-utan-kf")
+        )
         # the KF goal itself (the kommun's own) first, under the heading that already names it
         for g in sorted(group.to_dict("records"), key=lambda g: g["goal_id"] != kf_id):
             inds = indicators[indicators["goal_id"] == g["goal_id"]] if not indicators.empty else indicators
             block: list[Any] = [] if g["goal_id"] == kf_id else [heading(g["title"], 4, id=f"mal-{g['goal_id']}")]
             if with_status:
-                block.append(Html(f"<p><strong>Organisationens bedömning:</strong> "
-                                  f"{assessment_badge(g.get('assessment'))}</p>"))
+                block.append(
+                    Html(f"<p><strong>Organisationens bedömning:</strong> {assessment_badge(g.get('assessment'))}</p>")
+                )
                 if bool(g.get("divergence")):
                     note = g.get("divergence_note") or "Bedömningen avviker från indikatorernas utfall."
                     block.append(Html(f'<p class="flag">⚠ Observera: {esc(note)}</p>'))
                 block.append(text_block(g.get("comment"), empty="Ingen kommentar till bedömningen."))
             if not inds.empty:
                 if with_status:
-                    items = [Html(f"{esc(r['name'])}: {esc(_value(r, 'value'))} (mål {esc(_value(r, 'target'))}) "
-                                  f"{status_badge(r['status'])}") for r in inds.to_dict("records")]
+                    items = [
+                        Html(
+                            f"{esc(r['name'])}: {esc(_value(r, 'value'))} (mål {esc(_value(r, 'target'))}) "
+                            f"{status_badge(r['status'])}"
+                        )
+                        for r in inds.to_dict("records")
+                    ]
                 else:  # the plan: no outcomes yet, only the targets
                     items = [f"{r['name']}: årsmål {_value(r, _annual(r))}" for r in inds.to_dict("records")]
                 block.append(paragraph("Indikatorer som mäter målet:", class_="intro") + bullet_list(items))
@@ -217,52 +265,93 @@ def activity_table(df: pd.DataFrame, goal_titles: dict[str, str], *, caption: st
     """Activities with goal, status (word) and comment."""
     if df.empty:
         return paragraph(f"{caption}: inga aktiviteter.", class_="empty")
-    rows = [{
-        "title": r["title"], "goal": goal_titles.get(r.get("goal_id"), "–"),
-        "period": f"{r.get('start_date') or '–'} – {r.get('end_date') or '–'}",
-        "status": fmt.activity(None if missing(r.get("status")) else r["status"]),
-        "comment": "" if missing(r.get("comment")) else r["comment"],
-    } for r in df.to_dict("records")]
-    return table(pd.DataFrame(rows), caption=caption, row_header="title",
-                 columns={"title": "Aktivitet", "goal": "Mål", "period": "Tid", "status": "Status",
-                          "comment": "Kommentar"})
+    rows = [
+        {
+            "title": r["title"],
+            "goal": goal_titles.get(r.get("goal_id"), "–"),
+            "period": f"{r.get('start_date') or '–'} – {r.get('end_date') or '–'}",
+            "status": fmt.activity(None if missing(r.get("status")) else r["status"]),
+            "comment": "" if missing(r.get("comment")) else r["comment"],
+        }
+        for r in df.to_dict("records")
+    ]
+    return table(
+        pd.DataFrame(rows),
+        caption=caption,
+        row_header="title",
+        columns={"title": "Aktivitet", "goal": "Mål", "period": "Tid", "status": "Status", "comment": "Kommentar"},
+    )
 
 
 def economy_table(e: dict[str, Any], *, caption: str, with_outcome: bool = True) -> Html:
     """Budget follow-up: income, costs and net, outcome against budget, and the full-year forecast."""
+
     def dev(a: Any, b: Any, sign: float = 1.0) -> Any:
         return None if missing(a) or missing(b) else sign * (a - b)
 
     rows = [
-        {"post": "Intäkter", "utfall": e.get("income"), "budget": e.get("budget_income"),
-         "avvikelse": dev(e.get("income"), e.get("budget_income"))},
-        {"post": "Kostnader", "utfall": e.get("costs"), "budget": e.get("budget_costs"),
-         "avvikelse": dev(e.get("costs"), e.get("budget_costs"), -1.0)},
-        {"post": "Nettoresultat", "utfall": e.get("net"), "budget": e.get("budget_net"),
-         "avvikelse": e.get("deviation")},
+        {
+            "post": "Intäkter",
+            "utfall": e.get("income"),
+            "budget": e.get("budget_income"),
+            "avvikelse": dev(e.get("income"), e.get("budget_income")),
+        },
+        {
+            "post": "Kostnader",
+            "utfall": e.get("costs"),
+            "budget": e.get("budget_costs"),
+            "avvikelse": dev(e.get("costs"), e.get("budget_costs"), -1.0),
+        },
+        {
+            "post": "Nettoresultat",
+            "utfall": e.get("net"),
+            "budget": e.get("budget_net"),
+            "avvikelse": e.get("deviation"),
+        },
     ]
     cols = {"post": "Post", "utfall": "Utfall", "budget": "Budget", "avvikelse": "Avvikelse mot budget"}
     if not with_outcome:
         cols = {"post": "Post", "budget": "Budget"}
-    return table(pd.DataFrame(rows), caption=caption, columns=cols, row_header="post",
-                 formats={c: fmt.money for c in ("utfall", "budget", "avvikelse")},
-                 numeric={"utfall", "budget", "avvikelse"})
+    return table(
+        pd.DataFrame(rows),
+        caption=caption,
+        columns=cols,
+        row_header="post",
+        formats={c: fmt.money for c in ("utfall", "budget", "avvikelse")},
+        numeric={"utfall", "budget", "avvikelse"},
+    )
 
 
 def accounts_table(df: pd.DataFrame, *, caption: str) -> Html:
     """The accounts with the largest deviations."""
     if df.empty:
         return paragraph(f"{caption}: inga konton med utfall i perioden.", class_="empty")
-    rows = [{
-        "konto": f"{r['account']} {'' if missing(r.get('account_name')) else r['account_name']}".strip(),
-        "typ": "Intäkt" if r["kind"] == "intakt" else "Kostnad",
-        "utfall": r["outcome"], "budget": r["budget"], "avvikelse": r["deviation"], "pct": r["deviation_pct"],
-    } for r in df.to_dict("records")]
-    return table(pd.DataFrame(rows), caption=caption, row_header="konto",
-                 columns={"konto": "Konto", "typ": "Typ", "utfall": "Utfall", "budget": "Budget",
-                          "avvikelse": "Avvikelse", "pct": "Avvikelse (%)"},
-                 formats={"utfall": fmt.money, "budget": fmt.money, "avvikelse": fmt.money, "pct": fmt.pct},
-                 numeric={"utfall", "budget", "avvikelse", "pct"})
+    rows = [
+        {
+            "konto": f"{r['account']} {'' if missing(r.get('account_name')) else r['account_name']}".strip(),
+            "typ": "Intäkt" if r["kind"] == "intakt" else "Kostnad",
+            "utfall": r["outcome"],
+            "budget": r["budget"],
+            "avvikelse": r["deviation"],
+            "pct": r["deviation_pct"],
+        }
+        for r in df.to_dict("records")
+    ]
+    return table(
+        pd.DataFrame(rows),
+        caption=caption,
+        row_header="konto",
+        columns={
+            "konto": "Konto",
+            "typ": "Typ",
+            "utfall": "Utfall",
+            "budget": "Budget",
+            "avvikelse": "Avvikelse",
+            "pct": "Avvikelse (%)",
+        },
+        formats={"utfall": fmt.money, "budget": fmt.money, "avvikelse": fmt.money, "pct": fmt.pct},
+        numeric={"utfall", "budget", "avvikelse", "pct"},
+    )
 
 
 def personnel_items(p: dict[str, Any]) -> list[tuple[str, str]]:
@@ -289,51 +378,91 @@ def comparison_table(df: pd.DataFrame, *, caption: str, kind: str) -> Html:
         value = r["special"] if not missing(r.get("special")) else fmt.value(r["value"], r.get("unit"), dec)
         ranked = 0 if missing(r.get("ranked")) else int(r["ranked"])
         rank = "–" if missing(r.get("rank")) else f"{int(r['rank'])} av {ranked}"
-        rows.append({"label": label, "direction": DIRECTION_LABELS.get(r.get("direction"), ""),
-                     "value": value, "rank": rank,
-                     "colour": r.get("colour") or "grey"})
-    return table(pd.DataFrame(rows), caption=caption, row_header="label",
-                 columns={"label": "Nyckeltal", "direction": "Riktning", "value": "Värde", "rank": "Rang",
-                          "colour": f"Jämfört med {KIND_PLURAL.get(kind, kind)}"},
-                 formats={"colour": lambda c: fmt.COLOUR.get(c, "Uppgift saknas")},
-                 cell_class={"colour": lambda c: f"q-{c}"}, numeric={"value", "rank"})
+        rows.append(
+            {
+                "label": label,
+                "direction": DIRECTION_LABELS.get(r.get("direction"), ""),
+                "value": value,
+                "rank": rank,
+                "colour": r.get("colour") or "grey",
+            }
+        )
+    return table(
+        pd.DataFrame(rows),
+        caption=caption,
+        row_header="label",
+        columns={
+            "label": "Nyckeltal",
+            "direction": "Riktning",
+            "value": "Värde",
+            "rank": "Rang",
+            "colour": f"Jämfört med {KIND_PLURAL.get(kind, kind)}",
+        },
+        formats={"colour": lambda c: fmt.COLOUR.get(c, "Uppgift saknas")},
+        cell_class={"colour": lambda c: f"q-{c}"},
+        numeric={"value", "rank"},
+    )
 
 
 def projection_table(df: pd.DataFrame, *, caption: str) -> Html:
     """Year-end projections, labelled as such, with how each was made."""
     if df.empty:
         return paragraph(f"{caption}: ingen prognos kan göras.", class_="empty")
-    rows = [{
-        "name": r["name"], "value": _value(r, "value"), "projected": _value(r, "projected"),
-        "target": _value(r, "annual_target"), "status": r.get("status"),
-        "note": r.get("note") or "",
-    } for r in df.to_dict("records")]
-    return table(pd.DataFrame(rows), caption=caption, row_header="name",
-                 columns={"name": "Indikator", "value": "Utfall hittills", "projected": "Prognos helår",
-                          "target": "Årsmål", "status": "Prognostiserad status", "note": "Så har prognosen gjorts"},
-                 formats={"status": status_badge}, numeric={"value", "projected", "target"})
+    rows = [
+        {
+            "name": r["name"],
+            "value": _value(r, "value"),
+            "projected": _value(r, "projected"),
+            "target": _value(r, "annual_target"),
+            "status": r.get("status"),
+            "note": r.get("note") or "",
+        }
+        for r in df.to_dict("records")
+    ]
+    return table(
+        pd.DataFrame(rows),
+        caption=caption,
+        row_header="name",
+        columns={
+            "name": "Indikator",
+            "value": "Utfall hittills",
+            "projected": "Prognos helår",
+            "target": "Årsmål",
+            "status": "Prognostiserad status",
+            "note": "Så har prognosen gjorts",
+        },
+        formats={"status": status_badge},
+        numeric={"value", "projected", "target"},
+    )
 
 
 def loads_table(df: pd.DataFrame, *, caption: str) -> Html:
     """The latest data loads (provenance)."""
     if df.empty:
         return paragraph("Inga inläsningar är registrerade i lagret.", class_="note")
-    rows = [{"when": local_time(r.get("finished_at") or r.get("started_at")),
-             "who": r.get("user_name") or "", "source": r.get("source") or "",
-             "rows": r.get("rows_inserted"),
-             "outcome": LOAD_OUTCOMES.get(r.get("outcome") or "", r.get("outcome") or "–")}
-            for r in df.to_dict("records")]
-    return table(pd.DataFrame(rows), caption=caption, row_header="when",
-                 columns={"when": "Inläst", "who": "Av", "source": "Källa", "rows": "Nya rader",
-                          "outcome": "Utfall"},
-                 formats={"rows": fmt.number}, numeric={"rows"})
+    rows = [
+        {
+            "when": local_time(r.get("finished_at") or r.get("started_at")),
+            "who": r.get("user_name") or "",
+            "source": r.get("source") or "",
+            "rows": r.get("rows_inserted"),
+            "outcome": LOAD_OUTCOMES.get(r.get("outcome") or "", r.get("outcome") or "–"),
+        }
+        for r in df.to_dict("records")
+    ]
+    return table(
+        pd.DataFrame(rows),
+        caption=caption,
+        row_header="when",
+        columns={"when": "Inläst", "who": "Av", "source": "Källa", "rows": "Nya rader", "outcome": "Utfall"},
+        formats={"rows": fmt.number},
+        numeric={"rows"},
+    )
 
 
 def finite(x: Any) -> bool:
     """True for a real, finite number."""
     return not missing(x) and isinstance(x, (int, float)) and math.isfinite(float(x))
-
-
 
 
 def swedish_date(d: Any) -> str:
@@ -370,13 +499,15 @@ def cover(org: Any, per: Any, today: Any) -> Html:
         + paragraph(KIND_LABELS.get(org.kind, org.kind), class_="kind")
         + heading(f"{per.title}", 1, id="rapport")
         + tag("p", org.name, class_="org-name")
-        + definition_list([
-            ("Organisation", f"{org.name} ({org.org_id})"),
-            ("Ingår i", org.parent_name or "–"),
-            ("Period", f"{per.title} ({per})"),
-            ("Controller", org.controller or "–"),
-            ("Rapportdatum", swedish_date(today)),
-        ])
+        + definition_list(
+            [
+                ("Organisation", f"{org.name} ({org.org_id})"),
+                ("Ingår i", org.parent_name or "–"),
+                ("Period", f"{per.title} ({per})"),
+                ("Controller", org.controller or "–"),
+                ("Rapportdatum", swedish_date(today)),
+            ]
+        )
         + "</header>"
     )
 
@@ -403,37 +534,52 @@ def deviation_table(df: pd.DataFrame) -> Html:
     """Indicators not met or partly met, with their comments."""
     if df.empty:
         return paragraph("Inga indikatorer avviker från målen i perioden.")
-    rows = [{"name": r["name"], "value": _value(r, "value"), "target": _value(r, "target"),
-             "status": r["status"], "comment": "" if missing(r.get("comment")) else r["comment"]}
-            for r in df.to_dict("records")]
-    return table(pd.DataFrame(rows), caption="Indikatorer som avviker från målet", row_header="name",
-                 columns={"name": "Indikator", "value": "Utfall", "target": "Mål", "status": "Status",
-                          "comment": "Kommentar"},
-                 formats={"status": status_badge}, numeric={"value", "target"})
+    rows = [
+        {
+            "name": r["name"],
+            "value": _value(r, "value"),
+            "target": _value(r, "target"),
+            "status": r["status"],
+            "comment": "" if missing(r.get("comment")) else r["comment"],
+        }
+        for r in df.to_dict("records")
+    ]
+    return table(
+        pd.DataFrame(rows),
+        caption="Indikatorer som avviker från målet",
+        row_header="name",
+        columns={"name": "Indikator", "value": "Utfall", "target": "Mål", "status": "Status", "comment": "Kommentar"},
+        formats={"status": status_badge},
+        numeric={"value", "target"},
+    )
 
 
 def forecast_text(e: dict[str, Any], per: Any) -> Html:
     """The full-year forecast in a sentence (or that there is none)."""
     if missing(e.get("forecast_net")):
-        return paragraph(f"Ingen helårsprognos är lämnad för {MONTH_NAMES[per.last_month_number - 1]} {per.year}.",
-                         class_="note")
+        return paragraph(
+            f"Ingen helårsprognos är lämnad för {MONTH_NAMES[per.last_month_number - 1]} {per.year}.", class_="note"
+        )
     dev = e.get("forecast_deviation")
     verdict = "bättre än" if finite(dev) and dev > 0 else "sämre än" if finite(dev) and dev < 0 else "i nivå med"
     return paragraph(
         f"Helårsprognosen för nettoresultatet är {fmt.money(e['forecast_net'])}, vilket är "
         f"{fmt.money(abs(dev) if finite(dev) else None)} {verdict} budget för helåret."
-        if verdict != "i nivå med" else
-        f"Helårsprognosen för nettoresultatet är {fmt.money(e['forecast_net'])}, i nivå med budget för helåret."
+        if verdict != "i nivå med"
+        else f"Helårsprognosen för nettoresultatet är {fmt.money(e['forecast_net'])}, i nivå med budget för helåret."
     )
 
 
 def personnel_note(p: dict[str, Any]) -> Html:
     """Why sick leave is ``..`` when it is suppressed; how it is computed otherwise."""
     if p.get("suppressed"):
-        return paragraph("Sjukfrånvaron redovisas inte (..) eftersom organisationen har färre än fem anställda.",
-                         class_="note")
-    return paragraph("Sjukfrånvaron är summan av sjuktimmar delad med summan av schemalagda timmar under "
-                     "periodens månader.", class_="note")
+        return paragraph(
+            "Sjukfrånvaron redovisas inte (..) eftersom organisationen har färre än fem anställda.", class_="note"
+        )
+    return paragraph(
+        "Sjukfrånvaron är summan av sjuktimmar delad med summan av schemalagda timmar under periodens månader.",
+        class_="note",
+    )
 
 
 def about(figures: dict[str, Any], loads: pd.DataFrame, *, notebook: str) -> Html:
@@ -441,19 +587,25 @@ def about(figures: dict[str, Any], loads: pd.DataFrame, *, notebook: str) -> Htm
     from .present import definition_list
 
     prov = figures.get("provenance") or {}
-    return join([
-        paragraph("Definitioner: en indikator är uppfylld när utfallet når målet i indikatorns riktning, delvis "
-                  "uppfylld när det når gränsen för delvis uppfyllt (om ingen gräns är satt: 10 procent av målet "
-                  "på den ogynnsamma sidan) och annars ej uppfylld. Budgetavvikelse är nettoresultatet minus "
-                  "budgeterat nettoresultat (positivt är bättre än budget); i procent av budgeterade kostnader. "
-                  "Sjukfrånvaro är sjuktimmar delat med schemalagda timmar. Saknade uppgifter visas som -, "
-                  "aldrig som noll."),
-        loads_table(loads, caption="Senaste inläsningar av data"),
-        definition_list([
-            ("Datats kontrollsumma", prov.get("data_hash") or "–"),
-            ("Rapportmall", f"{notebook}.ipynb"),
-            ("Programversion", f"ilslib {prov.get('ilslib_version') or '–'}"),
-            ("Skapad", local_time(prov.get("generated_at"))),
-            ("Dataavtal", f"version {figures.get('contract_version')}"),
-        ]),
-    ])
+    return join(
+        [
+            paragraph(
+                "Definitioner: en indikator är uppfylld när utfallet når målet i indikatorns riktning, delvis "
+                "uppfylld när det når gränsen för delvis uppfyllt (om ingen gräns är satt: 10 procent av målet "
+                "på den ogynnsamma sidan) och annars ej uppfylld. Budgetavvikelse är nettoresultatet minus "
+                "budgeterat nettoresultat (positivt är bättre än budget); i procent av budgeterade kostnader. "
+                "Sjukfrånvaro är sjuktimmar delat med schemalagda timmar. Saknade uppgifter visas som -, "
+                "aldrig som noll."
+            ),
+            loads_table(loads, caption="Senaste inläsningar av data"),
+            definition_list(
+                [
+                    ("Datats kontrollsumma", prov.get("data_hash") or "–"),
+                    ("Rapportmall", f"{notebook}.ipynb"),
+                    ("Programversion", f"ilslib {prov.get('ilslib_version') or '–'}"),
+                    ("Skapad", local_time(prov.get("generated_at"))),
+                    ("Dataavtal", f"version {figures.get('contract_version')}"),
+                ]
+            ),
+        ]
+    )

@@ -83,15 +83,21 @@ def resolve_notebook(value: str | None) -> Path:
     if p.is_dir():
         candidates = [p / f"{p.name}.ipynb", *sorted(p.glob("*.ipynb")), p / f"{p.name}.py"]
     elif p.suffix not in (".ipynb", ".py"):
-        candidates = [p.with_name(p.name + ".ipynb"), p.with_name(p.name + ".py"),
-                      default_notebook_dir() / f"{value}.ipynb", default_notebook_dir() / f"{value}.py"]
+        candidates = [
+            p.with_name(p.name + ".ipynb"),
+            p.with_name(p.name + ".py"),
+            default_notebook_dir() / f"{value}.ipynb",
+            default_notebook_dir() / f"{value}.py",
+        ]
     for c in candidates:
         with contextlib.suppress(OSError):
             if c.is_file():
                 return c.resolve()
     known = sorted({q.stem for q in default_notebook_dir().glob("*.ipynb")})
-    raise ConfigError(f"notebook {value!r} not found; the notebooks in {default_notebook_dir()} are: "
-                      f"{', '.join(known) or 'none'} (or give a path to an .ipynb or .py file)")
+    raise ConfigError(
+        f"notebook {value!r} not found; the notebooks in {default_notebook_dir()} are: "
+        f"{', '.join(known) or 'none'} (or give a path to an .ipynb or .py file)"
+    )
 
 
 @dataclass
@@ -189,8 +195,9 @@ def resolve_period(wh: Any, text: str) -> str:
     if low.startswith(("latest-", "senaste-")):
         code = value.split("-", 1)[1].upper()
         if code not in PERIOD_CODES + ("T",):
-            raise ConfigError(f"period {text!r}: expected latest, latest-T (a tertial), "
-                              f"or latest-{', latest-'.join(PERIOD_CODES)}")
+            raise ConfigError(
+                f"period {text!r}: expected latest, latest-T (a tertial), or latest-{', latest-'.join(PERIOD_CODES)}"
+            )
         df = figures.periods(wh)
         df = df[df["code"].isin(("T1", "T2") if code == "T" else (code,))]
         reported = df[df[["outcomes", "assessments", "activities", "comments"]].sum(axis=1) > 0]
@@ -268,13 +275,16 @@ def plan(req: RunRequest) -> Plan:
                 raise ConfigError(f"notebook {notebook.name} is run per kind: use --kind, not --org")
             kinds = list(dict.fromkeys(req.kinds)) or (list(settings.REPORTING_KINDS) if req.all else [])
             if not kinds:
-                raise ConfigError(f"notebook {notebook.name} is run per kind: give --kind KIND "
-                                  f"(one of {', '.join(settings.REPORTING_KINDS)}) or --all")
+                raise ConfigError(
+                    f"notebook {notebook.name} is run per kind: give --kind KIND "
+                    f"(one of {', '.join(settings.REPORTING_KINDS)}) or --all"
+                )
             targets = list(kinds)
         else:
             if req.orgs or req.kinds:
-                raise ConfigError(f"notebook {notebook.name} has no org_id or kind parameter: "
-                                  "run it without --org/--kind")
+                raise ConfigError(
+                    f"notebook {notebook.name} has no org_id or kind parameter: run it without --org/--kind"
+                )
             targets = [None]
         for t in targets:  # ids from the warehouse become directory names too
             if t is not None:
@@ -282,8 +292,7 @@ def plan(req: RunRequest) -> Plan:
         provenance = {"loads": figures.loads(wh).to_dict("records")}
         hashes: dict[str, str] = {}
         if per_org:
-            hashes = figures.data_hashes(wh, period_s, None if req.all else
-                                         sorted({str(t) for t in targets}))
+            hashes = figures.data_hashes(wh, period_s, None if req.all else sorted({str(t) for t in targets}))
         elif per_kind:
             members = [o for o in known if known[o] in targets]
             hashes = figures.data_hashes(wh, period_s, members) if members else {}
@@ -312,8 +321,12 @@ def plan(req: RunRequest) -> Plan:
             params["kind"] = t
             rel = [period_s, GROUP_DIR, str(t)]
             data = _hash([hashes[o] for o in sorted(hashes) if known.get(o) == t])
-            meta = {"kind": t, "name": f"Mål och måluppfyllelse – {KIND_PLURAL.get(str(t), t)}",
-                    "period": period_s, "group": True}
+            meta = {
+                "kind": t,
+                "name": f"Mål och måluppfyllelse – {KIND_PLURAL.get(str(t), t)}",
+                "period": period_s,
+                "group": True,
+            }
         else:
             rel = [period_s]
             data = _hash(hashes)
@@ -363,13 +376,16 @@ def run_lock(out: Path, *, wait: bool) -> Iterator[None]:
             if not wait:
                 raise RunLockedError(
                     f"another ils run is writing to {out} ({holder}): wait for it to finish, "
-                    f"or pass --wait to start when it has") from None
+                    f"or pass --wait to start when it has"
+                ) from None
             print(f"ils run: waiting for the run writing to {out} ({holder})", file=sys.stderr, flush=True)
             fcntl.flock(fh, fcntl.LOCK_EX)
         fh.seek(0)
         fh.truncate()
-        fh.write(f"pid {os.getpid()} by {getpass.getuser()} on {socket.gethostname()} since "
-                 f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n")
+        fh.write(
+            f"pid {os.getpid()} by {getpass.getuser()} on {socket.gethostname()} since "
+            f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n"
+        )
         fh.flush()
         yield
     finally:
@@ -409,8 +425,14 @@ class Reporter:
                 size = os.get_terminal_size(self.stream.fileno())
             # A terminal that reports no size (some pseudo-terminals) would hide the bar: assume 80x24.
             sized = {"dynamic_ncols": True} if size.columns and size.lines else {"ncols": 80, "nrows": 24}
-            self.bar = tqdm(total=total, desc="Rapporter", unit="rapport", file=self.stream, **sized,
-                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}")
+            self.bar = tqdm(
+                total=total,
+                desc="Rapporter",
+                unit="rapport",
+                file=self.stream,
+                **sized,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}",
+            )
 
     def line(self, text: str, *, to_stream: bool = True) -> None:
         """A timestamped line in the run log (and on the stream: above the bar, or as is)."""
@@ -437,23 +459,36 @@ class Reporter:
             self.bar.close()
 
 
-def _execute(plan_: Plan, req: RunRequest, run_dir: Path, url: str, rep: Reporter,
-             on_result: Callable[[JobResult], None]) -> None:
+def _execute(
+    plan_: Plan, req: RunRequest, run_dir: Path, url: str, rep: Reporter, on_result: Callable[[JobResult], None]
+) -> None:
     # The report processes read the warehouse from the environment, never from a parameter.
     if req.executor == "dask":
         from .dask_executor import run_on_dask
 
-        iterator = run_on_dask(plan_.jobs, scheduler=req.scheduler, engine=req.engine,
-                               workers=req.jobs or None, timeout=req.timeout, env={"ILS_WAREHOUSE": url})
+        iterator = run_on_dask(
+            plan_.jobs,
+            scheduler=req.scheduler,
+            engine=req.engine,
+            workers=req.jobs or None,
+            timeout=req.timeout,
+            env={"ILS_WAREHOUSE": url},
+        )
     else:
         from .pool import cpu_count, run_many
 
         prefetch = {"period": plan_.period, "kinds": plan_.prefetch_kinds} if plan_.prefetch_kinds else None
-        iterator = run_many(plan_.jobs, jobs=req.jobs or cpu_count(), engine=req.engine, timeout=req.timeout,
-                            prefetch=prefetch, env={**os.environ, "ILS_WAREHOUSE": url}, replace_env=True,
-                            output_log=str(run_dir / "output.log"),
-                            on_start=lambda job, pid: rep.line(f"started   {job.label} (pid {pid})",
-                                                               to_stream=False))
+        iterator = run_many(
+            plan_.jobs,
+            jobs=req.jobs or cpu_count(),
+            engine=req.engine,
+            timeout=req.timeout,
+            prefetch=prefetch,
+            env={**os.environ, "ILS_WAREHOUSE": url},
+            replace_env=True,
+            output_log=str(run_dir / "output.log"),
+            on_start=lambda job, pid: rep.line(f"started   {job.label} (pid {pid})", to_stream=False),
+        )
     for r in iterator:
         on_result(r)
 
@@ -510,9 +545,11 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
         t0 = time.monotonic()
         with (run_dir / "run.log").open("w", encoding="utf-8") as log:
             rep = Reporter(len(plan_.jobs), log, stream)
-            rep.line(f"ils run {run_id}: period {plan_.period}, notebook {plan_.notebook.name}, "
-                     f"{len(plan_.jobs)} to run, {len(plan_.unchanged)} unchanged, "
-                     f"warehouse {redact_url(resolved.url)}, output {out}, ilslib {library_fingerprint()}")
+            rep.line(
+                f"ils run {run_id}: period {plan_.period}, notebook {plan_.notebook.name}, "
+                f"{len(plan_.jobs)} to run, {len(plan_.unchanged)} unchanged, "
+                f"warehouse {redact_url(resolved.url)}, output {out}, ilslib {library_fingerprint()}"
+            )
             if leftovers:
                 rep.line(f"removed {leftovers} partial file(s) left by an interrupted run", to_stream=False)
 
@@ -542,8 +579,7 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
                 rep.line(f"unchanged {j.label}", to_stream=False)
             done = [r for r in results if r.status == "done"]
             failed = [r for r in results if r.status != "done"]
-            summary = (f"{len(done)} done, {len(plan_.unchanged)} unchanged, {len(failed)} failed "
-                       f"in {elapsed:.1f} s")
+            summary = f"{len(done)} done, {len(plan_.unchanged)} unchanged, {len(failed)} failed in {elapsed:.1f} s"
             if interrupted:
                 summary += f"; interrupted, {len(plan_.jobs) - len(results)} not run"
             rep.line(f"ils run {run_id}: {summary}")
@@ -576,20 +612,38 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
             "force": req.force,
             "provenance": plan_.provenance,
             "interrupted": interrupted,
-            "counts": {"done": len(done), "unchanged": len(plan_.unchanged), "failed": len(failed),
-                       "not_run": len(plan_.jobs) - len(results)},
+            "counts": {
+                "done": len(done),
+                "unchanged": len(plan_.unchanged),
+                "failed": len(failed),
+                "not_run": len(plan_.jobs) - len(results),
+            },
             "reports": [
-                {**r.to_dict(), "seconds": round(r.seconds, 3), "input_hash": jobs_by_label[r.label].input_hash,
-                 "data_hash": jobs_by_label[r.label].meta.get("data_hash")}
+                {
+                    **r.to_dict(),
+                    "seconds": round(r.seconds, 3),
+                    "input_hash": jobs_by_label[r.label].input_hash,
+                    "data_hash": jobs_by_label[r.label].meta.get("data_hash"),
+                }
                 for r in results
-            ] + [
-                {"label": j.label, "status": "unchanged", "seconds": 0.0, "error": None, "out_dir": j.out_dir,
-                 "meta": j.meta, "input_hash": j.input_hash, "data_hash": j.meta.get("data_hash")}
+            ]
+            + [
+                {
+                    "label": j.label,
+                    "status": "unchanged",
+                    "seconds": 0.0,
+                    "error": None,
+                    "out_dir": j.out_dir,
+                    "meta": j.meta,
+                    "input_hash": j.input_hash,
+                    "data_hash": j.meta.get("data_hash"),
+                }
                 for j in plan_.unchanged
             ],
         }
-        atomic_write_text(run_dir / "manifest.json",
-                          json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n")
+        atomic_write_text(
+            run_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n"
+        )
         from .portal import write_portal
 
         index = write_portal(out)

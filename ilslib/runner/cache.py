@@ -147,8 +147,11 @@ def prefetch(wh: Any, period: str, kinds: Iterable[str]) -> int:
     before = len(_MEMO)
     mods = {m: sys.modules.get(m) for m, _ in CACHED}
     for kind in dict.fromkeys(kinds):
-        ind, eco, per = (mods["ilslib.figures.indicators"], mods["ilslib.figures.economy"],
-                         mods["ilslib.figures.personnel"])
+        ind, eco, per = (
+            mods["ilslib.figures.indicators"],
+            mods["ilslib.figures.economy"],
+            mods["ilslib.figures.personnel"],
+        )
         if ind is not None and hasattr(getattr(ind, "indicator_rows", None), "__ils_memoised__"):
             ind.indicator_rows(wh, p, kind=kind)
         if eco is not None and hasattr(getattr(eco, "economy_frame", None), "__ils_memoised__"):

@@ -35,22 +35,33 @@ def _run_in_subprocess(job: Job, engine: str, timeout: float | None, env: dict[s
         with open(args, "wb") as fh:
             pickle.dump((job, engine), fh)
         try:
-            proc = subprocess.run([sys.executable, "-m", "ilslib.runner.job", args, result],
-                                  env={**os.environ, **env}, capture_output=True, timeout=timeout)
+            proc = subprocess.run(
+                [sys.executable, "-m", "ilslib.runner.job", args, result],
+                env={**os.environ, **env},
+                capture_output=True,
+                timeout=timeout,
+            )
         except subprocess.TimeoutExpired:
-            return JobResult(job.label, "failed", timeout or 0.0, f"timed out after {timeout:g} s",
-                             job.out_dir, job.meta)
+            return JobResult(
+                job.label, "failed", timeout or 0.0, f"timed out after {timeout:g} s", job.out_dir, job.meta
+            )
         try:
             with open(result, "rb") as fh:
                 return pickle.load(fh)
         except (OSError, EOFError, pickle.UnpicklingError):
             from ..config import redact
 
-            last = [redact(ln) for ln in (proc.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:]] \
-                or [""]
-            return JobResult(job.label, "failed", 0.0,
-                             f"the report process died (exit code {proc.returncode}) {last[0]}"[:300].strip(),
-                             job.out_dir, job.meta)
+            last = [redact(ln) for ln in (proc.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:]] or [
+                ""
+            ]
+            return JobResult(
+                job.label,
+                "failed",
+                0.0,
+                f"the report process died (exit code {proc.returncode}) {last[0]}"[:300].strip(),
+                job.out_dir,
+                job.meta,
+            )
 
 
 def _run_on_worker(job: Job, engine: str, timeout: float | None, env: dict[str, str]) -> JobResult:
@@ -93,8 +104,14 @@ def run_on_dask(
         return
     env = dict(env or {})
     # distributed logs at INFO to stderr; a scheduled job's log is for ils's own lines.
-    for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.worker",
-                 "distributed.core", "distributed.http.proxy"):
+    for name in (
+        "distributed",
+        "distributed.scheduler",
+        "distributed.nanny",
+        "distributed.worker",
+        "distributed.core",
+        "distributed.http.proxy",
+    ):
         logging.getLogger(name).setLevel(logging.WARNING)
     cluster = None
     try:
@@ -103,8 +120,13 @@ def run_on_dask(
         else:
             # Workers that may start processes of their own: each report runs in a fresh one.
             with dask.config.set({"distributed.worker.daemon": False}):
-                cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)
+                cluster = LocalCluster(
+                    n_workers=workers or 2,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=40,
+                )
             client = Client(cluster)
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
@@ -112,19 +134,35 @@ def run_on_dask(
         raise DaskUnreachableError(
             f"cannot reach the Dask scheduler {scheduler or '(local cluster)'} within "
             f"{connect_timeout():g} s: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__} "
-            f"(set ILS_CONNECT_TIMEOUT to wait longer)") from None
+            f"(set ILS_CONNECT_TIMEOUT to wait longer)"
+        ) from None
     try:
-        futures = [client.submit(_run_on_worker, j, engine, timeout, env,
-                                 key=f"ils-{j.label.replace('/', '_')}-{j.input_hash[:8]}", pure=False)
-                   for j in jobs]
+        futures = [
+            client.submit(
+                _run_on_worker,
+                j,
+                engine,
+                timeout,
+                env,
+                key=f"ils-{j.label.replace('/', '_')}-{j.input_hash[:8]}",
+                pure=False,
+            )
+            for j in jobs
+        ]
         by_future = dict(zip(futures, jobs, strict=True))
         for fut in as_completed(futures):
             job = by_future[fut]
             try:
                 yield fut.result()
             except Exception as exc:  # noqa: BLE001  (the worker died or the task could not run)
-                yield JobResult(job.label, "failed", 0.0, f"Dask task failed: {type(exc).__name__}: {exc}"[:300],
-                                job.out_dir, job.meta)
+                yield JobResult(
+                    job.label,
+                    "failed",
+                    0.0,
+                    f"Dask task failed: {type(exc).__name__}: {exc}"[:300],
+                    job.out_dir,
+                    job.meta,
+                )
     finally:
         client.close()
         if cluster is not None:

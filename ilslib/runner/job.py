@@ -205,9 +205,15 @@ def _run_job(job: Job, engine: str) -> JobResult:
             else:
                 kernel = "python3"
             executed = pm.execute_notebook(
-                nb, scratch, parameters=job.parameters, engine_name=ENGINES[engine], kernel_name=kernel,
+                nb,
+                scratch,
+                parameters=job.parameters,
+                engine_name=ENGINES[engine],
+                kernel_name=kernel,
                 language="python",
-                progress_bar=False, log_output=False, cwd=str(nb_path.resolve().parent),
+                progress_bar=False,
+                log_output=False,
+                cwd=str(nb_path.resolve().parent),
                 request_save_on_cell_execute=False,
             )
         except PapermillExecutionError as exc:
@@ -226,8 +232,9 @@ def _run_job(job: Job, engine: str) -> JobResult:
             if executed is not None:
                 atomic_write_text(out_dir / "report.ipynb", nbformat.writes(executed))
             _remove_stale(out_dir, keep=("report.ipynb",))
-            return JobResult(job.label, "failed", time.monotonic() - started,
-                             _error_summary(error), str(out_dir), job.meta)
+            return JobResult(
+                job.label, "failed", time.monotonic() - started, _error_summary(error), str(out_dir), job.meta
+            )
         meta = read_meta(executed)
         title = meta.get("title") or job.meta.get("title") or nb_path.stem
         written = ["report.ipynb"]
@@ -235,8 +242,9 @@ def _run_job(job: Job, engine: str) -> JobResult:
         figures = meta.get("figures")
         if figures is not None:
             figures.setdefault("provenance", {})["notebook"] = nb_path.name
-            atomic_write_text(out_dir / "figures.json",
-                              json.dumps(figures, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+            atomic_write_text(
+                out_dir / "figures.json", json.dumps(figures, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+            )
             written.append("figures.json")
         if "html" in job.formats:
             atomic_write_text(out_dir / "report.html", html)
@@ -248,13 +256,18 @@ def _run_job(job: Job, engine: str) -> JobResult:
         _remove_stale(out_dir, keep=tuple(written))
         # Plain data only (no NotebookNode): the result travels to a parent that never imports nbformat.
         summary = json.loads(json.dumps(meta.get("summary") or {}, default=str))
-        return JobResult(job.label, "done", time.monotonic() - started, None, str(out_dir),
-                         {**job.meta, "title": str(title), "summary": summary})
+        return JobResult(
+            job.label,
+            "done",
+            time.monotonic() - started,
+            None,
+            str(out_dir),
+            {**job.meta, "title": str(title), "summary": summary},
+        )
     except Exception as exc:  # a job never takes the batch down with it
         if os.environ.get("ILS_DEBUG"):
             traceback.print_exc()
-        return JobResult(job.label, "failed", time.monotonic() - started, _error_summary(exc),
-                         str(out_dir), job.meta)
+        return JobResult(job.label, "failed", time.monotonic() - started, _error_summary(exc), str(out_dir), job.meta)
 
 
 def _main(argv: list[str]) -> int:

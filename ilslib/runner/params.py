@@ -50,8 +50,13 @@ def _cells(path: Path) -> list[tuple[str, list[str], str]]:
     out = []
     for cell in nb.get("cells", []):
         src = cell.get("source", "")
-        out.append((cell.get("cell_type", ""), list((cell.get("metadata") or {}).get("tags") or []),
-                    "".join(src) if isinstance(src, list) else src))
+        out.append(
+            (
+                cell.get("cell_type", ""),
+                list((cell.get("metadata") or {}).get("tags") or []),
+                "".join(src) if isinstance(src, list) else src,
+            )
+        )
     return out
 
 
@@ -70,12 +75,18 @@ def declared_parameters(path: str | Path) -> dict[str, Any]:
             try:
                 tree = ast.parse(source)
             except SyntaxError as exc:
-                raise ConfigError(f"notebook {str(path)!r}: the parameters cell is not valid Python "
-                                  f"(line {exc.lineno})") from None
+                raise ConfigError(
+                    f"notebook {str(path)!r}: the parameters cell is not valid Python (line {exc.lineno})"
+                ) from None
             found: dict[str, Any] = {}
             for node in tree.body:
-                targets = node.targets if isinstance(node, ast.Assign) else \
-                    [node.target] if isinstance(node, ast.AnnAssign) else []
+                targets = (
+                    node.targets
+                    if isinstance(node, ast.Assign)
+                    else [node.target]
+                    if isinstance(node, ast.AnnAssign)
+                    else []
+                )
                 value = getattr(node, "value", None)
                 for t in targets:
                     if isinstance(t, ast.Name):
@@ -88,8 +99,14 @@ def declared_parameters(path: str | Path) -> dict[str, Any]:
 
 
 def _type_name(value: Any) -> str:
-    return {bool: "true or false", int: "a whole number", float: "a number", str: "text",
-            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    return {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
 
 
 def _compatible(default: Any, given: Any) -> bool:
@@ -115,10 +132,14 @@ def check_parameters(path: str | Path, given: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"notebook {name} has no cell tagged 'parameters'")
     unknown = sorted(set(given) - set(declared))
     if unknown:
-        raise ConfigError(f"notebook {name} has no parameter {', '.join(map(repr, unknown))}; "
-                          f"its parameters are: {', '.join(declared)}")
+        raise ConfigError(
+            f"notebook {name} has no parameter {', '.join(map(repr, unknown))}; "
+            f"its parameters are: {', '.join(declared)}"
+        )
     for k, v in given.items():
         if not _compatible(declared[k], v):
-            raise ConfigError(f"parameter {k}={v!r}: notebook {name} expects {_type_name(declared[k])} "
-                              f"(its default is {declared[k]!r})")
+            raise ConfigError(
+                f"parameter {k}={v!r}: notebook {name} expects {_type_name(declared[k])} "
+                f"(its default is {declared[k]!r})"
+            )
     return declared

@@ -83,6 +83,7 @@ class RunSetup:
 
 # -- the run process ---------------------------------------------------------------------
 
+
 def _set_pdeathsig() -> None:
     """Ask Linux to kill this process when its parent dies (no-op elsewhere)."""
     if not sys.platform.startswith("linux"):
@@ -103,8 +104,7 @@ def _report_process(job: Job, engine: str, wfd: int) -> None:
         try:
             result = run_job(job, engine=engine)
         except BaseException as exc:  # noqa: BLE001  (report it, whatever it was)
-            result = JobResult(job.label, "failed", 0.0, f"{type(exc).__name__}: {exc}"[:300],
-                               job.out_dir, job.meta)
+            result = JobResult(job.label, "failed", 0.0, f"{type(exc).__name__}: {exc}"[:300], job.out_dir, job.meta)
             code = 1
         data = pickle.dumps(result)
         view = memoryview(data)
@@ -231,6 +231,7 @@ def _run_process(jobs_list: list[Job], setup: RunSetup, conn: Connection) -> Non
 
 # -- the caller's side -------------------------------------------------------------------
 
+
 def run_many(
     jobs_list: Iterable[Job],
     *,
@@ -255,9 +256,16 @@ def run_many(
     if not todo:
         return
     by_label = {j.label: j for j in todo}
-    setup = RunSetup(jobs=max(1, jobs), engine=engine, timeout=timeout,
-                     env=dict(os.environ) if env is None else dict(env), replace_env=env is None or replace_env,
-                     cwd=os.getcwd(), prefetch=prefetch, output_log=output_log)
+    setup = RunSetup(
+        jobs=max(1, jobs),
+        engine=engine,
+        timeout=timeout,
+        env=dict(os.environ) if env is None else dict(env),
+        replace_env=env is None or replace_env,
+        cwd=os.getcwd(),
+        prefetch=prefetch,
+        output_log=output_log,
+    )
     ctx = context()
     mine, theirs = ctx.Pipe(duplex=True)
     proc = ctx.Process(target=_run_process, args=(todo, setup, theirs), name="ils-run")
@@ -294,8 +302,9 @@ def run_many(
             proc.join()
 
 
-def run_isolated(job: Job, *, engine: str = "inprocess", timeout: float | None = None,
-                 env: dict[str, str] | None = None) -> JobResult:
+def run_isolated(
+    job: Job, *, engine: str = "inprocess", timeout: float | None = None, env: dict[str, str] | None = None
+) -> JobResult:
     """Run one job in a fresh process forked from the fork server and wait for it."""
     for result in run_many([job], jobs=1, engine=engine, timeout=timeout, env=env):
         return result

@@ -35,20 +35,22 @@ def collect(out: Path) -> list[dict[str, Any]]:
         d = state_path.parent
         rel = d.relative_to(out).as_posix()
         meta = state.get("meta") or {}
-        rows.append({
-            "dir": rel,
-            "name": meta.get("name") or rel,
-            "org_id": meta.get("org_id") or "",
-            "kind": meta.get("kind") or "",
-            "period": meta.get("period") or "",
-            "notebook": meta.get("notebook") or "",
-            "group": bool(meta.get("group")),
-            "status": state.get("status") or "",
-            "error": state.get("error"),
-            "summary": meta.get("summary") or {},
-            "finished_at": state.get("finished_at") or "",
-            "files": {f: (d / f).is_file() for f in ("report.html", "report.pdf", "figures.json", "report.ipynb")},
-        })
+        rows.append(
+            {
+                "dir": rel,
+                "name": meta.get("name") or rel,
+                "org_id": meta.get("org_id") or "",
+                "kind": meta.get("kind") or "",
+                "period": meta.get("period") or "",
+                "notebook": meta.get("notebook") or "",
+                "group": bool(meta.get("group")),
+                "status": state.get("status") or "",
+                "error": state.get("error"),
+                "summary": meta.get("summary") or {},
+                "finished_at": state.get("finished_at") or "",
+                "files": {f: (d / f).is_file() for f in ("report.html", "report.pdf", "figures.json", "report.ipynb")},
+            }
+        )
     rows.sort(key=lambda r: (r["name"].lower(), r["notebook"], r["dir"]))
     rows.sort(key=lambda r: r["period"], reverse=True)
     return rows
@@ -56,12 +58,15 @@ def collect(out: Path) -> list[dict[str, Any]]:
 
 def _links(r: dict[str, Any]) -> str:
     parts = []
-    labels = {"report.html": "HTML", "report.pdf": "PDF", "figures.json": "Nyckeltal (JSON)",
-              "report.ipynb": "Notebook"}
+    labels = {
+        "report.html": "HTML",
+        "report.pdf": "PDF",
+        "figures.json": "Nyckeltal (JSON)",
+        "report.ipynb": "Notebook",
+    }
     for f, label in labels.items():
         if r["files"].get(f) and (f != "report.ipynb" or r["status"] != "done"):
-            parts.append(f'<a href="{esc(r["dir"])}/{f}">{esc(label)}<span class="sr"> – {esc(r["name"])}'
-                         f'</span></a>')
+            parts.append(f'<a href="{esc(r["dir"])}/{f}">{esc(label)}<span class="sr"> – {esc(r["name"])}</span></a>')
     return " ".join(parts) or "–"
 
 
@@ -72,20 +77,31 @@ def _summary(r: dict[str, Any]) -> tuple[str, int]:
     if not s:
         return "–", 0
     met, part, nm = int(s.get("uppfyllt", 0)), int(s.get("delvis", 0)), int(s.get("ej_uppfyllt", 0))
-    return (f'<span class="s-ok">✓ {met} uppfyllda</span>, <span class="s-part">◐ {part} delvis</span>, '
-            f'<span class="s-bad">✗ {nm} ej uppfyllda</span>'), met
+    return (
+        f'<span class="s-ok">✓ {met} uppfyllda</span>, <span class="s-part">◐ {part} delvis</span>, '
+        f'<span class="s-bad">✗ {nm} ej uppfyllda</span>'
+    ), met
 
 
 def _table(rows: list[dict[str, Any]], caption: str, table_id: str) -> str:
     if not rows:
         return f'<p class="empty">{esc(caption)}: inga rapporter ännu.</p>'
-    heads = [("name", "Organisation"), ("kind", "Typ"), ("period", "Period"), ("notebook", "Rapport"),
-             ("met", "Måluppfyllelse (indikatorer)"), ("finished", "Skapad"), (None, "Filer")]
+    heads = [
+        ("name", "Organisation"),
+        ("kind", "Typ"),
+        ("period", "Period"),
+        ("notebook", "Rapport"),
+        ("met", "Måluppfyllelse (indikatorer)"),
+        ("finished", "Skapad"),
+        (None, "Filer"),
+    ]
     th = []
     for i, (key, label) in enumerate(heads):
         if key:
-            th.append(f'<th scope="col" aria-sort="none"><button type="button" data-col="{i}" '
-                      f'data-key="{key}">{esc(label)}</button></th>')
+            th.append(
+                f'<th scope="col" aria-sort="none"><button type="button" data-col="{i}" '
+                f'data-key="{key}">{esc(label)}</button></th>'
+            )
         else:
             th.append(f'<th scope="col">{esc(label)}</th>')
     body = []
@@ -96,7 +112,7 @@ def _table(rows: list[dict[str, Any]], caption: str, table_id: str) -> str:
         body.append(
             f'<tr data-kind="{esc(r["kind"])}" data-name="{esc(r["name"].lower())}">'
             f'<th scope="row" data-v="{esc(r["name"])}">{esc(r["name"])}'
-            f'{" <span class=id>(" + esc(r["org_id"]) + ")</span>" if r["org_id"] else ""}</th>'
+            f"{' <span class=id>(' + esc(r['org_id']) + ')</span>' if r['org_id'] else ''}</th>"
             f'<td data-v="{esc(kind_label)}">{esc(kind_label)}</td>'
             f'<td class="nw" data-v="{esc(r["period"])}">{esc(r["period"])}</td>'
             f'<td data-v="{esc(nb_label)}">{esc(nb_label)}</td>'
@@ -104,8 +120,10 @@ def _table(rows: list[dict[str, Any]], caption: str, table_id: str) -> str:
             f'<td class="nw" data-v="{esc(r["finished_at"])}">{esc(r["finished_at"][:16].replace("T", " "))}</td>'
             f"<td>{_links(r)}</td></tr>"
         )
-    return (f'<table id="{table_id}" class="portal"><caption>{esc(caption)}</caption>'
-            f"<thead><tr>{''.join(th)}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    return (
+        f'<table id="{table_id}" class="portal"><caption>{esc(caption)}</caption>'
+        f"<thead><tr>{''.join(th)}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 _SCRIPT = """

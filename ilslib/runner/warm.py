@@ -59,16 +59,25 @@ def warm_up() -> None:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells.append(nbformat.v4.new_markdown_cell("# Uppvärmning"))
     nb.cells.append(nbformat.v4.new_code_cell("n = 1", metadata={"tags": ["parameters"]}))
-    nb.cells.append(nbformat.v4.new_code_cell(
-        "from ilslib.report.present import show, table\n"
-        "import pandas as pd\n"
-        "show(table(pd.DataFrame({'a': [n, 2.5], 'b': ['å', 'ä']}), caption='Tabell'))"))
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            "from ilslib.report.present import show, table\n"
+            "import pandas as pd\n"
+            "show(table(pd.DataFrame({'a': [n, 2.5], 'b': ['å', 'ä']}), caption='Tabell'))"
+        )
+    )
     for cell in nb.cells:
         cell.metadata.setdefault("tags", [])
     job._register_memory_handler()
-    executed = pm.execute_notebook(nb, f"{job.MEMORY_SCHEME}warm.ipynb", parameters={"n": 2},
-                                   engine_name=job.ENGINES["inprocess"], progress_bar=False,
-                                   log_output=False, request_save_on_cell_execute=False)
+    executed = pm.execute_notebook(
+        nb,
+        f"{job.MEMORY_SCHEME}warm.ipynb",
+        parameters={"n": 2},
+        engine_name=job.ENGINES["inprocess"],
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+    )
     job._MemoryHandler.written.clear()
     html = notebook_to_html(executed, title="Uppvärmning")
     html_to_pdf(html)

@@ -64,8 +64,11 @@ else:
 
 # %%
 sick = f.compare(wh, per, "sick_leave_pct", org_id=org_id)
-show(charts.comparison_chart(sick, org_id=org_id, label=sick.attrs["label"], unit=sick.attrs["unit"],
-                             decimals=int(sick.attrs["decimals"])))
+show(
+    charts.comparison_chart(
+        sick, org_id=org_id, label=sick.attrs["label"], unit=sick.attrs["unit"], decimals=int(sick.attrs["decimals"])
+    )
+)
 
 # %% [markdown]
 # ## Slutsatser
