@@ -41,6 +41,12 @@ class UnknownValueError(IlsError):
     """An organisation, period, indicator or similar is not known."""
 
 
+class AccessDeniedError(IlsError):
+    """The login may not do this (the users table gives it no such role); nothing was written."""
+
+    exit_code = 4
+
+
 class LoadError(IlsError):
     """A load directory was rejected; nothing was written."""
 

@@ -1,0 +1,277 @@
+"""The state of an organisation's reporting for a period, who may change it, and the record of every change.
+
+States (the contract's reporting round)::
+
+    ej_paborjad  nothing reported yet
+    pagaende     reporting data loaded (in progress)
+    klar         marked ready by the reporter (klarmarkerad)
+    godkand      approved by the organisation's controller
+
+An organisation without a stored state is ``pagaende`` when any of its
+reporting data for the period is in the warehouse, else ``ej_paborjad``.
+Loading reporting data sets the state to ``pagaende``, also from ``klar`` or
+``godkand`` (changed data must be marked ready and approved again; the load
+says so). ``ready`` moves ``ej_paborjad``/``pagaende`` to ``klar`` (``undo``:
+back to ``pagaende``); ``approve`` moves ``klar`` to ``godkand`` (``undo``:
+back to ``klar``). Every change is an event in ``ils_event``: who, when, what,
+from which state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .. import rights
+from ..errors import IlsError
+from ..periods import Period
+from ..warehouse import Warehouse
+
+STATES = ("ej_paborjad", "pagaende", "klar", "godkand")
+LABELS = {"ej_paborjad": "Ej påbörjad", "pagaende": "Pågående", "klar": "Klarmarkerad", "godkand": "Godkänd"}
+EVENT_COLUMNS = ("event_id", "at", "user_name", "action", "org_id", "period", "from_state", "to_state", "detail")
+
+
+class RoundStateError(IlsError):
+    """A change of state that the reporting round does not allow (e.g. approving what is not ready)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """The result of a change of state: from, to, who and when; ``changed`` False when nothing moved."""
+
+    org_id: str
+    period: str
+    from_state: str
+    to_state: str
+    user: str
+    at: str
+
+    @property
+    def changed(self) -> bool:
+        """True when the state moved."""
+        return self.from_state != self.to_state
+
+
+def now() -> str:
+    """The current time, ISO 8601 UTC with milliseconds (as load times are stored)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def new_event_id() -> str:
+    """A new event id: sortable by time, unique."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
+
+
+def _has_data_sql() -> str:
+    return (
+        "SELECT org_id FROM v_outcome WHERE period = ? UNION "
+        "SELECT org_id FROM v_assessment WHERE period = ? UNION "
+        "SELECT org_id FROM v_comment WHERE period = ? UNION "
+        "SELECT a.org_id FROM v_activity_status s JOIN v_activity a ON a.activity_id = s.activity_id "
+        "WHERE s.period = ?"
+    )
+
+
+def states(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | None = None) -> dict[str, str]:
+    """``{org_id: state}`` for the period: every organisation (or those in ``org_ids``)."""
+    per = str(period)
+    stored = {str(o): str(s) for o, s in wh.rows("SELECT org_id, state FROM v_round_state WHERE period = ?", (per,))}
+    with_data = {str(r[0]) for r in wh.rows(_has_data_sql(), (per, per, per, per))}
+    ids = list(org_ids) if org_ids is not None else [str(r[0]) for r in wh.rows("SELECT org_id FROM v_organisation")]
+    return {o: stored.get(o) or ("pagaende" if o in with_data else "ej_paborjad") for o in ids}
+
+
+def state(wh: Warehouse, org_id: str, period: str | Period) -> str:
+    """The state of one organisation's reporting for the period."""
+    return states(wh, period, [org_id])[org_id]
+
+
+def record_event(
+    wh: Warehouse,
+    action: str,
+    *,
+    org_id: str | None = None,
+    period: str | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    detail: str | None = None,
+    user: str | None = None,
+    at: str | None = None,
+) -> str:
+    """Record one event in ``ils_event`` (inside the caller's transaction, if any); return its id."""
+    event_id = new_event_id()
+    wh.execute(
+        "INSERT INTO ils_event (event_id, at, user_name, action, org_id, period, from_state, to_state, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            event_id,
+            at or now(),
+            (user or rights.login(wh))[:400],
+            action,
+            org_id,
+            period,
+            from_state,
+            to_state,
+            detail,
+        ),
+    )
+    return event_id
+
+
+def _store(wh: Warehouse, org_id: str, period: str, new: str, user: str, at: str) -> None:
+    wh.execute("DELETE FROM ils_round_state WHERE org_id = ? AND period = ?", (org_id, period))
+    wh.execute(
+        "INSERT INTO ils_round_state (org_id, period, state, changed_at, changed_by) VALUES (?, ?, ?, ?, ?)",
+        (org_id, period, new, at, user[:400]),
+    )
+
+
+def _move(
+    wh: Warehouse, org_id: str, period: str, action: str, allowed: dict[str, str], refuse: dict[str, str]
+) -> Change:
+    user = rights.login(wh)
+    at = now()
+    with wh.transaction():
+        old = state(wh, org_id, period)
+        if old in refuse:
+            raise RoundStateError(refuse[old].format(org=org_id, period=period))
+        new = allowed[old]
+        _store(wh, org_id, period, new, user, at)
+        record_event(wh, action, org_id=org_id, period=period, from_state=old, to_state=new, user=user, at=at)
+    return Change(org_id, period, old, new, user, at)
+
+
+def _org_and_period(wh: Warehouse, org_id: str, period: str | Period) -> str:
+    from ..figures import organisation
+
+    organisation(wh, org_id)  # an unknown id is a one-line error naming the nearest ones
+    return str(Period.parse(str(period)))
+
+
+def mark_ready(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = False) -> Change:
+    """Mark the organisation's reporting ready (klarmarkera), or with ``undo`` take that back.
+
+    Allowed for its reporter or controller, or an admin; anyone else gets
+    :class:`~ilslib.errors.AccessDeniedError` before anything is written.
+    """
+    per = _org_and_period(wh, org_id, period)
+    rights.require_report(wh, [org_id], "undo the ready mark" if undo else "mark the reporting ready")
+    if undo:
+        return _move(
+            wh,
+            org_id,
+            per,
+            "ready_undo",
+            {"klar": "pagaende"},
+            {
+                "ej_paborjad": "{org} {period} is not marked ready: nothing to undo",
+                "pagaende": "{org} {period} is not marked ready: nothing to undo",
+                "godkand": "{org} {period} is approved: its controller undoes the approval first (ils approve --undo)",
+            },
+        )
+    return _move(
+        wh,
+        org_id,
+        per,
+        "ready",
+        {"ej_paborjad": "klar", "pagaende": "klar"},
+        {
+            "klar": "{org} {period} is already marked ready",
+            "godkand": "{org} {period} is already approved",
+        },
+    )
+
+
+def approve(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = False) -> Change:
+    """Approve the organisation's reporting (godkänna), or with ``undo`` take the approval back.
+
+    Allowed for the organisation's controller, or an admin; the reporting must
+    be marked ready first.
+    """
+    per = _org_and_period(wh, org_id, period)
+    rights.require_approve(wh, [org_id], "undo the approval" if undo else "approve the reporting")
+    if undo:
+        return _move(
+            wh,
+            org_id,
+            per,
+            "approve_undo",
+            {"godkand": "klar"},
+            {s: "{org} {period} is not approved: nothing to undo" for s in ("ej_paborjad", "pagaende", "klar")},
+        )
+    return _move(
+        wh,
+        org_id,
+        per,
+        "approve",
+        {"klar": "godkand"},
+        {
+            "ej_paborjad": "{org} {period} is not marked ready (nothing reported yet): it is marked ready first "
+            "(ils ready)",
+            "pagaende": "{org} {period} is not marked ready: it is marked ready first (ils ready)",
+            "godkand": "{org} {period} is already approved",
+        },
+    )
+
+
+def after_load(wh: Warehouse, touched: Iterable[tuple[str, str]], *, load_id: str | None = None) -> list[Change]:
+    """Set every (org_id, period) that a load gave reporting data to ``pagaende``; return the changes.
+
+    Call it inside the load's transaction. A ``klar`` or ``godkand`` state goes
+    back to ``pagaende`` (the caller tells the user); ``ej_paborjad`` becomes
+    ``pagaende``; ``pagaende`` stays. Budget periods and periods that are not
+    well formed are skipped.
+    """
+    user = rights.login(wh)
+    at = now()
+    out = []
+    pairs = sorted({(str(o), str(p)) for o, p in touched})
+    by_period: dict[str, list[str]] = {}
+    for o, p in pairs:
+        by_period.setdefault(p, []).append(o)
+    for per, orgs in by_period.items():
+        current = {o: s for o, s in wh.rows("SELECT org_id, state FROM v_round_state WHERE period = ?", (per,))}
+        for o in orgs:
+            old = current.get(o) or "ej_paborjad"
+            if old == "pagaende" and o in current:
+                continue
+            _store(wh, o, per, "pagaende", user, at)
+            record_event(
+                wh,
+                "load",
+                org_id=o,
+                period=per,
+                from_state=old,
+                to_state="pagaende",
+                detail=f"load {load_id}" if load_id else None,
+                user=user,
+                at=at,
+            )
+            out.append(Change(o, per, old, "pagaende", user, at))
+    return out
+
+
+def history(wh: Warehouse, period: str | Period | None = None, org_id: str | None = None) -> pd.DataFrame:
+    """The recorded events, oldest first (one period and/or organisation, or all).
+
+    Columns: ``event_id, at, user_name, action, org_id, period, from_state, to_state, detail``.
+    """
+    sql = f"SELECT {', '.join(EVENT_COLUMNS)} FROM v_event"
+    where, params = [], []
+    if period is not None:
+        where.append("period = ?")
+        params.append(str(period))
+    if org_id is not None:
+        where.append("org_id = ?")
+        params.append(org_id)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    df = wh.query(sql, params)
+    if df.empty:
+        return pd.DataFrame(columns=list(EVENT_COLUMNS))
+    return df.sort_values(["at", "event_id"], kind="mergesort").reset_index(drop=True)

@@ -1,0 +1,60 @@
+"""Rules of the goal model that several parts of ``ilslib`` apply: each lives here, once.
+
+- which indicators a period follows up (:func:`followed_up`);
+- which goals an organisation judges (:data:`JUDGED_LEVELS`, :func:`judges`).
+
+The reports, ``ils check``, the reporting workbook, completeness and the
+status page all ask these functions, so they cannot disagree.
+
+>>> followed_up("tertial", "T1"), followed_up("annual", "T2"), followed_up("annual", "BO")
+(True, False, True)
+>>> judges("ALN", {"org_id": "ALN", "level": "namndmal", "first_year": 2025, "last_year": None}, 2026)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: The goal levels an organisation judges when it owns the goal: its own goals (nämndmål, bolagsmål).
+#: The vision, the inriktningsmål and the KF goals belong to the city council; an organisation's
+#: view of a KF goal is counted through its own goals that concretise it (the roll-up).
+JUDGED_LEVELS: tuple[str, ...] = ("namndmal", "bolagsmal")
+
+#: Indicator frequencies followed up in each period code. The budget follows up nothing (targets only);
+#: a tertial report follows up the tertial indicators; the annual report (bokslut) all of them.
+FOLLOWED_UP: Mapping[str, tuple[str, ...]] = {
+    "BU": (),
+    "T1": ("tertial",),
+    "T2": ("tertial",),
+    "BO": ("tertial", "annual"),
+}
+
+
+def period_code(period: object) -> str:
+    """The code (``BU``, ``T1``, ``T2``, ``BO``) of a period given as a code, ``YYYY-CODE`` or a Period."""
+    code = getattr(period, "code", None)
+    if code is None:
+        code = str(period).rsplit("-", 1)[-1]
+    if code not in FOLLOWED_UP:
+        raise ValueError(f"not a period or period code: {period!r}")
+    return str(code)
+
+
+def followed_up(frequency: str | None, period: object) -> bool:
+    """True when an indicator of this ``frequency`` (``tertial``, ``annual``; None = annual) is followed up."""
+    return (frequency or "annual") in FOLLOWED_UP[period_code(period)]
+
+
+def valid_in(goal: Mapping[str, Any], year: int) -> bool:
+    """True when a goal's ``first_year``-``last_year`` (either may be empty) contains ``year``."""
+    first, last = goal.get("first_year"), goal.get("last_year")
+    return (first is None or first != first or int(first) <= year) and (
+        last is None or last != last or int(last) >= year
+    )
+
+
+def judges(org_id: str, goal: Mapping[str, Any], year: int) -> bool:
+    """True when ``org_id`` judges ``goal`` (a row with org_id, level, first_year, last_year) in ``year``."""
+    return goal.get("org_id") == org_id and goal.get("level") in JUDGED_LEVELS and valid_in(goal, year)
