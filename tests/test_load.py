@@ -206,9 +206,12 @@ def test_comma_delimiter_crlf_bom_decimal_point_and_header_case(wh, tmp_path):
     )
     (d / "personnel.csv").write_text(
         "org_id,month,headcount,fte,scheduled_hours,sick_hours\n"
-        'X1,2026-01,"1\u00a0200",1 150.5,"201\u202f000.25",-0.5\n'
-        "X2,2026-01,+7,\u22122,0,1e3\n",
+        'X1,2026-01,"1\u00a0200",1 150.5,"201\u202f000.25",0.5\n'
+        "X2,2026-01,+7,2,1e3,10\n",
         encoding="utf-8",
+    )
+    (d / "ledger.csv").write_text(
+        "org_id,month,account,kind,outcome,budget\nX1,2026-01,3010,intakt,\u22122,-1.5\n", encoding="utf-8"
     )
     load_ok(wh, d)
     assert sorted(wh.rows("SELECT org_id, name, kind FROM v_organisation")) == [
@@ -216,9 +219,10 @@ def test_comma_delimiter_crlf_bom_decimal_point_and_header_case(wh, tmp_path):
         ("X2", "Två\r\nrader", "bolag"),
     ]
     assert sorted(wh.rows("SELECT org_id, headcount, fte, scheduled_hours, sick_hours FROM v_personnel")) == [
-        ("X1", 1200, 1150.5, 201000.25, -0.5),
-        ("X2", 7, -2.0, 0.0, 1000.0),
+        ("X1", 1200, 1150.5, 201000.25, 0.5),
+        ("X2", 7, 2.0, 1000.0, 10.0),
     ]
+    assert wh.rows("SELECT outcome, budget FROM v_ledger") == [(-2.0, -1.5)]  # U+2212 minus; negative amounts
 
 
 def test_text_up_to_the_limit_is_stored_exactly(wh, tmp_path):
@@ -431,7 +435,7 @@ BAD_CASES: dict[str, list[tuple[str, int | None, str | None, str]]] = {
     ],
     "unparsable_number": [
         ("ledger.csv", 2, "outcome", NUMBER),
-        ("ledger.csv", 3, "outcome", NUMBER),
+        ("ledger.csv", 3, "outcome", "ambiguous number: both a comma and a point"),
         ("ledger.csv", 4, "budget", NUMBER),
         ("ledger.csv", 5, "forecast", NUMBER),
     ],
