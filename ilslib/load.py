@@ -47,6 +47,7 @@ from .readers import (
     BAD_CELL,
     CsvSource,
     FileProblem,
+    RowWidth,
     XlsxSource,
     column_letter,
     open_source,
@@ -589,7 +590,6 @@ class _FileCheck:
                 rest = f" and {_count(more)} more" if more > 0 else ""
                 warnings.append(f"{name}: {_count(len(unknown))} unknown columns ignored: {shown}{rest}")
         self.width = len(header)
-        self.chunk_rows = max(100, min(CHUNK, CHUNK_CELLS // max(self.width, 1)))
         for col in spec.columns:
             if col.required and col.name not in self.index:
                 self.missing.add(col.name)
@@ -644,11 +644,14 @@ class _FileCheck:
         self.rows_read += n
         bad_rows: set[int] = set()
         width = self.width
-        # Cells beyond the header: allowed only when empty (a trailing delimiter).
+        # Cells beyond the header: allowed only when empty (a trailing delimiter); _chunks marks the others.
         for j, row in enumerate(cells):
-            if len(row) > width and any(c is not None and str(c).strip() for c in row[width:]):
+            if len(row) > width:
                 self.bad(
-                    rownums[j], None, None, f"the row has {len(row)} cells but the header names only {width} columns"
+                    rownums[j],
+                    None,
+                    None,
+                    f"the row has {row[width].width} cells but the header names only {width} columns",
                 )
                 bad_rows.add(j)
         # Only the contract's columns are taken from each row (a wide file has many others).
@@ -891,18 +894,28 @@ LOCK_ATTEMPT_MS = 500
 def _chunks(
     rows: Iterable[tuple[int, list[Any]]], size: int, width: int
 ) -> Iterator[tuple[list[int], list[list[Any]]]]:
-    """Rows in chunks; short rows padded to ``width`` with empty cells."""
+    """Rows in chunks, each exactly ``width`` cells (+1 for the cells beyond the header, when they hold values).
+
+    A short row is padded with empty cells; the cells of a long row beyond the
+    header are replaced by one :class:`RowWidth`, so that a file of very wide
+    rows is held as narrow rows (never more than :data:`CHUNK_CELLS` cells).
+    """
     nums: list[int] = []
     cells: list[list[Any]] = []
+    per_chunk = max(1, min(size, CHUNK_CELLS // max(width, 1)))
     for num, row in rows:
         # A row whose every cell is empty is skipped (Excel exports trailing empty rows like that).
         if not any(row):
             continue
-        if len(row) < width:
-            row = list(row) + [None] * (width - len(row))
+        n = len(row)
+        if n < width:
+            row = list(row) + [None] * (width - n)
+        elif n > width and not isinstance(row[-1], RowWidth):
+            beyond = any(c is not None and str(c).strip() for c in row[width:])
+            row = row[:width] + [RowWidth(n)] if beyond else row[:width]
         nums.append(num)
         cells.append(row)
-        if len(nums) >= size:
+        if len(nums) >= per_chunk:
             yield nums, cells
             nums, cells = [], []
     if nums:
@@ -1019,7 +1032,7 @@ class _Loader:
                     ) from None
                 if not announced:
                     self._note(
-                        f"another load is writing into the warehouse: waiting for it to finish (at most {left:.0f} s)"
+                        f"another load is writing into the warehouse: waiting for it to finish (at most {wait:g} s)"
                     )
                     announced = True
                 time.sleep(min(1.0, left))
@@ -1086,7 +1099,7 @@ class _Loader:
             if self.progress:
                 self.progress.start(shown, getattr(source, "approx_rows", None))
             try:
-                for rownums, cells in _chunks(source.rows(check.problem), check.chunk_rows, check.width):
+                for rownums, cells in _chunks(source.rows(check.problem), CHUNK, check.width):
                     good = check.check(rownums, cells)
                     if writer is not None and not self.result.rejects:
                         writer.add(good)

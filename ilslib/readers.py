@@ -65,6 +65,21 @@ class NumberText(str):
     __slots__ = ()
 
 
+class RowWidth(str):
+    """Stands for the cells of a row beyond its header that hold values: only their count is kept.
+
+    A row with a value in column XFD is one short list and this marker, not
+    16 384 cells (the loader rejects such a row and names its width).
+    """
+
+    __slots__ = ("width",)
+
+    def __new__(cls, width: int) -> RowWidth:
+        self = super().__new__(cls, f"<{width} cells>")
+        self.width = width
+        return self
+
+
 @dataclass
 class FileProblem(Exception):
     """A file (or one place in it) that cannot be read; becomes a reject."""
@@ -571,9 +586,7 @@ class XlsxSource:
                 else:
                     extra = max(extra, at + 1)
             if extra:
-                # A value beyond the header: the row is as wide as its last value (the loader rejects it).
-                out.extend([None] * (extra - width - 1))
-                out.append("?")
+                out.append(RowWidth(extra))  # values beyond the header: the row is as wide as its last one
             yield row, out
 
     def close(self) -> None:
