@@ -133,13 +133,21 @@ def _view_name(spec: FileSpec) -> str:
 
 
 def _create_view(spec: FileSpec) -> str:
-    cols = []
-    for c in spec.columns:
-        if c.default == "":
-            # An optional key column is stored as '' (a key cannot be NULL); the view shows NULL, as in the files.
-            cols.append(f"NULLIF({c.name}, '') AS {c.name}")
-        else:
-            cols.append(c.name)
+    # An optional key column is stored as '' (a key cannot be NULL); the view shows NULL, as in the files.
+    blank_ids = [c.name for c in spec.columns if c.default == "" and c.type == "id"]
+    if blank_ids:
+        # Not NULLIF for an identifier: the SQLite3 ODBC driver guesses the type of a computed
+        # column from its values (an org id 0110 would come back as the number 110). A join of
+        # the row to itself on its key, but only where the id is not '', gives the id or NULL
+        # as a plain column that keeps its declared type.
+        (name,) = blank_ids
+        cols = ", ".join(f"x.{c}" if c == name else f"t.{c}" for c in spec.column_names)
+        on = " AND ".join(f"x.{k} = t.{k}" for k in spec.key)
+        return (
+            f"CREATE VIEW {_view_name(spec)} AS\nSELECT {cols}\nFROM {spec.table} t\n"
+            f"LEFT JOIN {spec.table} x ON {on} AND x.{name} <> ''"
+        )
+    cols = [f"NULLIF({c.name}, '') AS {c.name}" if c.default == "" else c.name for c in spec.columns]
     return f"CREATE VIEW {_view_name(spec)} AS\nSELECT {', '.join(cols)}\nFROM {spec.table}"
 
 
