@@ -524,3 +524,23 @@ def test_workbook_limits_are_checked_before_unpacking(tmp_path):
         with pytest.raises(FileProblem, match=message):
             s = XlsxSource(tmp_path / "organisations.xlsx", limits)
             list(s.rows(lambda p: None))
+
+
+def test_a_period_with_nothing_booked_has_no_income_rather_than_zero(wh, tmp_path):
+    """``ledger.outcome`` empty = not booked: the economy shows it as missing, never as 0 kr."""
+    from ilslib.figures.economy import economy
+
+    d = tmp_path / "unbooked"
+    d.mkdir()
+    (d / "organisations.csv").write_text("org_id;name;kind\nN;Nämnd;namnd\nM;Nämnd 2;namnd\n", encoding="utf-8")
+    (d / "ledger.csv").write_text(
+        "org_id;month;account;kind;outcome;budget\n"
+        "N;2026-01;3010;intakt;;100\nN;2026-01;4010;kostnad;;80\n"
+        "M;2026-01;3010;intakt;10;100\nM;2026-01;4010;kostnad;;80\n",
+        encoding="utf-8",
+    )
+    load_ok(wh, d)
+    e = economy(wh, "2026-T1")
+    assert e.loc["N", "budget_net"] == 20.0
+    assert e.loc["N", ["income", "costs", "net", "deviation"]].isna().all()
+    assert (e.loc["M", "income"], e.loc["M", "costs"]) == (10.0, 0.0)
