@@ -654,16 +654,19 @@ class _FileCheck:
                     f"the row has {row[width].width} cells but the header names only {width} columns",
                 )
                 bad_rows.add(j)
-        # Only the contract's columns are taken from each row (a wide file has many others).
-        if self._pick is None:
-            picked: list[Any] = []
-        elif len(self._picked) == 1:
-            picked = [list(map(self._pick, cells))]
+        # The contract's columns by position; a wide file (many other columns) is picked from first.
+        if self.width > 2 * len(self.index) + 2 and self._pick is not None:
+            positions = self._picked
+            if len(positions) == 1:
+                picked: list[Any] = [list(map(self._pick, cells))]
+            else:
+                picked = list(zip(*map(self._pick, cells), strict=False))
         else:
-            picked = list(zip(*map(self._pick, cells), strict=False)) if cells else [()] * len(self._picked)
+            positions = self.index
+            picked = list(zip(*cells, strict=False))
         columns: list[list[Any]] = []
         for col in spec.columns:
-            at = self._picked.get(col.name)
+            at = positions.get(col.name)
             if at is None:
                 values: list[Any] = [None] * n
             else:
@@ -767,10 +770,10 @@ class _FileCheck:
         )
 
     def _convert(self, col: Column, values: Sequence[Any], rownums: list[int], bad_rows: set[int]) -> list[Any]:
+        if col.type == "id":
+            return self._convert_ids(col, values, rownums, bad_rows)
         conv = _CONVERT[col.type]
         cache = self.interned.get(col.name)
-        memo = self.memo.get(col.name)
-        signs = self.decimal_signs.setdefault(col.name, {}) if col.type == "number" else None
         out: list[Any] = []
         append = out.append
         for j, v in enumerate(values):
@@ -781,11 +784,6 @@ class _FileCheck:
                 bad_rows.add(j)
                 append(_INVALID)
                 continue
-            if memo is not None:
-                value = memo.get(v, _INVALID)
-                if value is not _INVALID:
-                    append(value)
-                    continue
             try:
                 value = conv(v, col)
             except _Bad as exc:
@@ -793,20 +791,74 @@ class _FileCheck:
                 bad_rows.add(j)
                 append(_INVALID)
                 continue
-            if memo is not None and len(memo) < _MEMO_MAX:
-                memo[v] = value
-            if signs is not None and type(v) is str and col.name not in self.mixed:
-                # A decimal sign typed as text (a workbook's number cells come as NumberText: no sign to mix up).
-                sign = "," if "," in v else "." if "." in v else None
-                if sign is not None and sign not in signs:
-                    signs[sign] = (rownums[j], v)
-                    if len(signs) == 2:
-                        self._mixed(col, signs)
-                        bad_rows.add(j)
             if cache is not None and value is not None:
                 value = cache.setdefault(value, value)
             append(value)
+        if col.type == "number" and col.name not in self.mixed:
+            self._decimal_signs(col, values, out, rownums, bad_rows)
         return out
+
+    def _convert_ids(self, col: Column, values: Sequence[Any], rownums: list[int], bad_rows: set[int]) -> list[Any]:
+        """Identifiers, each distinct one converted once (a ledger repeats a few org ids and accounts)."""
+        memo = self.memo[col.name]
+        cache = self.interned.get(col.name)
+        out: list[Any] = []
+        append = out.append
+        get = memo.get
+        for j, v in enumerate(values):
+            value = get(v, _INVALID) if v is not None else None
+            if value is not _INVALID:
+                append(value)
+                continue
+            if v == "":
+                append(None)
+                continue
+            if v is BAD_CELL:
+                bad_rows.add(j)
+                append(_INVALID)
+                continue
+            try:
+                value = _to_id(v, col)
+            except _Bad as exc:
+                self.bad(rownums[j], col.name, v, str(exc))
+                bad_rows.add(j)
+                append(_INVALID)
+                continue
+            if cache is not None and value is not None:
+                value = cache.setdefault(value, value)
+            if len(memo) < _MEMO_MAX:
+                memo[v] = value
+            append(value)
+        return out
+
+    def _decimal_signs(
+        self, col: Column, values: Sequence[Any], converted: list[Any], rownums: list[int], bad_rows: set[int]
+    ) -> None:
+        """Remember the first decimal comma and point typed in the column; both in one file are ambiguous.
+
+        A workbook's number cells (:class:`NumberText`) were typed as numbers: no sign to mix up.
+        """
+        signs = self.decimal_signs.setdefault(col.name, {})
+        for sign in (",", "."):
+            if sign in signs:
+                continue
+            # Most chunks have none of the sign that is not used: one search in C decides that.
+            try:
+                text = "\x00".join(values)  # a CSV column: text only
+            except TypeError:  # a workbook's: empty cells are None
+                text = "\x00".join([v for v in values if isinstance(v, str)])
+            if sign not in text:
+                continue
+            for j, v in enumerate(values):
+                if type(v) is str and sign in v and converted[j] is not _INVALID:
+                    signs[sign] = (rownums[j], v)
+                    break
+        if len(signs) == 2:
+            self._mixed(col, signs)
+            (row_a, _), (row_b, _) = signs[","], signs["."]
+            later = max(row_a, row_b)
+            if later in rownums:
+                bad_rows.add(rownums.index(later))
 
     def _mixed(self, col: Column, signs: dict[str, tuple[int, str]]) -> None:
         self.mixed.add(col.name)
@@ -908,11 +960,12 @@ def _chunks(
         if not any(row):
             continue
         n = len(row)
-        if n < width:
-            row = list(row) + [None] * (width - n)
-        elif n > width and not isinstance(row[-1], RowWidth):
-            beyond = any(c is not None and str(c).strip() for c in row[width:])
-            row = row[:width] + [RowWidth(n)] if beyond else row[:width]
+        if n != width:
+            if n < width:
+                row = list(row) + [None] * (width - n)
+            elif not isinstance(row[-1], RowWidth):
+                beyond = any(c is not None and str(c).strip() for c in row[width:])
+                row = row[:width] + [RowWidth(n)] if beyond else row[:width]
         nums.append(num)
         cells.append(row)
         if len(nums) >= per_chunk:

@@ -419,13 +419,19 @@ def check_zip(data: bytes, limits: XlsxLimits = XLSX_LIMITS) -> zipfile.ZipFile:
 
 
 class XlsxSource:
-    """The first sheet of an XLSX workbook: ``header`` (row 1) and ``rows()``, within :data:`XLSX_LIMITS`."""
+    """One sheet of an XLSX workbook: ``header`` (row 1) and ``rows()``, within :data:`XLSX_LIMITS`.
+
+    ``sheet`` names the sheet; by default the first one (a load directory's
+    ``NAME.xlsx``). A workbook with a sheet per contract file is read with one
+    source per sheet: the loader takes an opener per (file, sheet).
+    """
 
     kind = "xlsx"
 
-    def __init__(self, path: Path, limits: XlsxLimits = XLSX_LIMITS):
+    def __init__(self, path: Path, limits: XlsxLimits = XLSX_LIMITS, *, sheet: str | None = None):
         self.path = path
         self.limits = limits
+        self.sheet_name = sheet
         self.approx_rows: int | None = None
         self._months: set[int] = set()
         self._wb: Any = None
@@ -467,7 +473,14 @@ class XlsxSource:
             raise FileProblem(f"not a readable xlsx workbook: {type(exc).__name__}: {exc}") from None
         if not self._wb.worksheets:
             raise FileProblem("the workbook has no worksheet")
-        ws = self._wb.worksheets[0]
+        if self.sheet_name is None:
+            ws = self._wb.worksheets[0]
+        elif self.sheet_name in self._wb.sheetnames:
+            ws = self._wb[self.sheet_name]
+        else:
+            raise FileProblem(
+                f"the workbook has no sheet {self.sheet_name!r} (it has {', '.join(self._wb.sheetnames)})"
+            )
         self.sheet = ws.title
         stated_rows = ws.max_row  # from the sheet's dimension tag: only a hint for the progress bar
         self._rows = self._parse(ws)

@@ -544,3 +544,22 @@ def test_a_period_with_nothing_booked_has_no_income_rather_than_zero(wh, tmp_pat
     assert e.loc["N", "budget_net"] == 20.0
     assert e.loc["N", ["income", "costs", "net", "deviation"]].isna().all()
     assert (e.loc["M", "income"], e.loc["M", "costs"]) == (10.0, 0.0)
+
+
+def test_a_named_sheet_of_a_workbook_can_be_read(tmp_path):
+    """The reader takes a sheet by name: the way a reporting workbook (a sheet per contract file) is read."""
+    from ilslib.readers import FileProblem, XlsxSource
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Instruktioner"
+    wb.active.append(["Fyll i flikarna"])
+    ws = wb.create_sheet("outcomes")
+    ws.append(["org_id", "indicator_id", "period", "value"])
+    ws.append(["0200", "IND01", "2026-T2", 81.5])
+    wb.save(tmp_path / "inrapportering.xlsx")
+    source = XlsxSource(tmp_path / "inrapportering.xlsx", sheet="outcomes")
+    assert source.header == ["org_id", "indicator_id", "period", "value"]
+    assert list(source.rows(lambda p: None)) == [(2, ["0200", "IND01", "2026-T2", "81.5"])]
+    source.close()
+    with pytest.raises(FileProblem, match="the workbook has no sheet 'ledger' \\(it has Instruktioner, outcomes\\)"):
+        XlsxSource(tmp_path / "inrapportering.xlsx", sheet="ledger")
