@@ -460,9 +460,16 @@ class XlsxSource:
     def _open(self, data: bytes) -> None:
         if not data:
             raise FileProblem("the file is empty (0 bytes): it needs at least a header row")
+        if data.startswith(b"\xd0\xcf\x11\xe0"):
+            raise FileProblem("an old Excel workbook (.xls) named .xlsx: save it as .xlsx (Excel Workbook) or .csv")
         if not data.startswith(b"PK"):
             raise FileProblem("not an xlsx workbook (the file is not a zip archive); save it as .xlsx or .csv")
-        check_zip(data, self.limits).close()
+        archive = check_zip(data, self.limits)
+        try:
+            if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype")[:100]:
+                raise FileProblem("an OpenDocument spreadsheet (.ods) named .xlsx: save it as .xlsx or .csv")
+        finally:
+            archive.close()
         import openpyxl  # only when a workbook is loaded
 
         try:

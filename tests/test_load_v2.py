@@ -563,3 +563,16 @@ def test_a_named_sheet_of_a_workbook_can_be_read(tmp_path):
     source.close()
     with pytest.raises(FileProblem, match="the workbook has no sheet 'ledger' \\(it has Instruktioner, outcomes\\)"):
         XlsxSource(tmp_path / "inrapportering.xlsx", sheet="ledger")
+
+
+def test_other_spreadsheets_named_xlsx_give_a_clear_reason(tmp_path):
+    from ilslib.readers import FileProblem, XlsxSource
+
+    (tmp_path / "old.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
+    with pytest.raises(FileProblem, match=r"^an old Excel workbook \(.xls\) named .xlsx: save it as .xlsx"):
+        XlsxSource(tmp_path / "old.xlsx")
+    with zipfile.ZipFile(tmp_path / "calc.xlsx", "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(FileProblem, match=r"^an OpenDocument spreadsheet \(.ods\) named .xlsx"):
+        XlsxSource(tmp_path / "calc.xlsx")
