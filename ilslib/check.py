@@ -27,19 +27,35 @@ and returns :class:`Finding` rows. The checks, for period P of year Y
     such rows in year Y or Y-1.
 
 The budget period (BU) has no outcomes, so only ``org_no_targets`` runs for it.
+
+The plausibility checks (:data:`PLAUSIBILITY`) look at the whole warehouse,
+whatever the period: the rows a load of contract version 2 rejects but an
+older load may have stored (:data:`ilslib.contract.FILES` holds the rules):
+parent cycles among organisations and goals, an activity that ends before it
+starts, a goal whose first year is after its last, sick hours above the
+scheduled hours, negative personnel figures, and outcomes, activity statuses
+or judgements for a budget period.
+
+The report is written for controllers: in Swedish, numbers as the reports
+show them (:mod:`ilslib.fmt`); the CSV file's cells are never formulas
+(:mod:`ilslib.cells`) and the Markdown file escapes markup
+(:func:`markdown_text`).
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import os
+import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import settings
+from . import fmt, settings
+from .cells import csv_text
 from .errors import ConfigError, UnknownValueError
 from .fsutil import atomic_write_bytes
 from .periods import Period
@@ -78,11 +94,12 @@ class CheckReport:
     period: Period | None
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    ran: list[str] = field(default_factory=list)  # the checks that ran (BU runs only one)
+    ran: list[str] = field(default_factory=list)  # the checks that ran (BU runs only one of the period's)
 
     def by_check(self) -> dict[str, list[Finding]]:
         """Findings grouped by check, every check present (possibly empty)."""
         out: dict[str, list[Finding]] = {name: [] for name, _, _ in CHECKS}
+        out.update({name: [] for name, _, _ in PLAUSIBILITY})
         for f in self.findings:
             out.setdefault(f.check, []).append(f)
         return out
@@ -106,7 +123,14 @@ def org_no_targets(wh: Warehouse, p: Period) -> list[Finding]:
         [*kinds, p.year],
     )
     return [
-        Finding("org_no_targets", r[0], None, str(p.year), None, f"{r[1]} ({r[2]}): no targets for {p.year}")
+        Finding(
+            "org_no_targets",
+            r[0],
+            None,
+            str(p.year),
+            None,
+            f"{r[1]} ({fmt.KIND_LABELS.get(r[2], r[2]).lower()}): inga målvärden för {p.year}",
+        )
         for r in rows
     ]
 
@@ -135,7 +159,7 @@ def indicator_no_outcome(wh: Warehouse, p: Period) -> list[Finding]:
         [p.year, p.code, *extra, str(p), "T"],
     )
     return [
-        Finding("indicator_no_outcome", r[0], r[1], str(p), None, f"{r[2]}: target but no outcome for {p}")
+        Finding("indicator_no_outcome", r[0], r[1], str(p), None, f"{r[2]}: målvärde men inget utfall för {p}")
         for r in rows
     ]
 
@@ -154,7 +178,7 @@ def outcome_no_target(wh: Warehouse, p: Period) -> list[Finding]:
         [str(p), "T", p.year, p.code],
     )
     return [
-        Finding("outcome_no_target", r[0], r[1], str(p), float(r[2]), f"outcome {_num(r[2])} but no target for {p}")
+        Finding("outcome_no_target", r[0], r[1], str(p), float(r[2]), f"utfall {_num(r[2])} men inget målvärde för {p}")
         for r in rows
     ]
 
@@ -173,7 +197,9 @@ def goal_no_judgement(wh: Warehouse, p: Period) -> list[Finding]:
         """,
         ["namndmal", "bolagsmal", p.year, p.year, str(p)],
     )
-    return [Finding("goal_no_judgement", r[0], r[1], str(p), None, f"{_clip(r[2])}: not judged for {p}") for r in rows]
+    return [
+        Finding("goal_no_judgement", r[0], r[1], str(p), None, f"{_clip(r[2])}: ingen bedömning för {p}") for r in rows
+    ]
 
 
 def _date(wh: Warehouse, iso: str) -> object:
@@ -196,7 +222,9 @@ def activity_no_status(wh: Warehouse, p: Period) -> list[Finding]:
         """,
         [_date(wh, f"{p.year}-12-31"), _date(wh, f"{p.year}-01-01"), str(p)],
     )
-    return [Finding("activity_no_status", r[0], r[1], str(p), None, f"{_clip(r[2])}: no status for {p}") for r in rows]
+    return [
+        Finding("activity_no_status", r[0], r[1], str(p), None, f"{_clip(r[2])}: ingen status för {p}") for r in rows
+    ]
 
 
 def is_outlier(value: float, history: list[float]) -> tuple[bool, float, float]:
@@ -261,7 +289,7 @@ def outlier(wh: Warehouse, p: Period) -> list[Finding]:
                     ind,
                     str(p),
                     value,
-                    f"{_num(value)} against a median of {_num(med)} (MAD {_num(mad)}) over {len(hist)} earlier periods",
+                    f"{_num(value)} mot medianen {_num(med)} (MAD {_num(mad)}) för {len(hist)} tidigare perioder",
                 )
             )
     return out
@@ -284,7 +312,7 @@ def _months_missing(wh: Warehouse, p: Period, view: str, check: str, what: str) 
         )
     }
     return [
-        Finding(check, org, m, str(p), None, f"no {what} rows")
+        Finding(check, org, m, str(p), None, f"inga rader i {what} för {fmt.MONTH_NAMES[int(m[5:]) - 1]} {m[:4]}")
         for org in orgs
         for m in p.months()
         if (org, m) not in present
@@ -293,44 +321,190 @@ def _months_missing(wh: Warehouse, p: Period, view: str, check: str, what: str) 
 
 def ledger_month_missing(wh: Warehouse, p: Period) -> list[Finding]:
     """Months of the period without ledger rows, for organisations with a ledger in the year or the one before."""
-    return _months_missing(wh, p, "v_ledger", "ledger_month_missing", "ledger")
+    return _months_missing(wh, p, "v_ledger", "ledger_month_missing", "huvudboken")
 
 
 def personnel_month_missing(wh: Warehouse, p: Period) -> list[Finding]:
     """Months of the period without personnel rows, for organisations with personnel data in the year or the one before."""
-    return _months_missing(wh, p, "v_personnel", "personnel_month_missing", "personnel")
+    return _months_missing(wh, p, "v_personnel", "personnel_month_missing", "personaluppgifterna")
+
+
+# -- plausibility of what is stored (the rules contract version 2 enforces at load) ----------------
+
+
+def _cycles(wh: Warehouse, view: str, key: str, parent: str, check: str, what: str) -> list[Finding]:
+    from .load import find_cycles  # the loader's rule, applied to the stored rows
+
+    rows = wh.rows(f"SELECT {key}, {parent}, org_id FROM {view}")
+    parents = {r[0]: r[1] for r in rows}
+    orgs = {r[0]: r[2] for r in rows}
+    out = []
+    for cycle in find_cycles(parents, sorted(parents)):
+        shown = " → ".join([*cycle, cycle[0]])
+        for node in cycle:
+            org = node if view == "v_organisation" else orgs.get(node)
+            item = None if view == "v_organisation" else node
+            out.append(Finding(check, org, item, None, None, f"{what} ingår i en cykel av överordnade: {shown}"))
+    return sorted(out, key=lambda f: (f.org_id or "", f.item or ""))
+
+
+def org_cycle(wh: Warehouse) -> list[Finding]:
+    """Organisations that are their own ancestor through ``parent_id`` (the organisation tree has a loop)."""
+    return _cycles(wh, "v_organisation", "org_id", "parent_id", "org_cycle", "organisationen")
+
+
+def goal_cycle(wh: Warehouse) -> list[Finding]:
+    """Goals that are their own ancestor through ``parent_goal_id`` (such goals drop out of the goal tree)."""
+    return _cycles(wh, "v_goal", "goal_id", "parent_goal_id", "goal_cycle", "målet")
+
+
+def activity_end_before_start(wh: Warehouse) -> list[Finding]:
+    """Activities whose end date is before their start date."""
+    rows = wh.rows(
+        "SELECT org_id, activity_id, title, start_date, end_date FROM v_activity "
+        "WHERE start_date IS NOT NULL AND end_date IS NOT NULL AND end_date < start_date ORDER BY org_id, activity_id"
+    )
+    return [
+        Finding("activity_end_before_start", r[0], r[1], None, None, f"{_clip(r[2])}: slutar {r[4]}, före start {r[3]}")
+        for r in rows
+    ]
+
+
+def goal_years_reversed(wh: Warehouse) -> list[Finding]:
+    """Goals whose first year is after their last year."""
+    rows = wh.rows(
+        "SELECT org_id, goal_id, title, first_year, last_year FROM v_goal "
+        "WHERE first_year IS NOT NULL AND last_year IS NOT NULL AND first_year > last_year ORDER BY org_id, goal_id"
+    )
+    return [
+        Finding("goal_years_reversed", r[0], r[1], None, None, f"{_clip(r[2])}: första år {r[3]} efter sista år {r[4]}")
+        for r in rows
+    ]
+
+
+def sick_above_scheduled(wh: Warehouse) -> list[Finding]:
+    """Months with more sick hours than scheduled hours."""
+    rows = wh.rows(
+        "SELECT org_id, month, sick_hours, scheduled_hours FROM v_personnel "
+        "WHERE sick_hours > scheduled_hours ORDER BY org_id, month"
+    )
+    return [
+        Finding(
+            "sick_above_scheduled",
+            r[0],
+            r[1],
+            None,
+            float(r[2]),
+            f"{_num(r[2])} sjuktimmar men {_num(r[3])} schemalagda timmar",
+        )
+        for r in rows
+    ]
+
+
+_PERSONNEL_WORDS = {
+    "headcount": "antal anställda",
+    "fte": "årsarbetare",
+    "scheduled_hours": "schemalagda timmar",
+    "sick_hours": "sjuktimmar",
+}
+
+
+def negative_personnel(wh: Warehouse) -> list[Finding]:
+    """Months with a negative headcount, FTE, scheduled or sick hours."""
+    cols = list(_PERSONNEL_WORDS)
+    rows = wh.rows(
+        f"SELECT org_id, month, {', '.join(cols)} FROM v_personnel "
+        f"WHERE {' OR '.join(f'{c} < 0' for c in cols)} ORDER BY org_id, month"
+    )
+    out = []
+    for r in rows:
+        for c, v in zip(cols, r[2:], strict=True):
+            if v is not None and v < 0:
+                out.append(
+                    Finding("negative_personnel", r[0], r[1], None, float(v), f"{_PERSONNEL_WORDS[c]} {_num(v)}")
+                )
+    return out
+
+
+def budget_period_rows(wh: Warehouse) -> list[Finding]:
+    """Outcomes, activity statuses and judgements stored for a budget period (``YYYY-BU``), which has none."""
+    out = []
+    for view, item, what in (
+        ("v_outcome", "indicator_id", "utfall"),
+        ("v_activity_status", "activity_id", "aktivitetsstatus"),
+        ("v_assessment", "goal_id", "bedömning"),
+    ):
+        org = "NULL" if view == "v_activity_status" else "org_id"
+        rows = wh.rows(
+            f"SELECT {org}, {item}, period FROM {view} WHERE period LIKE ? ORDER BY period, {item}", ["%-BU"]
+        )
+        out += [
+            Finding("budget_period_rows", r[0], r[1], r[2], None, f"{what} för budgetperioden {r[2]}") for r in rows
+        ]
+    return out
 
 
 CHECKS: list[tuple[str, str, Callable[[Warehouse, Period], list[Finding]]]] = [
-    ("org_no_targets", "Organisations without targets", org_no_targets),
-    ("indicator_no_outcome", "Indicators with a target but no outcome", indicator_no_outcome),
-    ("outcome_no_target", "Outcomes without a target", outcome_no_target),
-    ("goal_no_judgement", "Goals without a judgement", goal_no_judgement),
-    ("activity_no_status", "Activities without a status", activity_no_status),
-    ("outlier", "Outliers (far from the indicator's own history)", outlier),
-    ("ledger_month_missing", "Ledger months missing", ledger_month_missing),
-    ("personnel_month_missing", "Personnel months missing", personnel_month_missing),
+    ("org_no_targets", "Organisationer utan målvärden", org_no_targets),
+    ("indicator_no_outcome", "Indikatorer med målvärde men utan utfall", indicator_no_outcome),
+    ("outcome_no_target", "Utfall utan målvärde", outcome_no_target),
+    ("goal_no_judgement", "Mål utan bedömning", goal_no_judgement),
+    ("activity_no_status", "Aktiviteter utan status", activity_no_status),
+    ("outlier", "Avvikande värden (långt från indikatorns egen historik)", outlier),
+    ("ledger_month_missing", "Månader som saknas i huvudboken", ledger_month_missing),
+    ("personnel_month_missing", "Månader som saknas i personaluppgifterna", personnel_month_missing),
 ]
-TITLES = {name: title for name, title, _ in CHECKS}
+"""The checks of one period, in report order: (name, Swedish title, function)."""
+
+PLAUSIBILITY: list[tuple[str, str, Callable[[Warehouse], list[Finding]]]] = [
+    ("org_cycle", "Organisationer i en cykel av överordnade", org_cycle),
+    ("goal_cycle", "Mål i en cykel av överordnade mål", goal_cycle),
+    ("activity_end_before_start", "Aktiviteter som slutar före start", activity_end_before_start),
+    ("goal_years_reversed", "Mål vars första år är efter det sista", goal_years_reversed),
+    ("sick_above_scheduled", "Fler sjuktimmar än schemalagda timmar", sick_above_scheduled),
+    ("negative_personnel", "Negativa personaluppgifter", negative_personnel),
+    ("budget_period_rows", "Utfall, status eller bedömning för en budgetperiod", budget_period_rows),
+]
+"""The checks of the whole warehouse against the contract's plausibility rules (every period)."""
+
+TITLES = {name: title for name, title, _ in CHECKS} | {name: title for name, title, _ in PLAUSIBILITY}
 
 
 def _key(p: Period) -> tuple[int, int]:
     return p.year, _ORDER[p.code]
 
 
+def _decimals(f: float, most: int = 6) -> int:
+    """The fewest decimals (at most ``most``) that show ``f`` as it is."""
+    for d in range(most + 1):
+        if round(f, d) == round(f, most):
+            return d
+    return most
+
+
 def _num(v: object) -> str:
+    """A number as the reports show it: ``1 234,5`` (:func:`ilslib.fmt.number`), up to six decimals."""
     try:
         f = float(v)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return str(v)
     if f != f:
-        return "-"
-    return f"{f:.6g}"
+        return fmt.MISSING
+    return fmt.number(f, _decimals(f))
+
+
+def _csv_number(v: float) -> str:
+    """A number for a CSV cell that Excel reads as a number in Swedish: decimal comma, no grouping."""
+    return fmt.number(v, _decimals(v)).replace(fmt.NBSP, "").replace(fmt.MINUS, "-")
 
 
 def _clip(text: object, n: int = 60) -> str:
     s = " ".join(str(text or "").split())
     return s if len(s) <= n else s[: n - 1] + "…"
+
+
+CSV_COLUMNS = ["kontroll", "rubrik", "organisation", "objekt", "period", "värde", "beskrivning"]
+"""The columns of ``ils check --out FILE.csv``."""
 
 
 def run_checks(wh: Warehouse, period: str | Period | None = None) -> CheckReport:
@@ -346,62 +520,86 @@ def run_checks(wh: Warehouse, period: str | Period | None = None) -> CheckReport
         p = period if isinstance(period, Period) else Period.parse(period)
     report = CheckReport(wh.url, p)
     if p is None:
-        report.notes.append("the warehouse has no data for any period: nothing to check")
-        return report
-    for name, _title, fn in CHECKS:
-        if not p.has_outcomes and name != "org_no_targets":
-            continue
-        report.findings.extend(fn(wh, p))
+        report.notes.append("lagret har inga uppgifter för någon period: inga periodkontroller")
+    else:
+        for name, _title, fn in CHECKS:
+            if not p.has_outcomes and name != "org_no_targets":
+                continue
+            report.findings.extend(fn(wh, p))
+            report.ran.append(name)
+        if not p.has_outcomes:
+            report.notes.append(f"{p} är en budgetperiod (inga utfall): av periodens kontroller görs bara målvärdena")
+    for name, _title, plausible in PLAUSIBILITY:
+        report.findings.extend(plausible(wh))
         report.ran.append(name)
-    if not p.has_outcomes:
-        report.notes.append(f"{p} is a budget period (no outcomes): only the targets are checked")
     return report
 
 
+def _count(n: int) -> str:
+    return fmt.number(n, 0)
+
+
 def format_text(report: CheckReport, limit: int = 20) -> str:
-    """The report for the terminal: a count per check, then up to ``limit`` findings of each."""
+    """The report for the terminal, in Swedish: a count per check, then up to ``limit`` findings of each."""
     period = str(report.period) if report.period else "-"
-    out = [f"Data quality of {report.warehouse}, period {period}"]
+    out = [f"Datakvalitet i {report.warehouse}, period {period}"]
     groups = report.by_check()
     width = max(len(TITLES[n]) for n in groups if n in TITLES)
     for name, found in groups.items():
-        count = str(len(found)) if name in report.ran else "-"
+        count = _count(len(found)) if name in report.ran else "-"
         out.append(f"  {TITLES.get(name, name):<{width}}  {count:>6}")
     for note in report.notes:
-        out.append(f"  note: {note}")
+        out.append(f"  Obs: {note}")
     for name, found in groups.items():
         if not found:
             continue
         out.append("")
-        out.append(f"{TITLES.get(name, name)} ({len(found)}):")
+        out.append(f"{TITLES.get(name, name)} ({_count(len(found))}):")
         for f in found[:limit]:
             where = " ".join(x for x in (f.org_id, f.item) if x)
             out.append(f"  {where}: {f.detail}")
         if len(found) > limit:
-            out.append(f"  ... and {len(found) - limit} more (write them all with --out FILE)")
-    if not report.findings and report.period:
-        out.append("")
-        out.append("No findings.")
+            out.append(f"  ... och {_count(len(found) - limit)} till (skriv ut alla med --out FIL)")
+    out.append("")
+    n = len(report.findings)
+    out.append("Inga iakttagelser." if not n else f"{_count(n)} {'iakttagelse' if n == 1 else 'iakttagelser'}.")
     return "\n".join(out)
 
 
-def _markdown(report: CheckReport) -> str:
-    def cell(v: object) -> str:
-        return "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
+
+def markdown_text(value: object) -> str:
+    """Text from the data, inert in Markdown: HTML escaped, Markdown punctuation backslashed, one line.
+
+    >>> markdown_text('<script>alert("x")</script> *fet* [länk](http://x) | a & b')
+    '&lt;script&gt;alert\\\\("x"\\\\)&lt;/script&gt; \\\\*fet\\\\* \\\\[länk\\\\]\\\\(http://x\\\\) \\\\| a &amp; b'
+    """
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())  # line breaks (and tabs) would end a table row
+    text = html.escape(text, quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _markdown(report: CheckReport) -> str:
+    cell = markdown_text
     period = str(report.period) if report.period else "-"
-    out = [f"# Data quality: {period}", "", f"Warehouse: `{report.warehouse}`", ""]
+    out = [f"# Datakvalitet: {cell(period)}", "", f"Lager: {cell(report.warehouse)}", ""]
     groups = report.by_check()
-    out += ["| check | findings |", "|---|---:|"]
-    out += [f"| {TITLES.get(n, n)} | {len(f) if n in report.ran else 'not checked'} |" for n, f in groups.items()]
+    out += ["| Kontroll | Iakttagelser |", "|---|---:|"]
+    out += [
+        f"| {cell(TITLES.get(n, n))} | {_count(len(f)) if n in report.ran else 'ej kontrollerat'} |"
+        for n, f in groups.items()
+    ]
     for note in report.notes:
-        out += ["", f"Note: {note}"]
+        out += ["", f"Obs: {cell(note)}"]
     for name, found in groups.items():
-        out += ["", f"## {TITLES.get(name, name)} ({len(found)})", ""]
+        out += ["", f"## {cell(TITLES.get(name, name))} ({_count(len(found))})", ""]
         if not found:
-            out.append("None.")
+            out.append("Inga." if name in report.ran else "Ej kontrollerat.")
             continue
-        out += ["| org_id | item | period | value | detail |", "|---|---|---|---:|---|"]
+        out += ["| Organisation | Objekt | Period | Värde | Beskrivning |", "|---|---|---|---:|---|"]
         out += [
             f"| {cell(f.org_id)} | {cell(f.item)} | {cell(f.period)} | "
             f"{'' if f.value is None else _num(f.value)} | {cell(f.detail)} |"
@@ -411,7 +609,12 @@ def _markdown(report: CheckReport) -> str:
 
 
 def write_report(report: CheckReport, path: str | os.PathLike[str]) -> Path:
-    """Write the findings to ``path``: ``.csv`` (one row per finding) or ``.md`` (Markdown); atomically."""
+    """Write the findings to ``path``: ``.csv`` (one row per finding) or ``.md`` (Markdown); atomically.
+
+    The CSV file (``;``, UTF-8 with BOM, Swedish headers, numbers with a decimal
+    comma) opens in Excel as it is; no cell is ever a formula. The Markdown
+    file shows markup from the data as text.
+    """
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".md"):
@@ -419,16 +622,17 @@ def write_report(report: CheckReport, path: str | os.PathLike[str]) -> Path:
     if suffix == ".csv":
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-        w.writerow(["check", "org_id", "item", "period", "value", "detail"])
+        w.writerow(CSV_COLUMNS)
         for f in report.findings:
             w.writerow(
                 [
                     f.check,
-                    f.org_id or "",
-                    f.item or "",
-                    f.period or "",
-                    "" if f.value is None else repr(f.value),
-                    f.detail,
+                    csv_text(TITLES.get(f.check, f.check)),
+                    csv_text(f.org_id or ""),
+                    csv_text(f.item or ""),
+                    csv_text(f.period or ""),
+                    "" if f.value is None else _csv_number(f.value),
+                    csv_text(f.detail),
                 ]
             )
         atomic_write_bytes(target, buf.getvalue().encode("utf-8-sig"))

@@ -1,15 +1,17 @@
-"""The data contract's files, as data: columns, types, codes and keys.
+"""The data contract's files, as data: columns, types, codes, keys, limits and plausibility rules.
 
-This is ``shared/spec/data-contract.md`` (v1) in code. The loader validates
-against it, the writer stores by it, and the demo generator produces it, so
-demo and real data cannot drift apart.
+This is ``docs/contract.md`` (version 2) in code. The loader validates
+against it, the writer stores by it, ``ils check`` re-checks stored rows by its
+plausibility rules, and the demo generator produces it, so demo and real data
+cannot drift apart.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
+"""The version of the data contract (``docs/contract.md``); ``figures.json`` says it as ``contract_version``."""
 
 ORG_KINDS = ("kommun", "koncern", "namnd", "bolag", "enhet")
 GOAL_LEVELS = ("vision", "inriktningsmal", "kf_mal", "namndmal", "bolagsmal")
@@ -22,16 +24,33 @@ ACTIVITY_STATUSES = ("ej_paborjad", "paborjad", "genomford", "forsenad", "avbrut
 ASSESSMENTS = ("uppfyllt", "delvis", "ej_uppfyllt")
 COMMENT_KINDS = ("vd_kommentar", "rapportkommentar", "avvikelse", "analys")
 LEDGER_KINDS = ("intakt", "kostnad")
+ROLES = ("reporter", "controller", "reader", "admin")
+ROLES_WITH_ORG = ("reporter", "controller")  # a users row with these roles names its organisation
+ROUND_STATES = ("ej_paborjad", "pagaende", "klar", "godkand")
+"""States of an organisation's reporting round for a period, in order (``ils_round_state``)."""
+
+MAX_ABS_NUMBER = 1e15
+"""Every number is finite and below this in absolute value (amounts to the öre stay exact in a double)."""
+
+MAX_TEXT = 32_767
+"""Longest text in a cell: Excel's own limit for one cell."""
+
+YEAR_RANGE = (1900, 2199)
+"""The years a ``year`` column accepts (inclusive)."""
+
+MAX_DECIMALS = 6
+"""Most decimals an indicator may be shown with."""
 
 
 @dataclass(frozen=True)
 class Column:
     """One column of a contract file.
 
-    ``type`` is one of ``id`` (trimmed, case-sensitive identifier), ``text``
-    (stored exactly as given), ``code`` (one of ``codes``), ``int``, ``number``,
-    ``period`` (``YYYY-BU|T1|T2|BO``), ``month`` (``YYYY-MM``), ``date``
-    (``YYYY-MM-DD``) or ``year``.
+    ``type`` is one of ``id`` (an identifier by :mod:`ilslib.identifiers`),
+    ``text`` (stored exactly as given), ``code`` (one of ``codes``), ``int``,
+    ``number``, ``period`` (``YYYY-BU|T1|T2|BO``), ``month`` (``YYYY-MM``),
+    ``date`` (``YYYY-MM-DD``), ``year`` or ``email``. ``minimum``/``maximum``
+    bound a number (inclusive) beyond the general limit of 10^15.
     """
 
     name: str
@@ -40,16 +59,43 @@ class Column:
     codes: tuple[str, ...] = ()
     default: object = None
     references: str | None = None  # "file.column" that must exist
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    """Plausibility within a row: ``low`` may not be above ``high`` (when both are present).
+
+    The reject names the column ``at``; ``reason`` is its message, formatted with
+    the two values as ``{low}`` and ``{high}``.
+    """
+
+    low: str
+    high: str
+    at: str
+    reason: str
 
 
 @dataclass(frozen=True)
 class FileSpec:
-    """One contract file and the warehouse table it is stored in."""
+    """One contract file and the warehouse table it is stored in, with its row rules.
+
+    ``orders``: pairs of columns that must be in order; ``parent``: the column
+    that points to the parent row of the same file (no cycles);
+    ``no_budget_period``: the period column that may not hold a ``YYYY-BU``
+    period; ``org_required_for``: (column, code column, codes) where the column
+    is required when the code column holds one of the codes.
+    """
 
     name: str
     table: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
+    orders: tuple[Order, ...] = ()
+    parent: str | None = None
+    no_budget_period: str | None = None
+    required_when: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     column_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -77,6 +123,7 @@ FILES: dict[str, FileSpec] = {
                 Column("controller", "text"),
             ),
             ("org_id",),
+            parent="parent_id",
         ),
         FileSpec(
             "goals",
@@ -92,6 +139,8 @@ FILES: dict[str, FileSpec] = {
                 Column("last_year", "year"),
             ),
             ("goal_id",),
+            orders=(Order("first_year", "last_year", "last_year", "last_year {high} is before first_year {low}"),),
+            parent="parent_goal_id",
         ),
         FileSpec(
             "indicators",
@@ -103,7 +152,7 @@ FILES: dict[str, FileSpec] = {
                 Column("direction", "code", True, DIRECTIONS),
                 Column("frequency", "code", False, FREQUENCIES, "annual"),
                 Column("source", "code", False, SOURCES, "own"),
-                Column("decimals", "int", False, default=1),
+                Column("decimals", "int", False, default=1, minimum=0, maximum=MAX_DECIMALS),
             ),
             ("indicator_id",),
         ),
@@ -134,6 +183,7 @@ FILES: dict[str, FileSpec] = {
                 Column("comment", "text"),
             ),
             ("org_id", "indicator_id", "period", "gender"),
+            no_budget_period="period",
         ),
         FileSpec(
             "activities",
@@ -148,6 +198,7 @@ FILES: dict[str, FileSpec] = {
                 Column("end_date", "date"),
             ),
             ("activity_id",),
+            orders=(Order("start_date", "end_date", "end_date", "the end date {high} is before the start date {low}"),),
         ),
         FileSpec(
             "activity_status",
@@ -159,6 +210,7 @@ FILES: dict[str, FileSpec] = {
                 Column("comment", "text"),
             ),
             ("activity_id", "period"),
+            no_budget_period="period",
         ),
         FileSpec(
             "assessments",
@@ -171,6 +223,7 @@ FILES: dict[str, FileSpec] = {
                 Column("comment", "text"),
             ),
             ("org_id", "goal_id", "period"),
+            no_budget_period="period",
         ),
         FileSpec(
             "comments",
@@ -192,7 +245,7 @@ FILES: dict[str, FileSpec] = {
                 Column("account", "id", True),
                 Column("account_name", "text"),
                 Column("kind", "code", True, LEDGER_KINDS),
-                Column("outcome", "number", True),
+                Column("outcome", "number"),  # empty = not booked (never a zero)
                 Column("budget", "number", True),
                 Column("forecast", "number"),
             ),
@@ -204,12 +257,43 @@ FILES: dict[str, FileSpec] = {
             (
                 Column("org_id", "id", True, references="organisations.org_id"),
                 Column("month", "month", True),
-                Column("headcount", "int", True),
-                Column("fte", "number"),
-                Column("scheduled_hours", "number", True),
-                Column("sick_hours", "number", True),
+                Column("headcount", "int", True, minimum=0),
+                Column("fte", "number", minimum=0),
+                Column("scheduled_hours", "number", True, minimum=0),
+                Column("sick_hours", "number", True, minimum=0),
             ),
             ("org_id", "month"),
+            orders=(
+                Order(
+                    "sick_hours", "scheduled_hours", "sick_hours", "sick_hours {low} is above scheduled_hours {high}"
+                ),
+            ),
+        ),
+        FileSpec(
+            "deadlines",
+            "ils_deadline",
+            (
+                Column("period", "period", True),
+                # Stored as '' for "every kind", so that it can be part of the key.
+                Column("kind", "code", False, ORG_KINDS, ""),
+                Column("deadline", "date", True),
+            ),
+            ("period", "kind"),
+        ),
+        FileSpec(
+            "users",
+            "ils_user",
+            (
+                Column("user_id", "id", True),
+                Column("name", "text", True),
+                Column("email", "email"),
+                Column("role", "code", True, ROLES),
+                # Stored as '' for a role without an organisation (reader, admin), so that it can be part of the key.
+                Column("org_id", "id", False, default="", references="organisations.org_id"),
+                Column("valid_to", "date"),
+            ),
+            ("user_id", "role", "org_id"),
+            required_when=(("org_id", "role", ROLES_WITH_ORG),),
         ),
     )
 }
@@ -227,4 +311,6 @@ LOAD_ORDER = (
     "comments",
     "ledger",
     "personnel",
+    "deadlines",
+    "users",
 )

@@ -51,3 +51,9 @@ class LoadError(IlsError):
     """A load directory was rejected; nothing was written."""
 
     exit_code = 1
+
+
+class LoadBusyError(LoadError):
+    """Another load is writing into the warehouse (it holds the load lock); nothing was written."""
+
+    exit_code = 3

@@ -27,6 +27,7 @@ import math
 import operator
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,33 +36,41 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from .contract import FILES, LOAD_ORDER, Column, FileSpec
-from .errors import LoadError
+from . import identifiers
+from .cells import csv_text
+from .contract import FILES, LOAD_ORDER, MAX_ABS_NUMBER, YEAR_RANGE, Column, FileSpec
+from .contract import MAX_TEXT as MAX_TEXT
+from .errors import LoadBusyError, LoadError, WarehouseError
 from .fsutil import atomic_write_bytes
 from .periods import is_month, is_period
 from .readers import (
     BAD_CELL,
     CsvSource,
     FileProblem,
+    RowWidth,
     XlsxSource,
     column_letter,
     open_source,
     sha256_of,
 )
+from .schema import LOAD_LOCK
 from .store import FileRecord, LoadRecord, TableWriter, now_utc, record_load
 from .warehouse import Warehouse
 
 REJECTS_FILE = "rejects.csv"
 """Name of the rejects file written into the load directory (ignored when loading)."""
 
-MAX_TEXT = 32_767
-"""Longest text accepted in a cell: Excel's own limit for one cell."""
-
-MAX_ID = 64
+MAX_ID = identifiers.MAX_LENGTH
 """Longest identifier (the warehouse columns are VARCHAR(64))."""
 
 CHUNK = 20_000
-"""Rows validated and written at a time."""
+"""Rows validated and written at a time (fewer for a wide file: see CHUNK_CELLS)."""
+
+CHUNK_CELLS = 400_000
+"""Cells held at a time: a file with thousands of columns is read in smaller chunks."""
+
+SHOWN_UNKNOWN_COLUMNS = 5
+"""Unknown columns named in the warning about a file; the rest are counted."""
 
 SUFFIXES = (".csv", ".xlsx")
 _INT_MAX = 2**31 - 1
@@ -158,14 +167,15 @@ class _Bad(Exception):
 _INVALID = object()  # a cell already rejected: no "required value missing" on top of it
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_SIMPLE_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}", re.ASCII)  # already valid and in NFC as it stands
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_MAX_EMAIL = 254
 _PLAIN_NUM = re.compile(r"-?\d{1,15}(?:[.,]\d+)?", re.ASCII)
 _GROUPED_NUM = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3}){1,4}(?:[.,]\d+)?", re.ASCII)
 _SEPARATORS = str.maketrans({",": ".", " ": None, "\u00a0": None, "\u202f": None})
 _NUM_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _GROUPED = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+)((?:[.,]\d*)?(?:[eE][+-]?\d+)?)", re.ASCII)
 _INT_RE = re.compile(r"[+-]?\d+", re.ASCII)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
 _NUMBER_HELP = "use digits with a decimal comma or point; spaces may separate thousands (1 234,5)"
 
 
@@ -180,8 +190,15 @@ def _number_text(s: str) -> str:
     m = _GROUPED.fullmatch(t)
     if m:
         t = re.sub(r"[ \u00a0\u202f]", "", m.group(1)) + m.group(2)
+    if t.count(".") > 1:
+        raise _Bad(
+            "ambiguous number: more than one point (a thousands separator?); write 1234567 or 1 234 567, "
+            "with a decimal comma or point"
+        )
+    if "," in t and "." in t:
+        raise _Bad("ambiguous number: both a comma and a point (which is the decimal sign?); write 1234,5 or 1 234,5")
     if "," in t:
-        if "." in t or t.count(",") > 1:
+        if t.count(",") > 1:
             raise _Bad(f"not a number: {_NUMBER_HELP}")
         t = t.replace(",", ".")
     if not t.isascii() or not _NUM_RE.fullmatch(t):
@@ -193,15 +210,38 @@ def _to_number(s: str, col: Column) -> float | None:
     t = s.strip()
     if not t:
         return None
-    # Fast paths for what exports usually hold: 1234,5 and 1 234,5 (or with a point).
+    # Fast paths for what exports usually hold: 1234,5 and 1 234,5 (or with a point); at
+    # most 15 digits before the decimal sign, so always within the limit.
     if _PLAIN_NUM.fullmatch(t):
-        return float(t.replace(",", "."))
-    if _GROUPED_NUM.fullmatch(t):
-        return float(t.translate(_SEPARATORS))
-    value = float(_number_text(t))
-    if not math.isfinite(value):
-        raise _Bad("not a number: the value is too large")
+        value = float(t.replace(",", "."))
+    elif _GROUPED_NUM.fullmatch(t):
+        value = float(t.translate(_SEPARATORS))
+    else:
+        value = float(_number_text(t))
+        if not math.isfinite(value) or abs(value) >= MAX_ABS_NUMBER:
+            raise _Bad("the number is outside the limits: numbers must be below 10^15 (1 000 000 000 000 000)")
+    if col.minimum is not None or col.maximum is not None:
+        _bounds(value, col)
     return value
+
+
+def _bounds(value: float, col: Column) -> None:
+    """The column's own limits (``Column.minimum``/``maximum``), e.g. no negative hours."""
+    if col.minimum is not None and value < col.minimum:
+        if col.minimum == 0:
+            raise _Bad(f"{col.name} cannot be negative")
+        raise _Bad(f"{col.name} must be at least {_shown(col.minimum)}")
+    if col.maximum is not None and value > col.maximum:
+        raise _Bad(f"{col.name} must be at most {_shown(col.maximum)}")
+
+
+def _shown(value: Any) -> str:
+    """A number as a person writes it: ``900`` rather than ``900.0``, a decimal comma."""
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < MAX_ABS_NUMBER:
+            return str(int(value))
+        return repr(value).replace(".", ",")
+    return str(value)
 
 
 def _to_int(s: str, col: Column) -> int | None:
@@ -220,6 +260,8 @@ def _to_int(s: str, col: Column) -> int | None:
     value = int(t)
     if abs(value) > _INT_MAX:
         raise _Bad("the number is too large")
+    if col.minimum is not None or col.maximum is not None:
+        _bounds(value, col)
     return value
 
 
@@ -227,19 +269,29 @@ def _to_year(s: str, col: Column) -> int | None:
     t = s.strip()
     if not t:
         return None
-    if not (len(t) == 4 and t.isdigit() and 1900 <= int(t) <= 2199):
-        raise _Bad("not a year: expected four digits, e.g. 2026")
+    if not (len(t) == 4 and t.isascii() and t.isdigit() and YEAR_RANGE[0] <= int(t) <= YEAR_RANGE[1]):
+        raise _Bad(f"not a year: expected four digits, e.g. 2026 ({YEAR_RANGE[0]}-{YEAR_RANGE[1]})")
     return int(t)
 
 
 def _to_id(s: str, col: Column) -> str | None:
+    if _SIMPLE_ID.fullmatch(s) and s != "." and s != "..":
+        return s  # the usual case, decided by one regular expression
+    t = identifiers.normalise(s)  # trimmed, NFC: two spellings of Ö are one id
+    if not t:
+        return None
+    reason = identifiers.problem(t)
+    if reason is not None:
+        raise _Bad(reason)
+    return t
+
+
+def _to_email(s: str, col: Column) -> str | None:
     t = s.strip()
     if not t:
         return None
-    if len(t) > MAX_ID:
-        raise _Bad(f"an identifier may have at most {MAX_ID} characters (this one has {len(t)})")
-    if _CONTROL.search(t):
-        raise _Bad("an identifier cannot contain a line break, tab or control character")
+    if len(t) > _MAX_EMAIL or not _EMAIL.fullmatch(t):
+        raise _Bad("not an e-mail address: expected name@example.se")
     return t
 
 
@@ -307,8 +359,10 @@ _CONVERT: dict[str, Callable[[str, Column], Any]] = {
     "period": _to_period,
     "month": _to_month,
     "date": _to_date,
+    "email": _to_email,
 }
 _INTERNED = ("id", "code", "period", "month", "date")
+_MEMO_MAX = 50_000  # distinct identifiers remembered per column (org ids and accounts repeat a lot)
 
 _WHAT = {
     "organisations.org_id": "organisation",
@@ -316,12 +370,57 @@ _WHAT = {
     "indicators.indicator_id": "indicator",
     "activities.activity_id": "activity",
 }
+# What a file holds, for the rule "no outcomes, statuses or judgements for a budget period".
+_BUDGET_WHAT = {"outcomes": "outcomes", "activity_status": "activity statuses", "assessments": "judgements"}
+_TREE_WHAT = {"organisations": "an organisation", "goals": "a goal"}
 
 # -- the directory -------------------------------------------------------------------------
 
 
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+_OTHER_SPREADSHEETS = {
+    ".xls": "an old Excel workbook (.xls)",
+    ".xlsm": "an Excel workbook with macros (.xlsm)",
+    ".xlsb": "a binary Excel workbook (.xlsb)",
+    ".ods": "an OpenDocument spreadsheet (.ods)",
+    ".txt": "a text file (.txt)",
+    ".tsv": "a tab-separated file (.tsv)",
+}
+
+
+def _not_regular(entry: Path) -> str | None:
+    """Why ``entry`` is not loaded as a file (a link, a pipe, a device ...), or None for a regular file.
+
+    Decided on the entry itself (``lstat``), never on what a link points to: a
+    load reads only regular files inside its directory, so a pipe cannot make
+    it hang and a link cannot bring in (or show) a file from elsewhere.
+    """
+    try:
+        mode = entry.lstat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISLNK(mode):
+        try:
+            target = f" to {os.readlink(entry)}"
+        except OSError:
+            target = ""
+        return (
+            f"a symbolic link{target}: only regular files inside the load directory are loaded "
+            "(copy the file into the directory instead)"
+        )
+    for test, what in _SPECIAL:
+        if test(mode):
+            return f"{what}, not a regular file: only regular files are loaded"
+    return None
+
+
 def _plan(directory: Path, rejects: list[Reject], warnings: list[str]) -> dict[str, Path]:
-    """The contract files of a load directory by contract name; unknown names are rejects."""
+    """The contract files of a load directory by contract name; unknown names, links and pipes are rejects."""
     found: dict[str, Path] = {}
     names = ", ".join(LOAD_ORDER)
     for entry in sorted(directory.iterdir(), key=lambda p: p.name):
@@ -331,8 +430,12 @@ def _plan(directory: Path, rejects: list[Reject], warnings: list[str]) -> dict[s
         if name.startswith("~$"):
             warnings.append(f"{name}: an Excel lock file (is the workbook still open?) - ignored")
             continue
-        if entry.is_dir():
+        if stat.S_ISDIR(entry.lstat().st_mode):
             warnings.append(f"{name}/: a subdirectory - ignored")
+            continue
+        why = _not_regular(entry)
+        if why is not None:
+            rejects.append(Reject(name, None, None, None, why))
             continue
         stem, suffix = entry.stem.lower(), entry.suffix.lower()
         if stem in FILES and suffix in SUFFIXES:
@@ -343,13 +446,14 @@ def _plan(directory: Path, rejects: list[Reject], warnings: list[str]) -> dict[s
                 continue
             found[stem] = entry
         elif stem in FILES:
+            what = _OTHER_SPREADSHEETS.get(suffix, "a file of another type")
             rejects.append(
                 Reject(
                     name,
                     None,
                     None,
                     None,
-                    f"unsupported file type {entry.suffix!r}: save it as {stem}.csv (UTF-8) or {stem}.xlsx",
+                    f"unsupported file type {entry.suffix!r} ({what}): save it as {stem}.csv (UTF-8) or {stem}.xlsx",
                 )
             )
         else:
@@ -402,6 +506,33 @@ class _Known:
         """Every known value (this load's and the warehouse's); a snapshot."""
         return self.loaded.get(ref, set()) | self.stored(ref)
 
+    def parents(self, spec: FileSpec) -> dict[str, str | None]:
+        """The stored rows of a tree-shaped file (organisations, goals): id -> parent id."""
+        assert spec.parent is not None
+        return dict(self.wh.rows(f"SELECT {spec.key[0]}, {spec.parent} FROM {spec.table}"))
+
+
+def find_cycles(parents: Mapping[str, str | None], starts: Iterable[str]) -> list[list[str]]:
+    """The parent cycles reachable from ``starts`` in ``parents`` (id -> parent id), each once, in walking order.
+
+    >>> find_cycles({"a": "b", "b": "c", "c": "a", "d": "a", "e": None}, ["d", "e"])
+    [['a', 'b', 'c']]
+    """
+    done: set[str] = set()
+    cycles: list[list[str]] = []
+    for start in starts:
+        path: list[str] = []
+        on_path: dict[str, int] = {}
+        node: str | None = start
+        while node is not None and node not in done and node not in on_path:
+            on_path[node] = len(path)
+            path.append(node)
+            node = parents.get(node)
+        if node is not None and node in on_path:
+            cycles.append(path[on_path[node] :])
+        done.update(path)
+    return cycles
+
 
 class _FileCheck:
     """Validates one contract file, chunk by chunk, and hands the good rows to the writer."""
@@ -425,6 +556,7 @@ class _FileCheck:
         self.missing: set[str] = set()
         self.fatal = False
         seen: dict[str, int] = {}
+        unknown: list[str] = []
         for i, raw in enumerate(header):
             label = (raw or "").strip()
             key = label.lower().lstrip("\ufeff")
@@ -444,13 +576,28 @@ class _FileCheck:
             if key in spec.column_names:
                 self.index[key] = i
             else:
-                warnings.append(f"{name}: unknown column {label!r} ignored (column {column_letter(i)})")
+                unknown.append(f"{_short(label, 40)!r} (column {column_letter(i)})")
+                unknown_label, unknown_at = label, i
+        if unknown:
+            # One line, however many: a header of 100 000 unknown columns is one warning.
+            shown = ", ".join(unknown[:SHOWN_UNKNOWN_COLUMNS])
+            more = len(unknown) - SHOWN_UNKNOWN_COLUMNS
+            if len(unknown) == 1:
+                warnings.append(
+                    f"{name}: unknown column {unknown_label!r} ignored (column {column_letter(unknown_at)})"
+                )
+            else:
+                rest = f" and {_count(more)} more" if more > 0 else ""
+                warnings.append(f"{name}: {_count(len(unknown))} unknown columns ignored: {shown}{rest}")
         self.width = len(header)
         for col in spec.columns:
             if col.required and col.name not in self.index:
                 self.missing.add(col.name)
-                shown = ", ".join(h.strip() for h in header if h and h.strip()) or "nothing"
-                self.bad(1, col.name, None, f"required column {col.name!r} is missing (the header has: {shown})")
+                names = [h.strip() for h in header if h and h.strip()]
+                shown = ", ".join(names[:20]) + (f" and {_count(len(names) - 20)} more" if len(names) > 20 else "")
+                self.bad(
+                    1, col.name, None, f"required column {col.name!r} is missing (the header has: {shown or 'nothing'})"
+                )
         self.key_idx = [spec.column_names.index(k) for k in spec.key]
         self.seen_keys: dict[Any, int] = {}
         self.ref_columns = [
@@ -464,8 +611,18 @@ class _FileCheck:
         self.interned: dict[str, dict[str, str]] = {
             c.name: {} for c in spec.columns if c.type in _INTERNED and c.name in spec.key and len(spec.key) > 1
         }
+        # Identifiers repeat (a ledger has a few org ids and accounts): convert each distinct one once.
+        self.memo: dict[str, dict[str, str | None]] = {c.name: {} for c in spec.columns if c.type == "id"}
         self.self_refs: list[tuple[int, str, str, str]] = []  # row, column, value, ref
         self.rows_read = 0
+        # Number columns: the first row with a decimal comma and with a decimal point (mixing them is ambiguous).
+        self.decimal_signs: dict[str, dict[str, tuple[int, str]]] = {}
+        self.mixed: set[str] = set()
+        # A tree-shaped file (organisations, goals): id -> (parent, row), for the cycle check.
+        self.tree: dict[str, tuple[str | None, int]] = {}
+        pick = [self.index[c.name] for c in spec.columns if c.name in self.index]
+        self._pick = operator.itemgetter(*pick) if pick else None
+        self._picked = {name: n for n, name in enumerate(c.name for c in spec.columns if c.name in self.index)}
 
     def bad(self, row: int | None, column: str | None, value: Any, reason: str) -> None:
         self.rejected += 1
@@ -487,21 +644,33 @@ class _FileCheck:
         self.rows_read += n
         bad_rows: set[int] = set()
         width = self.width
-        # Cells beyond the header: allowed only when empty (a trailing delimiter).
+        # Cells beyond the header: allowed only when empty (a trailing delimiter); _chunks marks the others.
         for j, row in enumerate(cells):
-            if len(row) > width and any(c is not None and str(c).strip() for c in row[width:]):
+            if len(row) > width:
                 self.bad(
-                    rownums[j], None, None, f"the row has {len(row)} cells but the header names only {width} columns"
+                    rownums[j],
+                    None,
+                    None,
+                    f"the row has {row[width].width} cells but the header names only {width} columns",
                 )
                 bad_rows.add(j)
+        # The contract's columns by position; a wide file (many other columns) is picked from first.
+        if self.width > 2 * len(self.index) + 2 and self._pick is not None:
+            positions = self._picked
+            if len(positions) == 1:
+                picked: list[Any] = [list(map(self._pick, cells))]
+            else:
+                picked = list(zip(*map(self._pick, cells), strict=False))
+        else:
+            positions = self.index
+            picked = list(zip(*cells, strict=False))
         columns: list[list[Any]] = []
-        transposed = list(zip(*cells, strict=False))  # every row has at least `width` cells (see _chunks)
         for col in spec.columns:
-            i = self.index.get(col.name)
-            if i is None:
+            at = positions.get(col.name)
+            if at is None:
                 values: list[Any] = [None] * n
             else:
-                values = self._convert(col, transposed[i], rownums, bad_rows)
+                values = self._convert(col, picked[at], rownums, bad_rows)
             if col.default is not None:
                 default = col.default
                 values = [default if v is None else v for v in values]
@@ -511,12 +680,15 @@ class _FileCheck:
                         self.bad(rownums[j], col.name, None, "a value is required")
                         bad_rows.add(j)
             columns.append(values)
+        self._row_rules(columns, rownums, bad_rows)
         rows = list(zip(*columns, strict=True))
         key_idx = self.key_idx
         single = len(key_idx) == 1
         get_key = operator.itemgetter(*key_idx)
         seen = self.seen_keys
         refs = self.ref_columns
+        tree = self.tree if spec.parent is not None else None
+        parent_at = spec.column_names.index(spec.parent) if spec.parent is not None else -1
         out: list[tuple[Any, ...]] = []
         for j, row in enumerate(rows):
             ok = j not in bad_rows
@@ -525,12 +697,15 @@ class _FileCheck:
                 first = seen.get(key)
                 if first is None:
                     seen[key] = rownums[j]
+                    if tree is not None:
+                        parent = row[parent_at]
+                        tree[key] = (None if parent is _INVALID else parent, rownums[j])
                 else:
                     self._duplicate(rownums[j], key, first)
                     ok = False
             for i, col, own in refs:
                 v = row[i]
-                if v is None or v is _INVALID:
+                if v is None or v is _INVALID or v == "":
                     continue
                 if own:
                     if v == key:
@@ -547,6 +722,42 @@ class _FileCheck:
                 out.append(row)
         return out
 
+    def _row_rules(self, columns: list[list[Any]], rownums: list[int], bad_rows: set[int]) -> None:
+        """The contract's rules within a row: no budget period, values in order, conditionally required."""
+        spec = self.spec
+        names = spec.column_names
+        if spec.no_budget_period and spec.no_budget_period in self.index:
+            name = spec.no_budget_period
+            for j, v in enumerate(columns[names.index(name)]):
+                if isinstance(v, str) and v.endswith("-BU"):
+                    what = _BUDGET_WHAT.get(spec.name, "these rows")
+                    self.bad(
+                        rownums[j],
+                        name,
+                        v,
+                        f"{v} is a budget period, which has no {what}: they are reported for "
+                        f"{v[:4]}-T1, {v[:4]}-T2 and {v[:4]}-BO",
+                    )
+                    bad_rows.add(j)
+        for order in spec.orders:
+            if order.low not in self.index or order.high not in self.index:
+                continue
+            lows, highs = columns[names.index(order.low)], columns[names.index(order.high)]
+            for j, (lo, hi) in enumerate(zip(lows, highs, strict=True)):
+                if lo is None or hi is None or lo is _INVALID or hi is _INVALID or not lo > hi:
+                    continue
+                value = _shown(hi if order.at == order.high else lo)
+                self.bad(rownums[j], order.at, value, order.reason.format(low=_shown(lo), high=_shown(hi)))
+                bad_rows.add(j)
+        for column, code_column, codes in spec.required_when:
+            if column in self.missing or code_column not in self.index:
+                continue
+            needed, codes_at = columns[names.index(column)], columns[names.index(code_column)]
+            for j, (v, code) in enumerate(zip(needed, codes_at, strict=True)):
+                if code in codes and v in (None, ""):
+                    self.bad(rownums[j], column, None, f"a value is required for the {code_column} {code!r}")
+                    bad_rows.add(j)
+
     def _duplicate(self, row: int, key: Any, first: int) -> None:
         spec = self.spec
         parts = (key,) if len(spec.key) == 1 else key
@@ -559,6 +770,8 @@ class _FileCheck:
         )
 
     def _convert(self, col: Column, values: Sequence[Any], rownums: list[int], bad_rows: set[int]) -> list[Any]:
+        if col.type == "id":
+            return self._convert_ids(col, values, rownums, bad_rows)
         conv = _CONVERT[col.type]
         cache = self.interned.get(col.name)
         out: list[Any] = []
@@ -581,10 +794,86 @@ class _FileCheck:
             if cache is not None and value is not None:
                 value = cache.setdefault(value, value)
             append(value)
+        if col.type == "number" and col.name not in self.mixed:
+            self._decimal_signs(col, values, out, rownums, bad_rows)
         return out
 
+    def _convert_ids(self, col: Column, values: Sequence[Any], rownums: list[int], bad_rows: set[int]) -> list[Any]:
+        """Identifiers, each distinct one converted once (a ledger repeats a few org ids and accounts)."""
+        memo = self.memo[col.name]
+        cache = self.interned.get(col.name)
+        out: list[Any] = []
+        append = out.append
+        get = memo.get
+        for j, v in enumerate(values):
+            value = get(v, _INVALID) if v is not None else None
+            if value is not _INVALID:
+                append(value)
+                continue
+            if v == "":
+                append(None)
+                continue
+            if v is BAD_CELL:
+                bad_rows.add(j)
+                append(_INVALID)
+                continue
+            try:
+                value = _to_id(v, col)
+            except _Bad as exc:
+                self.bad(rownums[j], col.name, v, str(exc))
+                bad_rows.add(j)
+                append(_INVALID)
+                continue
+            if cache is not None and value is not None:
+                value = cache.setdefault(value, value)
+            if len(memo) < _MEMO_MAX:
+                memo[v] = value
+            append(value)
+        return out
+
+    def _decimal_signs(
+        self, col: Column, values: Sequence[Any], converted: list[Any], rownums: list[int], bad_rows: set[int]
+    ) -> None:
+        """Remember the first decimal comma and point typed in the column; both in one file are ambiguous.
+
+        A workbook's number cells (:class:`NumberText`) were typed as numbers: no sign to mix up.
+        """
+        signs = self.decimal_signs.setdefault(col.name, {})
+        for sign in (",", "."):
+            if sign in signs:
+                continue
+            # Most chunks have none of the sign that is not used: one search in C decides that.
+            try:
+                text = "\x00".join(values)  # a CSV column: text only
+            except TypeError:  # a workbook's: empty cells are None
+                text = "\x00".join([v for v in values if isinstance(v, str)])
+            if sign not in text:
+                continue
+            for j, v in enumerate(values):
+                if type(v) is str and sign in v and converted[j] is not _INVALID:
+                    signs[sign] = (rownums[j], v)
+                    break
+        if len(signs) == 2:
+            self._mixed(col, signs)
+            (row_a, _), (row_b, _) = signs[","], signs["."]
+            later = max(row_a, row_b)
+            if later in rownums:
+                bad_rows.add(rownums.index(later))
+
+    def _mixed(self, col: Column, signs: dict[str, tuple[int, str]]) -> None:
+        self.mixed.add(col.name)
+        (comma_row, comma), (point_row, point) = signs[","], signs["."]
+        row, value = max((comma_row, comma), (point_row, point))
+        self.bad(
+            row,
+            col.name,
+            value,
+            f"ambiguous numbers: the column mixes decimal commas (row {comma_row}: {comma.strip()!r}) and "
+            f"decimal points (row {point_row}: {point.strip()!r}); use one decimal sign in the whole file",
+        )
+
     def finish(self) -> None:
-        """Check references within the file itself (a parent defined further down is fine)."""
+        """Check references within the file itself (a parent defined further down is fine) and parent cycles."""
         ids = set(self.seen_keys) if len(self.spec.key) == 1 else set()
         for row, column, value, ref in self.self_refs:
             if value in ids or self.known.has(ref, value):
@@ -594,6 +883,36 @@ class _FileCheck:
         if own is not None:
             ref = f"{self.spec.name}.{own}"
             self.known.loaded.setdefault(ref, set()).update(ids)
+        if self.spec.parent is not None and self.tree:
+            self._cycles()
+
+    def _cycles(self) -> None:
+        """A parent cycle among this file's rows, or formed with rows already in the warehouse, is a reject."""
+        spec = self.spec
+        assert spec.parent is not None
+        parents = self.known.parents(spec)
+        stored = set(parents)
+        parents.update({k: p for k, (p, _) in self.tree.items()})
+        for cycle in find_cycles(parents, self.tree):
+            if len(cycle) == 1:
+                continue  # "cannot refer to itself" already
+            shown = " → ".join([*cycle, cycle[0]])
+            outside = [c for c in cycle if c not in self.tree and c in stored]
+            note = f"; {', '.join(outside)} {'is' if len(outside) == 1 else 'are'} in the warehouse" if outside else ""
+            what = _TREE_WHAT.get(spec.name, "a row")
+            for node in cycle:
+                if node in self.tree:
+                    parent, row = self.tree[node]
+                    self.bad(
+                        row,
+                        spec.parent,
+                        parent,
+                        f"parent cycle {shown}: {what} cannot be its own ancestor{note}",
+                    )
+
+
+def _count(n: int) -> str:
+    return f"{n:,d}".replace(",", " ")
 
 
 def _dangling(ref: str, value: str) -> str:
@@ -609,29 +928,101 @@ class _Rejected(Exception):
     """Raised inside the transaction to roll the load back."""
 
 
+class _Busy(Exception):
+    """Another load holds the load lock."""
+
+
+class _TooMany(Exception):
+    """So many rejects that checking further rows would only use memory."""
+
+
+MAX_REJECTS = 100_000
+"""Rejects collected before a load stops checking (it is rejected anyway; the rejects file says so)."""
+
+LOCK_ATTEMPT_MS = 500
+"""How long one attempt to take the load lock waits for another load (milliseconds)."""
+
+
 def _chunks(
     rows: Iterable[tuple[int, list[Any]]], size: int, width: int
 ) -> Iterator[tuple[list[int], list[list[Any]]]]:
-    """Rows in chunks; short rows padded to ``width`` with empty cells."""
+    """Rows in chunks, each exactly ``width`` cells (+1 for the cells beyond the header, when they hold values).
+
+    A short row is padded with empty cells; the cells of a long row beyond the
+    header are replaced by one :class:`RowWidth`, so that a file of very wide
+    rows is held as narrow rows (never more than :data:`CHUNK_CELLS` cells).
+    """
     nums: list[int] = []
     cells: list[list[Any]] = []
+    per_chunk = max(1, min(size, CHUNK_CELLS // max(width, 1)))
     for num, row in rows:
         # A row whose every cell is empty is skipped (Excel exports trailing empty rows like that).
         if not any(row):
             continue
-        if len(row) < width:
-            row = list(row) + [None] * (width - len(row))
+        n = len(row)
+        if n != width:
+            if n < width:
+                row = list(row) + [None] * (width - n)
+            elif not isinstance(row[-1], RowWidth):
+                beyond = any(c is not None and str(c).strip() for c in row[width:])
+                row = row[:width] + [RowWidth(n)] if beyond else row[:width]
         nums.append(num)
         cells.append(row)
-        if len(nums) >= size:
+        if len(nums) >= per_chunk:
             yield nums, cells
             nums, cells = [], []
     if nums:
         yield nums, cells
 
 
+def _is_busy(exc: BaseException) -> bool:
+    """Whether a failed statement means that another transaction holds the lock (on any backend)."""
+    cause = exc.__cause__ or exc
+    text = " ".join(str(a) for a in getattr(cause, "args", ())) or str(cause)
+    low = text.lower()
+    return (
+        "database is locked" in low  # SQLite (embedded and ODBC)
+        or "database table is locked" in low
+        or "55p03" in low  # PostgreSQL lock_not_available (lock_timeout)
+        or "lock timeout" in low
+        or "lock request time out" in low  # SQL Server 1222 (LOCK_TIMEOUT)
+    )
+
+
+def take_load_lock(wh: Warehouse) -> None:
+    """Take the warehouse's load lock as the first statement of a load's transaction, or raise :class:`_Busy`.
+
+    The lock is the ``ils_meta`` row ``load_lock``, updated at once: the
+    database holds the row (SQLite: the whole database) for this transaction
+    until it commits or rolls back, also when the process dies. A second load
+    waits at most :data:`LOCK_ATTEMPT_MS` for it instead of the backend's
+    usual 20-60 s, so it can say at once that another load is writing.
+    """
+    attempt = int(LOCK_ATTEMPT_MS)
+    restore: str | None = None
+    if wh.dialect == "sqlite":
+        before = wh.scalar("PRAGMA busy_timeout")
+        restore = f"PRAGMA busy_timeout = {int(before) if before else 30_000}"
+        wh.execute(f"PRAGMA busy_timeout = {attempt}")
+    elif wh.dialect == "postgresql":
+        wh.execute(f"SET LOCAL lock_timeout = {attempt}")
+        restore = "SET LOCAL lock_timeout = DEFAULT"
+    else:
+        wh.execute(f"SET LOCK_TIMEOUT {attempt}")
+        restore = "SET LOCK_TIMEOUT -1"
+    try:
+        updated = wh.execute("UPDATE ils_meta SET value = value WHERE name = ?", (LOAD_LOCK,))
+        if updated == 0:  # a warehouse initialised before the lock row existed
+            wh.execute("INSERT INTO ils_meta (name, value) VALUES (?, ?)", (LOAD_LOCK, None))
+    except WarehouseError as exc:
+        if _is_busy(exc):
+            raise _Busy from None
+        raise
+    wh.execute(restore)
+
+
 class _Loader:
-    """One load: the transaction, the files in contract order, the rejects and the record."""
+    """One load: the lock, the transaction, the files in contract order, the rejects and the record."""
 
     def __init__(self, wh: Warehouse, source: str, progress: Progress | None):
         self.wh = wh
@@ -640,33 +1031,75 @@ class _Loader:
         self.known = _Known(wh)
 
     def reject(self, r: Reject) -> None:
+        if len(self.result.rejects) >= MAX_REJECTS:
+            raise _TooMany
         self.result.rejects.append(r)
 
-    def run(self, inputs: list[tuple[str, str, Callable[[], Any]]]) -> LoadResult:
-        """``inputs``: (contract file, shown name, opener) in any order; written in LOAD_ORDER."""
+    def _note(self, text: str) -> None:
+        note = getattr(self.progress, "note", None)
+        if note is not None:
+            note(text)
+
+    def run(self, inputs: list[tuple[str, str, Callable[[], Any]]], *, wait: float = 0.0) -> LoadResult:
+        """``inputs``: (contract file, shown name, opener) in any order; written in LOAD_ORDER.
+
+        ``wait``: seconds to wait for another load that holds the load lock
+        (announced through the progress's ``note``); then :class:`LoadBusyError`.
+        """
         result = self.result
         started = now_utc()
         t0 = time.monotonic()
         order = {name: i for i, name in enumerate(LOAD_ORDER)}
         inputs = sorted(inputs, key=lambda x: order[x[0]])
-        try:
-            with self.wh.transaction():
-                for file, shown, opener in inputs:
-                    self._one(file, shown, opener)
-                if result.rejects:
-                    raise _Rejected
-                result.seconds = time.monotonic() - t0
-                result.load_id = record_load(self.wh, self._record(started, "ok", self._summary()))
-        except _Rejected:
-            pass
-        except BaseException as exc:
-            # The transaction is rolled back; leave a trace of the attempt if the warehouse still answers.
-            if isinstance(exc, Exception):
-                try:
-                    record_load(self.wh, self._record(started, "failed", f"{type(exc).__name__}: {exc}"[:2000]))
-                except Exception:
-                    pass
-            raise
+        deadline = time.monotonic() + max(wait, 0.0)
+        announced = False
+        while True:
+            try:
+                with self.wh.transaction():
+                    take_load_lock(self.wh)
+                    try:
+                        for file, shown, opener in inputs:
+                            self._one(file, shown, opener)
+                    except _TooMany:
+                        result.rejects.append(
+                            Reject(
+                                result.files[-1].name if result.files else result.source,
+                                None,
+                                None,
+                                None,
+                                f"more than {_count(MAX_REJECTS)} rejects: checking stopped here; "
+                                "fix these and load again",
+                            )
+                        )
+                    if result.rejects:
+                        raise _Rejected
+                    result.seconds = time.monotonic() - t0
+                    result.load_id = record_load(self.wh, self._record(started, "ok", self._summary()))
+                break
+            except _Busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise LoadBusyError(
+                        f"another load is writing into the warehouse {self.wh.url}: nothing was loaded; "
+                        "load again when it has finished, or wait for it with --wait SECONDS"
+                    ) from None
+                if not announced:
+                    self._note(
+                        f"another load is writing into the warehouse: waiting for it to finish (at most {wait:g} s)"
+                    )
+                    announced = True
+                time.sleep(min(1.0, left))
+                continue
+            except _Rejected:
+                break
+            except BaseException as exc:
+                # The transaction is rolled back; leave a trace of the attempt if the warehouse still answers.
+                if isinstance(exc, Exception):
+                    try:
+                        record_load(self.wh, self._record(started, "failed", f"{type(exc).__name__}: {exc}"[:2000]))
+                    except Exception:
+                        pass
+                raise
         if result.rejects:
             for f in result.files:
                 f.inserted = f.replaced = 0
@@ -702,15 +1135,17 @@ class _Loader:
         try:
             source = opener()
         except FileProblem as p:
-            fr.sha256 = getattr(p, "sha256", "") or _sha_or_blank(opener)
+            fr.sha256 = p.sha256
             self.reject(Reject(shown, p.row, p.column, p.value, p.reason))
             fr.rejects = 1
             return
-        fr.sha256 = source.sha256
+        except MemoryError:
+            self.reject(Reject(shown, None, None, None, _OUT_OF_MEMORY))
+            fr.rejects = 1
+            return
         try:
             check = _FileCheck(spec, shown, source.header, self.known, self.reject, self.result.warnings)
             if check.fatal:
-                fr.rejects = len(self.result.rejects) - before
                 return
             source.set_month_columns(check.month_columns())
             writer = TableWriter(self.wh, file) if not self.result.rejects else None
@@ -725,6 +1160,8 @@ class _Loader:
                         self.progress.advance(len(rownums))
             except FileProblem as p:
                 self.reject(Reject(shown, p.row, p.column, p.value, p.reason))
+            except MemoryError:
+                self.reject(Reject(shown, None, None, None, _OUT_OF_MEMORY))
             check.finish()
             fr.rows_read = check.rows_read
             if check.rows_read == 0 and len(self.result.rejects) == before:
@@ -741,6 +1178,10 @@ class _Loader:
                 w = writer.finish()
                 fr.inserted, fr.replaced = w.inserted, w.replaced
         finally:
+            try:
+                fr.sha256 = source.sha256  # of the bytes read (CSV: the rest is read now if reading stopped early)
+            except (OSError, ValueError):
+                fr.sha256 = fr.sha256 or ""
             source.close()
             # This file's rejects in row order (they are found column by column).
             mine = self.result.rejects[before:]
@@ -752,18 +1193,11 @@ class _Loader:
                 self.progress.done(fr)
 
 
+_OUT_OF_MEMORY = "reading the file needed more memory than there is: split it, or save a workbook as CSV"
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _sha_or_blank(opener: Callable[[], Any]) -> str:
-    path = getattr(opener, "path", None)
-    if path is None:
-        return ""
-    try:
-        return sha256_of(path)
-    except OSError:
-        return ""
 
 
 class _PathOpener:
@@ -780,6 +1214,7 @@ def load_dir(
     *,
     rejects_path: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    wait: float = 0.0,
 ) -> LoadResult:
     """Validate and write the contract files in ``directory``, all or nothing.
 
@@ -787,7 +1222,9 @@ def load_dir(
     rejected, in which case nothing was written and every reject is in
     ``result.rejects`` and in the rejects file (``DIR/rejects.csv`` unless
     ``rejects_path`` says otherwise). A successful load removes a stale
-    rejects file. Raises :class:`LoadError` when the directory does not exist.
+    rejects file. Raises :class:`LoadError` when the directory does not exist,
+    and :class:`LoadBusyError` when another load is writing into the warehouse
+    (after waiting up to ``wait`` seconds for it).
     """
     d = Path(directory).expanduser()
     if not d.is_dir():
@@ -798,15 +1235,9 @@ def load_dir(
     inputs = [(name, path.name, _PathOpener(path)) for name, path in found.items()]
     for r in pre_rejects:
         loader.reject(r)
-    if pre_rejects:
-        # Unknown files: record them too (their checksum), next to the contract files.
-        for r in pre_rejects:
-            p = d / r.file
-            sha = ""
-            if p.is_file():
-                sha = sha256_of(p)
-            loader.result.files.append(FileResult(r.file, "", sha, rejects=1))
-    result = loader.run(inputs)
+        # Unknown files are recorded too (with their checksum, when they are regular files).
+        loader.result.files.append(FileResult(r.file, "", sha256_of(d / r.file), rejects=1))
+    result = loader.run(inputs, wait=wait)
     target = Path(rejects_path) if rejects_path else d / REJECTS_FILE
     if result.rejects:
         result.rejects_path = _write_rejects(target, result.rejects, result.warnings)
@@ -819,13 +1250,25 @@ def load_dir(
 
 
 def _write_rejects(path: Path, rejects: list[Reject], warnings: list[str]) -> Path | None:
-    """Write the rejects file atomically (temp file + rename); return None if it cannot be written."""
+    """Write the rejects file atomically (temp file + rename); return None if it cannot be written.
+
+    Every cell is inert in a spreadsheet program (:func:`ilslib.cells.csv_text`): a
+    value such as ``=HYPERLINK(...)`` from a rejected file is shown, never evaluated.
+    """
     try:
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
         w.writerow(["file", "row", "column", "value", "reason"])
         for r in rejects:
-            w.writerow([r.file, "" if r.row is None else r.row, r.column or "", _short(r.value, 200), r.reason])
+            w.writerow(
+                [
+                    csv_text(r.file),
+                    "" if r.row is None else r.row,
+                    csv_text(r.column or ""),
+                    csv_text(_short(r.value, 200)),
+                    csv_text(r.reason),
+                ]
+            )
         atomic_write_bytes(path, buf.getvalue().encode("utf-8-sig"))
     except OSError as exc:
         warnings.append(f"could not write the rejects file {path}: {exc}")

@@ -4,20 +4,31 @@ The tables (``ils_*``) are generated from :mod:`ilslib.contract`; the views
 (``v_*``) are the interface the library reads, so a city's own warehouse can
 provide the same views over its own tables. ``ils init`` creates both;
 ``ils init --sql --dialect D`` prints the DDL (``docs/warehouse.md`` has it).
+
+Version 2 adds the tables of the contract's ``deadlines`` and ``users``, the
+bookkeeping of the reporting round (``ils_round_state``) and its audit trail
+(``ils_event``), and makes ``ils_ledger.outcome`` nullable (not booked).
+:func:`init_schema` upgrades a version-1 warehouse in place, in one
+transaction, keeping every row.
 """
 
 from __future__ import annotations
 
 from .contract import FILES, LOAD_ORDER, Column, FileSpec
-from .errors import ConfigError
+from .errors import ConfigError, SchemaMissingError
 from .warehouse import DIALECTS, Warehouse
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+LOAD_LOCK = "load_lock"
+"""The ``ils_meta`` row every load updates first: it serialises loads (see :mod:`ilslib.load`)."""
 
 # Standard SQL types, with the few places where a dialect needs another spelling.
 _TYPES = {
     "id": {"sqlite": "VARCHAR(64)", "postgresql": "VARCHAR(64)", "mssql": "NVARCHAR(64)"},
-    "code": {"sqlite": "VARCHAR(16)", "postgresql": "VARCHAR(16)", "mssql": "NVARCHAR(16)"},
+    # Wide enough for the audit trail's action names (tables made by schema 1 keep 16, which holds every code).
+    "code": {"sqlite": "VARCHAR(32)", "postgresql": "VARCHAR(32)", "mssql": "NVARCHAR(32)"},
+    "email": {"sqlite": "VARCHAR(254)", "postgresql": "VARCHAR(254)", "mssql": "NVARCHAR(254)"},
     "text": {"sqlite": "TEXT", "postgresql": "TEXT", "mssql": "NVARCHAR(MAX)"},
     "short": {"sqlite": "VARCHAR(400)", "postgresql": "VARCHAR(400)", "mssql": "NVARCHAR(400)"},
     "int": {d: "INTEGER" for d in DIALECTS},
@@ -52,8 +63,41 @@ _EXTRA_TABLES: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("rows_inserted", "int", False),
         ("rows_replaced", "int", False),
     ),
+    # The reporting round: one state per organisation and period (states: contract.ROUND_STATES).
+    "ils_round_state": (
+        ("org_id", "id", True),
+        ("period", "period", True),
+        ("state", "code", True),
+        ("changed_at", "short", True),
+        ("changed_by", "short", True),
+    ),
+    # The audit trail of the reporting round and of permission changes (load, ready, approve, remind, access_apply ...).
+    "ils_event": (
+        ("event_id", "id", True),
+        ("at", "short", True),
+        ("user_name", "short", True),
+        ("action", "code", True),
+        ("org_id", "id", False),
+        ("period", "period", False),
+        ("from_state", "code", False),
+        ("to_state", "code", False),
+        ("detail", "text", False),
+    ),
 }
-_EXTRA_KEYS = {"ils_meta": ("name",), "ils_load": ("load_id",), "ils_load_file": ("load_id", "file_name")}
+_EXTRA_KEYS = {
+    "ils_meta": ("name",),
+    "ils_load": ("load_id",),
+    "ils_load_file": ("load_id", "file_name"),
+    "ils_round_state": ("org_id", "period"),
+    "ils_event": ("event_id",),
+}
+# The bookkeeping tables that have a view (ils_meta has none).
+_EXTRA_VIEWS = {
+    "ils_load": "v_load",
+    "ils_load_file": "v_load_file",
+    "ils_round_state": "v_round_state",
+    "ils_event": "v_event",
+}
 
 # Indexes that the figure queries rely on (the ledger one is covering on purpose:
 # a period's economy for every organisation is read from the index alone).
@@ -89,13 +133,21 @@ def _view_name(spec: FileSpec) -> str:
 
 
 def _create_view(spec: FileSpec) -> str:
-    cols = []
-    for c in spec.columns:
-        if spec.name == "targets" and c.name == "period_type":
-            # Stored as '' for the annual target; the view shows it as NULL, as in the files.
-            cols.append("NULLIF(period_type, '') AS period_type")
-        else:
-            cols.append(c.name)
+    # An optional key column is stored as '' (a key cannot be NULL); the view shows NULL, as in the files.
+    blank_ids = [c.name for c in spec.columns if c.default == "" and c.type == "id"]
+    if blank_ids:
+        # Not NULLIF for an identifier: the SQLite3 ODBC driver guesses the type of a computed
+        # column from its values (an org id 0110 would come back as the number 110). A join of
+        # the row to itself on its key, but only where the id is not '', gives the id or NULL
+        # as a plain column that keeps its declared type.
+        (name,) = blank_ids
+        cols = ", ".join(f"x.{c}" if c == name else f"t.{c}" for c in spec.column_names)
+        on = " AND ".join(f"x.{k} = t.{k}" for k in spec.key)
+        return (
+            f"CREATE VIEW {_view_name(spec)} AS\nSELECT {cols}\nFROM {spec.table} t\n"
+            f"LEFT JOIN {spec.table} x ON {on} AND x.{name} <> ''"
+        )
+    cols = [f"NULLIF({c.name}, '') AS {c.name}" if c.default == "" else c.name for c in spec.columns]
     return f"CREATE VIEW {_view_name(spec)} AS\nSELECT {', '.join(cols)}\nFROM {spec.table}"
 
 
@@ -116,20 +168,14 @@ def ddl(dialect: str) -> list[str]:
 def view_ddl() -> list[str]:
     """``CREATE VIEW`` statements for the views the library reads (the same on every backend)."""
     views = [_create_view(FILES[n]) for n in LOAD_ORDER]
-    views.append(
-        "CREATE VIEW v_load AS\nSELECT load_id, started_at, finished_at, user_name, host_name, source, "
-        "outcome, rows_inserted, rows_replaced, message\nFROM ils_load"
-    )
-    views.append(
-        "CREATE VIEW v_load_file AS\nSELECT load_id, file_name, sha256, rows_read, rows_inserted, "
-        "rows_replaced\nFROM ils_load_file"
-    )
+    for table, view in _EXTRA_VIEWS.items():
+        views.append(f"CREATE VIEW {view} AS\nSELECT {', '.join(c for c, _, _ in _EXTRA_TABLES[table])}\nFROM {table}")
     return views
 
 
 def view_names() -> list[str]:
     """Names of the views the library reads."""
-    return [_view_name(FILES[n]) for n in LOAD_ORDER] + ["v_load", "v_load_file"]
+    return [_view_name(FILES[n]) for n in LOAD_ORDER] + list(_EXTRA_VIEWS.values())
 
 
 def table_names() -> list[str]:
@@ -137,13 +183,35 @@ def table_names() -> list[str]:
     return list(_EXTRA_TABLES) + [FILES[n].table for n in LOAD_ORDER]
 
 
+def stored_version(wh: Warehouse) -> int | None:
+    """The schema version recorded in the warehouse, or None when it has no ILS schema."""
+    if not wh.has_table("ils_meta"):
+        return None
+    found = wh.scalar("SELECT value FROM ils_meta WHERE name = ?", ("schema_version",))
+    try:
+        return int(found) if found is not None else None
+    except ValueError:
+        raise SchemaMissingError(f"the warehouse {wh.url} has an unreadable schema version {found!r}") from None
+
+
 def init_schema(wh: Warehouse) -> list[str]:
-    """Create whatever part of the schema is missing; return the names created.
+    """Create whatever part of the schema is missing, upgrading an older version in place; return the names created.
 
     Safe to run again: existing tables keep their data; views are recreated.
+    A version-1 warehouse gets the new tables and views, and its ledger's
+    ``outcome`` becomes nullable; all in one transaction, so a failed upgrade
+    leaves version 1 as it was. A newer schema than this ilslib knows is refused.
     """
     created: list[str] = []
     with wh.transaction():
+        version = stored_version(wh)
+        if version is not None and version > SCHEMA_VERSION:
+            raise SchemaMissingError(
+                f"the warehouse {wh.url} has schema version {version}, made by a newer ilslib than this one "
+                f"(which knows version {SCHEMA_VERSION}): upgrade ilslib instead"
+            )
+        if version == 1:
+            _upgrade_from_1(wh)
         for stmt in ddl(wh.dialect):
             head = stmt.split("(", 1)[0].split()
             kind, name = head[1], head[2]
@@ -160,7 +228,39 @@ def init_schema(wh: Warehouse) -> list[str]:
             created.append(name)
         wh.execute("DELETE FROM ils_meta WHERE name = ?", ("schema_version",))
         wh.execute("INSERT INTO ils_meta (name, value) VALUES (?, ?)", ("schema_version", str(SCHEMA_VERSION)))
+        if wh.scalar("SELECT COUNT(*) FROM ils_meta WHERE name = ?", (LOAD_LOCK,)) == 0:
+            wh.execute("INSERT INTO ils_meta (name, value) VALUES (?, ?)", (LOAD_LOCK, None))
     return created
+
+
+def _upgrade_from_1(wh: Warehouse) -> None:
+    """Schema 1 -> 2, inside the caller's transaction: ``ils_ledger.outcome`` becomes nullable.
+
+    The new tables and views are created by :func:`init_schema` itself.
+    """
+    ledger = FILES["ledger"].table
+    if wh.dialect == "postgresql":
+        wh.execute(f"ALTER TABLE {ledger} ALTER COLUMN outcome DROP NOT NULL")
+    elif wh.dialect == "mssql":
+        # The covering ledger index includes the column: drop it, init_schema creates it again.
+        for ix, table, _ in _INDEXES:
+            if table == ledger and _index_exists(wh, ix):
+                wh.execute(f"DROP INDEX {ix} ON {ledger}")
+        wh.execute(f"ALTER TABLE {ledger} ALTER COLUMN outcome {_sql_type('number', 'mssql')} NULL")
+    else:
+        # SQLite cannot change a column's NOT NULL: rebuild the table (its indexes go with
+        # it and are created again by init_schema; the views are dropped first, as SQLite advises).
+        for view in view_names():
+            if wh.has_table(view):
+                wh.execute(f"DROP VIEW {view}")
+        spec = FILES["ledger"]
+        new = _create_table(ledger, _contract_columns(spec), spec.key, wh.dialect)
+        new = new.replace(f"CREATE TABLE {ledger} (", f"CREATE TABLE {ledger}_v2 (", 1)
+        cols = ", ".join(spec.column_names)
+        wh.execute(new)
+        wh.execute(f"INSERT INTO {ledger}_v2 ({cols}) SELECT {cols} FROM {ledger}")
+        wh.execute(f"DROP TABLE {ledger}")
+        wh.execute(f"ALTER TABLE {ledger}_v2 RENAME TO {ledger}")
 
 
 def _index_exists(wh: Warehouse, name: str) -> bool:

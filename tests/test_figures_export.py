@@ -65,7 +65,7 @@ def _doc(wh, org_id, period):
 def test_figures_json_has_the_contract_shape(city, period):
     doc = _doc(city, "N1", period)
     assert CONTRACT_KEYS <= set(doc)
-    assert (doc["contract_version"], doc["org_id"], doc["period"]) == (1, "N1", period)
+    assert (doc["contract_version"], doc["org_id"], doc["period"]) == (2, "N1", period)
     json.dumps(doc, allow_nan=False)  # never NaN
     assert set(doc["economy"]) == ECONOMY_KEYS
     assert set(doc["personnel"]) >= {"headcount", "fte", "sick_leave_pct", "suppressed"}

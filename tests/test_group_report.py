@@ -50,7 +50,7 @@ def test_group_report_runs_and_its_figures_equal_the_api(
     outputs = [o for c in report.notebook().cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o["output_type"] in ("error", "stream")]
     doc = report.figures()
-    assert (doc["contract_version"], doc["kind"], doc["period"]) == (1, kind, period)
+    assert (doc["contract_version"], doc["kind"], doc["period"]) == (2, kind, period)
     roll = f.rollup(demo_wh, period, kind)
     assert doc["rollup"] == json.loads(roll.to_json(orient="records", force_ascii=False))
     members = set(f.organisations(demo_wh, kind)["org_id"])

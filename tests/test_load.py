@@ -206,9 +206,12 @@ def test_comma_delimiter_crlf_bom_decimal_point_and_header_case(wh, tmp_path):
     )
     (d / "personnel.csv").write_text(
         "org_id,month,headcount,fte,scheduled_hours,sick_hours\n"
-        'X1,2026-01,"1\u00a0200",1 150.5,"201\u202f000.25",-0.5\n'
-        "X2,2026-01,+7,\u22122,0,1e3\n",
+        'X1,2026-01,"1\u00a0200",1 150.5,"201\u202f000.25",0.5\n'
+        "X2,2026-01,+7,2,1e3,10\n",
         encoding="utf-8",
+    )
+    (d / "ledger.csv").write_text(
+        "org_id,month,account,kind,outcome,budget\nX1,2026-01,3010,intakt,\u22122,-1.5\n", encoding="utf-8"
     )
     load_ok(wh, d)
     assert sorted(wh.rows("SELECT org_id, name, kind FROM v_organisation")) == [
@@ -216,9 +219,10 @@ def test_comma_delimiter_crlf_bom_decimal_point_and_header_case(wh, tmp_path):
         ("X2", "Två\r\nrader", "bolag"),
     ]
     assert sorted(wh.rows("SELECT org_id, headcount, fte, scheduled_hours, sick_hours FROM v_personnel")) == [
-        ("X1", 1200, 1150.5, 201000.25, -0.5),
-        ("X2", 7, -2.0, 0.0, 1000.0),
+        ("X1", 1200, 1150.5, 201000.25, 0.5),
+        ("X2", 7, 2.0, 1000.0, 10.0),
     ]
+    assert wh.rows("SELECT outcome, budget FROM v_ledger") == [(-2.0, -1.5)]  # U+2212 minus; negative amounts
 
 
 def test_text_up_to_the_limit_is_stored_exactly(wh, tmp_path):
@@ -411,6 +415,7 @@ def test_xlsx_month_and_date_cells_are_read_as_text(wh, tmp_path):
 
 MANY_BAD_ROWS = [r for r in range(2, 38) if (r - 2) % 6 != 5]
 NUMBER = "not a number: use digits with a decimal comma or point"
+LIMIT = "the number is outside the limits: numbers must be below 10^15"
 
 # case -> every expected reject: (file, row, column, reason substring).
 BAD_CASES: dict[str, list[tuple[str, int | None, str | None, str]]] = {
@@ -431,7 +436,7 @@ BAD_CASES: dict[str, list[tuple[str, int | None, str | None, str]]] = {
     ],
     "unparsable_number": [
         ("ledger.csv", 2, "outcome", NUMBER),
-        ("ledger.csv", 3, "outcome", NUMBER),
+        ("ledger.csv", 3, "outcome", "ambiguous number: both a comma and a point"),
         ("ledger.csv", 4, "budget", NUMBER),
         ("ledger.csv", 5, "forecast", NUMBER),
     ],
@@ -491,13 +496,98 @@ BAD_CASES: dict[str, list[tuple[str, int | None, str | None, str]]] = {
         ("targets.csv", 3, "org_id", "a value is required"),
     ],
     "not_whole_number": [("personnel.csv", 2, "headcount", "not a whole number")],
-    "unsupported_extension": [("organisations.xls", None, None, "unsupported file type '.xls'")],
+    "unsupported_extension": [
+        ("organisations.xls", None, None, "unsupported file type '.xls' (an old Excel workbook (.xls)): save it as"),
+        ("goals.ods", None, None, "unsupported file type '.ods' (an OpenDocument spreadsheet (.ods))"),
+    ],
     "malformed_quotes": [("comments.csv", 3, None, "malformed CSV")],
     "unclosed_quote": [("comments.csv", 2, None, "malformed CSV (unexpected end of data)")],
     "too_many_cells": [("indicators.csv", 2, None, "the row has 5 cells but the header names only 4 columns")],
     "id_too_long": [("organisations.csv", 2, "org_id", "at most 64 characters (this one has 70)")],
     "duplicate_column": [("organisations.csv", 1, "org_id", "the column appears twice (columns A and D)")],
     "self_parent": [("organisations.csv", 2, "parent_id", "organisation '0300' cannot refer to itself")],
+    # -- contract version 2 --
+    "identifier_rule": [
+        ("organisations.csv", 3, "org_id", "the character U+200B (ZERO WIDTH SPACE) is not allowed in an identifier"),
+        ("organisations.csv", 4, "org_id", "the character U+2028 (LINE SEPARATOR) is not allowed"),
+        ("organisations.csv", 5, "org_id", "the character U+0085 is not allowed"),
+        ("organisations.csv", 6, "org_id", "the character U+0020 (SPACE) is not allowed"),
+        ("organisations.csv", 7, "org_id", "the character U+0007 is not allowed"),
+        ("organisations.csv", 8, "parent_id", "the character U+200C (ZERO WIDTH NON-JOINER) is not allowed"),
+        ("ledger.csv", 2, "account", "the character U+00A0 (NO-BREAK SPACE) is not allowed"),
+    ],
+    "number_limits": [
+        ("outcomes.csv", 2, "value", LIMIT),
+        ("outcomes.csv", 3, "value", LIMIT),
+        ("ledger.csv", 2, "outcome", LIMIT),
+        ("ledger.csv", 3, "outcome", LIMIT),
+        ("personnel.csv", 2, "fte", LIMIT),
+        ("personnel.csv", 3, "headcount", "the number is too large"),
+    ],
+    "negative_values": [
+        ("indicators.csv", 2, "decimals", "decimals cannot be negative"),
+        ("indicators.csv", 3, "decimals", "decimals must be at most 6"),
+        ("personnel.csv", 2, "headcount", "headcount cannot be negative"),
+        ("personnel.csv", 3, "fte", "fte cannot be negative"),
+        ("personnel.csv", 4, "scheduled_hours", "scheduled_hours cannot be negative"),
+        ("personnel.csv", 4, "sick_hours", "sick_hours cannot be negative"),
+    ],
+    "ambiguous_numbers": [
+        ("ledger.csv", 2, "outcome", "ambiguous number: more than one point"),
+        (
+            "ledger.csv",
+            5,
+            "budget",
+            "ambiguous numbers: the column mixes decimal commas (row 3: '12,5') and decimal points (row 5: '3.25')",
+        ),
+    ],
+    "budget_period_rows": [
+        ("outcomes.csv", 2, "period", "2026-BU is a budget period, which has no outcomes"),
+        ("activity_status.csv", 2, "period", "2027-BU is a budget period, which has no activity statuses"),
+        ("assessments.csv", 2, "period", "2026-BU is a budget period, which has no judgements"),
+    ],
+    "end_before_start": [
+        ("goals.csv", 2, "last_year", "last_year 2026 is before first_year 2027"),
+        ("activities.csv", 2, "end_date", "the end date 2026-05-31 is before the start date 2026-06-01"),
+    ],
+    "sick_above_scheduled": [("personnel.csv", 2, "sick_hours", "sick_hours 1600,5 is above scheduled_hours 1600")],
+    "parent_cycle": [
+        ("organisations.csv", r, "parent_id", "parent cycle 0300 → 0320 → 0310 → 0300: an organisation cannot be")
+        for r in (2, 3, 4)
+    ]
+    + [
+        ("goals.csv", r, "parent_goal_id", "parent cycle G1 → G2 → G1: a goal cannot be its own ancestor")
+        for r in (2, 3)
+    ],
+    "parent_cycle_with_warehouse": [
+        (
+            "organisations.csv",
+            2,
+            "parent_id",
+            "parent cycle 0100 → 0110 → 0100: an organisation cannot be its own ancestor; 0110 is in the warehouse",
+        ),
+        (
+            "goals.csv",
+            2,
+            "parent_goal_id",
+            "parent cycle I1 → N1 → K1 → I1: a goal cannot be its own ancestor; N1, K1 are in the warehouse",
+        ),
+    ],
+    "bad_users": [
+        ("users.csv", 3, "org_id", "a value is required for the role 'reporter'"),
+        ("users.csv", 4, "email", "not an e-mail address"),
+        ("users.csv", 5, "role", "unknown code 'superuser': expected one of reporter, controller, reader, admin"),
+        ("users.csv", 6, "user_id", "the character U+0020 (SPACE) is not allowed"),
+        ("users.csv", 7, "org_id", "unknown organisation '9999'"),
+        ("users.csv", 8, "valid_to", "not a calendar date"),
+        ("users.csv", 10, "user_id, role, org_id", "duplicate key (user_id=anna.a, role=reporter, org_id=0200)"),
+    ],
+    "bad_deadlines": [
+        ("deadlines.csv", 4, "kind", "(codes are case-sensitive: write 'bolag')"),
+        ("deadlines.csv", 5, "deadline", "malformed date: expected YYYY-MM-DD"),
+        ("deadlines.csv", 6, "period, kind", "duplicate key (period=2026-T2, kind=): the same key is on row 2"),
+        ("deadlines.csv", 7, "period", "malformed period"),
+    ],
     "bad_year_and_reference": [
         ("targets.csv", 2, "year", "not a year: expected four digits"),
         ("targets.csv", 3, "indicator_id", "unknown indicator 'IND77'"),

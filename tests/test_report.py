@@ -71,7 +71,7 @@ def test_report_runs_and_writes_its_files(reports: Reports, org_id: str, period:
     bad = [o for o in outputs if o["output_type"] in ("error", "stream")]
     assert not bad, f"the notebook printed or raised: {bad[:2]}"
     doc = report.figures()
-    assert (doc["contract_version"], doc["org_id"], doc["period"]) == (1, org_id, period)
+    assert (doc["contract_version"], doc["org_id"], doc["period"]) == (2, org_id, period)
     assert doc["provenance"]["notebook"] == "report.ipynb"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import connect
-from ..schema import ddl_script, init_schema
+from ..schema import SCHEMA_VERSION, ddl_script, init_schema, stored_version
 from ..warehouse import DIALECTS
 from . import add_warehouse_option, tracer_for
 
@@ -15,7 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "init",
         help="create the warehouse schema (tables and views) in a database",
         description="Create the ILS tables and views in an empty database, or add what is missing. "
-        "Existing data is kept; views are recreated.",
+        "Existing data is kept; views are recreated. A warehouse of an older schema version is "
+        "upgraded in place, in one transaction (schema 1 -> 2: the tables for users, deadlines and "
+        "the reporting round, and a nullable ledger outcome). See docs/warehouse.md.",
         epilog="examples:\n"
         "  ils init --warehouse sqlite:///lis.sqlite\n"
         "  ILS_WAREHOUSE_PASSWORD=... ils init --warehouse "
@@ -34,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
         print(ddl_script(args.dialect), end="")
         return 0
     with connect(args.warehouse, create=True, check_schema=False, tracer=tracer_for(args)) as wh:
+        before = stored_version(wh)
         created = init_schema(wh)
-        print(f"ILS schema ready in {wh.url} ({wh.dialect}); created {len(created)} objects")
+        upgraded = f"; upgraded from schema version {before}" if before is not None and before < SCHEMA_VERSION else ""
+        print(f"ILS schema ready in {wh.url} ({wh.dialect}); created {len(created)} objects{upgraded}")
     return 0

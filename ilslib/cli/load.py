@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from .. import connect
-from ..errors import LoadError
+from ..errors import ConfigError, LoadError
 from ..load import REJECTS_FILE, FileResult, format_rejects, format_summary, load_dir
 from . import add_warehouse_option, tracer_for
 
@@ -24,12 +24,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "warehouse in one transaction. One bad row anywhere rejects the whole load: nothing "
         f"is written, every reject is listed and saved in DIR/{REJECTS_FILE}, and the exit "
         "code is 1. A row whose key already exists replaces the old row, so loading the "
-        "same directory twice changes nothing. See docs/loading.md.",
+        "same directory twice changes nothing. Only one load writes at a time: when another "
+        "load is writing, ils load says so at once and exits with code 3 (or waits, with --wait). "
+        "See docs/loading.md and docs/contract.md.",
         epilog="examples:\n"
         "  ils load exports/2026-T2\n"
         "  ils load exports/2026-T2 --warehouse sqlite:///lis.sqlite\n"
         "  ILS_WAREHOUSE_PASSWORD=... ils load exports/2026-T2 --warehouse 'odbc:DSN=lis'\n"
-        "  ils load exports/2026-T2 --rejects /tmp/rejects.csv --show 0   (list every reject)",
+        "  ils load exports/2026-T2 --rejects /tmp/rejects.csv --show 0   (list every reject)\n"
+        "  ils load exports/2026-T2 --wait 600       (wait up to 10 minutes for another load)\n"
+        "\n"
+        "exit codes: 0 loaded, 1 rejected (nothing written), 2 bad input or warehouse error,\n"
+        "  3 another load is writing into the warehouse (nothing written)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("directory", metavar="DIR", help="directory holding the files (organisations.csv, ledger.xlsx, ...)")
@@ -43,6 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="list at most N rejects on the terminal (default 200; 0 = all; the file has all)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines, only the summary")
+    p.add_argument(
+        "--wait",
+        metavar="SECONDS",
+        type=float,
+        default=0.0,
+        help="when another load is writing into the warehouse, wait up to SECONDS for it "
+        "(default 0: say so at once and exit with code 3)",
+    )
     p.set_defaults(func=run)
 
 
@@ -60,6 +74,10 @@ class _TerminalProgress:
         from tqdm import tqdm
 
         self.bar = tqdm(total=total, desc=name, unit=" rows", unit_scale=True, leave=False, file=sys.stderr)
+
+    def note(self, text: str) -> None:
+        """A message about the load as a whole (e.g. that it waits for another load)."""
+        print(f"  {text}", file=sys.stderr, flush=True)
 
     def advance(self, rows: int) -> None:
         if self.bar is not None:
@@ -80,7 +98,11 @@ def run(args: argparse.Namespace) -> int:
     with connect(args.warehouse, tracer=tracer_for(args)) as wh:
         if not args.quiet:
             print(f"Loading {args.directory} into {wh.url}", flush=True)
-        result = load_dir(wh, args.directory, rejects_path=args.rejects, progress=_TerminalProgress(args.quiet))
+        if args.wait < 0:
+            raise ConfigError(f"--wait {args.wait:g}: the number of seconds to wait cannot be negative")
+        result = load_dir(
+            wh, args.directory, rejects_path=args.rejects, progress=_TerminalProgress(args.quiet), wait=args.wait
+        )
         url = wh.url
     for line in format_summary(result, url):
         print(line)

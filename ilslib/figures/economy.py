@@ -1,6 +1,6 @@
 """Economy: the budget follow-up, the cumulative monthly series, the accounts that deviate most.
 
-Definitions (``shared/spec/data-contract.md``, *Economy*): the period's months
+Definitions (``docs/contract.md``, *Economy*): the period's months
 are year to date (T1 = January-April, T2 = January-August, BO = the year);
 income and costs are sums of ``outcome`` by ``kind``; the budget the same from
 ``budget``; deviation = net - budget net (positive = better than budget);
@@ -99,12 +99,12 @@ def _economy_row(m: pd.DataFrame, p: Period) -> dict[str, float | None]:
     out["budget_net"] = money(total("budget", in_period & inc) - total("budget", in_period & cost))
     if not p.has_outcomes:  # the budget period: the plan only
         return out
-    if in_period.any():
+    if in_period.any() and m.loc[in_period, "outcome"].notna().any():  # nothing booked yet: missing, not 0
         income, costs = total("outcome", in_period & inc), total("outcome", in_period & cost)
         out["income"], out["costs"], out["net"] = money(income), money(costs), money(income - costs)
         out["deviation"] = money(out["net"] - out["budget_net"])
         out["deviation_pct"] = ratio(out["deviation"], out["budget_costs"])
-    else:
+    elif not in_period.any():
         out["budget_income"] = out["budget_costs"] = out["budget_net"] = None
     if int(m.loc[last, "n_forecast"].sum()) > 0:
         forecast_net = total("forecast", last & inc) - total("forecast", last & cost)

@@ -69,7 +69,7 @@ def figures_json(
 ) -> dict[str, Any]:
     """The organisation's figures for a period as the output contract's ``figures.json`` (a dict).
 
-    Keys: ``contract_version`` (1), ``org_id``, ``period``, ``indicators``,
+    Keys: ``contract_version`` (2), ``org_id``, ``period``, ``indicators``,
     ``goals``, ``activities``, ``economy``, ``personnel``, ``provenance``
     (``data_hash``, ``notebook``, ``ilslib_version``, ``generated_at``) as in
     the contract, plus the added keys ``org_name``, ``kind``,
@@ -83,7 +83,7 @@ def figures_json(
 
     >>> doc = f.figures_json(wh, "ALN", "2026-T2", notebook="notebooks/report.py")
     >>> doc["contract_version"], doc["period"], doc["personnel"]["suppressed"]
-    (1, '2026-T2', False)
+    (2, '2026-T2', False)
     >>> text = f.dumps(doc)                      # json.dumps(..., allow_nan=False)
     """
     from .. import __version__

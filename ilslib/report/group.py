@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__, fmt
+from ..contract import CONTRACT_VERSION
 from .present import Html, definition_list, heading, join, paragraph, table, tag
 from .tables import KIND_LABELS, KIND_PLURAL, missing, swedish_date
 
@@ -181,7 +182,7 @@ def figures(
 
     hashes = data_hashes(wh, per, list(econ.index))
     return {
-        "contract_version": 1,
+        "contract_version": CONTRACT_VERSION,
         "kind": kind,
         "period": str(per),
         "rollup": [{k: _plain(v) for k, v in r.items()} for r in roll.to_dict("records")],
