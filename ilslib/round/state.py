@@ -27,11 +27,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import rights
+from ..contract import ROUND_STATES
 from ..errors import IlsError
 from ..periods import Period
 from ..warehouse import Warehouse
 
-STATES = ("ej_paborjad", "pagaende", "klar", "godkand")
+STATES = ROUND_STATES
 LABELS = {"ej_paborjad": "Ej påbörjad", "pagaende": "Pågående", "klar": "Klarmarkerad", "godkand": "Godkänd"}
 EVENT_COLUMNS = ("event_id", "at", "user_name", "action", "org_id", "period", "from_state", "to_state", "detail")
 
