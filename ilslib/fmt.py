@@ -110,6 +110,17 @@ def _finite(x: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _exact(x: Any) -> Decimal | None:
+    """The decimal value to show: an integer exactly (every digit of a 29-digit amount), a float as
+    the shortest decimal that reads back as it; None for missing, infinite or not a number."""
+    if isinstance(x, int) and not isinstance(x, bool):
+        return Decimal(x)
+    if isinstance(x, Decimal):
+        return x if x.is_finite() else None
+    f = _finite(x)
+    return None if f is None else Decimal(repr(f))
+
+
 def number(x: Any, decimals: int = 0, *, missing: str = MISSING) -> str:
     """``1 234 567,5``: grouped thousands, decimal comma, real minus; ``missing`` for None/NaN.
 
@@ -120,18 +131,17 @@ def number(x: Any, decimals: int = 0, *, missing: str = MISSING) -> str:
     >>> number(1234567.25, 1), number(0.04, 1), number(-0.04, 1)
     ('1\\xa0234\\xa0567,3', '0,0', '0,0')
     """
-    f = _finite(x)
-    if f is None:
+    exact = _exact(x)
+    if exact is None:
         return missing
     places = min(max(int(decimals), 0), 20)
-    exact = Decimal(repr(f))
     # quantize() needs a precision that holds every digit of the result (the default 28 does not
     # hold a 29-digit amount): as many as the integer part has, plus the decimals.
     with localcontext() as ctx:
         ctx.prec = max(28, exact.adjusted() + places + 3)
         d = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     negative = d < 0
-    whole, _, frac = f"{abs(d):f}".partition(".")
+    whole, _, frac = f"{d.copy_abs():f}".partition(".")  # copy_abs: exact, abs() would round to 28 digits
     groups = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])

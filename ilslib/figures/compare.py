@@ -98,9 +98,9 @@ def rank_values(values: pd.Series, direction: str, decimals: int | None = None) 
     >>> r, c, n = rank_values(pd.Series([5.0, 7.0, 7.0, None, 1.0]), "higher")
     >>> r.tolist(), c.tolist(), n
     ([3, 1, 1, <NA>, 4], ['yellow', 'yellow', 'yellow', 'grey', 'red'], 4)
-    >>> rank_values(pd.Series([4.96, 5.04, 6.0, 7.0]), "lower", decimals=1)[0].tolist()
+    >>> rank_values(pd.Series([4.94, 5.04, 6.0, 7.0]), "lower", decimals=1)[0].tolist()
     [1, 2, 3, 4]
-    >>> rank_values(pd.Series([4.96, 5.04, 6.0, 7.0]), "lower", decimals=0)[0].tolist()
+    >>> rank_values(pd.Series([4.94, 5.04, 6.0, 7.0]), "lower", decimals=0)[0].tolist()
     [1, 1, 3, 4]
     """
     if direction not in ("higher", "lower"):
