@@ -29,6 +29,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 REPORT_NB = NOTEBOOKS / "report.ipynb"
+KORT_NB = NOTEBOOKS / "report_kort.ipynb"
 GROUP_NB = NOTEBOOKS / "group_report.ipynb"
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = Path("/usr/bin/chromium")

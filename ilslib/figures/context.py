@@ -162,7 +162,9 @@ class ReportContext:
     @functools.cached_property
     def peers(self) -> pd.DataFrame:
         """The organisations of the same kind (``org_id, name``), as the comparisons rank them."""
-        return self.wh.query("SELECT org_id, name FROM v_organisation WHERE kind = ?", (self.kind,))
+        # rows(), not query(): the data hash reads the same statement, and a report reads it once
+        rows = self.wh.rows("SELECT org_id, name FROM v_organisation WHERE kind = ?", (self.kind,))
+        return pd.DataFrame.from_records(rows, columns=["org_id", "name"])
 
     # -- indicators and goals ------------------------------------------------------------------
     @functools.cached_property

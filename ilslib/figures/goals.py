@@ -94,10 +94,12 @@ def goals(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
 
 def judgements(wh: Warehouse, org_id: str, p: Period) -> pd.DataFrame:
     """The organisation's judgements for the period: ``goal_id, assessment, comment`` (internal)."""
-    return wh.query(
+    # rows(), not query(): the data hash reads the same statement, and a report reads it once
+    rows = wh.rows(
         "SELECT goal_id, assessment, comment FROM v_assessment WHERE org_id = ? AND period = ?",
         (org_id, str(p)),
     )
+    return pd.DataFrame.from_records(rows, columns=["goal_id", "assessment", "comment"])
 
 
 def goals_from(org_id: str, gm: pd.DataFrame, judged: pd.DataFrame, ind: pd.DataFrame) -> pd.DataFrame:

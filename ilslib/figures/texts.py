@@ -59,7 +59,9 @@ def texts(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
 
 def text_rows(wh: Warehouse, org_id: str, p: Period) -> pd.DataFrame:
     """The stored texts: ``kind, text`` (internal)."""
-    return wh.query("SELECT kind, text FROM v_comment WHERE org_id = ? AND period = ?", (org_id, str(p)))
+    # rows(), not query(): the data hash reads the same statement, and a report reads it once
+    rows = wh.rows("SELECT kind, text FROM v_comment WHERE org_id = ? AND period = ?", (org_id, str(p)))
+    return pd.DataFrame.from_records(rows, columns=["kind", "text"])
 
 
 def texts_from(df: pd.DataFrame, org_kind: str | None) -> pd.DataFrame:
