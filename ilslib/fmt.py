@@ -356,15 +356,22 @@ def excel_format(decimals: int = 0, *, scale: int = 0, suffix: str = "", signed:
     The codes are locale-neutral (``#,##0.0``): Swedish Excel shows them with a space between
     thousands and a decimal comma. ``scale`` thousands are divided off for display (``1`` shows
     kronor as tkr; the cell keeps the exact value); ``suffix`` is a unit written after the
-    number; a negative number gets a real minus sign, and ``signed`` a plus sign too.
+    number. A negative number gets a real minus sign and, with ``signed``, a positive one a plus,
+    but (as :func:`number` and :func:`signed`) only when it does not round to zero: the sign
+    sections have conditions at half the last shown digit.
 
-    >>> excel_format(1), excel_format(0, scale=1), excel_format(1, suffix="p.e.", signed=True)
-    ('#,##0.0;"−"#,##0.0', '#,##0,;"−"#,##0,', '"+"#,##0.0" p.e.";"−"#,##0.0" p.e.";0.0" p.e."')
+    >>> excel_format(1)
+    '[<=-0.05]"−"#,##0.0;#,##0.0'
+    >>> excel_format(0, scale=1)
+    '[<=-500]"−"#,##0,;#,##0,'
+    >>> excel_format(1, suffix="p.e.", signed=True)
+    '[>=0.05]"+"#,##0.0" p.e.";[<=-0.05]"−"#,##0.0" p.e.";#,##0.0" p.e."'
     """
     places = min(max(int(decimals), 0), 20)
-    body = "#,##0" + ("." + "0" * places if places else "") + "," * max(int(scale), 0)
+    scale = max(int(scale), 0)
+    body = "#,##0" + ("." + "0" * places if places else "") + "," * scale
     unit = f'" {suffix}"' if suffix else ""
-    zero = "0" + ("." + "0" * places if places else "") + unit
+    half = f"{Decimal(5).scaleb(-places - 1) * Decimal(1000) ** scale:f}".rstrip("0").rstrip(".") or "0"
     if signed:
-        return f'"+"{body}{unit};"{MINUS}"{body}{unit};{zero}'
-    return f'{body}{unit};"{MINUS}"{body}{unit}'
+        return f'[>={half}]"+"{body}{unit};[<=-{half}]"{MINUS}"{body}{unit};{body}{unit}'
+    return f'[<=-{half}]"{MINUS}"{body}{unit};{body}{unit}'

@@ -161,6 +161,10 @@ class Reports:
         formats = ("html", "pdf") if (org_id, period) in PDF_REPORTS else ("html",)
         return self._run(REPORT_NB, {"org_id": org_id, "period": period}, f"{period}/{org_id}", formats)
 
+    def kort(self, org_id: str, period: str) -> Report:
+        """The short version "i korthet" (HTML and PDF: it must be two A4 pages)."""
+        return self._run(KORT_NB, {"org_id": org_id, "period": period}, f"{period}/{org_id}/kort", ("html", "pdf"))
+
     def group(self, kind: str, period: str) -> Report:
         """The group report "Mål och måluppfyllelse" (HTML; also PDF for :data:`PDF_GROUPS`)."""
         formats = ("html", "pdf") if (kind, period) in PDF_GROUPS else ("html",)

@@ -172,7 +172,9 @@ def test_a_change_carries_its_unit_and_a_percentage_changes_in_percentage_points
 
 
 def test_excel_formats_match_the_swedish_text():
-    assert fmt.excel_format(0) == '#,##0;"−"#,##0'
-    assert fmt.excel_format(1, suffix="%") == '#,##0.0" %";"−"#,##0.0" %"'
-    assert fmt.excel_format(0, scale=1) == '#,##0,;"−"#,##0,'  # kronor shown as tkr
-    assert fmt.excel_format(1, scale=2, signed=True) == '"+"#,##0.0,,;"−"#,##0.0,,;0.0'  # as mnkr, with sign
+    assert fmt.excel_format(0) == '[<=-0.5]"−"#,##0;#,##0'
+    assert fmt.excel_format(1, suffix="%") == '[<=-0.05]"−"#,##0.0" %";#,##0.0" %"'
+    assert fmt.excel_format(0, scale=1) == '[<=-500]"−"#,##0,;#,##0,'  # kronor shown as tkr
+    # as mnkr with a sign, but no sign on what rounds to zero (as fmt.signed: +100 kr is "0,0" mnkr)
+    assert fmt.excel_format(1, scale=2, signed=True) == '[>=50000]"+"#,##0.0,,;[<=-50000]"−"#,##0.0,,;#,##0.0,,'
+    assert fmt.MNKR.signed(100) == "0,0" and fmt.MNKR.signed(50_000) == "+0,1"

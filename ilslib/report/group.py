@@ -130,9 +130,13 @@ def judgement_cell(assessment: Any, derived: bool) -> m.Cell:
     """One organisation's judgement of a KF goal; a derived one is marked ``(härledd)``."""
     code = "saknas" if missing(assessment) else str(assessment)
     shown = JUDGEMENT_TEXT.get(code, code) + (f" ({DERIVED})" if derived else "")
-    word = ("Ej bedömt" if code == "saknas" else fmt.status_word(code)) + (f" ({DERIVED})" if derived else "")
     key = "ej_bedomt" if code == "saknas" else code
-    return m.Cell(word, shown, css=f"status-{key}" + (" derived" if derived else ""))
+    return m.Cell(_words(shown), shown, css=f"status-{key}" + (" derived" if derived else ""))
+
+
+def _words(shown: str) -> str:
+    """A status as the workbook writes it: the words the report shows, without the symbol."""
+    return shown[2:] if shown[:1] in "✓◐✗–" and shown[1:2] == " " else shown
 
 
 def rollup_matrix(detail: pd.DataFrame, names: dict[str, str], *, caption: str, per_table: int) -> Table:
@@ -175,7 +179,7 @@ def matrix_table(
             if missing(v):
                 row[i] = m.Cell(fmt.MISSING, fmt.MISSING)
             else:
-                row[i] = m.Cell(fmt.status_word(v), CELL_TEXT.get(v, v), css=f"status-{v}")
+                row[i] = m.Cell(_words(CELL_TEXT.get(v, v)), CELL_TEXT.get(v, v), css=f"status-{v}")
         rows.append(row)
     return Table(
         "indicator_status",

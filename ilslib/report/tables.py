@@ -344,7 +344,7 @@ def goal_table(goals: pd.DataFrame, *, caption: str) -> Table:
             {
                 "title": m.text(g["title"]),
                 "assessment": m.assessment(g.get("assessment")),
-                "met": m.Cell(int(g.get("uppfyllt", 0)), f"{int(g.get('uppfyllt', 0))} av {n}" if n else "–", "0")
+                "met": m.Cell(int(g.get("uppfyllt", 0)), f"{int(g.get('uppfyllt', 0))} av {n}", f'0" av {n}"')
                 if n
                 else m.Cell(None, "–"),
                 "flag": m.text("⚠ " + g["divergence_note"] if g.get("divergence") else ""),
@@ -508,7 +508,7 @@ def comparison_table(df: pd.DataFrame, *, caption: str, kind: str) -> Table:
         rank = (
             m.Cell(None, "–")
             if missing(r.get("rank"))
-            else m.Cell(int(r["rank"]), f"{int(r['rank'])} av {ranked}", "0")
+            else m.Cell(int(r["rank"]), f"{int(r['rank'])} av {ranked}", f'0" av {ranked}"')  # a number in Excel too
         )
         colour = r.get("colour") or "grey"
         rows.append(
