@@ -25,7 +25,6 @@ import pandas as pd
 import pytest
 from report_support import (
     GROUP_NB,
-    KORT_NB,
     REPORT_NB,
     Report,
     Reports,
@@ -37,7 +36,7 @@ from report_support import (
 )
 
 import ilslib
-from ilslib import fmt, store
+from ilslib import store
 from ilslib.cells import is_dangerous
 from ilslib.report import report_files
 from ilslib.report.excel import ABOUT_SHEET
