@@ -109,6 +109,8 @@ _MAIN = re.compile(r'<main class="ils-report[^"]*">(.*)</main>', re.S)
 _HEADING = re.compile(r"<(/?)h([1-5])\b")
 _IDS = re.compile(r'\b(id|aria-labelledby)="([^"]*)"')
 _HREF = re.compile(r'href="#([^"]*)"')
+_LABEL = re.compile(r'aria-label="([^"]*)"')
+_SECTION = re.compile(r"<(/?)section\b")
 _COVER_H = re.compile(r'(<header class="cover">.*?<h2)( id="[^"]*")?>', re.S)
 
 
@@ -126,6 +128,11 @@ def chapter_html(chapter: Chapter, n: int) -> str:
     body = _IDS.sub(lambda x: f'{x.group(1)}="{prefix}{x.group(2)}"', body)
     body = _HREF.sub(lambda x: f'href="#{prefix}{x.group(1)}"', body)
     body = _HEADING.sub(lambda x: f"<{x.group(1)}h{int(x.group(2)) + 1}", body)
+    # every chapter has the same sections and regions ("Målträd", the tables): sections become plain blocks
+    # (the chapter's headings still say where one is), regions are named after the chapter, so that each
+    # landmark of the book is unique
+    body = _SECTION.sub(lambda x: f"<{x.group(1)}div", body)
+    body = _LABEL.sub(lambda x: f'aria-label="{x.group(1)} – {_esc(chapter.title)}"', body)
     # the cover's heading (the report's h1, now h2) is the chapter's: it carries the bookmark
     label = _esc(chapter.title)
     body = _COVER_H.sub(
