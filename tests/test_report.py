@@ -490,3 +490,58 @@ def test_reports_run_on_data_loaded_from_the_good_corpus(tmp_path: Path, monkeyp
         )
         assert (r.status, r.error) == ("done", None), org
         assert (tmp_path / "out" / org / "report.html").stat().st_size > 0
+
+
+def test_huge_numbers_never_crash_a_report(demo_url: str, tmp_path: Path) -> None:
+    """A 29-digit amount, an FTE of 1E30 and an outcome of 1E308 (numbers the loader of version 1 accepted):
+    the organisation's report, its short version and its group report are made, with the numbers shown."""
+    from ilslib import store
+    from ilslib.report import report_files
+    from ilslib.runner.job import Job, run_job
+
+    copy = tmp_path / "demo.sqlite"
+    shutil.copy(demo_url.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    org, period = "ALN", "2026-T2"
+    with ilslib.connect(url) as w:
+        ind = f.indicators(w, org, period)["indicator_id"].iloc[0]
+        with w.transaction():
+            store.write(
+                w,
+                "ledger",
+                pd.DataFrame(
+                    [
+                        {"org_id": org, "month": "2026-03", "account": "9999", "account_name": "Stort", "kind": "intakt",
+                         "outcome": 12345678901234567890123456789.0, "budget": 1.0, "forecast": None},
+                    ]
+                ),
+            )  # fmt: skip
+            store.write(
+                w,
+                "personnel",
+                pd.DataFrame(
+                    [{"org_id": org, "month": "2026-08", "headcount": 40, "fte": 1e30, "scheduled_hours": 6000.0,
+                      "sick_hours": 300.0}]
+                ),
+            )  # fmt: skip
+            store.write(
+                w,
+                "outcomes",
+                pd.DataFrame([{"org_id": org, "indicator_id": ind, "period": period, "value": 1e308, "gender": "T"}]),
+            )
+    with warehouse_env(url):
+        for nb, params, name in (
+            (REPORT_NB, {"org_id": org, "period": period}, "org"),
+            (REPORT_NB.with_name("report_kort.ipynb"), {"org_id": org, "period": period}, "kort"),
+            (REPORT_NB.with_name("group_report.ipynb"), {"kind": "namnd", "period": period}, "group"),
+        ):
+            result = run_job(Job(str(nb), params, str(tmp_path / name), ("html",)))
+            report = done(Report(tmp_path / name, result.status, result.error))
+            files = report_files(report.notebook(), formats=("xlsx",))
+            assert files["report.xlsx"].startswith(b"PK")
+    shown = Report(tmp_path / "org", "done", None)
+    page, doc = text(shown.soup()), shown.figures()
+    assert fmt.number(1e30, 1) in page  # the FTE, all 31 digits
+    income = doc["economy"]["income"]
+    assert income > 1e28 and fmt.MNKR.number(income) in page  # the 29-digit amount, in mnkr
+    assert fmt.value(1e308, doc["indicators"][0]["unit"], doc["indicators"][0]["decimals"]) in page

@@ -168,10 +168,18 @@ def indicator_trends(history: pd.DataFrame, *, indicator_ids: list[str], title: 
 TITLE_WIDTH = 44
 
 
-def _period_label(period: str) -> str:
-    """``2024-T1`` -> ``T1 2024``: a period as a reader says it (never split over lines)."""
-    year, _, code = period.partition("-")
-    return f"{code}\u00a0{year}" if code else period
+def _period_axis(ax: Any, periods: list[str]) -> None:
+    """Periods on the x axis, horizontal and whole: the code (T1, T2, BO) at each point, the year once
+    below its periods. No label is rotated, broken over lines or run into its neighbour."""
+    x = list(range(len(periods)))
+    ax.set_xticks(x, [p.partition("-")[2] or p for p in periods])
+    years: dict[str, list[int]] = {}
+    for i, p in enumerate(periods):
+        years.setdefault(p.partition("-")[0], []).append(i)
+    below = ax.secondary_xaxis(-0.13)
+    below.set_xticks([sum(v) / len(v) for v in years.values()], list(years))
+    below.tick_params(length=0, labelsize=8, colors="#1b1f24")
+    below.spines["bottom"].set_visible(False)
 
 
 def _readable_axis(ax: Any, values: list[float], *, count: bool) -> None:
@@ -207,7 +215,7 @@ def trends_figure(history: pd.DataFrame, ids: list[str]) -> tuple[Any, list[str]
         ax.plot(x, h["value"], color=BLUE, linewidth=2, marker="o", markersize=3.5, label="Utfall")
         if h["target"].notna().any():
             ax.plot(x, h["target"], color=BROWN, linewidth=1.6, linestyle="--", label="Mål")
-        ax.set_xticks(x, [_period_label(p) for p in h["period"]], rotation=45, ha="right", rotation_mode="anchor")
+        _period_axis(ax, list(h["period"]))
         count = dec == 0 or unit.strip().lower() in fmt.COUNT_UNITS
         _readable_axis(ax, [*h["value"], *h["target"]], count=count)
         ax.yaxis.set_major_formatter(_SwedishTicks())
