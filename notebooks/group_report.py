@@ -85,7 +85,7 @@ if is_budget:
     show(group.budget_table(ctx.economy, ctx.economy_total, ctx.names,
                             caption=f"Budget {per.year} per organisation, {plural}"))
 else:
-    show(group.economy_table(ctx.economy, ctx.economy_total, ctx.names,
+    show(group.economy_table(ctx.economy, ctx.economy_total, ctx.names, forecast=per.is_tertial,
                              caption=f"Budgetuppföljning per organisation, {plural}, {per.title}"))
 
 # %% [markdown]

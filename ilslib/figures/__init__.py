@@ -1,4 +1,4 @@
-"""Every figure of the reports, computed once (``shared/spec/data-contract.md``, *Definitions*).
+"""Every figure of the reports, computed once (``docs/contract.md``, *Definitions*).
 
 One function per figure; each takes the open :class:`~ilslib.Warehouse` first.
 Functions about one organisation take ``(wh, org_id, period)``; those that

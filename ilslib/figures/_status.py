@@ -61,7 +61,7 @@ def effective_partial_limit(
 
 
 def status(value: Any, target: Any, direction: str, partial_limit: Any = None, band_pct: float | None = None) -> str:
-    """The status of an outcome against its target (``shared/spec/data-contract.md``).
+    """The status of an outcome against its target (``docs/contract.md``).
 
     No value: ``saknas``; no target: ``ej_malsatt``. Direction ``higher``:
     ``uppfyllt`` when value >= target, ``delvis`` when value >= partial limit,

@@ -1,6 +1,6 @@
 """Economy: the budget follow-up, the cumulative monthly series, the accounts that deviate most.
 
-Definitions (``shared/spec/data-contract.md``, *Economy*): the period's months
+Definitions (``docs/contract.md``, *Economy*): the period's months
 are year to date (T1 = January-April, T2 = January-August, BO = the year);
 income and costs are sums of ``outcome`` by ``kind``; the budget the same from
 ``budget``; deviation = net - budget net (positive = better than budget);

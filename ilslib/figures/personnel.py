@@ -1,6 +1,6 @@
 """Personnel: headcount and FTE, sick leave as a ratio of sums, suppressed for small units.
 
-Definitions (``shared/spec/data-contract.md``, *Personnel*): headcount and FTE
+Definitions (``docs/contract.md``, *Personnel*): headcount and FTE
 are the values of the period's last month; sick leave (%) = sum(sick_hours) /
 sum(scheduled_hours) * 100 over the period's months, never a mean of monthly
 percentages; when the last month's headcount is below

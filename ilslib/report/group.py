@@ -203,8 +203,13 @@ def _total_notes(missing_by_key: dict[str, list[str]], labels: dict[str, str], n
     return notes
 
 
-def economy_table(econ: pd.DataFrame, total: dict[str, Any], names: dict[str, str], *, caption: str) -> Table:
-    """Every organisation's budget follow-up, and the group's total (sums; the percentage from the sums)."""
+def economy_table(
+    econ: pd.DataFrame, total: dict[str, Any], names: dict[str, str], *, caption: str, forecast: bool = True
+) -> Table:
+    """Every organisation's budget follow-up, and the group's total (sums; the percentage from the sums).
+
+    ``forecast``: the full-year forecast deviation as a column (the tertials; the annual report has none).
+    """
     cols = ("net", "budget_net", "deviation", "forecast_deviation")
     u = fmt.amount_unit(*(econ[c] for c in cols), *(total.get(c) for c in cols))
 
@@ -231,7 +236,7 @@ def economy_table(econ: pd.DataFrame, total: dict[str, Any], names: dict[str, st
             Column("budget_net", "Budgeterat nettoresultat", numeric=True, unit=u.label),
             Column("deviation", "Budgetavvikelse", numeric=True, unit=u.label),
             Column("deviation_pct", "Budgetavvikelse", numeric=True, unit="%"),
-            Column("forecast_deviation", "Prognosavvikelse helår", numeric=True, unit=u.label),
+            *([Column("forecast_deviation", "Prognosavvikelse helår", numeric=True, unit=u.label)] if forecast else []),
         ],
         rows,
         row_header="name",
@@ -242,7 +247,7 @@ def economy_table(econ: pd.DataFrame, total: dict[str, Any], names: dict[str, st
             "avvikelserna delad med summan av de budgeterade kostnaderna.",
             *_total_notes(
                 total.get("missing") or {},
-                {"net": "Nettoresultat", "forecast_deviation": "Prognosavvikelse helår"},
+                {"net": "Nettoresultat", **({"forecast_deviation": "Prognosavvikelse helår"} if forecast else {})},
                 names,
             ),
         ],
