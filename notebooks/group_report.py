@@ -21,7 +21,7 @@
 # Parametrar (papermill). Lagret kommer från miljön (ILS_WAREHOUSE), aldrig härifrån.
 period = "latest"
 kind = "bolag"
-matrix_columns = 5
+matrix_columns = 4
 rollup_columns = 4
 
 # %%

@@ -145,7 +145,7 @@ def test_group_indicator_table_shows_kf_indicators_with_symbol_and_word(
     for table in tables:
         headers, rows = table_rows(table)
         assert headers[0] == "Organisation"
-        assert len(headers) <= 1 + 5, "a part of the table has at most five indicators (it fits an A4 page)"
+        assert len(headers) <= 1 + 4, "a part of the table has at most four indicators (it fits an A4 page)"
         for row in rows:
             org = org_by_name[text(row["Organisation"])]
             for h in headers[1:]:

@@ -297,3 +297,33 @@ def test_pdf_layout_keeps_headings_and_comments_together_and_never_hyphenates_he
     assert headers
     css = (Path(__file__).resolve().parent.parent / "ilslib" / "templates" / "report.css").read_text(encoding="utf-8")
     assert "hyphens: auto" not in css
+
+
+A4_FIT = [("group", k, p) for k, p in (("bolag", "2025-BO"), ("namnd", "2026-T2"), ("koncern", "2026-T2"))] + [
+    ("org", ORGS["board"], "2025-BO"),
+    ("org", ORGS["company"], "2026-T2"),
+    ("kort", "STAD", "2025-BO"),
+]
+
+
+@pytest.mark.parametrize(("which", "who", "period"), A4_FIT, ids=[f"{w}-{a}-{p}" for w, a, p in A4_FIT])
+def test_no_table_scrolls_sideways_on_screen_or_on_a4(
+    reports: Reports, browser: Browser, which: str, who: str, period: str
+) -> None:
+    """No table needs its sideways scroll on a desktop screen (1280 px), nor printed on A4 (the text is 178 mm
+    wide, 673 px, with the print style): wide tables are split into parts (the group report's matrices)."""
+    report = _report(reports, which, who, period)
+    script = (
+        "() => Array.from(document.querySelectorAll('.table-wrap'))"
+        ".filter(w => w.scrollWidth > w.clientWidth + 1 || w.querySelector('table').scrollWidth > w.clientWidth + 1)"
+        ".map(w => [w.getAttribute('aria-label'), w.scrollWidth, w.clientWidth])"
+    )
+    for media, width in (("screen", 1280), ("print", 673)):
+        page = browser._browser.new_page(viewport={"width": width, "height": 900})
+        try:
+            page.emulate_media(media=media)
+            page.goto(report.html_path.resolve().as_uri(), wait_until="load")
+            too_wide = page.evaluate(script)
+        finally:
+            page.close()
+        assert too_wide == [], f"{media}, {width} px: tables wider than the page: {too_wide}"
