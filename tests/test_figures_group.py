@@ -254,3 +254,24 @@ def test_the_heads_comment_is_headed_by_who_wrote_it(city):
     assert text_label("vd_kommentar", "bolag") == text_label("vd_kommentar", "koncern") == "VD-kommentar"
     assert text_label("vd_kommentar", "namnd") == "Förvaltningschefens kommentar"
     assert text_label("rapportkommentar", "namnd") == "Rapportkommentar"
+
+
+def test_in_the_demo_a_shown_value_has_one_rank_and_one_colour(demo_wh):
+    from ilslib import fmt
+
+    for kind in ("namnd", "bolag"):
+        for what in ("SJUKFR", "sick_leave_pct", "FAKT", "OLYCKOR", "deviation_pct"):
+            c = f.compare(demo_wh, "2026-T2", what, kind=kind)
+            shown = c[c["value"].notna()].assign(
+                text=lambda d: d["value"].map(lambda v: fmt.number(v, c.attrs["decimals"]))
+            )
+            for _, same in shown.groupby("text"):
+                assert same["rank"].nunique() == 1 and same["colour"].nunique() == 1, (kind, what, same)
+            assert (c["colour"] == "green").sum() <= c["ranked"].iloc[0] / 4
+    # the sick-leave indicator and the sick-leave key figure agree where every organisation has both
+    for org in f.organisations(demo_wh, "bolag")["org_id"]:
+        cmp = f.comparisons(demo_wh, org, "2026-T2").set_index("what")
+        if "SJUKFR" in cmp.index and cmp.loc["SJUKFR", "value"] == cmp.loc["SJUKFR", "value"]:
+            ind, key = cmp.loc["SJUKFR"], cmp.loc["sick_leave_pct"]
+            if fmt.number(ind["value"], 1) == fmt.number(key["value"], 1):
+                assert (ind["rank"], ind["colour"]) == (key["rank"], key["colour"]), org

@@ -545,3 +545,13 @@ def test_huge_numbers_never_crash_a_report(demo_url: str, tmp_path: Path) -> Non
     income = doc["economy"]["income"]
     assert income > 1e28 and fmt.MNKR.number(income) in page  # the 29-digit amount, in mnkr
     assert fmt.value(1e308, doc["indicators"][0]["unit"], doc["indicators"][0]["decimals"]) in page
+
+
+def test_nothing_deviating_says_so_and_shows_no_blank_rows(reports: Reports, demo_wh: Any) -> None:
+    """TEATER 2026-T1: every indicator met or missing. The deviation table showed a row of "–  -  -" per
+    indicator; now the report says that no indicator deviates."""
+    assert f.deviations(demo_wh, "TEATER", "2026-T1").empty
+    soup = done(reports.org("TEATER", "2026-T1")).soup()
+    section = soup.find("section", attrs={"aria-labelledby": "avvikelserapportering"})
+    assert "Inga indikatorer avviker från målet" in text(section)
+    assert not [t for t in section.find_all("table")]
