@@ -217,6 +217,7 @@ BOOK_CSS = """
 .chapter h5 { font-size: 1rem; margin-top: 1.2rem; margin-bottom: 1.33em; }
 .chapter.kort h2 { font-size: 18pt; }
 .chapter.kort h3 { font-size: 13pt; margin-top: 0.9rem; }
+.chapter { border-top: 6px double var(--rule); margin-top: 3rem; padding-top: 0.5rem; }
 .toc ol { padding-left: 1.4rem; }
 .toc li { margin: 0.25rem 0; }
 .toc a { color: var(--ink); text-decoration: none; }
@@ -226,7 +227,7 @@ BOOK_CSS = """
   .book-cover h1 { font-size: 26pt; }
   .toc { break-after: page; }
   .toc [data-href]::after { content: leader('.') " " target-counter(attr(data-href url), page); }
-  .chapter { break-before: page; }
+  .chapter { break-before: page; border-top: 0; margin-top: 0; padding-top: 0; }
   /* the outline: one bookmark per chapter, named after the organisation */
   h1, h2, h3, h4, h5, h6 { bookmark-level: none; }
   .toc > h2 { bookmark-level: 1; }
