@@ -262,9 +262,9 @@ def test_in_the_demo_a_shown_value_has_one_rank_and_one_colour(demo_wh):
     for kind in ("namnd", "bolag"):
         for what in ("SJUKFR", "sick_leave_pct", "FAKT", "OLYCKOR", "deviation_pct"):
             c = f.compare(demo_wh, "2026-T2", what, kind=kind)
-            shown = c[c["value"].notna()].assign(
-                text=lambda d: d["value"].map(lambda v: fmt.number(v, c.attrs["decimals"]))
-            )
+            dec = int(c.attrs["decimals"])
+            shown = c[c["value"].notna()]
+            shown = shown.assign(text=[fmt.number(v, dec) for v in shown["value"]])
             for _, same in shown.groupby("text"):
                 assert same["rank"].nunique() == 1 and same["colour"].nunique() == 1, (kind, what, same)
             assert (c["colour"] == "green").sum() <= c["ranked"].iloc[0] / 4

@@ -39,8 +39,9 @@ def group_context(wh: Warehouse, period: str | Period, kind: str) -> GroupContex
     return GroupContext(wh, period, kind)
 
 
-def report_files(nb: Any, *, formats: tuple[str, ...] = ("html", "pdf", "xlsx")) -> dict[str, bytes]:
-    """The files of a report from its executed notebook (see :func:`ilslib.report.outputs.report_files`)."""
+def report_files(nb: Any, *, formats: tuple[str, ...] = ("html", "pdf", "xlsx"), **options: Any) -> dict[str, bytes]:
+    """The files of a report from its executed notebook, ``{name: bytes}`` (``stem=``, ``notebook=``: see
+    :func:`ilslib.report.outputs.report_files`)."""
     from .outputs import report_files as _files
 
-    return _files(nb, formats=formats)
+    return _files(nb, formats=formats, **options)
