@@ -85,12 +85,14 @@ def test_period_labels_are_whole_and_do_not_collide(figure) -> None:
     for ax in fig.axes[:2]:
         labels = [t for t in ax.get_xticklabels() if t.get_text()]
         assert [t.get_text() for t in labels] == [p[5:] for p in PERIODS]  # T1 T2 BO, the year once below
-        years = [t.get_text() for c in ax.child_axes for t in c.get_xticklabels() if t.get_text()]
+        years = [t.get_text() for t in ax.texts if t.get_gid() == "year"]
         assert years == ["2024", "2025", "2026"]
         assert not [t for t in labels if "\n" in t.get_text() or t.get_rotation()]
         boxes = [t.get_window_extent(renderer) for t in labels]
         for a, b in zip(boxes, boxes[1:], strict=False):
             assert not a.overlaps(b), "tick labels collide"
+        year_boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() == "year"]
+        assert all(y.y1 <= min(b.y0 for b in boxes) for y in year_boxes), "the years are below the periods"
 
 
 def test_the_economy_chart_uses_the_tables_unit() -> None:
