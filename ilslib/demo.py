@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import config, inventory, store
+from . import config, fmt, inventory, store
 from .contract import FILES, LOAD_ORDER
 from .errors import ConfigError, WarehouseError
 from .schema import ddl, init_schema
@@ -510,13 +510,13 @@ class _Demo:
         return pd.DataFrame(rows, columns=list(FILES["assessments"].column_names))
 
     # -- free texts --------------------------------------------------------------------------
-    def comments(self) -> pd.DataFrame:
+    def comments(self, figures: TextFigures) -> pd.DataFrame:
+        """The free texts; amounts and sick leave are quoted from the computed figures (:func:`text_figures`)."""
         texts = self.cat["texts"]
         special = {(s["org"], s["period"], s["kind"]): s["text"] for s in self.cat.get("special_comment", [])}
         rows: dict[tuple[str, str, str], str] = {}
         for oi, org in enumerate(self.orgs):
             rng = self.rng(_S_COMMENTS, oi)
-            econ = self.economy_params[org["id"]]
             small = org["staff"] and org["staff"] < 5
             for period in REPORT_PERIODS:
                 year, code = _period_parts(period)
@@ -531,15 +531,21 @@ class _Demo:
                     rows[(org["id"], period, "vd_kommentar")] = _join(paragraphs, rng, fill)
                     continue
                 if code in ("T1", "T2"):
-                    amount = econ["net_deviation"][YEARS.index(year)] * _FRACTION[code] * 1.5
-                    fill["amount"] = _sv(abs(amount), 1)
-                    pool = texts["economy_plus" if amount >= 0 else "economy_minus"]
+                    # the head writes the figures the report computes: the full-year forecast against the
+                    # budget, else the deviation so far, and the period's sick leave
+                    deviation, forecast, sick = figures.get((org["id"], period), (None, None, None))
+                    if forecast is not None:
+                        fill["amount"] = _amount(forecast)
+                        pool = texts["economy_plus" if forecast >= 0 else "economy_minus"]
+                    elif deviation is not None:
+                        fill["amount"] = _amount(deviation)
+                        pool = texts["economy_so_far_plus" if deviation >= 0 else "economy_so_far_minus"]
+                    else:
+                        pool = texts["economy_none"]
                     paragraphs = [_pick(rng, texts["vd_open_T"]), _pick(rng, pool)]
                     sick_text = _pick(rng, texts["personnel"])
-                    if not small:  # sick leave of fewer than five people is never published
-                        pers = self.personnel_arrays[org["id"]]
-                        months = self._period_month_index(period)
-                        fill["sick"] = _sv(pers["sick"][months].sum() / pers["scheduled"][months].sum() * 100, 1)
+                    if not small and sick is not None:  # sick leave of fewer than five people is never published
+                        fill["sick"] = fmt.number(sick, 1).replace(fmt.NBSP, " ")
                         paragraphs.append(sick_text)
                     paragraphs.append(_pick(rng, texts["closing"]))
                     rows[(org["id"], period, "vd_kommentar")] = _join(paragraphs, rng, fill)
@@ -713,8 +719,13 @@ class _Demo:
             yield org_id, rows
 
     # -- everything ----------------------------------------------------------------------------
-    def tables(self, *, ledger: bool = True) -> dict[str, pd.DataFrame]:
-        """Every contract file as a DataFrame (the ledger only when asked, it can be large)."""
+    def tables(self, *, ledger: bool = True, comments: bool = True) -> dict[str, pd.DataFrame]:
+        """Every contract file as a DataFrame (the ledger only when asked, it can be large).
+
+        The comments quote computed figures: with ``comments`` they are computed here from the
+        generated tables (an in-memory warehouse; this needs the ledger); :func:`build` writes the
+        other tables first and computes them from the warehouse it builds.
+        """
         activities, status = self.activity_tables
         out = {
             "organisations": self.organisations(),
@@ -725,13 +736,53 @@ class _Demo:
             "activities": activities,
             "activity_status": status,
             "assessments": self.assessments(),
-            "comments": self.comments(),
             "personnel": self.personnel(),
         }
-        if ledger:
+        if ledger or comments:
             columns = list(FILES["ledger"].column_names)
             out["ledger"] = pd.DataFrame([r for _, rows in self.ledger_batches() for r in rows], columns=columns)
+        if comments:
+            with connect("sqlite:///:memory:", create=True, check_schema=False) as wh:
+                init_schema(wh)
+                for name in ("organisations", "ledger", "personnel"):
+                    store.write(wh, name, out[name], replace=False)
+                out["comments"] = self.comments(text_figures(wh))
+        if not ledger:
+            out.pop("ledger", None)
         return {name: out[name] for name in LOAD_ORDER if name in out}
+
+
+#: (org_id, period) -> (budget deviation, full-year forecast deviation, sick leave %), each None when
+#: the report has none: what a head's comment may quote.
+TextFigures = dict[tuple[str, str], tuple[float | None, float | None, float | None]]
+
+
+def text_figures(wh: Warehouse) -> TextFigures:
+    """The figures the demo's comments quote, computed by :mod:`ilslib.figures` as the reports compute them."""
+    from . import figures
+    from .periods import Period
+
+    out: TextFigures = {}
+    for period in REPORT_PERIODS:
+        p = Period.parse(period)
+        if not p.is_tertial:
+            continue
+        econ = figures.economy(wh, p)
+        pers = figures.personnel(wh, p)
+        for org_id in econ.index:
+            e = econ.loc[org_id]
+            sick = pers.loc[org_id, "sick_leave_pct"] if org_id in pers.index else None
+            out[(org_id, period)] = tuple(
+                None if v is None or v != v else float(v) for v in (e["deviation"], e["forecast_deviation"], sick)
+            )
+    return out
+
+
+def _amount(amount: float) -> str:
+    """An amount as a person writes it in a comment: ``55,6 mnkr`` from a million, else ``611 kr``, ``58 tkr``."""
+    a = abs(amount)
+    shown = f"{fmt.number(a / 1e6, 1)} mnkr" if a >= 1e6 else fmt.amount(a)
+    return shown.replace(fmt.NBSP, " ")
 
 
 def _count(n: int) -> str:
@@ -884,7 +935,7 @@ def build(
         init_schema(wh)
         check_replaceable(wh)
         step(f"generating the demo (seed {seed})")
-        tables = demo.tables(ledger=False)
+        tables = demo.tables(ledger=False, comments=False)
         with wh.transaction():
             _clear(wh)
             for name, frame in tables.items():
@@ -902,6 +953,10 @@ def build(
             for name, stmt in indexes:
                 step(f"ledger: creating index {name}")
                 wh.execute(stmt)
+            # the comments quote the figures the reports will show: computed from what was just written
+            tables["comments"] = demo.comments(text_figures(wh))
+            store.write(wh, "comments", tables["comments"], replace=False)
+            step(f"comments: {_count(len(tables['comments']))} rows")
             wh.executemany(
                 "INSERT INTO ils_meta (name, value) VALUES (?, ?)",
                 [(META_SEED, str(seed)), (META_LEDGER_ROWS, str(total))],

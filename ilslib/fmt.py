@@ -25,7 +25,8 @@ Conventions (the same in every report, table and chart label):
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 NBSP = "\u00a0"
@@ -98,19 +99,49 @@ def _missing(x: Any) -> bool:
         return True
 
 
+def _finite(x: Any) -> float | None:
+    """``x`` as a finite float, or None (missing, NaN, infinite, or not a number at all)."""
+    if _missing(x) or isinstance(x, bool):
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _exact(x: Any) -> Decimal | None:
+    """The decimal value to show: an integer exactly (every digit of a 29-digit amount), a float as
+    the shortest decimal that reads back as it; None for missing, infinite or not a number."""
+    if isinstance(x, int) and not isinstance(x, bool):
+        return Decimal(x)
+    if isinstance(x, Decimal):
+        return x if x.is_finite() else None
+    f = _finite(x)
+    return None if f is None else Decimal(repr(f))
+
+
 def number(x: Any, decimals: int = 0, *, missing: str = MISSING) -> str:
     """``1 234 567,5``: grouped thousands, decimal comma, real minus; ``missing`` for None/NaN.
 
-    Rounds half away from zero on the decimal value (``2,25`` -> ``2,3``).
+    Rounds half away from zero on the decimal value (``2,25`` -> ``2,3``). Total
+    for every finite number, however large (``1e308`` has 309 digits); an
+    infinite value or something that is not a number is shown as ``missing``.
 
     >>> number(1234567.25, 1), number(0.04, 1), number(-0.04, 1)
     ('1\\xa0234\\xa0567,3', '0,0', '0,0')
     """
-    if _missing(x):
+    exact = _exact(x)
+    if exact is None:
         return missing
-    d = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)
+    places = min(max(int(decimals), 0), 20)
+    # quantize() needs a precision that holds every digit of the result (the default 28 does not
+    # hold a 29-digit amount): as many as the integer part has, plus the decimals.
+    with localcontext() as ctx:
+        ctx.prec = max(28, exact.adjusted() + places + 3)
+        d = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     negative = d < 0
-    whole, _, frac = f"{abs(d):f}".partition(".")
+    whole, _, frac = f"{d.copy_abs():f}".partition(".")  # copy_abs: exact, abs() would round to 28 digits
     groups = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
@@ -144,7 +175,76 @@ def money(x: Any, decimals: int = 0, *, missing: str = MISSING, unit: str = "kr"
 
 def tkr(x: Any, decimals: int = 0, *, missing: str = MISSING) -> str:
     """An amount in thousands of kronor: ``1 235 tkr``."""
-    return money(None if _missing(x) else float(x) / 1000, decimals, missing=missing, unit="tkr")
+    f = _finite(x)
+    return money(None if f is None else f / 1000, decimals, missing=missing, unit="tkr")
+
+
+@dataclass(frozen=True)
+class AmountUnit:
+    """The unit a table or chart shows amounts in: ``kr``, ``tkr`` or ``mnkr``.
+
+    ``divisor`` turns kronor into the unit, ``decimals`` is how many decimals are
+    shown, ``excel_scale`` how many thousands Excel's number format divides by
+    (the cell keeps the exact kronor).
+    """
+
+    label: str
+    divisor: float
+    decimals: int
+    excel_scale: int
+
+    def number(self, x: Any, *, missing: str = MISSING) -> str:
+        """The amount in this unit, without the unit (it is in the table's header)."""
+        f = _finite(x)
+        return number(None if f is None else f / self.divisor, self.decimals, missing=missing)
+
+    def signed(self, x: Any, *, missing: str = MISSING) -> str:
+        """A change in this unit with its sign: ``+1 235``, ``−58,2``."""
+        f = _finite(x)
+        return signed(None if f is None else f / self.divisor, self.decimals, missing=missing)
+
+    def text(self, x: Any, *, missing: str = MISSING) -> str:
+        """The amount with the unit: ``58 234 tkr``."""
+        shown = self.number(x, missing=missing)
+        return shown if shown == missing else f"{shown}{NBSP}{self.label}"
+
+
+KR = AmountUnit("kr", 1.0, 0, 0)
+TKR = AmountUnit("tkr", 1e3, 0, 1)
+MNKR = AmountUnit("mnkr", 1e6, 1, 2)
+
+
+def amount_unit(*values: Any) -> AmountUnit:
+    """The unit for a set of amounts, by the largest of them: below a million kronor ``kr``, below
+    a thousand million ``tkr``, else ``mnkr`` with one decimal. Every amount of one table (and the
+    chart beside it) is shown in the same unit, named in the header.
+
+    >>> amount_unit(999_999).label, amount_unit(-58_233_940, 1_000).label, amount_unit(12_345_678_901).label
+    ('kr', 'tkr', 'mnkr')
+    >>> amount_unit(None, float("nan")).label
+    'kr'
+    """
+    flat: list[Any] = []
+    for v in values:
+        if isinstance(v, (list, tuple, set)) or hasattr(v, "tolist"):
+            flat.extend(v.tolist() if hasattr(v, "tolist") else v)
+        else:
+            flat.append(v)
+    largest = max((abs(f) for f in map(_finite, flat) if f is not None), default=0.0)
+    if largest < 1e6:
+        return KR
+    if largest < 1e9:
+        return TKR
+    return MNKR
+
+
+def amount(x: Any, *, missing: str = MISSING) -> str:
+    """One amount with the unit that suits its size (a headline figure): ``−58 234 tkr``, ``12 345,7 mnkr``.
+
+    >>> amount(-58_233_940), amount(1_500), amount(None)
+    ('−58\\xa0234\\xa0tkr', '1\\xa0500\\xa0kr', '-')
+    """
+    return amount_unit(x).text(x, missing=missing)
 
 
 def pct(x: Any, decimals: int = 1, *, missing: str = MISSING, suppressed: bool = False) -> str:
@@ -159,6 +259,16 @@ def pct(x: Any, decimals: int = 1, *, missing: str = MISSING, suppressed: bool =
     return text if text == missing else f"{text}{NBSP}%"
 
 
+#: Units that only name what is counted: not written after a number.
+COUNT_UNITS = ("antal", "index", "st", "st.", "poäng")
+
+
+def unit_suffix(unit: str | None) -> str:
+    """The unit as written after a number (``%``, ``dagar``), or ``""`` for a count unit."""
+    u = (unit or "").strip()
+    return "" if not u or u.lower() in COUNT_UNITS else u
+
+
 def value(x: Any, unit: str | None = None, decimals: int = 1, *, missing: str = MISSING) -> str:
     """An indicator value with its unit when the unit reads well after a number (``%``, ``kr``, ``dagar``...).
 
@@ -168,8 +278,27 @@ def value(x: Any, unit: str | None = None, decimals: int = 1, *, missing: str = 
     ('87,3\\xa0%', '12', '3,5\\xa0dagar')
     """
     text = number(x, decimals, missing=missing)
-    u = (unit or "").strip()
-    if text == missing or not u or u.lower() in ("antal", "index", "st", "st.", "poäng"):
+    u = unit_suffix(unit)
+    if text == missing or not u:
+        return text
+    return f"{text}{NBSP}{u}"
+
+
+def change_unit(unit: str | None) -> str:
+    """The unit of a difference between two values: percentage points (``p.e.``) for a percentage."""
+    u = unit_suffix(unit)
+    return "p.e." if u == "%" else u
+
+
+def change(x: Any, unit: str | None = None, decimals: int = 1, *, missing: str = MISSING) -> str:
+    """A change of an indicator with its sign and unit; a percentage changes in percentage points.
+
+    >>> change(1.25, "%", 1), change(-2, "antal", 0), change(0.5, "dagar", 1)
+    ('+1,3\\xa0p.e.', '−2', '+0,5\\xa0dagar')
+    """
+    text = signed(x, decimals, missing=missing)
+    u = change_unit(unit)
+    if text == missing or not u:
         return text
     return f"{text}{NBSP}{u}"
 
@@ -219,3 +348,30 @@ def activity(code: str | None) -> str:
     if code is None or _missing(code):
         return "– Saknas"
     return ACTIVITY_STATUS[code]
+
+
+def excel_format(decimals: int = 0, *, scale: int = 0, suffix: str = "", signed: bool = False) -> str:
+    """An Excel/LibreOffice number format that shows a number the way this module writes it.
+
+    The codes are locale-neutral (``#,##0.0``): Swedish Excel shows them with a space between
+    thousands and a decimal comma. ``scale`` thousands are divided off for display (``1`` shows
+    kronor as tkr; the cell keeps the exact value); ``suffix`` is a unit written after the
+    number. A negative number gets a real minus sign and, with ``signed``, a positive one a plus,
+    but (as :func:`number` and :func:`signed`) only when it does not round to zero: the sign
+    sections have conditions at half the last shown digit.
+
+    >>> excel_format(1)
+    '[<=-0.05]"−"#,##0.0;#,##0.0'
+    >>> excel_format(0, scale=1)
+    '[<=-500]"−"#,##0,;#,##0,'
+    >>> excel_format(1, suffix="p.e.", signed=True)
+    '[>=0.05]"+"#,##0.0" p.e.";[<=-0.05]"−"#,##0.0" p.e.";#,##0.0" p.e."'
+    """
+    places = min(max(int(decimals), 0), 20)
+    scale = max(int(scale), 0)
+    body = "#,##0" + ("." + "0" * places if places else "") + "," * scale
+    unit = f'" {suffix}"' if suffix else ""
+    half = f"{Decimal(5).scaleb(-places - 1) * Decimal(1000) ** scale:f}".rstrip("0").rstrip(".") or "0"
+    if signed:
+        return f'[>={half}]"+"{body}{unit};[<=-{half}]"{MINUS}"{body}{unit};{body}{unit}'
+    return f'[<=-{half}]"{MINUS}"{body}{unit};{body}{unit}'

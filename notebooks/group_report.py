@@ -21,31 +21,26 @@
 # Parametrar (papermill). Lagret kommer från miljön (ILS_WAREHOUSE), aldrig härifrån.
 period = "latest"
 kind = "bolag"
-top_deviations = 10
-matrix_columns = 6
+matrix_columns = 4
+rollup_columns = 4
 
 # %%
 import ilslib
-from ilslib import figures as f
-from ilslib.report import group
+from ilslib.report import group, group_context
 from ilslib.report import tables as t
 from ilslib.report.present import paragraph, publish_meta, show
 
-wh = ilslib.connect()
-per = f.as_period(wh, period)
-f.check_kind(kind)
-plural = t.KIND_PLURAL.get(kind, kind)
-is_budget = per.code == "BU"
-roll = f.rollup(wh, per, kind)
-matrix = f.status_matrix(wh, per, kind)
-orgs = f.organisations(wh, kind)
-econ = f.economy(wh, per).join(orgs.set_index("org_id")[["name", "kind"]], how="inner")
-doc = group.figures(wh, per, kind, roll, econ, matrix)
-publish_meta(title=f"Mål och måluppfyllelse – {plural}, {per.title}", figures=doc,
-             summary=group.summary_counts(matrix))
+ctx = group_context(ilslib.connect(), period, kind)  # every figure of the report, each computed once
+per = ctx.period
+plural = group.plural(kind)
+is_budget = not per.has_outcomes
+title = f"Mål och måluppfyllelse – {plural}, {per.title}"
+doc = ctx.figures_json()
+publish_meta(title=title, figures=doc, summary=group.summary_counts(ctx.status_matrix),
+             about=t.about_items(doc, notebook="group_report", title=title), about_notes=[t.DEFINITIONS])
 
 # %%
-show(group.cover(kind, per, len(orgs)))
+show(group.cover(kind, per, len(ctx.orgs)))
 
 # %% [markdown]
 # ## Måluppfyllelse per mål i kommunfullmäktiges budget
@@ -58,9 +53,12 @@ if is_budget:
 else:
     show(
         paragraph(f"Hur många av {plural} som bedömt varje mål i kommunfullmäktiges budget som uppfyllt, delvis "
-                  f"uppfyllt eller ej uppfyllt för perioden. Organisationer som inte lämnat någon bedömning av "
-                  f"målet räknas som ”ej bedömt”. Bedömningen är varje organisations egen."),
-        group.rollup_table(roll, caption=f"Bedömd måluppfyllelse per KF-mål, {plural}, {per.title}"),
+                  "uppfyllt eller ej uppfyllt för perioden. En organisation som inte bedömt KF-målet direkt räknas "
+                  "med den bedömning som följer av dess egna mål under KF-målet (härledd); en organisation utan "
+                  "någon bedömning räknas som ”ej bedömt”. Bedömningen är varje organisations egen."),
+        group.rollup_table(ctx.rollup, caption=f"Bedömd måluppfyllelse per KF-mål, {plural}, {per.title}"),
+        group.rollup_matrix(ctx.rollup_detail, ctx.names, per_table=rollup_columns,
+                            caption=f"Varje organisations bedömning av KF-målen, {per.title}"),
     )
 
 # %% [markdown]
@@ -72,10 +70,11 @@ if is_budget:
                    "verksamhetsberättelsen.", class_="note"))
 else:
     show(
-        paragraph("Varje cell visar indikatorns status för organisationen med symbol och ord. "
-                  "En punkt (.) betyder att organisationen inte har indikatorn.", class_="intro"),
-        group.matrix_tables(matrix, orgs, f.indicator_catalogue(wh), per_table=matrix_columns,
-                            caption=f"Indikatorernas status, {plural}, {per.title}"),
+        paragraph("Kommunfullmäktiges indikatorer: varje cell visar indikatorns status för organisationen med "
+                  "symbol och ord. Ett streck (-) betyder att organisationen inte har någon status för indikatorn "
+                  "i perioden.", class_="intro"),
+        group.matrix_table(ctx.status_matrix, ctx.names, ctx.catalogue, per_table=matrix_columns,
+                           caption=f"Indikatorernas status, {plural}, {per.title}"),
     )
 
 # %% [markdown]
@@ -83,13 +82,24 @@ else:
 
 # %%
 if is_budget:
-    show(group.budget_table(econ, caption=f"Budget {per.year} per organisation, {plural}"))
+    show(group.budget_table(ctx.economy, ctx.economy_total, ctx.names,
+                            caption=f"Budget {per.year} per organisation, {plural}"))
 else:
-    show(group.deviation_table(econ, n=top_deviations,
-                               caption=f"{plural.capitalize()} med störst budgetavvikelse, {per.title}"))
+    show(group.economy_table(ctx.economy, ctx.economy_total, ctx.names, forecast=per.is_tertial,
+                             caption=f"Budgetuppföljning per organisation, {plural}, {per.title}"))
+
+# %% [markdown]
+# ## Personal
+
+# %%
+if is_budget:
+    show(paragraph("Personaluppgifter redovisas i tertialrapporterna och verksamhetsberättelsen.", class_="note"))
+else:
+    show(group.personnel_table(ctx.personnel, ctx.personnel_total, ctx.names,
+                               caption=f"Personal per organisation, {plural}, {per.title}"))
 
 # %% [markdown]
 # ## Om sammanställningen
 
 # %%
-show(t.about(doc, f.loads(wh), notebook="group_report"))
+show(t.about(doc, ctx.loads, notebook="group_report"))

@@ -28,30 +28,23 @@ trend_indicators = 6
 import datetime as _dt
 
 import ilslib
-from ilslib import figures as f
-from ilslib import fmt
-from ilslib.report import charts
+from ilslib.report import charts, context
 from ilslib.report import tables as t
 from ilslib.report.present import paragraph, publish_meta, section, show, text_block
 
-wh = ilslib.connect()
-per = f.as_period(wh, period)
-org = f.organisation(wh, org_id)
-is_budget = per.code == "BU"
+ctx = context(ilslib.connect(), org_id, period)  # every figure of the report, each computed once
+per, org = ctx.period, ctx.org
+is_budget = not per.has_outcomes
 is_annual = per.code == "BO"
 title = f"{per.title} – {org.name}"
-figures = f.figures_json(wh, org_id, per)
-ind = f.indicators(wh, org_id, per)
-goals = f.goals(wh, org_id, per)
-tree = f.goal_tree(wh, org_id, per)
-acts = f.activities(wh, org_id, per)
-txt = f.texts(wh, org_id, per)
-econ = figures["economy"]
-pers = figures["personnel"]
-counts = t.status_counts(ind["status"]) if not is_budget else {}
-own_goals = goals[goals["own"] & ~goals["level"].isin(["vision", "inriktningsmal"])]  # the goals it judges
-judged = t.status_counts(own_goals["assessment"]) if not is_budget else {}
-publish_meta(title=title, figures=figures, summary=counts)
+figures = ctx.figures_json()
+publish_meta(
+    title=title,
+    figures=figures,
+    summary=t.status_counts(ctx.indicators["status"]) if not is_budget else {},
+    about=t.about_items(figures, notebook="report", title=title),
+    about_notes=[t.DEFINITIONS],
+)
 
 # %%
 show(t.cover(org, per, _dt.date.today()))
@@ -62,28 +55,16 @@ show(t.cover(org, per, _dt.date.today()))
 # %%
 if is_budget:
     show(
-        paragraph(f"Budgeten för {per.year}: {len(own_goals)} egna mål, {len(ind)} indikatorer med mål "
-                  f"och {len(acts)} aktiviteter."),
-        t.kpis([("Budgeterade intäkter", fmt.money(econ["budget_income"])),
-                ("Budgeterade kostnader", fmt.money(econ["budget_costs"])),
-                ("Budgeterat nettoresultat", fmt.money(econ["budget_net"]))]),
+        paragraph(f"Budgeten för {per.year}: {len(ctx.own_goals)} egna mål, {len(ctx.indicators)} indikatorer med "
+                  f"mål och {len(ctx.activities)} aktiviteter."),
+        t.kpis(t.summary_items(ctx)),
     )
 else:
-    headline = [
-        ("Indikatorer uppfyllda", f"{counts['uppfyllt']} av {len(ind)}"),
-        ("Delvis uppfyllda", str(counts["delvis"])),
-        ("Ej uppfyllda", str(counts["ej_uppfyllt"])),
-        ("Mål bedömda uppfyllda", f"{judged['uppfyllt']} av {len(own_goals)}"),
-        ("Budgetavvikelse", fmt.money(econ["deviation"])),
-    ]
-    if per.is_tertial:  # the year is not over: the full-year forecast matters
-        headline.append(("Prognos helår mot budget", fmt.money(econ["forecast_deviation"])))
-    headline.append(("Sjukfrånvaro", fmt.pct(pers["sick_leave_pct"], suppressed=pers["suppressed"])))
     show(
-        t.kpis(headline),
-        t.status_count_table(counts, caption="Indikatorernas status"),
-        t.assessment_count_table(own_goals["assessment"], caption="Organisationens bedömning av sina mål"),
-        t.main_deviations(ind),
+        t.kpis(t.summary_items(ctx)),
+        t.status_count_table(t.status_counts(ctx.indicators["status"]), caption="Indikatorernas status"),
+        t.assessment_count_table(ctx.own_goals["assessment"], caption="Organisationens bedömning av sina mål"),
+        t.main_deviations(ctx.indicators),
     )
 
 # %% [markdown]
@@ -95,8 +76,8 @@ show(
               "Organisationens bedömning av varje mål visas bredvid statusen för de indikatorer som mäter målet; "
               "bedömningen är organisationens egen och räknas inte fram ur indikatorerna.") if not is_budget else
     paragraph("Målträdet visar hur organisationens egna mål konkretiserar kommunfullmäktiges mål."),
-    t.goal_tree_list(tree),
-    t.goal_blocks(goals, ind, tree, with_status=not is_budget),
+    t.goal_tree_list(ctx.goal_tree),
+    t.goal_blocks(ctx.goals, ctx.indicators, ctx.goal_tree, with_status=not is_budget),
 )
 
 # %% [markdown]
@@ -104,12 +85,12 @@ show(
 
 # %%
 if is_budget:
-    show(t.target_table(ind, caption=f"Indikatorer och mål {per.year}"))
+    show(t.target_table(ctx.indicators, caption=f"Indikatorer och mål {per.year}"))
 else:
     scope = "Indikatorer som följs upp per tertial" if per.is_tertial else "Samtliga indikatorer"
     show(
-        t.indicator_table(ind, caption=f"{scope}, {per.title}"),
-        charts.indicator_trends(f.history(wh, org_id, until=per), indicator_ids=t.main_indicators(ind, trend_indicators),
+        t.indicator_table(ctx.indicators, caption=f"{scope}, {per.title}"),
+        charts.indicator_trends(ctx.history, indicator_ids=t.main_indicators(ctx.indicators, trend_indicators),
                                 title="Utveckling över tid för de viktigaste indikatorerna"),
     )
 
@@ -118,43 +99,43 @@ if per.is_tertial:
     show(section("Prognos för helåret", paragraph(
         "Prognosen är en framskrivning, inte ett utfall: den bygger på årets tertialutfall och förra årets "
         "mönster från tertial till helår.", class_="projection"),
-        t.projection_table(f.projection(wh, org_id, per), caption="Prognos för årsmålen"), level=3))
+        t.projection_table(ctx.projection, caption="Prognos för årsmålen"), level=3))
 
 # %% [markdown]
 # ## Aktiviteter
 
 # %%
-show(t.activity_table(acts, dict(zip(goals["goal_id"], goals["title"], strict=True)),
+show(t.activity_table(ctx.activities, dict(zip(ctx.goals["goal_id"], ctx.goals["title"], strict=True)),
                       caption=f"Aktiviteter, {per.title}"))
 
 # %% [markdown]
 # ## Kommentarer och avvikelser
 
 # %%
-vd_kind, vd_label = ("rapportkommentar", "Rapportkommentar") if is_annual else ("vd_kommentar", "VD-kommentar")
-parts = [section(vd_label, text_block(f.text_of(wh, org_id, per, vd_kind)), level=3)]
+head_kind = "rapportkommentar" if is_annual else "vd_kommentar"
+parts = [section(ctx.text_label(head_kind), text_block(ctx.text(head_kind)), level=3)]
 if not is_budget:
     parts.append(section("Avvikelserapportering",
-                         text_block(f.text_of(wh, org_id, per, "avvikelse"), empty="Ingen avvikelserapport har lämnats."),
-                         t.deviation_table(f.deviations(wh, org_id, per)), level=3))
-analys = f.text_of(wh, org_id, per, "analys")
-if analys:
-    parts.append(section("Analys", text_block(analys), level=3))
+                         text_block(ctx.text("avvikelse"), empty="Ingen avvikelserapport har lämnats."),
+                         t.deviation_table(ctx.deviations), level=3))
+if ctx.text("analys"):
+    parts.append(section("Analys", text_block(ctx.text("analys")), level=3))
 show(*parts)
 
 # %% [markdown]
 # ## Ekonomi
 
 # %%
+unit = t.economy_unit(ctx.economy)  # the table and the chart show amounts in the same unit
 if is_budget:
-    show(t.economy_table(econ, caption=f"Budget {per.year}", with_outcome=False))
+    show(t.economy_table(ctx.economy, caption=f"Budget {per.year}", with_outcome=False, unit=unit))
 else:
     show(
-        t.economy_table(econ, caption=f"Budgetuppföljning januari–{t.MONTH_NAMES[per.last_month_number - 1]} {per.year}"),
-        t.forecast_text(econ, per) if per.is_tertial else "",
-        charts.economy_chart(f.economy_series(wh, org_id, per), period_title=per.title),
-        t.accounts_table(f.accounts(wh, org_id, per, n=top_accounts),
-                         caption=f"De {top_accounts} konton som avviker mest från budget"),
+        t.economy_table(ctx.economy, unit=unit,
+                        caption=f"Budgetuppföljning januari–{t.MONTH_NAMES[per.last_month_number - 1]} {per.year}"),
+        t.forecast_text(ctx.economy, per) if per.is_tertial else "",
+        charts.economy_chart(ctx.economy_series, period_title=per.title, unit=unit),
+        t.accounts_table(ctx.accounts(top_accounts), caption=f"De {top_accounts} konton som avviker mest från budget"),
     )
 
 # %% [markdown]
@@ -165,38 +146,36 @@ if is_budget:
     show(paragraph("Personaluppgifter redovisas i tertialrapporterna och verksamhetsberättelsen.", class_="note"))
 else:
     show(
-        t.kpis(t.personnel_items(pers)),
-        t.personnel_note(pers),
-        charts.sick_leave_chart(f.sick_leave_series(wh, org_id, per)),
+        t.kpis(t.personnel_items(ctx.personnel)),
+        t.personnel_note(ctx.personnel),
+        charts.sick_leave_chart(ctx.sick_leave_series),
     )
 
 # %% [markdown]
 # ## Jämförelse med andra organisationer
 
 # %%
-peers = f.organisations(wh, org.kind)
+plural = t.KIND_PLURAL.get(org.kind, org.kind)
 if is_budget:
     show(paragraph("Jämförelser görs när det finns utfall.", class_="note"))
-elif len(peers) < 2:
+elif len(ctx.peers) < 2:
     show(paragraph(f"{org.name} är ensam om att vara {t.KIND_LABELS.get(org.kind, org.kind).lower()} i "
                    "redovisningen och har därför ingen att jämföras med. Jämförelserna görs mellan nämnderna "
                    "och mellan bolagen.", class_="note"))
 else:
-    cmp = f.comparisons(wh, org_id, per)
-    sick = f.compare(wh, per, "sick_leave_pct", org_id=org_id)
+    sick = ctx.sick_leave_compare
     show(
-        paragraph(f"Organisationens värden jämförda med {t.KIND_PLURAL.get(org.kind, org.kind)}. Rang 1 är bäst i "
-                  "indikatorns riktning. Som i Kolada markeras den bästa fjärdedelen grön, den sämsta röd och "
-                  "mittersta hälften gul; grått betyder att uppgift saknas. Specialvärden: - saknas, "
-                  ". ej tillämpligt, .. sekretess (färre än fem anställda)."),
-        t.comparison_table(cmp, caption=f"Rang bland {t.KIND_PLURAL.get(org.kind, org.kind)}, {per.title}",
-                           kind=org.kind),
-        charts.comparison_chart(sick, org_id=org_id, label=sick.attrs.get("label", "Sjukfrånvaro"),
-                                unit=sick.attrs.get("unit"), decimals=int(sick.attrs.get("decimals", 1))),
+        paragraph(f"Organisationens värden jämförda med {plural}. Rang 1 är bäst i indikatorns riktning; lika "
+                  "värden (som de visas, avrundade) delar rang och färg. Som i Kolada markeras den bästa "
+                  "fjärdedelen grön, den sämsta röd och mittersta hälften gul; grått betyder att uppgift saknas. "
+                  "Specialvärden: - saknas, . ej tillämpligt, .. sekretess (färre än fem anställda)."),
+        t.comparison_table(ctx.comparisons, caption=f"Rang bland {plural}, {per.title}", kind=org.kind),
+        charts.comparison_chart(sick, org_id=org.org_id, label=sick.attrs["label"], unit=sick.attrs["unit"],
+                                decimals=int(sick.attrs["decimals"])),
     )
 
 # %% [markdown]
 # ## Om rapporten
 
 # %%
-show(t.about(figures, f.loads(wh), notebook="report"))
+show(t.about(figures, ctx.loads, notebook="report"))

@@ -29,6 +29,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 REPORT_NB = NOTEBOOKS / "report.ipynb"
+KORT_NB = NOTEBOOKS / "report_kort.ipynb"
 GROUP_NB = NOTEBOOKS / "group_report.ipynb"
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -55,6 +56,8 @@ PERIODS = ("2026-BU", "2026-T1", "2026-T2", "2025-BO")
 ORGS = {"board": "SDN_SJV", "company": "ENERGI", "small": "KONST", "kommun": "STAD", "koncern": "KONCERN"}
 #: KS has ``<script>alert("x")</script>`` in its deviation comment for 2026-T2.
 SCRIPT_ORG, SCRIPT_PERIOD = "KS", "2026-T2"
+#: Short versions ("i korthet") checked in the browser and as PDF.
+KORT_REPORTS = (("UTN", "2026-T2"), ("STAD", "2025-BO"), ("KONST", "2026-BU"))
 #: Reports also rendered as PDF (a board, a company, the small company in the budget).
 PDF_REPORTS = {("SDN_SJV", "2026-T2"), ("ENERGI", "2025-BO"), ("KONST", "2026-BU")}
 GROUP_KINDS = ("bolag", "namnd")
@@ -93,7 +96,8 @@ class Report:
 
     @property
     def html_path(self) -> Path:
-        return self.out / "report.html"
+        book = self.out / "book.html"  # a book's directory holds book.html
+        return book if book.exists() else self.out / "report.html"
 
     @property
     def pdf_path(self) -> Path:
@@ -159,6 +163,34 @@ class Reports:
         """The organisation report (HTML; also PDF for :data:`PDF_REPORTS`)."""
         formats = ("html", "pdf") if (org_id, period) in PDF_REPORTS else ("html",)
         return self._run(REPORT_NB, {"org_id": org_id, "period": period}, f"{period}/{org_id}", formats)
+
+    def kort(self, org_id: str, period: str) -> Report:
+        """The short version "i korthet" (HTML and PDF: it must be two A4 pages)."""
+        return self._run(KORT_NB, {"org_id": org_id, "period": period}, f"{period}/{org_id}/kort", ("html", "pdf"))
+
+    def book(self, kind: str, period: str, orgs: tuple[str, ...]) -> Report:
+        """A book (HTML only) of the reports of ``orgs`` (run first) and the group report; the rest missing."""
+        key = ("book", kind, period, orgs)
+        if key not in self._done:
+            import ilslib
+            from ilslib import figures as f
+            from ilslib.report.book import make_book
+
+            for org in orgs:
+                self.org(org, period)
+            self.group(kind, period)
+            with ilslib.connect(self.url) as wh:
+                members = f.organisations(wh, kind)
+                made = make_book(
+                    list(zip(members["org_id"], members["name"], strict=True)),
+                    period=f.as_period(wh, period),
+                    kind=kind,
+                    reports=self.root,
+                    out=self.root / "books",
+                    pdf=False,
+                )
+            self._done[key] = Report(made.html.parent, "done", None)
+        return self._done[key]
 
     def group(self, kind: str, period: str) -> Report:
         """The group report "Mål och måluppfyllelse" (HTML; also PDF for :data:`PDF_GROUPS`)."""

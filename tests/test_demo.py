@@ -252,6 +252,47 @@ def test_comments_and_texts(demo_url: str) -> None:
     assert len(latest) == 32
 
 
+def _number(text: str) -> float:
+    return float(text.replace(" ", "").replace("\u00a0", "").replace(",", "."))
+
+
+def test_the_heads_comments_quote_the_computed_figures(demo_url: str) -> None:
+    """A VD's or förvaltningschef's comment never contradicts the report: its amounts and sick leave are
+    the figures the report computes (forecast or budget deviation, sick leave)."""
+    from ilslib import figures as f
+
+    c = frame(demo_url, "SELECT org_id, period, text FROM v_comment WHERE kind = 'vd_kommentar'")
+    checked = {"forecast": 0, "so_far": 0, "sick": 0}
+    units = {"mnkr": 1e6, "tkr": 1e3, "kr": 1.0}
+    with connect(demo_url) as wh:
+        for period in ("2025-T1", "2025-T2", "2026-T1", "2026-T2"):
+            econ, pers = f.economy(wh, period), f.personnel(wh, period)
+            for r in c[c["period"] == period].to_dict("records"):
+                e = econ.loc[r["org_id"]]
+                m = re.search(
+                    r"(överskott|positiv avvikelse|underskott|negativ avvikelse) på ([\d ,]+) (mnkr|tkr|kr)", r["text"]
+                )
+                if m:
+                    shown = _number(m.group(2)) * units[m.group(3)]
+                    assert e["forecast_deviation"] == pytest.approx(
+                        shown if m.group(1) in ("överskott", "positiv avvikelse") else -shown, abs=units[m.group(3)] / 2
+                    ), (r["org_id"], period, r["text"])
+                    checked["forecast"] += 1
+                m = re.search(r"utfallet hittills är ([\d ,]+) (mnkr|tkr|kr) (bättre|sämre)", r["text"])
+                if m:
+                    assert pd.isna(e["forecast_deviation"])
+                    shown = _number(m.group(1)) * units[m.group(2)]
+                    expected = shown if m.group(3) == "bättre" else -shown
+                    assert e["deviation"] == pytest.approx(expected, abs=units[m.group(2)] / 2), r
+                    checked["so_far"] += 1
+                m = re.search(r"(\d+,\d) procent", r["text"])
+                if m:
+                    assert pers.loc[r["org_id"], "sick_leave_pct"] == pytest.approx(_number(m.group(1)), abs=0.05)
+                    assert not pers.loc[r["org_id"], "suppressed"]
+                    checked["sick"] += 1
+    assert checked["forecast"] > 50 and checked["so_far"] > 0 and checked["sick"] > 50, checked
+
+
 # -- every reference resolves ------------------------------------------------------------------
 
 

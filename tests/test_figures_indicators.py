@@ -236,3 +236,16 @@ def test_a_year_without_data_is_a_clear_error(periods):
     with pytest.raises(UnknownValueError, match=r"no data for 2062 \(period 2062-T2\); periods with data: 20"):
         f.indicators(periods, "N1", "2062-T2")
     f.indicators(periods, "N1", "2025-T1")  # a year with some data is fine
+
+
+def test_deviations_is_empty_when_nothing_deviates(periods):
+    # pandas 3 gives an empty frame the rows of a Series assigned to it: the deviation table showed
+    # a blank row per indicator ("– | - | -") when nothing deviated
+    ind = f.indicators(periods, "N1", "2026-T2")
+    from ilslib.figures.indicators import deviations_from
+
+    met = ind.assign(status="uppfyllt")
+    assert deviations_from(met).empty
+    missing = ind.assign(status="saknas", value=float("nan"))
+    assert deviations_from(missing).empty
+    assert list(deviations_from(met).columns) == list(ind.columns)

@@ -114,12 +114,24 @@ def test_combining_own_goal_judgements(judgements, expected):
     [
         ([10, 20, 30, 40], "higher", [4, 3, 2, 1], ["red", "yellow", "yellow", "green"]),
         ([10, 20, 30, 40], "lower", [1, 2, 3, 4], ["green", "yellow", "yellow", "red"]),
-        ([10, 10, 30, 40], "lower", [1, 1, 3, 4], ["green", "green", "yellow", "red"]),
+        ([10, 10, 30, 40], "lower", [1, 1, 3, 4], ["yellow", "yellow", "yellow", "red"]),  # two tied: not a quarter
+        (
+            [10, 20, 30, 40, 50, 60, 70, 80],
+            "lower",
+            [1, 2, 3, 4, 5, 6, 7, 8],
+            ["green"] * 2 + ["yellow"] * 4 + ["red"] * 2,
+        ),
+        (
+            [10, 10, 30, 40, 50, 60, 70, 80],
+            "lower",
+            [1, 1, 3, 4, 5, 6, 7, 8],
+            ["green"] * 2 + ["yellow"] * 4 + ["red"] * 2,
+        ),
         (
             [5, None, 5, 7, 1, 9, 9, 9],
             "higher",
             [5, None, 5, 4, 7, 1, 1, 1],
-            ["yellow", "grey", "yellow", "yellow", "red", "green", "green", "green"],
+            ["yellow", "grey", "yellow", "yellow", "red", "yellow", "yellow", "yellow"],
         ),
         ([1, 2, 3], "higher", [3, 2, 1], ["yellow", "yellow", "yellow"]),
         ([None, None], "higher", [None, None], ["grey", "grey"]),

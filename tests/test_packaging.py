@@ -55,12 +55,16 @@ def pip_packages() -> dict[str, str]:
 
 
 def conda_packages() -> dict[str, str]:
-    """environment.yml's conda dependencies as {name: version spec} (the pip: section aside)."""
+    """environment.yml's dependencies as {name: version spec}: conda's and those of its pip: section (not -e .)."""
     env = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))
     out: dict[str, str] = {}
+    deps = []
     for dep in env["dependencies"]:
-        if isinstance(dep, dict):
-            continue  # the pip: section (installs this project, -e .)
+        if isinstance(dep, dict):  # the pip: section: packages only on PyPI, and this project (-e .)
+            deps += [d for d in dep.get("pip", []) if not str(d).startswith("-")]
+        else:
+            deps.append(dep)
+    for dep in deps:
         m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$", str(dep))
         assert m, f"cannot parse {dep!r} in environment.yml"
         name = _norm_name(m.group(1))

@@ -46,11 +46,20 @@ from report_support import (
 import ilslib
 from ilslib import figures as f
 from ilslib import fmt
+from ilslib.contract import CONTRACT_VERSION
+from ilslib.figures.texts import text_label
+from ilslib.report.present import _slug
+from ilslib.report.tables import NO_GENDER_SPLIT, economy_unit
 
 MATRIX = [(org, per) for org in ORGS.values() for per in PERIODS]
 MATRIX_IDS = [f"{org}-{per}" for org, per in MATRIX]
 FOLLOW_UP = [(o, p) for o, p in MATRIX if not p.endswith("BU")]
 STATUS_TEXTS = [fmt.status(s) for s in ("uppfyllt", "delvis", "ej_uppfyllt")]
+
+
+def loose(cell: Any) -> str:
+    """A cell's (or a string's) text with no-break spaces as spaces: a long unit may wrap below its number."""
+    return (text(cell) if not isinstance(cell, str) else cell).replace("\u00a0", " ")
 
 
 def _indicator_caption(period: str) -> str:
@@ -71,7 +80,7 @@ def test_report_runs_and_writes_its_files(reports: Reports, org_id: str, period:
     bad = [o for o in outputs if o["output_type"] in ("error", "stream")]
     assert not bad, f"the notebook printed or raised: {bad[:2]}"
     doc = report.figures()
-    assert (doc["contract_version"], doc["org_id"], doc["period"]) == (2, org_id, period)
+    assert (doc["contract_version"], doc["org_id"], doc["period"]) == (CONTRACT_VERSION, org_id, period)
     assert doc["provenance"]["notebook"] == "report.ipynb"
 
 
@@ -118,15 +127,20 @@ def test_indicator_table_shows_the_indicators_of_figures_json(reports: Reports, 
     for ind, row in zip(inds, rows, strict=True):
         unit, dec = ind["unit"], ind["decimals"]
         assert row["Indikator"].contents[0].strip() == ind["name"]
-        assert text(row["Utfall"]) == fmt.value(ind["value"], unit, dec)
-        assert text(row["Mål"]).startswith(fmt.value(ind["target"], unit, dec))
+        assert loose(row["Utfall"]) == loose(fmt.value(ind["value"], unit, dec))
+        assert loose(row["Mål"]).startswith(loose(fmt.value(ind["target"], unit, dec)))
         assert text(row["Status"]) == fmt.status(ind["status"])
-        assert text(row["I fjol"]) == fmt.value(ind["last_year_value"], unit, dec)
-        assert text(row["Förändring"]) == fmt.signed(ind["change"], dec)
+        assert loose(row["I fjol"]) == loose(fmt.value(ind["last_year_value"], unit, dec))
+        # a change carries its unit; a percentage changes in percentage points
+        assert loose(row["Förändring"]) == loose(fmt.change(ind["change"], unit, dec))
+        if unit == "%" and ind["change"] is not None:
+            assert text(row["Förändring"]).endswith("p.e.")
         if "Kvinnor" in row:
+            split = ind["by_gender"]["K"] is not None or ind["by_gender"]["M"] is not None
             for col, g in (("Kvinnor", "K"), ("Män", "M")):
                 v = ind["by_gender"][g]
-                assert text(row[col]) == ("" if v is None else fmt.value(v, unit, dec))
+                # never blank: the value, "-" when missing, "." when the indicator has no gender split
+                assert loose(row[col]) == loose(fmt.value(v, unit, dec) if split else NO_GENDER_SPLIT)
     # the summary counts the same statuses
     counts = {s: sum(i["status"] == s for i in inds) for s in fmt.STATUS}
     boxes = kpis(soup)
@@ -202,18 +216,19 @@ def test_budget_shows_targets_and_no_statuses(reports: Reports, org_id: str) -> 
     for ind, row in zip(doc["indicators"], rows, strict=True):
         assert text(row["Indikator"]) == ind["name"]
         target = ind["annual_target"] if ind["annual_target"] is not None else ind["target"]
-        assert text(row["Årsmål"]) == fmt.value(target, ind["unit"], ind["decimals"])
+        assert loose(row["Årsmål"]) == loose(fmt.value(target, ind["unit"], ind["decimals"]))
     page = text(soup)
     for word in STATUS_TEXTS:
         assert word not in page, f"{word!r} in a budget"
     boxes = kpis(soup)
     e = doc["economy"]
-    assert boxes["Budgeterade intäkter"] == fmt.money(e["budget_income"])
-    assert boxes["Budgeterat nettoresultat"] == fmt.money(e["budget_net"])
+    u = economy_unit(e)
+    assert boxes["Budgeterade intäkter"] == u.text(e["budget_income"])
+    assert boxes["Budgeterat nettoresultat"] == u.text(e["budget_net"])
     headers, rows = table_rows(find_table(soup, "Budget 2026"))
-    assert headers == ["Post", "Budget"]
-    assert [text(r["Budget"]) for r in rows] == [
-        fmt.money(e[k]) for k in ("budget_income", "budget_costs", "budget_net")
+    assert headers == ["Post", f"Budget ({u.label})"]
+    assert [text(r[headers[1]]) for r in rows] == [
+        u.number(e[k]) for k in ("budget_income", "budget_costs", "budget_net")
     ]
 
 
@@ -222,7 +237,9 @@ def test_economy_and_personnel_match_figures_json(reports: Reports, org_id: str,
     report = done(reports.org(org_id, period))
     doc, soup = report.figures(), report.soup()
     e, p = doc["economy"], doc["personnel"]
-    _, rows = table_rows(find_table(soup, "Budgetuppföljning januari–"))
+    u = economy_unit(e)  # the unit of the table, the chart and the headline figures: by the largest amount
+    headers, rows = table_rows(find_table(soup, "Budgetuppföljning januari–"))
+    assert headers == ["Post", f"Utfall ({u.label})", f"Budget ({u.label})", f"Avvikelse mot budget ({u.label})"]
     by_post = {text(r["Post"]): r for r in rows}
     assert list(by_post) == ["Intäkter", "Kostnader", "Nettoresultat"]
     for post, outcome, budget, deviation in (
@@ -231,12 +248,12 @@ def test_economy_and_personnel_match_figures_json(reports: Reports, org_id: str,
         ("Nettoresultat", e["net"], e["budget_net"], e["deviation"]),
     ):
         row = by_post[post]
-        assert text(row["Utfall"]) == fmt.money(outcome)
-        assert text(row["Budget"]) == fmt.money(budget)
-        assert text(row["Avvikelse mot budget"]) == fmt.money(deviation)
+        assert text(row[headers[1]]) == u.number(outcome)
+        assert text(row[headers[2]]) == u.number(budget)
+        assert text(row[headers[3]]) == u.signed(deviation)
     boxes = [(text(li.select_one(".label")), text(li.select_one(".value"))) for li in soup.select("ul.kpis > li")]
-    assert ("Budgetavvikelse", fmt.money(e["deviation"])) in boxes
-    forecast = ("Prognos helår mot budget", fmt.money(e["forecast_deviation"]))
+    assert ("Budgetavvikelse", u.text(e["deviation"])) in boxes
+    forecast = ("Prognos helår mot budget", u.text(e["forecast_deviation"]))
     assert (forecast in boxes) == period.endswith(("T1", "T2"))
     sick = fmt.pct(p["sick_leave_pct"], suppressed=p["suppressed"])
     assert [v for k, v in boxes if k == "Sjukfrånvaro"] == [sick, sick]  # the summary and the personnel section
@@ -263,13 +280,16 @@ def test_comment_section_follows_the_period_type(reports: Reports, org_id: str, 
     report = done(reports.org(org_id, period))
     doc, soup = report.figures(), report.soup()
     h3 = [text(h) for h in soup.find_all("h3")]
+    head = text_label("vd_kommentar", doc["kind"])  # a board's head is no VD: "Förvaltningschefens kommentar"
     kind, label, other = (
-        ("rapportkommentar", "Rapportkommentar", "VD-kommentar")
+        ("rapportkommentar", "Rapportkommentar", head)
         if period.endswith("BO")
-        else ("vd_kommentar", "VD-kommentar", "Rapportkommentar")
+        else ("vd_kommentar", head, "Rapportkommentar")
     )
     assert label in h3 and other not in h3
-    section = soup.find("section", attrs={"aria-labelledby": label.lower()})
+    if doc["kind"] == "namnd":
+        assert "VD-kommentar" not in h3 and ("Förvaltningschefens kommentar" in h3) == (kind == "vd_kommentar")
+    section = soup.find("section", attrs={"aria-labelledby": _slug(label)})
     shown = text(section)[len(label) :].strip()
     expected = doc["texts"].get(kind)
     assert shown == (re.sub(r"\s+", " ", expected).strip() if expected else "Ingen text har lämnats.")
@@ -387,8 +407,25 @@ def test_html_has_no_code_no_warnings_and_nothing_from_the_network(reports: Repo
 def test_numbers_are_swedish(reports: Reports, org_id: str, period: str) -> None:
     soup = done(reports.org(org_id, period)).soup()
     cells = [text(c) for c in soup.select("td.num, th.num")]
-    money = [c for c in cells if c.endswith("\u00a0kr")]
-    assert money and all(re.fullmatch(r"−?\d{1,3}(\u00a0\d{3})*\u00a0kr", c) for c in money), money[:5]
+    # amounts: the unit (kr, tkr, mnkr) is in the column header, the cells hold Swedish numbers
+    amount_columns = [
+        i
+        for table in soup.find_all("table")
+        for i, th in enumerate(table.thead.find_all("th"))
+        if re.search(r"\((kr|tkr|mnkr)\)$", text(th))
+    ]
+    assert amount_columns, "no amount column with its unit in the header"
+    amounts = [
+        text(tr.find_all(["th", "td"])[i])
+        for table in soup.find_all("table")
+        for i, th in enumerate(table.thead.find_all("th"))
+        if re.search(r"\((kr|tkr|mnkr)\)$", text(th))
+        for tr in table.tbody.find_all("tr")
+    ]
+    assert all(re.fullmatch(r"[−+]?\d{1,3}(\u00a0\d{3})*(,\d)?|-", c) for c in amounts), amounts[:5]
+    assert not [c for c in cells if re.fullmatch(r"[−+]?\d{1,3}(\u00a0\d{3}){3,}(\u00a0kr)?", c)], (
+        "an amount of ten or more digits in whole kronor"
+    )
     pcts = [c for c in cells if c.endswith("%")]
     assert all(re.fullmatch(r"[−+]?\d{1,3}(\u00a0\d{3})*(,\d+)?\u00a0%", c) for c in pcts), pcts[:5]
     for c in cells:
@@ -453,3 +490,68 @@ def test_reports_run_on_data_loaded_from_the_good_corpus(tmp_path: Path, monkeyp
         )
         assert (r.status, r.error) == ("done", None), org
         assert (tmp_path / "out" / org / "report.html").stat().st_size > 0
+
+
+def test_huge_numbers_never_crash_a_report(demo_url: str, tmp_path: Path) -> None:
+    """A 29-digit amount, an FTE of 1E30 and an outcome of 1E308 (numbers the loader of version 1 accepted):
+    the organisation's report, its short version and its group report are made, with the numbers shown."""
+    from ilslib import store
+    from ilslib.report import report_files
+    from ilslib.runner.job import Job, run_job
+
+    copy = tmp_path / "demo.sqlite"
+    shutil.copy(demo_url.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    org, period = "ALN", "2026-T2"
+    with ilslib.connect(url) as w:
+        ind = f.indicators(w, org, period)["indicator_id"].iloc[0]
+        with w.transaction():
+            store.write(
+                w,
+                "ledger",
+                pd.DataFrame(
+                    [
+                        {"org_id": org, "month": "2026-03", "account": "9999", "account_name": "Stort", "kind": "intakt",
+                         "outcome": 12345678901234567890123456789.0, "budget": 1.0, "forecast": None},
+                    ]
+                ),
+            )  # fmt: skip
+            store.write(
+                w,
+                "personnel",
+                pd.DataFrame(
+                    [{"org_id": org, "month": "2026-08", "headcount": 40, "fte": 1e30, "scheduled_hours": 6000.0,
+                      "sick_hours": 300.0}]
+                ),
+            )  # fmt: skip
+            store.write(
+                w,
+                "outcomes",
+                pd.DataFrame([{"org_id": org, "indicator_id": ind, "period": period, "value": 1e308, "gender": "T"}]),
+            )
+    with warehouse_env(url):
+        for nb, params, name in (
+            (REPORT_NB, {"org_id": org, "period": period}, "org"),
+            (REPORT_NB.with_name("report_kort.ipynb"), {"org_id": org, "period": period}, "kort"),
+            (REPORT_NB.with_name("group_report.ipynb"), {"kind": "namnd", "period": period}, "group"),
+        ):
+            result = run_job(Job(str(nb), params, str(tmp_path / name), ("html",)))
+            report = done(Report(tmp_path / name, result.status, result.error))
+            files = report_files(report.notebook(), formats=("xlsx",))
+            assert files["report.xlsx"].startswith(b"PK")
+    shown = Report(tmp_path / "org", "done", None)
+    page, doc = text(shown.soup()), shown.figures()
+    assert fmt.number(1e30, 1) in page  # the FTE, all 31 digits
+    income = doc["economy"]["income"]
+    assert income > 1e28 and fmt.MNKR.number(income) in page  # the 29-digit amount, in mnkr
+    assert fmt.value(1e308, doc["indicators"][0]["unit"], doc["indicators"][0]["decimals"]) in page
+
+
+def test_nothing_deviating_says_so_and_shows_no_blank_rows(reports: Reports, demo_wh: Any) -> None:
+    """TEATER 2026-T1: every indicator met or missing. The deviation table showed a row of "–  -  -" per
+    indicator; now the report says that no indicator deviates."""
+    assert f.deviations(demo_wh, "TEATER", "2026-T1").empty
+    soup = done(reports.org("TEATER", "2026-T1")).soup()
+    section = soup.find("section", attrs={"aria-labelledby": "avvikelserapportering"})
+    assert "Inga indikatorer avviker från målet" in text(section)
+    assert not [t for t in section.find_all("table")]

@@ -17,11 +17,13 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from report_support import (
     GROUP_KINDS,
+    KORT_REPORTS,
     ORGS,
     PDF_GROUPS,
     PDF_REPORTS,
@@ -62,11 +64,26 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+#: The board's book (HTML) of the nämnder's reports for 2026-T2 that the tests produce.
+BOOK = ("namnd", "2026-T2", (ORGS["board"], SCRIPT_ORG))
+
+
 def _report(reports: Reports, which: str, a: str, period: str) -> Report:
-    return done(reports.org(a, period) if which == "org" else reports.group(a, period))
+    if which == "org":
+        return done(reports.org(a, period))
+    if which == "kort":
+        return done(reports.kort(a, period))
+    if which == "book":
+        return done(reports.book(BOOK[0], BOOK[1], BOOK[2]))
+    return done(reports.group(a, period))
 
 
-PAGES = [("org", o, p) for o, p in AXE_ORG] + [("group", k, p) for k, p in AXE_GROUP]
+PAGES = (
+    [("org", o, p) for o, p in AXE_ORG]
+    + [("group", k, p) for k, p in AXE_GROUP]
+    + [("kort", o, p) for o, p in KORT_REPORTS]
+    + [("book", BOOK[0], BOOK[1])]
+)
 PAGE_IDS = [f"{w}-{a}-{p}" for w, a, p in PAGES]
 
 
@@ -99,7 +116,12 @@ def test_page_is_offline_and_fits_the_screen(
 
 # -- structure, checked on every report ------------------------------------------------------------
 
-EVERY = [("org", o, p) for o, p in ALL_ORG] + [("group", k, p) for k, p in ALL_GROUP]
+EVERY = (
+    [("org", o, p) for o, p in ALL_ORG]
+    + [("group", k, p) for k, p in ALL_GROUP]
+    + [("kort", o, p) for o in ORGS.values() for p in ("2026-T2", "2025-BO", "2026-BU")]
+    + [("book", BOOK[0], BOOK[1])]
+)
 EVERY_IDS = [f"{w}-{a}-{p}" for w, a, p in EVERY]
 
 
@@ -133,7 +155,11 @@ def test_headings_tables_images_and_status(reports: Reports, which: str, who: st
 
 # -- PDF -------------------------------------------------------------------------------------------
 
-PDFS = [("org", o, p) for o, p in sorted(PDF_REPORTS)] + [("group", k, p) for k, p in sorted(PDF_GROUPS)]
+PDFS = (
+    [("org", o, p) for o, p in sorted(PDF_REPORTS)]
+    + [("group", k, p) for k, p in sorted(PDF_GROUPS)]
+    + [("kort", o, p) for o, p in KORT_REPORTS]
+)
 PDF_IDS = [f"{w}-{a}-{p}" for w, a, p in PDFS]
 
 
@@ -202,3 +228,102 @@ def test_pdf_is_a4_tagged_swedish_and_titled(reports: Reports, which: str, who: 
     bbox = _pdftotext("-bbox", str(report.pdf_path))
     right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', bbox))
     assert right <= A4[0] - RIGHT_MARGIN_PT + 1, f"text reaches x = {right:.0f} pt, beyond the right margin"
+
+
+@pytest.mark.parametrize(("which", "who", "period"), PDFS, ids=PDF_IDS)
+def test_pdf_passes_the_pdf_ua_validator(reports: Reports, which: str, who: str, period: str) -> None:
+    """page-validation (a PDF/UA-1 checker from PyPI, offline) finds no failure."""
+    import page
+
+    report = _report(reports, which, who, period)
+    result = page.validate_pdf(report.pdf_path, profile="ua1")
+    assert result.is_compliant, [f"{f.rule_id}: {f.message}" for f in result.failures[:10]]
+    assert result.rules.failed == 0
+
+
+def _layout(html: str) -> Any:
+    from weasyprint import HTML
+
+    from ilslib.report.render import TEMPLATES, _font_config
+
+    return HTML(string=html, base_url=str(TEMPLATES)).render(font_config=_font_config())
+
+
+def _boxes(box: Any) -> Iterator[Any]:
+    yield box
+    for child in getattr(box, "children", None) or []:
+        yield from _boxes(child)
+
+
+def _text_of(box: Any) -> str:
+    return "".join(b.text for b in _boxes(box) if isinstance(getattr(b, "text", None), str)).strip()
+
+
+@pytest.mark.parametrize(("which", "who", "period"), PDFS, ids=PDF_IDS)
+def test_pdf_layout_keeps_headings_and_comments_together_and_never_hyphenates_headers(
+    reports: Reports, which: str, who: str, period: str
+) -> None:
+    """No heading is the last thing on a page, no comment (block quote) is split over two pages, and no
+    column header is broken with a hyphen ("Nettoresul-tat")."""
+    report = _report(reports, which, who, period)
+    document = _layout(report.html())
+    pages_of: dict[int, set[int]] = {}
+    for n, page in enumerate(document.pages, 1):
+        flow = [
+            b
+            for b in _boxes(page._page_box)
+            if getattr(b, "element_tag", None)
+            in ("h1", "h2", "h3", "h4", "p", "li", "tr", "img", "dt", "dd", "caption")
+        ]
+        if flow and flow[-1].element_tag in ("h2", "h3", "h4"):
+            pytest.fail(f"page {n}: the heading {_text_of(flow[-1])!r} is alone at the bottom of the page")
+        for b in _boxes(page._page_box):
+            el = getattr(b, "element", None)
+            if el is not None and "free-text" in (el.get("class") or ""):
+                pages_of.setdefault(id(el), set()).add(n)
+    split = {k: v for k, v in pages_of.items() if len(v) > 1}
+    assert not split, f"a comment runs over pages {sorted(next(iter(split.values())))}"
+    # headers: what WeasyPrint laid out in each header cell is whole words (no hyphen added at a break)
+    headers = 0
+    for page in document.pages:
+        for group in _boxes(page._page_box):
+            if getattr(group, "element_tag", None) != "thead":
+                continue
+            for th in _boxes(group):
+                if getattr(th, "element_tag", None) == "th":
+                    lines = [_text_of(line) for line in _boxes(th) if type(line).__name__ == "LineBox"]
+                    assert not [ln for ln in lines if ln.endswith(("-", "\u2010", "\u00ad"))], lines
+                    headers += 1
+    assert headers
+    css = (Path(__file__).resolve().parent.parent / "ilslib" / "templates" / "report.css").read_text(encoding="utf-8")
+    assert "hyphens: auto" not in css
+
+
+A4_FIT = [("group", k, p) for k, p in (("bolag", "2025-BO"), ("namnd", "2026-T2"), ("koncern", "2026-T2"))] + [
+    ("org", ORGS["board"], "2025-BO"),
+    ("org", ORGS["company"], "2026-T2"),
+    ("kort", "STAD", "2025-BO"),
+]
+
+
+@pytest.mark.parametrize(("which", "who", "period"), A4_FIT, ids=[f"{w}-{a}-{p}" for w, a, p in A4_FIT])
+def test_no_table_scrolls_sideways_on_screen_or_on_a4(
+    reports: Reports, browser: Browser, which: str, who: str, period: str
+) -> None:
+    """No table needs its sideways scroll on a desktop screen (1280 px), nor printed on A4 (the text is 178 mm
+    wide, 673 px, with the print style): wide tables are split into parts (the group report's matrices)."""
+    report = _report(reports, which, who, period)
+    script = (
+        "() => Array.from(document.querySelectorAll('.table-wrap'))"
+        ".filter(w => w.scrollWidth > w.clientWidth + 1 || w.querySelector('table').scrollWidth > w.clientWidth + 1)"
+        ".map(w => [w.getAttribute('aria-label'), w.scrollWidth, w.clientWidth])"
+    )
+    for media, width in (("screen", 1280), ("print", 673)):
+        page = browser._browser.new_page(viewport={"width": width, "height": 900})
+        try:
+            page.emulate_media(media=media)
+            page.goto(report.html_path.resolve().as_uri(), wait_until="load")
+            too_wide = page.evaluate(script)
+        finally:
+            page.close()
+        assert too_wide == [], f"{media}, {width} px: tables wider than the page: {too_wide}"

@@ -568,7 +568,8 @@ def test_cache_around_figure_functions_changes_no_figure(demo):
                 pd.testing.assert_frame_equal(figures.comparisons(wh, o, PERIOD), cmp)
                 assert figures.figures_json(wh, o, PERIOD, generated_at="x") == doc
             s = cache.stats()
-            assert s["hits"] > 10 and s["entries"] > 6
+            # the report context asks for the kind-wide frames only: all six come from the prefetch
+            assert s["hits"] > 10 and s["entries"] >= 6
             # A caller that changes a frame does not change the cached one.
             rows = sys.modules["ilslib.figures.indicators"].indicator_rows(
                 wh, figures.as_period(wh, PERIOD), kind="namnd"

@@ -24,6 +24,7 @@ COMMANDS = {
     "load": "ilslib.cli.load",
     "check": "ilslib.cli.check",
     "new-study": "ilslib.cli.new_study",
+    "book": "ilslib.cli.book",
 }
 
 EPILOG = textwrap.dedent(

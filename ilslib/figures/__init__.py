@@ -32,6 +32,7 @@ from .orgs import (
     Organisation,
     check_kind,
     goal_tree,
+    group_kinds,
     latest_period,
     loads,
     organisation,
@@ -41,7 +42,8 @@ from .orgs import (
 from .personnel import personnel, sick_leave_series
 from .projection import projection
 from .rollup import rollup, rollup_detail
-from .texts import text_of, texts
+from .texts import text_label, text_of, texts
+from .totals import economy_total, personnel_total
 
 __all__ = [
     "KEY_FIGURES",
@@ -62,10 +64,12 @@ __all__ = [
     "dumps",
     "economy",
     "economy_series",
+    "economy_total",
     "effective_partial_limit",
     "figures_json",
     "goal_tree",
     "goals",
+    "group_kinds",
     "history",
     "indicator_catalogue",
     "indicators",
@@ -75,6 +79,7 @@ __all__ = [
     "organisations",
     "periods",
     "personnel",
+    "personnel_total",
     "projection",
     "rank_values",
     "rollup",
@@ -82,6 +87,7 @@ __all__ = [
     "sick_leave_series",
     "status",
     "status_matrix",
+    "text_label",
     "text_of",
     "texts",
 ]

@@ -1,12 +1,14 @@
 """One indicator or key figure across the organisations of a kind, as in Kolada's comparisons.
 
-**Rank**: 1 is the best value in the indicator's direction; equal values share
+**Rank**: 1 is the best value in the indicator's direction; values are
+compared as shown (rounded to the figure's decimals) and equal values share
 the best rank among them (1, 2, 2, 4); missing and special values are not
-ranked. **Colour** (by rank, among the ``n`` ranked organisations): ``green``
-for the best quarter (rank <= n/4), ``red`` for the worst quarter (rank
-counted from the worst end <= n/4), ``yellow`` for the rest and for a value
-that would be both (all equal), ``grey`` when there is no value. With fewer
-than four ranked organisations nobody is green or red.
+ranked. **Colour** (among the ``n`` ranked organisations): ``green`` for the
+best quarter, ``red`` for the worst quarter, ``yellow`` for the rest and for a
+value that would be both (all equal), ``grey`` when there is no value. Tied
+values always share a colour, and a tied group is green (red) only when all of
+it lies within the best (worst) quarter: a quarter never holds more than a
+quarter. With fewer than four ranked organisations nobody is green or red.
 
 **Special values** (``special``): ``-`` missing (the organisation should have
 the value but it is not there), ``.`` not applicable (an indicator the
@@ -18,7 +20,10 @@ confidential (sick leave suppressed for a unit under 5 employees).
 from __future__ import annotations
 
 import difflib
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pandas as pd
 
@@ -60,26 +65,59 @@ KEY_FIGURES = {
 }
 
 
-def rank_values(values: pd.Series, direction: str) -> tuple[pd.Series, pd.Series, int]:
+def _rounded(values: pd.Series, decimals: int | None) -> pd.Series:
+    """The values as a reader sees them: rounded half away from zero to ``decimals`` (as :mod:`ilslib.fmt`)."""
+    v = pd.to_numeric(values, errors="coerce").astype("float64")
+    if decimals is None:
+        return v
+    step = Decimal(1).scaleb(-int(decimals))
+
+    def one(x: float) -> float:
+        if math.isnan(x) or math.isinf(x):
+            return math.nan
+        with localcontext() as ctx:
+            exact = Decimal(repr(x))
+            ctx.prec = max(28, exact.adjusted() + int(decimals) + 3)
+            return float(exact.quantize(step, rounding=ROUND_HALF_UP))
+
+    return v.map(one).astype("float64")
+
+
+def rank_values(values: pd.Series, direction: str, decimals: int | None = None) -> tuple[pd.Series, pd.Series, int]:
     """Ranks (``Int64``; ties share the best rank; NaN unranked), Kolada colours, and how many were ranked.
+
+    **One rule for ties**: values are compared as they are shown, rounded to
+    ``decimals`` (half away from zero, as :mod:`ilslib.fmt` shows them); equal
+    shown values share the best rank and always get the same colour. **A
+    quarter is at most a quarter**: a group of tied values is green only when
+    the whole group lies within the best quarter (its last place ``<= n/4``),
+    red likewise at the worst end, otherwise yellow; so with many ties fewer
+    than a quarter may be green, never more. With fewer than four ranked
+    values nobody is green or red.
 
     >>> r, c, n = rank_values(pd.Series([5.0, 7.0, 7.0, None, 1.0]), "higher")
     >>> r.tolist(), c.tolist(), n
-    ([3, 1, 1, <NA>, 4], ['yellow', 'green', 'green', 'grey', 'red'], 4)
+    ([3, 1, 1, <NA>, 4], ['yellow', 'yellow', 'yellow', 'grey', 'red'], 4)
+    >>> rank_values(pd.Series([4.94, 5.04, 6.0, 7.0]), "lower", decimals=1)[0].tolist()
+    [1, 2, 3, 4]
+    >>> rank_values(pd.Series([4.94, 5.04, 6.0, 7.0]), "lower", decimals=0)[0].tolist()
+    [1, 1, 3, 4]
     """
     if direction not in ("higher", "lower"):
         raise ValueError(f"direction must be 'higher' or 'lower', got {direction!r}")
-    v = pd.to_numeric(values, errors="coerce").astype("float64")
+    v = _rounded(values, decimals)
     best_first = direction == "lower"
     rank = v.rank(method="min", ascending=best_first)
-    from_worst = v.rank(method="min", ascending=not best_first)
+    # the last place a tied group takes, from the best end and from the worst end
+    last_from_best = v.rank(method="max", ascending=best_first)
+    last_from_worst = v.rank(method="max", ascending=not best_first)
     n = int(v.notna().sum())
     colours = []
-    for r, w in zip(rank, from_worst, strict=True):
+    for r, b, w in zip(rank, last_from_best, last_from_worst, strict=True):
         if pd.isna(r):
             colours.append("grey")
             continue
-        best, worst = 4 * r <= n, 4 * w <= n
+        best, worst = 4 * b <= n, 4 * w <= n
         colours.append("green" if best and not worst else "red" if worst and not best else "yellow")
     return rank.round().astype("Int64"), pd.Series(colours, index=values.index, dtype=object), n
 
@@ -142,7 +180,7 @@ def compare(
             "decimals": int(decimals) if num(decimals) is not None else 1,
         }
     absent = MISSING if what in KEY_FIGURES else NOT_APPLICABLE
-    df = ranked_frame(orgs, values, special, status, attrs["direction"], org_id, absent)
+    df = ranked_frame(orgs, values, special, status, attrs["direction"], org_id, absent, attrs["decimals"])
     df.attrs.update({"what": what, "period": str(p), "kind": k, **attrs})
     return df
 
@@ -155,6 +193,7 @@ def ranked_frame(
     direction: str,
     org_id: str | None = None,
     absent: str = MISSING,
+    decimals: int | None = None,
 ) -> pd.DataFrame:
     """Rank and colour prepared values (internal: shared by :func:`compare` and figures.json).
 
@@ -173,7 +212,7 @@ def ranked_frame(
     df["special"] = specials
     df["value"] = pd.Series(vals, index=df.index, dtype="float64")
     df["status"] = [status.get(o) for o in df["org_id"]]
-    rank, colour, n = rank_values(df["value"], direction)
+    rank, colour, n = rank_values(df["value"], direction, decimals)
     df["rank"], df["colour"], df["ranked"] = rank, colour, n
     df["selected"] = df["org_id"] == org_id
     df = df.assign(_r=df["rank"].astype("float64").fillna(float("inf")))
@@ -197,7 +236,7 @@ def indicator_values(rows: pd.DataFrame, indicator_id: str) -> tuple[dict, dict,
 
 
 def key_figure_values(
-    wh: Warehouse, p: Period, kind: str, fig: KeyFigure, source: pd.DataFrame | None = None
+    wh: Warehouse | None, p: Period | None, kind: str, fig: KeyFigure, source: pd.DataFrame | None = None
 ) -> tuple[dict, dict, dict]:
     """Values and special values of a key figure for the organisations of a kind (internal).
 
@@ -256,7 +295,19 @@ def comparisons(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFram
     p = as_period(wh, period)
     kind = org_row(wh, org_id)["kind"]
     orgs = wh.query("SELECT org_id, name FROM v_organisation WHERE kind = ?", (kind,))
-    rows_kind = indicator_rows(wh, p, kind=kind)
+    return comparisons_from(
+        org_id,
+        orgs,
+        indicator_rows(wh, p, kind=kind),
+        economy_frame(wh, p, kinds=[kind]),
+        personnel_frame(wh, p, kinds=[kind]),
+    )
+
+
+def comparisons_from(
+    org_id: str, orgs: pd.DataFrame, rows_kind: pd.DataFrame, economy_kind: pd.DataFrame, personnel_kind: pd.DataFrame
+) -> pd.DataFrame:
+    """:func:`comparisons` from the kind's frames (internal: the report context has them already)."""
     own = rows_kind[rows_kind["org_id"] == org_id]
     out = []
 
@@ -280,12 +331,13 @@ def comparisons(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFram
 
     for r in own.to_dict("records"):
         values, special, status = indicator_values(rows_kind, r["indicator_id"])
-        df = ranked_frame(orgs, values, special, status, r["direction"], org_id, NOT_APPLICABLE)
-        pick(df, r["indicator_id"], r["name"], r["unit"], r["direction"], int(r["decimals"]))
-    sources = {"economy": economy_frame(wh, p, kinds=[kind]), "personnel": personnel_frame(wh, p, kinds=[kind])}
+        dec = int(r["decimals"])
+        df = ranked_frame(orgs, values, special, status, r["direction"], org_id, NOT_APPLICABLE, dec)
+        pick(df, r["indicator_id"], r["name"], r["unit"], r["direction"], dec)
+    sources = {"economy": economy_kind, "personnel": personnel_kind}
     for fig in KEY_FIGURES.values():
-        values, special, status = key_figure_values(wh, p, kind, fig, sources[fig.source])
-        df = ranked_frame(orgs, values, special, status, fig.direction, org_id, MISSING)
+        values, special, status = key_figure_values(None, None, "", fig, sources[fig.source])
+        df = ranked_frame(orgs, values, special, status, fig.direction, org_id, MISSING, fig.decimals)
         pick(df, fig.key, fig.label, fig.unit, fig.direction, fig.decimals)
     df = frame(out, COMPARISON_COLUMNS)
     df["value"] = df["value"].astype("float64")
@@ -293,26 +345,49 @@ def comparisons(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFram
     return df
 
 
-def status_matrix(wh: Warehouse, period: str | Period, kind: str) -> pd.DataFrame:
-    """Every organisation's indicator statuses: rows organisations (index ``org_id``), columns indicator ids.
+def key_figure_compare(orgs: pd.DataFrame, fig: KeyFigure, source: pd.DataFrame, org_id: str | None) -> pd.DataFrame:
+    """:func:`compare` for a key figure from its source frame (internal: the report context's chart)."""
+    values, special, status = key_figure_values(None, None, "", fig, source)
+    df = ranked_frame(orgs, values, special, status, fig.direction, org_id, MISSING, fig.decimals)
+    df.attrs.update({"what": fig.key, "label": fig.label, "unit": fig.unit, "direction": fig.direction})
+    df.attrs["decimals"] = fig.decimals
+    return df
 
-    A cell holds the status code (``uppfyllt`` ... ``ej_malsatt``), or None
-    where the organisation does not have the indicator (``.``). Indicators in
-    id order; organisations of the kind in id order (those without any
-    indicator included, all None). In T1/T2 only tertial indicators.
+
+def status_matrix(
+    wh: Warehouse, period: str | Period, kind: str | Sequence[str], *, source: str | None = "KF"
+) -> pd.DataFrame:
+    """The group indicator table: every organisation's status for each KF indicator followed up in the period.
+
+    As the data contract defines it: one row per organisation of the kind
+    (index ``org_id``, in id order, those without any indicator included), one
+    column per indicator of source ``KF`` that some organisation of the kind
+    follows up in the period (in T1/T2 only tertial indicators), in id order;
+    a cell holds the status code (``uppfyllt`` ... ``ej_malsatt``), or None
+    where the organisation has no status for it (shown ``-``). ``kind`` may be
+    several kinds; ``source=None`` takes every indicator, ``"own"`` the own ones.
 
     >>> m = f.status_matrix(wh, "2025-BO", "bolag")
     >>> m.index.name, m.columns.name
     ('org_id', 'indicator_id')
     """
     p = as_period(wh, period)
-    k = check_kind(kind)
-    rows = indicator_rows(wh, p, kind=k)
-    orgs = sorted(r[0] for r in wh.rows("SELECT org_id FROM v_organisation WHERE kind = ?", (k,)))
+    kinds = [kind] if isinstance(kind, str) else list(kind)
+    for k in kinds:
+        check_kind(k)
+    rows = indicator_rows(wh, p, kind=kinds)
+    marks = ", ".join("?" for _ in kinds)
+    orgs = sorted(r[0] for r in wh.rows(f"SELECT org_id FROM v_organisation WHERE kind IN ({marks})", kinds))
+    return status_matrix_from(rows, orgs, source)
+
+
+def status_matrix_from(rows: pd.DataFrame, orgs: Sequence[str], source: str | None = "KF") -> pd.DataFrame:
+    """:func:`status_matrix` from the kind's indicator frame (internal)."""
+    if source is not None:
+        rows = rows[rows["source"] == source]
     ids = sorted(set(rows["indicator_id"]))
     cells = {(o, i): s for o, i, s in zip(rows["org_id"], rows["indicator_id"], rows["status"], strict=True)}
     data = [[cells.get((o, i)) for i in ids] for o in orgs]
-    df = pd.DataFrame(
-        data, index=pd.Index(orgs, name="org_id"), columns=pd.Index(ids, name="indicator_id"), dtype=object
+    return pd.DataFrame(
+        data, index=pd.Index(list(orgs), name="org_id"), columns=pd.Index(ids, name="indicator_id"), dtype=object
     )
-    return df

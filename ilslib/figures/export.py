@@ -7,25 +7,12 @@ interactive API cannot disagree. A number that cannot be computed is ``null``
 
 from __future__ import annotations
 
-import datetime
 import json
 import math
 from typing import Any
 
-from ..contract import CONTRACT_VERSION
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import as_period
-from .activities import activities
-from .compare import comparisons
-from .datahash import data_hash
-from .economy import ECONOMY_COLUMNS, economy
-from .goals import goals
-from .indicators import indicators
-from .orgs import organisation
-from .personnel import personnel
-from .projection import projection
-from .texts import texts
 
 
 def plain(value: Any) -> Any:
@@ -55,10 +42,6 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _records(df, columns) -> list[dict[str, Any]]:
-    return [{c: plain(r[c]) for c in columns} for r in df.to_dict("records")]
-
-
 def figures_json(
     wh: Warehouse,
     org_id: str,
@@ -69,7 +52,7 @@ def figures_json(
 ) -> dict[str, Any]:
     """The organisation's figures for a period as the output contract's ``figures.json`` (a dict).
 
-    Keys: ``contract_version`` (2), ``org_id``, ``period``, ``indicators``,
+    Keys: ``contract_version``, ``org_id``, ``period``, ``indicators``,
     ``goals``, ``activities``, ``economy``, ``personnel``, ``provenance``
     (``data_hash``, ``notebook``, ``ilslib_version``, ``generated_at``) as in
     the contract, plus the added keys ``org_name``, ``kind``,
@@ -79,109 +62,17 @@ def figures_json(
     partial_limit_default, comment, annual_target, last_year_value, change``;
     each goal its ``level, title, kf_goal_id, divergence, divergence_note``
     and status counts; each activity its ``title, goal_id, comment``.
-    ``generated_at`` defaults to now (UTC, ISO 8601).
+    ``generated_at`` defaults to now (UTC, ISO 8601). The report builds the same
+    document from its :class:`~ilslib.figures.context.ReportContext`: one implementation.
 
     >>> doc = f.figures_json(wh, "ALN", "2026-T2", notebook="notebooks/report.py")
-    >>> doc["contract_version"], doc["period"], doc["personnel"]["suppressed"]
-    (2, '2026-T2', False)
+    >>> doc["period"], doc["personnel"]["suppressed"]
+    ('2026-T2', False)
     >>> text = f.dumps(doc)                      # json.dumps(..., allow_nan=False)
     """
-    from .. import __version__
+    from .context import ReportContext
 
-    p = as_period(wh, period)
-    org = organisation(wh, org_id)
-    ind = indicators(wh, org_id, p)
-    ind_list = []
-    for r in ind.to_dict("records"):
-        ind_list.append(
-            plain(
-                {
-                    "indicator_id": r["indicator_id"],
-                    "goal_id": r["goal_id"],
-                    "value": r["value"],
-                    "target": r["target"],
-                    "partial_limit": r["partial_limit"],
-                    "status": r["status"],
-                    "by_gender": {"K": r["value_k"], "M": r["value_m"]},
-                    "name": r["name"],
-                    "unit": r["unit"],
-                    "decimals": r["decimals"],
-                    "direction": r["direction"],
-                    "frequency": r["frequency"],
-                    "source": r["source"],
-                    "target_type": r["target_type"],
-                    "partial_limit_default": r["partial_limit_default"],
-                    "comment": r["comment"],
-                    "annual_target": r["annual_target"],
-                    "last_year_value": r["last_year_value"],
-                    "change": r["change"],
-                }
-            )
-        )
-    goal_cols = (
-        "goal_id",
-        "assessment",
-        "comment",
-        "level",
-        "title",
-        "kf_goal_id",
-        "own",
-        "indicators",
-        "uppfyllt",
-        "delvis",
-        "ej_uppfyllt",
-        "saknas",
-        "ej_malsatt",
-        "divergence",
-        "divergence_note",
-    )
-    act_cols = ("activity_id", "status", "title", "goal_id", "comment")
-    eco = economy(wh, p, org_id).iloc[0]
-    per = personnel(wh, p, org_id).iloc[0]
-    txt = texts(wh, org_id, p)
-    comp_cols = (
-        "what",
-        "label",
-        "unit",
-        "direction",
-        "decimals",
-        "value",
-        "special",
-        "rank",
-        "ranked",
-        "colour",
-        "status",
-    )
-    proj_cols = ("indicator_id", "projected", "annual_target", "status", "met", "method", "note", "label")
-    return plain(
-        {
-            "contract_version": CONTRACT_VERSION,
-            "org_id": org.org_id,
-            "period": str(p),
-            "org_name": org.name,
-            "kind": org.kind,
-            "period_title": p.title,
-            "indicators": ind_list,
-            "goals": _records(goals(wh, org_id, p), goal_cols),
-            "activities": _records(activities(wh, org_id, p), act_cols),
-            "economy": {k: plain(eco[k]) for k in ECONOMY_COLUMNS},
-            "personnel": {
-                "headcount": plain(per["headcount"]),
-                "fte": plain(per["fte"]),
-                "sick_leave_pct": plain(per["sick_leave_pct"]),
-                "suppressed": bool(per["suppressed"]),
-            },
-            "texts": {r["kind"]: r["text"] for r in txt.to_dict("records")},
-            "comparisons": _records(comparisons(wh, org_id, p), comp_cols),
-            "projections": _records(projection(wh, org_id, p), proj_cols),
-            "provenance": {
-                "data_hash": data_hash(wh, org_id, p),
-                "notebook": notebook,
-                "ilslib_version": __version__,
-                "generated_at": generated_at or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            },
-        }
-    )
+    return ReportContext(wh, org_id, period).figures_json(notebook=notebook, generated_at=generated_at)
 
 
 def dumps(doc: dict[str, Any]) -> str:

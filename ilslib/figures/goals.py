@@ -87,12 +87,23 @@ def goals(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
     """
     p = as_period(wh, period)
     org_row(wh, org_id)
-    gm = goal_map(wh, p.year, org_id, p)
-    judged = wh.query(
+    return goals_from(
+        org_id, goal_map(wh, p.year, org_id, p), judgements(wh, org_id, p), indicator_rows(wh, p, org_id=org_id)
+    )
+
+
+def judgements(wh: Warehouse, org_id: str, p: Period) -> pd.DataFrame:
+    """The organisation's judgements for the period: ``goal_id, assessment, comment`` (internal)."""
+    # rows(), not query(): the data hash reads the same statement, and a report reads it once
+    rows = wh.rows(
         "SELECT goal_id, assessment, comment FROM v_assessment WHERE org_id = ? AND period = ?",
         (org_id, str(p)),
     )
-    ind = indicator_rows(wh, p, org_id=org_id)
+    return pd.DataFrame.from_records(rows, columns=["goal_id", "assessment", "comment"])
+
+
+def goals_from(org_id: str, gm: pd.DataFrame, judged: pd.DataFrame, ind: pd.DataFrame) -> pd.DataFrame:
+    """:func:`goals` from the goal map, the judgements and the indicator table (internal)."""
     counts = {g: dict.fromkeys(_COUNTED, 0) for g in ind["goal_id"].dropna().unique()}
     for g, s in zip(ind["goal_id"], ind["status"], strict=True):
         if isinstance(g, str) and isinstance(s, str):  # a target need not name a goal (goal_id NaN)

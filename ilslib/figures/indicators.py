@@ -229,9 +229,14 @@ def deviations(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame
 
     The same columns as :func:`indicators`.
     """
-    df = indicators(wh, org_id, period)
+    return deviations_from(indicators(wh, org_id, period))
+
+
+def deviations_from(df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`deviations` from an indicator table (internal: the report context has it)."""
     rank = df["status"].map({"ej_uppfyllt": 0, "delvis": 1})
-    df = df[rank.notna()].assign(_r=rank).sort_values(["_r", "indicator_id"], kind="mergesort")
+    # rank is added before filtering: added to an empty frame, it would bring its own rows along
+    df = df.assign(_r=rank)[rank.notna()].sort_values(["_r", "indicator_id"], kind="mergesort")
     return df.drop(columns="_r").reset_index(drop=True)
 
 

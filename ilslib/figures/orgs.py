@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -64,8 +65,8 @@ class Organisation:
     controller: str | None
 
 
-def organisations(wh: Warehouse, kind: str | None = None) -> pd.DataFrame:
-    """Every organisation (or those of one kind), ordered by kind and id.
+def organisations(wh: Warehouse, kind: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Every organisation (or those of one kind, or of several), ordered by kind and id.
 
     Columns: ``org_id, name, kind, parent_id, parent_name, controller``.
 
@@ -78,13 +79,28 @@ def organisations(wh: Warehouse, kind: str | None = None) -> pd.DataFrame:
     """
     params: list[object] = []
     if kind is not None:
-        check_kind(kind)
-        sql += " WHERE o.kind = ?"
-        params.append(kind)
+        kinds = [kind] if isinstance(kind, str) else list(kind)
+        for k in kinds:
+            check_kind(k)
+        sql += f" WHERE o.kind IN ({', '.join('?' for _ in kinds)})"
+        params += kinds
     df = wh.query(sql, params)
     order = df["kind"].map({k: i for i, k in enumerate(ORG_KINDS)})
     df = df.assign(_k=order).sort_values(["_k", "org_id"], kind="mergesort")
     return frame(df, ORG_COLUMNS)
+
+
+#: The kinds a group report covers: the koncern's report is the parent company and its companies.
+GROUP_KINDS: dict[str, tuple[str, ...]] = {"koncern": ("koncern", "bolag")}
+
+
+def group_kinds(kind: str) -> list[str]:
+    """The organisation kinds a group report for ``kind`` covers (``koncern``: the koncern and the bolag).
+
+    >>> group_kinds("koncern"), group_kinds("namnd")
+    (['koncern', 'bolag'], ['namnd'])
+    """
+    return list(GROUP_KINDS.get(check_kind(kind), (kind,)))
 
 
 def check_kind(kind: str) -> str:

@@ -21,6 +21,7 @@ from ..warehouse import Warehouse
 from ._common import as_period, frame, num, org_row, placeholders, ratio
 
 PERSONNEL_COLUMNS = ("headcount", "fte", "sick_leave_pct", "suppressed")
+FRAME_COLUMNS = (*PERSONNEL_COLUMNS, "sick_hours", "scheduled_hours")
 SERIES_COLUMNS = ("month", "headcount", "fte", "sick_leave_pct", "cum_sick_leave_pct", "suppressed")
 
 
@@ -59,13 +60,17 @@ def personnel(wh: Warehouse, period: str | Period, org_id: str | None = None) ->
     p = as_period(wh, period)
     if org_id is not None:
         org_row(wh, org_id)
-    return personnel_frame(wh, p, org_id)
+    return personnel_frame(wh, p, org_id)[list(PERSONNEL_COLUMNS)]
 
 
 def personnel_frame(
     wh: Warehouse, p: Period, org_id: str | None = None, kinds: list[str] | None = None
 ) -> pd.DataFrame:
-    """:func:`personnel` for one organisation, the organisations of some kinds, or all (internal)."""
+    """:func:`personnel` for one organisation, the organisations of some kinds, or all (internal).
+
+    Also the period's hour sums ``sick_hours`` and ``scheduled_hours`` (None where the headcount
+    of the last month is unknown), which :func:`personnel_total` adds up.
+    """
     params: list[object] = [p.last_month, p.last_month, p.first_month, p.last_month]
     org_filter = ""
     if org_id is not None:
@@ -104,16 +109,21 @@ def personnel_frame(
             continue
         suppressed = is_suppressed(r["headcount"])
         # Without the last month the period is incomplete (and the unit's size unknown): no figure.
-        pct = None if num(r["headcount"]) is None else ratio(_hours(r["sick"]), _hours(r["scheduled"]))
+        known = num(r["headcount"]) is not None
+        pct = ratio(_hours(r["sick"]), _hours(r["scheduled"])) if known else None
         rows.append(
             {
                 "headcount": num(r["headcount"]),
                 "fte": num(r["fte"]),
                 "sick_leave_pct": None if suppressed else pct,
                 "suppressed": suppressed,
+                "sick_hours": _hours(r["sick"]) if known else None,
+                "scheduled_hours": _hours(r["scheduled"]) if known else None,
             }
         )
-    df = pd.DataFrame.from_records(rows, columns=list(PERSONNEL_COLUMNS), index=pd.Index(orgs, name="org_id"))
+    df = pd.DataFrame.from_records(rows, columns=list(FRAME_COLUMNS), index=pd.Index(orgs, name="org_id"))
+    df["sick_hours"] = df["sick_hours"].astype("float64")
+    df["scheduled_hours"] = df["scheduled_hours"].astype("float64")
     df["headcount"] = pd.to_numeric(df["headcount"]).round().astype("Int64")
     df["fte"] = df["fte"].astype("float64")
     df["sick_leave_pct"] = df["sick_leave_pct"].astype("float64")

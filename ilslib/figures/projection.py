@@ -72,13 +72,24 @@ def projection(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame
     org_row(wh, org_id)
     if not p.is_tertial:
         return frame([], PROJECTION_COLUMNS)
-    ind = indicator_rows(wh, p, org_id=org_id)
+    return projection_from(p, indicator_rows(wh, p, org_id=org_id), projection_inputs(wh, org_id, p))
+
+
+def projection_inputs(wh: Warehouse, org_id: str, p: Period) -> pd.DataFrame:
+    """The earlier outcomes a projection needs: this year's T1, last year's same tertial and BO (internal)."""
     y, ly = p.year, p.year - 1
     wanted = [f"{y}-T1", f"{ly}-{p.code}", f"{ly}-BO"]
-    hist = wh.query(
+    return wh.query(
         "SELECT indicator_id, period, value FROM v_outcome WHERE org_id = ? AND gender = ? AND period IN (?, ?, ?)",
         (org_id, "T", *wanted),
     )
+
+
+def projection_from(p: Period, ind: pd.DataFrame, hist: pd.DataFrame) -> pd.DataFrame:
+    """:func:`projection` from the indicator table and :func:`projection_inputs` (internal)."""
+    if not p.is_tertial:
+        return frame([], PROJECTION_COLUMNS)
+    y, ly = p.year, p.year - 1
     past: dict[tuple[str, str], float | None] = {
         (r["indicator_id"], r["period"]): num(r["value"]) for r in hist.to_dict("records")
     }

@@ -1,22 +1,21 @@
 """Roll-up of judgements per KF goal across the organisations of a kind ("Mål och måluppfyllelse").
 
-**An organisation's judgement of a KF goal** for a period is, as the data
-contract defines the roll-up, its own judgement of the KF goal itself (an
-``assessments`` row for the KF goal with an assessment) - basis ``direct``;
-an organisation of the reported kinds that gave none counts as ``saknas``
-(an assessments row with an empty assessment is "not judged", so ``saknas``
-too).
+**An organisation's judgement of a KF goal** for a period (data contract v2,
+"Roll-up of assessments"), in this order:
 
-``own_goals=True`` is an extension beyond the contract, for analysts: where
-there is no direct judgement, the judgements the organisation gave its own
-goals that concretise the KF goal (goals whose ``parent_goal_id`` chain leads
-to the KF goal) are combined - ``uppfyllt`` when all are ``uppfyllt``,
-``ej_uppfyllt`` when all are ``ej_uppfyllt``, otherwise ``delvis`` - basis
-``own_goals``. The reports never use it.
+1. its own judgement of the KF goal itself (an ``assessments`` row for the KF
+   goal with an assessment): basis ``direct``;
+2. otherwise one judgement derived from the judgements it gave its own goals
+   that concretise the KF goal (goals whose ``parent_goal_id`` chain leads to
+   it, however deep): ``uppfyllt`` when all are ``uppfyllt``, ``ej_uppfyllt``
+   when all are ``ej_uppfyllt``, otherwise ``delvis``: basis ``own_goals``, and
+   the cell is *derived* (every output marks it);
+3. otherwise ``saknas`` (an assessments row with an empty assessment is "not
+   judged").
 
 Every organisation of the reported kinds counts once per KF goal valid in the
 period's year, so the four counts of a KF goal add up to the number of
-organisations.
+organisations. ``own_goals=False`` leaves step 2 out (version 1 of the contract).
 """
 
 from __future__ import annotations
@@ -31,8 +30,8 @@ from ..warehouse import Warehouse
 from ._common import as_period, frame, text
 from .orgs import check_kind, goal_map
 
-ROLLUP_COLUMNS = ("goal_id", "title", "uppfyllt", "delvis", "ej_uppfyllt", "saknas", "organisations")
-DETAIL_COLUMNS = ("goal_id", "title", "org_id", "name", "kind", "assessment", "basis", "comment")
+ROLLUP_COLUMNS = ("goal_id", "title", "uppfyllt", "delvis", "ej_uppfyllt", "saknas", "organisations", "derived")
+DETAIL_COLUMNS = ("goal_id", "title", "org_id", "name", "kind", "assessment", "basis", "derived", "comment")
 OUTCOMES = ("uppfyllt", "delvis", "ej_uppfyllt", "saknas")
 
 
@@ -57,15 +56,16 @@ def combine(judgements: Sequence[str]) -> str:
 
 
 def rollup_detail(
-    wh: Warehouse, period: str | Period, kind: str | Sequence[str] | None = None, *, own_goals: bool = False
+    wh: Warehouse, period: str | Period, kind: str | Sequence[str] | None = None, *, own_goals: bool = True
 ) -> pd.DataFrame:
     """Every organisation's judgement of every KF goal (see the module docstring for the rule).
 
     Columns: ``goal_id, title`` (the KF goal), ``org_id, name, kind``,
     ``assessment`` (``uppfyllt``/``delvis``/``ej_uppfyllt``/``saknas``),
-    ``basis`` (``direct``, ``own_goals`` or None) and ``comment`` (of a direct
-    judgement). ``kind`` is one kind or several (default: nämnder and bolag);
-    ``own_goals`` see the module docstring (off: the contract's rule).
+    ``basis`` (``direct``, ``own_goals`` or None), ``derived`` (True when the
+    judgement is derived from the organisation's own goals) and ``comment`` (of
+    a direct judgement). ``kind`` is one kind or several (default: nämnder and
+    bolag); ``own_goals=False`` applies version 1's rule (direct judgements only).
 
     >>> d = f.rollup_detail(wh, "2025-BO", "bolag")
     >>> set(d["assessment"]) <= {"uppfyllt", "delvis", "ej_uppfyllt", "saknas"}
@@ -122,32 +122,41 @@ def rollup_detail(
                     "kind": o["kind"],
                     "assessment": assessment,
                     "basis": basis,
+                    "derived": basis == "own_goals",
                     "comment": comment,
                 }
             )
-    return frame(rows, DETAIL_COLUMNS)
+    df = frame(rows, DETAIL_COLUMNS)
+    df["derived"] = df["derived"].astype(bool)
+    return df
 
 
 def rollup(
-    wh: Warehouse, period: str | Period, kind: str | Sequence[str] | None = None, *, own_goals: bool = False
+    wh: Warehouse, period: str | Period, kind: str | Sequence[str] | None = None, *, own_goals: bool = True
 ) -> pd.DataFrame:
     """Per KF goal, how many organisations of the kind judged it met, partly met, not met, or gave none.
 
     Columns: ``goal_id, title, uppfyllt, delvis, ej_uppfyllt, saknas,
-    organisations`` (the sum of the four). Built from :func:`rollup_detail`.
+    organisations`` (the sum of the four) and ``derived`` (how many of the
+    judgements counted are derived from own goals). Built from :func:`rollup_detail`.
 
     >>> r = f.rollup(wh, "2025-BO", "bolag")
     >>> bool((r[["uppfyllt", "delvis", "ej_uppfyllt", "saknas"]].sum(axis=1) == r["organisations"]).all())
     True
     """
-    detail = rollup_detail(wh, period, kind, own_goals=own_goals)
+    return rollup_from(rollup_detail(wh, period, kind, own_goals=own_goals))
+
+
+def rollup_from(detail: pd.DataFrame) -> pd.DataFrame:
+    """:func:`rollup` from :func:`rollup_detail` (internal)."""
     rows = []
     for (goal_id, title), grp in detail.groupby(["goal_id", "title"], sort=False):
         counts = grp["assessment"].value_counts()
         row = {"goal_id": goal_id, "title": title, **{k: int(counts.get(k, 0)) for k in OUTCOMES}}
         row["organisations"] = len(grp)
+        row["derived"] = int(grp["derived"].sum())
         rows.append(row)
     df = frame(rows, ROLLUP_COLUMNS)
-    for c in (*OUTCOMES, "organisations"):
+    for c in (*OUTCOMES, "organisations", "derived"):
         df[c] = df[c].astype("int64")
     return df

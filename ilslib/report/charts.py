@@ -9,6 +9,7 @@ contrast against white (WCAG 2.1, non-text contrast).
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any
 
 import matplotlib
@@ -69,16 +70,38 @@ def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def economy_chart(series: pd.DataFrame, *, period_title: str) -> Html:
-    """Cumulative net result against the cumulative budget, month by month, in thousands of kronor."""
+def economy_chart(
+    series: pd.DataFrame, *, period_title: str, unit: fmt.AmountUnit | None = None, height: float = 3.0
+) -> Html:
+    """Cumulative net result against the cumulative budget, month by month.
+
+    Amounts are in ``unit`` (pass the economy table's, so the chart and the table
+    agree), by default the unit the largest amount needs (kr, tkr, mnkr).
+    """
     data = series.dropna(subset=["cum_net"]) if "cum_net" in series else series.iloc[0:0]
     if data.empty:
         return paragraph("Det finns inget bokfört utfall att visa i diagram för perioden.", class_="note")
+    u = unit or fmt.amount_unit(data["cum_net"], data["cum_budget_net"])
+    fig = economy_figure(data, u, height=height)
     months = [int(m[5:7]) for m in data["month"]]
-    fig, ax = plt.subplots(figsize=(7.2, 3.0))
+    last = data.iloc[-1]
+    month = MONTH_NAMES[months[-1] - 1]
+    alt = (
+        f"Linjediagram: ackumulerat nettoresultat jämfört med ackumulerad budget per månad, "
+        f"{MONTH_NAMES[months[0] - 1]}–{month}. Vid utgången av {month} var utfallet "
+        f"{u.text(last['cum_net'])} och budgeten {u.text(last['cum_budget_net'])}, "
+        f"en avvikelse på {u.text(last['cum_net'] - last['cum_budget_net'])}."
+    )
+    return figure(fig, alt=alt, caption=f"Nettoresultat mot budget, {period_title} ({u.label}, ackumulerat)")
+
+
+def economy_figure(data: pd.DataFrame, unit: fmt.AmountUnit, *, height: float = 3.0) -> Any:
+    """The matplotlib figure of :func:`economy_chart` (for tests: the axes can be inspected)."""
+    months = [int(m[5:7]) for m in data["month"]]
+    fig, ax = plt.subplots(figsize=(7.2, height))
     ax.plot(
         months,
-        data["cum_net"] / 1000,
+        data["cum_net"] / unit.divisor,
         color=BLUE,
         linewidth=2.2,
         marker="o",
@@ -86,23 +109,20 @@ def economy_chart(series: pd.DataFrame, *, period_title: str) -> Html:
         label="Utfall, ackumulerat",
     )
     ax.plot(
-        months, data["cum_budget_net"] / 1000, color=BROWN, linewidth=2.0, linestyle="--", label="Budget, ackumulerad"
+        months,
+        data["cum_budget_net"] / unit.divisor,
+        color=BROWN,
+        linewidth=2.0,
+        linestyle="--",
+        label="Budget, ackumulerad",
     )
     ax.axhline(0, color=GREY, linewidth=0.8)
     ax.set_xticks(months, [MONTHS[m - 1] for m in months])
     ax.yaxis.set_major_formatter(_SwedishTicks())
-    ax.set_ylabel("Nettoresultat, tkr", fontsize=8)
+    ax.set_ylabel(f"Nettoresultat, {unit.label}", fontsize=8)
     ax.legend(frameon=False, fontsize=8, loc="best")
     _style(ax)
-    last = data.iloc[-1]
-    month = MONTH_NAMES[months[-1] - 1]
-    alt = (
-        f"Linjediagram: ackumulerat nettoresultat jämfört med ackumulerad budget per månad, "
-        f"{MONTH_NAMES[months[0] - 1]}–{month}. Vid utgången av {month} var utfallet "
-        f"{fmt.money(last['cum_net'])} och budgeten {fmt.money(last['cum_budget_net'])}, "
-        f"en avvikelse på {fmt.money(last['cum_net'] - last['cum_budget_net'])}."
-    )
-    return figure(fig, alt=alt, caption=f"Nettoresultat mot budget, {period_title} (tkr, ackumulerat)")
+    return fig
 
 
 def sick_leave_chart(series: pd.DataFrame, *, year_from: str | None = None) -> Html:
@@ -139,9 +159,52 @@ def indicator_trends(history: pd.DataFrame, *, indicator_ids: list[str], title: 
     ids = [i for i in indicator_ids if i in set(history["indicator_id"])]
     if not ids:
         return paragraph("Det finns inga utfall över tid att visa i diagram.", class_="note")
+    fig, alts = trends_figure(history, ids)
+    alt = f"Linjediagram per indikator med utfall per period och mål som streckad linje. {'. '.join(alts)}."
+    return figure(fig, alt=alt, caption=title)
+
+
+#: Characters per line of a small chart's title (longer titles wrap, never cut).
+TITLE_WIDTH = 44
+
+
+def _period_axis(ax: Any, periods: list[str]) -> None:
+    """Periods on the x axis, horizontal and whole: the code (T1, T2, BO) at each point, the year once
+    below its periods. No label is rotated, broken over lines or run into its neighbour."""
+    x = list(range(len(periods)))
+    ax.set_xticks(x, [p.partition("-")[2] or p for p in periods])
+    years: dict[str, list[int]] = {}
+    for i, p in enumerate(periods):
+        years.setdefault(p.partition("-")[0], []).append(i)
+    # plain text below the tick labels (a secondary axis would cost a whole axes' layout per chart)
+    below = matplotlib.transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    for year, idx in years.items():
+        ax.text(sum(idx) / len(idx), -0.2, year, transform=below, ha="center", va="top", fontsize=8,
+                color="#1b1f24", gid="year")  # fmt: skip
+
+
+def _readable_axis(ax: Any, values: list[float], *, count: bool) -> None:
+    """Never a negative axis for figures that cannot be negative; whole ticks for counts.
+
+    A count that is 0 throughout is drawn on 0-1, not on matplotlib's -0,04-0,04.
+    """
+    finite_values = [float(v) for v in values if not _missing(v) and math.isfinite(float(v))]
+    if count:
+        ax.yaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
+    if finite_values and min(finite_values) >= 0:
+        top = max(finite_values)
+        lo, hi = ax.get_ylim()
+        if top == 0:
+            ax.set_ylim(0, 1)
+        elif lo < 0:  # the margin matplotlib adds would reach below zero
+            ax.set_ylim(0, hi)
+
+
+def trends_figure(history: pd.DataFrame, ids: list[str]) -> tuple[Any, list[str]]:
+    """The matplotlib figure of :func:`indicator_trends` and the text alternative of each indicator."""
     cols = 2 if len(ids) > 1 else 1
     rows = math.ceil(len(ids) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(7.2, 2.3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(7.2, 2.5 * rows), squeeze=False)
     alts = []
     for ax, ind in zip(axes.flat, ids, strict=False):
         h = history[history["indicator_id"] == ind]
@@ -153,11 +216,14 @@ def indicator_trends(history: pd.DataFrame, *, indicator_ids: list[str], title: 
         ax.plot(x, h["value"], color=BLUE, linewidth=2, marker="o", markersize=3.5, label="Utfall")
         if h["target"].notna().any():
             ax.plot(x, h["target"], color=BROWN, linewidth=1.6, linestyle="--", label="Mål")
-        ax.set_xticks(x, [p.replace("-", " ") for p in h["period"]], rotation=45, ha="right")
-        if dec == 0:  # counts: whole-number ticks only
-            ax.yaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
+        _period_axis(ax, list(h["period"]))
+        count = dec == 0 or unit.strip().lower() in fmt.COUNT_UNITS
+        _readable_axis(ax, [*h["value"], *h["target"]], count=count)
         ax.yaxis.set_major_formatter(_SwedishTicks())
-        ax.set_title(name if len(name) <= 48 else name[:46] + "…", fontsize=8.5, loc="left")
+        suffix = fmt.unit_suffix(unit)
+        if suffix:
+            ax.set_ylabel(suffix, fontsize=7.5)
+        ax.set_title(textwrap.fill(name, TITLE_WIDTH), fontsize=8.5, loc="left")
         _style(ax)
         points = ", ".join(f"{p}: {fmt.value(v, unit, dec)}" for p, v in zip(h["period"], h["value"], strict=True))
         tgt = h["target"].iloc[-1]
@@ -166,8 +232,7 @@ def indicator_trends(history: pd.DataFrame, *, indicator_ids: list[str], title: 
         ax.set_visible(False)
     axes.flat[0].legend(frameon=False, fontsize=7.5, loc="best")
     fig.tight_layout()
-    alt = f"Linjediagram per indikator med utfall per period och mål som streckad linje. {'. '.join(alts)}."
-    return figure(fig, alt=alt, caption=title)
+    return fig, alts
 
 
 def comparison_chart(df: pd.DataFrame, *, org_id: str, label: str, unit: str | None, decimals: int) -> Html:

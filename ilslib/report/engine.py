@@ -25,6 +25,7 @@ from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 from papermill.engines import Engine, papermill_engines
 from traitlets import Type
+from traitlets.config import Config
 
 ENGINE_NAME = "ils-inprocess"
 
@@ -100,8 +101,12 @@ def fresh_shell() -> _Shell:
     # clear_instance() only walks up the MRO: clear ours and any plain shell.
     _Shell.clear_instance()
     InteractiveShell.clear_instance()
-    shell = _Shell.instance(colors="nocolor", autocall=0, history_length=0)
-    shell.history_manager.enabled = False
+    # No history file: a report has no history, and a shell left over at exit must not write to a
+    # database in a HOME that is gone (or read-only) by then.
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.HistoryManager.hist_file = ":memory:"
+    shell = _Shell.instance(config=config, colors="nocolor", autocall=0, history_length=0)
     shell._ils_outputs = []
     return shell
 

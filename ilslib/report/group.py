@@ -1,4 +1,10 @@
-"""Blocks of the group report "Mål och måluppfyllelse" (per kind of organisation)."""
+"""Blocks of the group report "Mål och måluppfyllelse" (per kind of organisation, or the koncern).
+
+Every table covers every organisation of the group (no "ten largest"), with a
+total row of sums where a sum means something (ratios are recomputed from the
+sums, never averaged), and wide tables are split into parts that fit an A4 page
+(the workbook keeps each as one sheet).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,10 @@ from typing import Any
 
 import pandas as pd
 
-from .. import __version__, fmt
-from ..contract import CONTRACT_VERSION
-from .present import Html, definition_list, heading, join, paragraph, table, tag
+from .. import fmt
+from . import model as m
+from .model import Column, Table
+from .present import Html, definition_list, heading, paragraph, tag
 from .tables import KIND_LABELS, KIND_PLURAL, missing, swedish_date
 
 ASSESSMENT_COLUMNS = {
@@ -18,6 +25,7 @@ ASSESSMENT_COLUMNS = {
     "ej_uppfyllt": "✗ Ej uppfyllt",
     "saknas": "– Ej bedömt",
 }
+#: Status cells of the group indicator table: symbol and (short) word.
 CELL_TEXT = {
     "uppfyllt": "✓ Uppfyllt",
     "delvis": "◐ Delvis",
@@ -25,6 +33,27 @@ CELL_TEXT = {
     "saknas": "– Saknas",
     "ej_malsatt": "Ej målsatt",
 }
+#: Judgement cells of the roll-up per organisation.
+JUDGEMENT_TEXT = {
+    "uppfyllt": "✓ Uppfyllt",
+    "delvis": "◐ Delvis",
+    "ej_uppfyllt": "✗ Ej uppfyllt",
+    "saknas": "– Ej bedömt",
+}
+DERIVED = "härledd"
+DERIVED_NOTE = (
+    "(härledd): organisationen har inte bedömt KF-målet direkt; bedömningen är härledd ur dess bedömningar av "
+    "de egna mål som konkretiserar KF-målet (alla uppfyllda: uppfyllt, alla ej uppfyllda: ej uppfyllt, "
+    "annars delvis uppfyllt)."
+)
+TOTAL = "Summa"
+#: Group names for the cover and titles.
+GROUP_PLURAL = {**KIND_PLURAL, "koncern": "koncernens bolag"}
+
+
+def plural(kind: str) -> str:
+    """``bolagen``, ``nämnderna``; the koncern's report covers ``koncernens bolag``."""
+    return GROUP_PLURAL.get(kind, kind)
 
 
 def cover(kind: str, per: Any, n_orgs: int) -> Html:
@@ -33,7 +62,7 @@ def cover(kind: str, per: Any, n_orgs: int) -> Html:
         '<header class="cover">'
         + paragraph("Sammanställning", class_="kind")
         + heading("Mål och måluppfyllelse", 1, id="rapport")
-        + tag("p", f"{KIND_PLURAL.get(kind, kind).capitalize()}, {per.title}", class_="org-name")
+        + tag("p", f"{plural(kind).capitalize()}, {per.title}", class_="org-name")
         + definition_list(
             [
                 ("Organisationstyp", KIND_LABELS.get(kind, kind)),
@@ -53,85 +82,6 @@ def summary_counts(matrix: pd.DataFrame) -> dict[str, int]:
     return {k: int(counts.get(k, 0)) for k in fmt.STATUS}
 
 
-def rollup_table(roll: pd.DataFrame, *, caption: str) -> Html:
-    """Per KF goal: how many organisations judged it met, partly met, not met, or gave none."""
-    if roll.empty:
-        return paragraph(f"{caption}: inga mål i kommunfullmäktiges budget för perioden.", class_="empty")
-    cols = {"title": "Mål i kommunfullmäktiges budget", **ASSESSMENT_COLUMNS, "organisations": "Antal organisationer"}
-    return table(
-        roll,
-        caption=caption,
-        columns=cols,
-        row_header="title",
-        formats={c: fmt.number for c in [*ASSESSMENT_COLUMNS, "organisations"]},
-        numeric=[*ASSESSMENT_COLUMNS, "organisations"],
-    )
-
-
-def matrix_tables(
-    matrix: pd.DataFrame, orgs: pd.DataFrame, catalogue: pd.DataFrame, *, per_table: int, caption: str
-) -> Html:
-    """Rows organisations, columns indicators, symbol and word in each cell; split to fit the page."""
-    if matrix.empty or matrix.shape[1] == 0:
-        return paragraph(f"{caption}: inga indikatorer följs upp i perioden.", class_="empty")
-    names = dict(zip(orgs["org_id"], orgs["name"], strict=True))
-    ind_names = dict(zip(catalogue["indicator_id"], catalogue["name"], strict=True))
-    ids = list(matrix.columns)
-    parts = []
-    step = max(1, per_table)
-    for start in range(0, len(ids), step):
-        chunk = ids[start : start + step]
-        df = matrix[chunk].copy()
-        df.insert(0, "organisation", [names.get(o, o) for o in df.index])
-        cols = {"organisation": "Organisation", **{i: ind_names.get(i, i) for i in chunk}}
-        part = f" (del {start // step + 1} av {(len(ids) + step - 1) // step})" if len(ids) > step else ""
-        parts.append(
-            table(
-                df.reset_index(drop=True),
-                caption=caption + part,
-                columns=cols,
-                row_header="organisation",
-                formats={i: (lambda v: "." if missing(v) else CELL_TEXT.get(v, v)) for i in chunk},
-                cell_class={i: (lambda v: None if missing(v) else f"status-{v}") for i in chunk},
-            )
-        )
-    return join(parts)
-
-
-def deviation_table(econ: pd.DataFrame, *, n: int, caption: str) -> Html:
-    """The organisations with the largest budget deviations (by absolute amount)."""
-    df = econ.reset_index()
-    df = df[df["deviation"].notna()]
-    if df.empty:
-        return paragraph(f"{caption}: inga ekonomiska uppgifter för perioden.", class_="empty")
-    df = (
-        df.assign(_abs=df["deviation"].abs())
-        .sort_values(["_abs", "org_id"], ascending=[False, True], kind="mergesort")
-        .head(max(0, n))
-    )
-    return table(
-        df,
-        caption=caption,
-        row_header="name",
-        columns={
-            "name": "Organisation",
-            "net": "Nettoresultat",
-            "budget_net": "Budgeterat netto",
-            "deviation": "Budgetavvikelse",
-            "deviation_pct": "Avvikelse (%)",
-            "forecast_deviation": "Prognosavvikelse helår",
-        },
-        formats={
-            "net": fmt.money,
-            "budget_net": fmt.money,
-            "deviation": fmt.money,
-            "deviation_pct": fmt.pct,
-            "forecast_deviation": fmt.money,
-        },
-        numeric={"net", "budget_net", "deviation", "deviation_pct", "forecast_deviation"},
-    )
-
-
 _SWEDISH_ORDER = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}"})  # the three after z
 
 
@@ -140,68 +90,233 @@ def swedish_key(text: Any) -> str:
     return str(text).lower().translate(_SWEDISH_ORDER)
 
 
-def budget_table(econ: pd.DataFrame, *, caption: str) -> Html:
-    """Every organisation's budgeted income, costs and net result (the budget, where there is no outcome yet)."""
-    df = econ.reset_index()
-    df = df[df["budget_net"].notna()]
-    df = df.iloc[sorted(range(len(df)), key=lambda i: swedish_key(df["name"].iloc[i]))]
-    if df.empty:
-        return paragraph(f"{caption}: ingen budget är inläst för perioden.", class_="empty")
-    return table(
-        df,
-        caption=caption,
-        row_header="name",
-        columns={
-            "name": "Organisation",
-            "budget_income": "Budgeterade intäkter",
-            "budget_costs": "Budgeterade kostnader",
-            "budget_net": "Budgeterat nettoresultat",
-        },
-        formats={c: fmt.money for c in ("budget_income", "budget_costs", "budget_net")},
-        numeric={"budget_income", "budget_costs", "budget_net"},
+def by_name(ids: list[str], names: dict[str, str]) -> list[str]:
+    """Organisation ids in Swedish alphabetical order of their names."""
+    return sorted(ids, key=lambda o: (swedish_key(names.get(o, o)), o))
+
+
+def rollup_table(roll: pd.DataFrame, *, caption: str) -> Table:
+    """Per KF goal: how many organisations judged it met, partly met, not met, or gave none; how many derived."""
+    rows = [
+        {
+            "title": m.text(r["title"]),
+            **{k: m.count(r[k]) for k in ASSESSMENT_COLUMNS},
+            "organisations": m.count(r["organisations"]),
+            "derived": m.count(r.get("derived", 0)),
+        }
+        for r in roll.to_dict("records")
+    ]
+    return Table(
+        "rollup",
+        caption,
+        "Måluppfyllelse per KF-mål",
+        [
+            Column("title", "Mål i kommunfullmäktiges budget"),
+            *(Column(k, label, numeric=True) for k, label in ASSESSMENT_COLUMNS.items()),
+            Column("organisations", "Antal organisationer", numeric=True),
+            Column("derived", "Därav härledda", numeric=True),
+        ],
+        rows,
+        row_header="title",
+        empty="inga mål i kommunfullmäktiges budget för perioden.",
+        notes=[
+            "Därav härledda: bedömningar som härletts ur organisationens egna mål, eftersom KF-målet inte "
+            "bedömts direkt."
+        ],
     )
 
 
-def _plain(v: Any) -> Any:
-    if missing(v):
-        return None
-    if hasattr(v, "item"):
-        return v.item()
-    return v
+def judgement_cell(assessment: Any, derived: bool) -> m.Cell:
+    """One organisation's judgement of a KF goal; a derived one is marked ``(härledd)``."""
+    code = "saknas" if missing(assessment) else str(assessment)
+    shown = JUDGEMENT_TEXT.get(code, code) + (f" ({DERIVED})" if derived else "")
+    key = "ej_bedomt" if code == "saknas" else code
+    return m.Cell(_words(shown), shown, css=f"status-{key}" + (" derived" if derived else ""))
 
 
-def figures(
-    wh: Any, per: Any, kind: str, roll: pd.DataFrame, econ: pd.DataFrame, matrix: pd.DataFrame | None = None
-) -> dict[str, Any]:
-    """The group report's figures (``figures.json`` beside the report).
+def _words(shown: str) -> str:
+    """A status as the workbook writes it: the words the report shows, without the symbol."""
+    return shown[2:] if shown[:1] in "✓◐✗–" and shown[1:2] == " " else shown
 
-    ``indicator_status`` holds the status table: organisation -> indicator ->
-    status code, ``null`` where the organisation does not have the indicator.
+
+def rollup_matrix(detail: pd.DataFrame, names: dict[str, str], *, caption: str, per_table: int) -> Table:
+    """Each organisation's judgement of each KF goal (rows organisations, columns KF goals), derived cells marked."""
+    goals = list(dict.fromkeys(detail["goal_id"]))
+    titles = dict(zip(detail["goal_id"], detail["title"], strict=False))
+    cells = {(r["org_id"], r["goal_id"]): r for r in detail.to_dict("records")}
+    rows = []
+    for o in by_name(list(dict.fromkeys(detail["org_id"])), names):
+        row = {"organisation": m.text(names.get(o, o))}
+        for g in goals:
+            r = cells.get((o, g))
+            row[g] = judgement_cell(r["assessment"] if r else None, bool(r["derived"]) if r else False)
+        rows.append(row)
+    any_derived = bool(detail["derived"].any()) if not detail.empty else False
+    return Table(
+        "rollup_orgs",
+        caption,
+        "Bedömning per organisation",
+        [Column("organisation", "Organisation"), *(Column(g, str(titles[g])) for g in goals)],
+        rows,
+        row_header="organisation",
+        empty="inga bedömningar att visa.",
+        notes=[DERIVED_NOTE] if any_derived else [],
+        split=per_table,
+    )
+
+
+def matrix_table(
+    matrix: pd.DataFrame, names: dict[str, str], catalogue: pd.DataFrame, *, per_table: int, caption: str
+) -> Table:
+    """The group indicator table: rows organisations, columns KF indicators, status as symbol and word; ``-`` none."""
+    ind_names = dict(zip(catalogue["indicator_id"], catalogue["name"], strict=True))
+    ids = list(matrix.columns)
+    rows = []
+    for o in by_name(list(matrix.index), names):
+        row = {"organisation": m.text(names.get(o, o))}
+        for i in ids:
+            v = matrix.loc[o, i]
+            if missing(v):
+                row[i] = m.Cell(fmt.MISSING, fmt.MISSING)
+            else:
+                row[i] = m.Cell(_words(CELL_TEXT.get(v, v)), CELL_TEXT.get(v, v), css=f"status-{v}")
+        rows.append(row)
+    return Table(
+        "indicator_status",
+        caption,
+        "Indikatorstatus",
+        [Column("organisation", "Organisation"), *(Column(i, ind_names.get(i, i)) for i in ids)],
+        rows if ids else [],
+        row_header="organisation",
+        empty="inga av kommunfullmäktiges indikatorer följs upp i perioden.",
+        split=per_table,
+    )
+
+
+def _total_notes(missing_by_key: dict[str, list[str]], labels: dict[str, str], names: dict[str, str]) -> list[str]:
+    notes = []
+    for key, label in labels.items():
+        lacking = missing_by_key.get(key) or []
+        if lacking:
+            who = ", ".join(names.get(o, o) for o in by_name(lacking, names))
+            notes.append(f"{label}: uppgift saknas för {who}; summan omfattar de övriga.")
+    return notes
+
+
+def economy_table(
+    econ: pd.DataFrame, total: dict[str, Any], names: dict[str, str], *, caption: str, forecast: bool = True
+) -> Table:
+    """Every organisation's budget follow-up, and the group's total (sums; the percentage from the sums).
+
+    ``forecast``: the full-year forecast deviation as a column (the tertials; the annual report has none).
     """
-    from ..figures import data_hashes
+    cols = ("net", "budget_net", "deviation", "forecast_deviation")
+    u = fmt.amount_unit(*(econ[c] for c in cols), *(total.get(c) for c in cols))
 
-    hashes = data_hashes(wh, per, list(econ.index))
-    return {
-        "contract_version": CONTRACT_VERSION,
-        "kind": kind,
-        "period": str(per),
-        "rollup": [{k: _plain(v) for k, v in r.items()} for r in roll.to_dict("records")],
-        "economy": [
-            {"org_id": o, **{k: _plain(v) for k, v in r.items() if k not in ("name", "kind")}}
-            for o, r in econ.iterrows()
+    def line(label: str, e: dict[str, Any]) -> dict[str, m.Cell]:
+        return {
+            "name": m.text(label),
+            "net": m.amount(e.get("net"), u),
+            "budget_net": m.amount(e.get("budget_net"), u),
+            "deviation": m.amount(e.get("deviation"), u, signed=True),
+            "deviation_pct": m.number(e.get("deviation_pct"), 1),
+            "forecast_deviation": m.amount(e.get("forecast_deviation"), u, signed=True),
+        }
+
+    rows = [line(names.get(o, o), econ.loc[o].to_dict()) for o in by_name(list(econ.index), names)]
+    if rows:
+        rows.append(line(TOTAL, total))
+    return Table(
+        "economy",
+        caption,
+        "Ekonomi",
+        [
+            Column("name", "Organisation"),
+            Column("net", "Nettoresultat", numeric=True, unit=u.label),
+            Column("budget_net", "Budgeterat nettoresultat", numeric=True, unit=u.label),
+            Column("deviation", "Budgetavvikelse", numeric=True, unit=u.label),
+            Column("deviation_pct", "Budgetavvikelse", numeric=True, unit="%"),
+            *([Column("forecast_deviation", "Prognosavvikelse helår", numeric=True, unit=u.label)] if forecast else []),
         ],
-        "indicator_status": {}
-        if matrix is None
-        else {str(o): {str(i): _plain(v) for i, v in row.items()} for o, row in matrix.iterrows()},
-        "provenance": {
-            "data_hash": _combined(hashes),
-            "ilslib_version": __version__,
-            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        },
-    }
+        rows,
+        row_header="name",
+        empty="inga ekonomiska uppgifter för perioden.",
+        total=bool(rows),
+        notes=[
+            "Summa: beloppen är summor över organisationerna; budgetavvikelsen i procent är summan av "
+            "avvikelserna delad med summan av de budgeterade kostnaderna.",
+            *_total_notes(
+                total.get("missing") or {},
+                {"net": "Nettoresultat", **({"forecast_deviation": "Prognosavvikelse helår"} if forecast else {})},
+                names,
+            ),
+        ],
+    )
 
 
-def _combined(hashes: dict[str, str]) -> str:
-    import hashlib
+def budget_table(econ: pd.DataFrame, total: dict[str, Any], names: dict[str, str], *, caption: str) -> Table:
+    """Every organisation's budgeted income, costs and net result, and their sums (the budget period)."""
+    cols = ("budget_income", "budget_costs", "budget_net")
+    have = econ[econ["budget_net"].notna()]
+    u = fmt.amount_unit(*(have[c] for c in cols), *(total.get(c) for c in cols))
 
-    return hashlib.sha256("".join(f"{k}={v};" for k, v in sorted(hashes.items())).encode()).hexdigest()
+    def line(label: str, e: dict[str, Any]) -> dict[str, m.Cell]:
+        return {"name": m.text(label), **{c: m.amount(e.get(c), u) for c in cols}}
+
+    rows = [line(names.get(o, o), have.loc[o].to_dict()) for o in by_name(list(have.index), names)]
+    if rows:
+        rows.append(line(TOTAL, total))
+    return Table(
+        "budget",
+        caption,
+        "Budget",
+        [
+            Column("name", "Organisation"),
+            Column("budget_income", "Budgeterade intäkter", numeric=True, unit=u.label),
+            Column("budget_costs", "Budgeterade kostnader", numeric=True, unit=u.label),
+            Column("budget_net", "Budgeterat nettoresultat", numeric=True, unit=u.label),
+        ],
+        rows,
+        row_header="name",
+        empty="ingen budget är inläst för perioden.",
+        total=bool(rows),
+    )
+
+
+def personnel_table(pers: pd.DataFrame, total: dict[str, Any], names: dict[str, str], *, caption: str) -> Table:
+    """Every organisation's headcount, FTE and sick leave, and the group's (sick leave from the summed hours)."""
+
+    def line(label: str, p: dict[str, Any]) -> dict[str, m.Cell]:
+        return {
+            "name": m.text(label),
+            "headcount": m.count(p.get("headcount")),
+            "fte": m.number(p.get("fte"), 1),
+            "sick": m.pct(p.get("sick_leave_pct"), 1, suppressed=bool(p.get("suppressed"))),
+        }
+
+    rows = [line(names.get(o, o), pers.loc[o].to_dict()) for o in by_name(list(pers.index), names)]
+    if rows:
+        rows.append(line(TOTAL, total))
+    notes = [
+        "Summa: antal anställda och årsarbetare är summor för periodens sista månad; sjukfrånvaron är "
+        "organisationernas sjuktimmar delade med deras schemalagda timmar."
+    ]
+    if pers["suppressed"].any():
+        notes.append("..: sjukfrånvaron redovisas inte för organisationer med färre än fem anställda.")
+    notes += _total_notes({"headcount": total.get("missing") or []}, {"headcount": "Personal"}, names)
+    return Table(
+        "personnel",
+        caption,
+        "Personal",
+        [
+            Column("name", "Organisation"),
+            Column("headcount", "Antal anställda", numeric=True),
+            Column("fte", "Årsarbetare", numeric=True),
+            Column("sick", "Sjukfrånvaro", numeric=True, unit="%"),
+        ],
+        rows,
+        row_header="name",
+        empty="inga personaluppgifter för perioden.",
+        total=bool(rows),
+        notes=notes,
+    )

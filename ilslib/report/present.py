@@ -23,27 +23,48 @@ import pandas as pd
 
 
 class Html(str):
-    """A fragment of trusted HTML (built by this module); Jupyter shows it rendered."""
+    """A fragment of trusted HTML (built by this module); Jupyter shows it rendered.
+
+    ``tables`` are the report tables (:class:`~ilslib.report.model.Table`) inside the
+    fragment, in order: :func:`show` publishes them for the workbook, so ``report.xlsx``
+    holds exactly the tables the reader saw.
+    """
+
+    tables: tuple[Any, ...] = ()
 
     def _repr_html_(self) -> str:
         return str(self)
 
     def __add__(self, other: object) -> Html:
-        return Html(str(self) + (str(other) if isinstance(other, Html) else esc(other)))
+        return join([self, other])
 
 
 def esc(value: Any) -> str:
-    """Escape a value for HTML (None becomes an empty string); Html passes through."""
+    """Escape a value for HTML (None becomes an empty string); Html (and ``__html__``) passes through."""
     if isinstance(value, Html):
         return str(value)
     if value is None:
         return ""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
     return _html.escape(str(value), quote=True)
 
 
+def tables_in(part: Any) -> tuple[Any, ...]:
+    """The report tables a fragment holds (a Table itself, or those an Html carries)."""
+    if isinstance(part, Html):
+        return part.tables
+    if hasattr(part, "to_dict") and hasattr(part, "__html__"):
+        return (part,)
+    return ()
+
+
 def join(parts: Iterable[Any]) -> Html:
-    """Concatenate fragments (plain strings are escaped)."""
-    return Html("".join(esc(p) for p in parts))
+    """Concatenate fragments (plain strings are escaped); the tables inside are carried along."""
+    parts = list(parts)
+    out = Html("".join(esc(p) for p in parts))
+    out.tables = tuple(t for p in parts for t in tables_in(p))
+    return out
 
 
 def tag(name: str, content: Any = "", /, **attrs: Any) -> Html:
@@ -81,10 +102,12 @@ def text_block(text: Any, *, empty: str = "Ingen text har lämnats.") -> Html:
     return Html('<div class="free-text">' + "".join(paragraph(p) for p in paras) + "</div>")
 
 
-def section(title: str, *parts: Any, level: int = 2, id: str | None = None) -> Html:
+def section(title: str, *parts: Any, level: int = 2, id: str | None = None, class_: str | None = None) -> Html:
     """A ``<section>`` with a heading and content."""
     hid = id or _slug(title)
-    return Html(f'<section aria-labelledby="{esc(hid)}">' + heading(title, level, id=hid) + join(parts) + "</section>")
+    cls = f' class="{esc(class_)}"' if class_ else ""
+    opening = Html(f'<section{cls} aria-labelledby="{esc(hid)}">')
+    return join([opening, heading(title, level, id=hid), *parts, Html("</section>")])
 
 
 def definition_list(items: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Html:
@@ -193,13 +216,20 @@ def figure(fig: Any, *, alt: str, caption: str | None = None, dpi: int = 110) ->
 
 
 def show(*parts: Any) -> None:
-    """Display fragments in the notebook as one HTML output."""
+    """Display fragments in the notebook as one HTML output (and publish the tables in them)."""
     from IPython.display import HTML, display
 
-    display(HTML(str(join(parts))))
+    html = join(parts)
+    display(HTML(str(html)))
+    if html.tables:
+        display({TABLES_MIMETYPE: [t.to_dict() for t in html.tables]}, raw=True)
 
 
 META_MIMETYPE = "application/vnd.ils.meta+json"
+#: The report tables shown, as data: ``report.xlsx`` is made from them (:func:`read_tables`).
+TABLES_MIMETYPE = "application/vnd.ils.tables+json"
+#: Outputs for the runner only, never shown to a reader.
+PRIVATE_MIMETYPES = (META_MIMETYPE, TABLES_MIMETYPE)
 
 
 def publish_meta(**meta: Any) -> None:
@@ -222,4 +252,15 @@ def read_meta(nb: Any) -> dict[str, Any]:
             data = out.get("data") or {}
             if META_MIMETYPE in data:
                 found.update(data[META_MIMETYPE])
+    return found
+
+
+def read_tables(nb: Any) -> list[dict[str, Any]]:
+    """Every table shown in an executed notebook, in the order shown (plain data, see ``Table.to_dict``)."""
+    found: list[dict[str, Any]] = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            if TABLES_MIMETYPE in data:
+                found.extend(data[TABLES_MIMETYPE])
     return found

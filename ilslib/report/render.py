@@ -42,15 +42,32 @@ def _exporter():
     return exporter
 
 
-def notebook_to_html(nb: nbformat.NotebookNode, *, title: str, lang: str = "sv") -> str:
-    """Render an executed notebook as a self-contained HTML document."""
-    from .present import META_MIMETYPE
+#: Layout variants a notebook may ask for (``publish_meta(variant=...)``): a class on ``<main>``.
+VARIANTS = ("kort",)
 
+
+def notebook_to_html(nb: nbformat.NotebookNode, *, title: str, lang: str = "sv") -> str:
+    """Render an executed notebook as a self-contained HTML document.
+
+    A notebook that published ``variant="kort"`` (the short version) gets its layout:
+    ``<main class="ils-report kort">``.
+    """
+    from .present import PRIVATE_MIMETYPES, read_meta
+
+    variant = read_meta(nb).get("variant")
     nb = copy.deepcopy(nb)
     for cell in nb.cells:  # the runner's metadata is not for the reader
         if cell.get("outputs"):
-            cell.outputs = [o for o in cell.outputs if META_MIMETYPE not in (o.get("data") or {})]
-    resources = {"ils": {"title": title, "lang": lang, "css": _css(), "version": __version__}}
+            cell.outputs = [o for o in cell.outputs if not set(PRIVATE_MIMETYPES) & set(o.get("data") or {})]
+    resources = {
+        "ils": {
+            "title": title,
+            "lang": lang,
+            "css": _css(),
+            "version": __version__,
+            "variant": variant if variant in VARIANTS else "",
+        }
+    }
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return body
 

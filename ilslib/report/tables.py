@@ -1,9 +1,13 @@
 """The report's tables and blocks, shared by every notebook that shows the same figures.
 
-Each function takes the DataFrame (or row) that an :mod:`ilslib.figures`
-function returned and gives :class:`~ilslib.report.present.Html`: Swedish
-labels, Swedish number formats, status as symbol and word (colour only adds
-to it), and every text from the data escaped.
+Each table function takes the DataFrame (or dict) that :mod:`ilslib.figures` (or
+the report context) gives and returns a :class:`~ilslib.report.model.Table`: the
+one definition of that table (caption, sheet name, columns, header units, cell
+formats) from which both the HTML and the sheet of ``report.xlsx`` are made.
+Swedish labels and number formats; status as symbol and word (colour only adds
+to it); amounts in kr, tkr or mnkr by size with the unit in the header; every
+text from the data escaped. The other blocks (cover, goal blocks, headline
+figures) return :class:`~ilslib.report.present.Html`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import pandas as pd
 
 from .. import fmt
 from ..fmt import KIND_LABELS, KIND_PLURAL, MONTH_NAMES  # noqa: F401  (the notebooks use t.KIND_PLURAL ...)
-from .present import Html, bullet_list, esc, heading, join, paragraph, table, tag, text_block
+from . import model as m
+from .model import Column, Table
+from .present import Html, bullet_list, definition_list, esc, heading, join, paragraph, tag, text_block
 
 LEVEL_LABELS = {
     "vision": "Vision",
@@ -28,6 +34,9 @@ DIRECTION_LABELS = {"higher": "Högre är bättre", "lower": "Lägre är bättre
 SOURCE_LABELS = {"KF": "KF", "own": "Egen"}
 LOAD_OUTCOMES = {"ok": "Genomförd", "rejected": "Avvisad", "failed": "Misslyckad"}
 TARGET_TYPE_LABELS = {"annual": "årsmål", "T1": "tertialmål", "T2": "tertialmål", "BO": "mål för bokslut"}
+#: Shown in a women/men cell of an indicator that is not reported by gender (Kolada's "not applicable").
+NO_GENDER_SPLIT = fmt.NOT_APPLICABLE
+NO_GENDER_NOTE = "Kvinnor och män: . betyder att indikatorn inte redovisas uppdelad på kön."
 
 
 def missing(x: Any) -> bool:
@@ -42,15 +51,13 @@ def missing(x: Any) -> bool:
 
 def status_badge(code: Any) -> Html:
     """An indicator status as symbol and word in a badge; empty where there is no status (budget)."""
-    if missing(code):
-        return Html("")
-    return tag("span", fmt.status(code), class_=f"status status-{code}")
+    cell = m.status(code)
+    return cell.html if cell.html is not None else Html("")
 
 
 def assessment_badge(code: Any) -> Html:
     """An organisation's judgement as symbol and word; ``– Ej bedömt`` where none was given."""
-    key = "ej_bedomt" if missing(code) or code == "saknas" else code
-    return tag("span", fmt.assessment(None if key == "ej_bedomt" else code), class_=f"status status-{key}")
+    return m.assessment(code).html or Html("")
 
 
 def kpis(items: list[tuple[str, str]]) -> Html:
@@ -68,79 +75,141 @@ def status_counts(statuses: pd.Series) -> dict[str, int]:
     return {k: int(counts.get(k, 0)) for k in fmt.STATUS}
 
 
-def status_count_table(counts: dict[str, int], *, caption: str) -> Html:
+def assessment_counts(assessments: pd.Series) -> dict[str | None, int]:
+    """How many goals were judged met, partly met, not met, and not at all (key None)."""
+    codes = ("uppfyllt", "delvis", "ej_uppfyllt")
+    counts: dict[str | None, int] = {c: int((assessments == c).sum()) for c in codes}
+    counts[None] = int(len(assessments) - sum(counts.values()))
+    return counts
+
+
+def summary_items(ctx: Any) -> list[tuple[str, str]]:
+    """The headline figures of a report (label, value), from a report context; shared by both versions."""
+    per, econ, pers = ctx.period, ctx.economy, ctx.personnel
+    u = economy_unit(econ)  # the same unit as the economy table: one amount, one way of writing it
+    if not per.has_outcomes:
+        return [
+            ("Budgeterade intäkter", u.text(econ["budget_income"])),
+            ("Budgeterade kostnader", u.text(econ["budget_costs"])),
+            ("Budgeterat nettoresultat", u.text(econ["budget_net"])),
+        ]
+    counts = status_counts(ctx.indicators["status"])
+    judged = assessment_counts(ctx.own_goals["assessment"])
+    items = [
+        ("Indikatorer uppfyllda", f"{counts['uppfyllt']} av {len(ctx.indicators)}"),
+        ("Delvis uppfyllda", str(counts["delvis"])),
+        ("Ej uppfyllda", str(counts["ej_uppfyllt"])),
+        ("Mål bedömda uppfyllda", f"{judged['uppfyllt']} av {len(ctx.own_goals)}"),
+        ("Budgetavvikelse", u.text(econ["deviation"])),
+    ]
+    if per.is_tertial:  # the year is not over: the full-year forecast matters
+        items.append(("Prognos helår mot budget", u.text(econ["forecast_deviation"])))
+    items.append(("Sjukfrånvaro", fmt.pct(pers["sick_leave_pct"], suppressed=pers["suppressed"])))
+    return items
+
+
+def status_count_table(counts: dict[str, int], *, caption: str) -> Table:
     """A small table: status (symbol and word) and how many indicators have it."""
-    rows = pd.DataFrame({"status": list(counts), "antal": list(counts.values())})
-    return table(
+    rows = [{"status": m.status(code), "antal": m.count(n)} for code, n in counts.items()]
+    return Table(
+        "status_counts",
+        caption,
+        "Indikatorernas status",
+        [Column("status", "Status"), Column("antal", "Antal indikatorer", numeric=True)],
         rows,
-        caption=caption,
-        columns={"status": "Status", "antal": "Antal indikatorer"},
-        formats={"status": status_badge, "antal": fmt.number},
-        numeric={"antal"},
         row_header="status",
     )
 
 
-def assessment_count_table(assessments: pd.Series, *, caption: str) -> Html:
+def assessment_count_table(assessments: pd.Series, *, caption: str) -> Table:
     """A small table: how many of the organisation's goals it judged met, partly met, not met, or not at all."""
-    codes = ["uppfyllt", "delvis", "ej_uppfyllt"]
-    counts = {c: int((assessments == c).sum()) for c in codes}
-    counts["saknas"] = int(len(assessments) - sum(counts.values()))
-    rows = pd.DataFrame({"bedomning": list(counts), "antal": list(counts.values())})
-    return table(
+    rows = [
+        {"bedomning": m.assessment(code), "antal": m.count(n)} for code, n in assessment_counts(assessments).items()
+    ]
+    return Table(
+        "assessment_counts",
+        caption,
+        "Bedömning av målen",
+        [Column("bedomning", "Bedömning"), Column("antal", "Antal mål", numeric=True)],
         rows,
-        caption=caption,
-        columns={"bedomning": "Bedömning", "antal": "Antal mål"},
-        formats={"bedomning": assessment_badge, "antal": fmt.number},
-        numeric={"antal"},
         row_header="bedomning",
     )
 
 
+def _dec(r: dict[str, Any]) -> int:
+    return 1 if missing(r.get("decimals")) else int(r["decimals"])
+
+
+def _unit(r: dict[str, Any]) -> str | None:
+    u = r.get("unit")
+    return None if missing(u) else str(u)
+
+
 def _value(row: dict[str, Any], col: str) -> str:
-    dec = 1 if missing(row.get("decimals")) else int(row["decimals"])
-    unit = row.get("unit")
-    return fmt.value(row.get(col), None if missing(unit) else str(unit), dec)
+    return fmt.value(row.get(col), _unit(row), _dec(row))
 
 
-def indicator_table(df: pd.DataFrame, *, caption: str, with_status: bool = True, gender: bool = True) -> Html:
-    """The indicator table: value, target, status, women/men, last year, change."""
-    if df.empty:
-        return paragraph(f"{caption}: inga indikatorer följs upp i perioden.", class_="empty")
+def _indicator_name(r: dict[str, Any]) -> m.Cell:
+    sub = DIRECTION_LABELS.get(r.get("direction"), "")
+    return m.html_text(str(r["name"]), Html(f'{esc(r["name"])}<br><span class="sub">{esc(sub)}</span>'))
+
+
+def _gender(r: dict[str, Any], col: str) -> m.Cell:
+    if missing(r.get("value_k")) and missing(r.get("value_m")):
+        return m.value(None, None, 0, special=NO_GENDER_SPLIT)
+    return m.value(r.get(col), _unit(r), _dec(r))
+
+
+def indicator_table(df: pd.DataFrame, *, caption: str, with_status: bool = True, gender: bool = True) -> Table:
+    """The indicator table: outcome, target, status, women/men, last year, change (a percentage in p.e.)."""
     rows = []
     for r in df.to_dict("records"):
-        dec = 1 if missing(r.get("decimals")) else int(r["decimals"])
-        target = _value(r, "target")
+        unit, dec = _unit(r), _dec(r)
+        target = m.value(r.get("target"), unit, dec)
         if not missing(r.get("target")) and r.get("target_type") not in (None, "annual"):
-            target += f" ({TARGET_TYPE_LABELS.get(r['target_type'], r['target_type'])})"
+            target.text += f" ({TARGET_TYPE_LABELS.get(r['target_type'], r['target_type'])})"
         rows.append(
             {
-                "name": Html(
-                    f'{esc(r["name"])}<br><span class="sub">{esc(DIRECTION_LABELS.get(r.get("direction"), ""))}</span>'
-                ),
-                "value": _value(r, "value"),
+                "name": _indicator_name(r),
+                "id": m.text(r["indicator_id"]),
+                "unit": m.text(unit),
+                "direction": m.text(DIRECTION_LABELS.get(r.get("direction"), "")),
+                "value": m.value(r.get("value"), unit, dec),
                 "target": target,
-                "status": r.get("status"),
-                "kvinnor": _value(r, "value_k") if not missing(r.get("value_k")) else "",
-                "man": _value(r, "value_m") if not missing(r.get("value_m")) else "",
-                "last": _value(r, "last_year_value"),
-                "change": fmt.signed(r.get("change"), dec),
+                "target_type": m.text(TARGET_TYPE_LABELS.get(r.get("target_type") or "", None)),
+                "status": m.status(r.get("status")),
+                "kvinnor": _gender(r, "value_k"),
+                "man": _gender(r, "value_m"),
+                "last": m.value(r.get("last_year_value"), unit, dec),
+                "change": m.value(r.get("change"), unit, dec, signed=True),
             }
         )
-    cols = {"name": "Indikator", "value": "Utfall", "target": "Mål"}
+    cols = [
+        Column("name", "Indikator"),
+        Column("id", "Id", html=False),
+        Column("unit", "Enhet", html=False),
+        Column("direction", "Riktning", html=False),
+        Column("value", "Utfall", numeric=True),
+        Column("target", "Mål", numeric=True),
+        Column("target_type", "Måltyp", html=False),
+    ]
     if with_status:
-        cols["status"] = "Status"
-    if gender and (df["value_k"].notna().any() or df["value_m"].notna().any()):
-        cols.update({"kvinnor": "Kvinnor", "man": "Män"})
+        cols.append(Column("status", "Status"))
+    has_gender = gender and not df.empty and (df["value_k"].notna().any() or df["value_m"].notna().any())
+    if has_gender:
+        cols += [Column("kvinnor", "Kvinnor", numeric=True), Column("man", "Män", numeric=True)]
     if with_status:
-        cols.update({"last": "I fjol", "change": "Förändring"})
-    return table(
-        pd.DataFrame(rows),
-        caption=caption,
-        columns=cols,
+        cols += [Column("last", "I fjol", numeric=True), Column("change", "Förändring", numeric=True)]
+    no_split = has_gender and any(r["kvinnor"].text == NO_GENDER_SPLIT for r in rows)
+    return Table(
+        "indicators",
+        caption,
+        "Indikatorer",
+        cols,
+        rows,
         row_header="name",
-        formats={"status": status_badge},
-        numeric={"value", "target", "kvinnor", "man", "last", "change"},
+        empty="inga indikatorer följs upp i perioden.",
+        notes=[NO_GENDER_NOTE] if no_split else [],
     )
 
 
@@ -149,36 +218,41 @@ def _annual(r: dict[str, Any]) -> str:
     return "annual_target" if not missing(r.get("annual_target")) else "target"
 
 
-def target_table(df: pd.DataFrame, *, caption: str) -> Html:
-    """The plan (budget): each indicator with its annual target, tertial targets and partial limit."""
-    if df.empty:
-        return paragraph(f"{caption}: inga indikatorer har mål för året.", class_="empty")
-    rows = [
-        {
-            "name": r["name"],
-            "direction": DIRECTION_LABELS.get(r.get("direction"), ""),
-            "frequency": "Tertial" if r.get("frequency") == "tertial" else "År",
-            "source": SOURCE_LABELS.get(r.get("source"), r.get("source")),
-            "target": _value(r, _annual(r)),
-            "partial": _value(
-                r, "annual_partial_limit" if not missing(r.get("annual_partial_limit")) else "partial_limit"
-            ),
-        }
-        for r in df.to_dict("records")
-    ]
-    return table(
-        pd.DataFrame(rows),
-        caption=caption,
+def target_table(df: pd.DataFrame, *, caption: str) -> Table:
+    """The plan (budget): each indicator with its annual target and the limit for partly met."""
+    rows = []
+    for r in df.to_dict("records"):
+        unit, dec = _unit(r), _dec(r)
+        partial = "annual_partial_limit" if not missing(r.get("annual_partial_limit")) else "partial_limit"
+        rows.append(
+            {
+                "name": m.text(r["name"]),
+                "id": m.text(r["indicator_id"]),
+                "unit": m.text(unit),
+                "source": m.text(SOURCE_LABELS.get(r.get("source"), r.get("source"))),
+                "frequency": m.text("Tertial" if r.get("frequency") == "tertial" else "År"),
+                "direction": m.text(DIRECTION_LABELS.get(r.get("direction"), "")),
+                "target": m.value(r.get(_annual(r)), unit, dec),
+                "partial": m.value(r.get(partial), unit, dec),
+            }
+        )
+    return Table(
+        "targets",
+        caption,
+        "Indikatorer och mål",
+        [
+            Column("name", "Indikator"),
+            Column("id", "Id", html=False),
+            Column("unit", "Enhet", html=False),
+            Column("source", "Källa"),
+            Column("frequency", "Följs upp"),
+            Column("direction", "Riktning"),
+            Column("target", "Årsmål", numeric=True),
+            Column("partial", "Gräns för delvis uppfyllt", numeric=True),
+        ],
+        rows,
         row_header="name",
-        numeric={"target", "partial"},
-        columns={
-            "name": "Indikator",
-            "source": "Källa",
-            "frequency": "Följs upp",
-            "direction": "Riktning",
-            "target": "Årsmål",
-            "partial": "Gräns för delvis uppfyllt",
-        },
+        empty="inga indikatorer har mål för året.",
     )
 
 
@@ -261,96 +335,153 @@ def goal_tree_list(tree: pd.DataFrame) -> Html:
     return Html('<nav aria-label="Målträd" class="goal-tree">' + "".join(html) + "</nav>")
 
 
-def activity_table(df: pd.DataFrame, goal_titles: dict[str, str], *, caption: str) -> Html:
-    """Activities with goal, status (word) and comment."""
-    if df.empty:
-        return paragraph(f"{caption}: inga aktiviteter.", class_="empty")
-    rows = [
-        {
-            "title": r["title"],
-            "goal": goal_titles.get(r.get("goal_id"), "–"),
-            "period": f"{r.get('start_date') or '–'} – {r.get('end_date') or '–'}",
-            "status": fmt.activity(None if missing(r.get("status")) else r["status"]),
-            "comment": "" if missing(r.get("comment")) else r["comment"],
-        }
-        for r in df.to_dict("records")
-    ]
-    return table(
-        pd.DataFrame(rows),
-        caption=caption,
+def goal_table(goals: pd.DataFrame, *, caption: str) -> Table:
+    """The organisation's goals in one compact table: judgement and its indicators' statuses (the short version)."""
+    rows = []
+    for g in goals.to_dict("records"):
+        n = int(g.get("uppfyllt", 0)) + int(g.get("delvis", 0)) + int(g.get("ej_uppfyllt", 0))
+        rows.append(
+            {
+                "title": m.text(g["title"]),
+                "assessment": m.assessment(g.get("assessment")),
+                "met": m.Cell(int(g.get("uppfyllt", 0)), f"{int(g.get('uppfyllt', 0))} av {n}", f'0" av {n}"')
+                if n
+                else m.Cell(None, "–"),
+                "flag": m.text("⚠ " + g["divergence_note"] if g.get("divergence") else ""),
+            }
+        )
+    flagged = bool(goals["divergence"].any()) if not goals.empty else False
+    return Table(
+        "goals",
+        caption,
+        "Mål och bedömning",
+        [
+            Column("title", "Mål"),
+            Column("assessment", "Organisationens bedömning"),
+            Column("met", "Indikatorer uppfyllda", numeric=True),
+            *([Column("flag", "Observera")] if flagged else []),
+        ],
+        rows,
         row_header="title",
-        columns={"title": "Aktivitet", "goal": "Mål", "period": "Tid", "status": "Status", "comment": "Kommentar"},
+        empty="Organisationen har inga egna mål för perioden.",
     )
 
 
-def economy_table(e: dict[str, Any], *, caption: str, with_outcome: bool = True) -> Html:
-    """Budget follow-up: income, costs and net, outcome against budget, and the full-year forecast."""
+def _dates(start: Any, end: Any) -> m.Cell:
+    """``2025-01-01 – 2025-12-31``: each date kept on one line (a date never breaks at its hyphens)."""
+    a, b = (str(x) if not missing(x) and x else "–" for x in (start, end))
+    html = Html(f'<span class="nowrap">{esc(a)}</span> – <span class="nowrap">{esc(b)}</span>')
+    return m.html_text(f"{a} – {b}", html)
+
+
+def goal_list(goals: pd.DataFrame) -> Html:
+    """The organisation's goals as a list (the plan: nothing judged yet)."""
+    if goals.empty:
+        return paragraph("Organisationen har inga egna mål för perioden.", class_="empty")
+    return bullet_list(goals["title"].tolist())
+
+
+def activity_table(df: pd.DataFrame, goal_titles: dict[str, str], *, caption: str) -> Table:
+    """Activities with goal, dates, status (word) and comment."""
+    rows = [
+        {
+            "title": m.text(r["title"]),
+            "goal": m.text(goal_titles.get(r.get("goal_id"), "–")),
+            "period": _dates(r.get("start_date"), r.get("end_date")),
+            "start": m.text(r.get("start_date")),
+            "end": m.text(r.get("end_date")),
+            "status": m.text(fmt.activity(None if missing(r.get("status")) else r["status"])),
+            "comment": m.text(r.get("comment")),
+        }
+        for r in df.to_dict("records")
+    ]
+    return Table(
+        "activities",
+        caption,
+        "Aktiviteter",
+        [
+            Column("title", "Aktivitet"),
+            Column("goal", "Mål"),
+            Column("period", "Tid", excel=False),
+            Column("start", "Start", html=False),
+            Column("end", "Slut", html=False),
+            Column("status", "Status"),
+            Column("comment", "Kommentar"),
+        ],
+        rows,
+        row_header="title",
+        empty="inga aktiviteter.",
+    )
+
+
+def economy_unit(e: dict[str, Any]) -> fmt.AmountUnit:
+    """The unit of the economy table (and of the economy chart beside it), by the largest amount."""
+    return fmt.amount_unit(*[v for k, v in e.items() if k != "deviation_pct"])
+
+
+def economy_table(
+    e: dict[str, Any], *, caption: str, with_outcome: bool = True, unit: fmt.AmountUnit | None = None
+) -> Table:
+    """Budget follow-up: income, costs and net, outcome against budget (the unit in the header)."""
 
     def dev(a: Any, b: Any, sign: float = 1.0) -> Any:
         return None if missing(a) or missing(b) else sign * (a - b)
 
-    rows = [
-        {
-            "post": "Intäkter",
-            "utfall": e.get("income"),
-            "budget": e.get("budget_income"),
-            "avvikelse": dev(e.get("income"), e.get("budget_income")),
-        },
-        {
-            "post": "Kostnader",
-            "utfall": e.get("costs"),
-            "budget": e.get("budget_costs"),
-            "avvikelse": dev(e.get("costs"), e.get("budget_costs"), -1.0),
-        },
-        {
-            "post": "Nettoresultat",
-            "utfall": e.get("net"),
-            "budget": e.get("budget_net"),
-            "avvikelse": e.get("deviation"),
-        },
+    u = unit or economy_unit(e)
+    lines = [
+        ("Intäkter", e.get("income"), e.get("budget_income"), dev(e.get("income"), e.get("budget_income"))),
+        ("Kostnader", e.get("costs"), e.get("budget_costs"), dev(e.get("costs"), e.get("budget_costs"), -1.0)),
+        ("Nettoresultat", e.get("net"), e.get("budget_net"), e.get("deviation")),
     ]
-    cols = {"post": "Post", "utfall": "Utfall", "budget": "Budget", "avvikelse": "Avvikelse mot budget"}
-    if not with_outcome:
-        cols = {"post": "Post", "budget": "Budget"}
-    return table(
-        pd.DataFrame(rows),
-        caption=caption,
-        columns=cols,
-        row_header="post",
-        formats={c: fmt.money for c in ("utfall", "budget", "avvikelse")},
-        numeric={"utfall", "budget", "avvikelse"},
-    )
-
-
-def accounts_table(df: pd.DataFrame, *, caption: str) -> Html:
-    """The accounts with the largest deviations."""
-    if df.empty:
-        return paragraph(f"{caption}: inga konton med utfall i perioden.", class_="empty")
     rows = [
         {
-            "konto": f"{r['account']} {'' if missing(r.get('account_name')) else r['account_name']}".strip(),
-            "typ": "Intäkt" if r["kind"] == "intakt" else "Kostnad",
-            "utfall": r["outcome"],
-            "budget": r["budget"],
-            "avvikelse": r["deviation"],
-            "pct": r["deviation_pct"],
+            "post": m.text(post),
+            "utfall": m.amount(outcome, u),
+            "budget": m.amount(budget, u),
+            "avvikelse": m.amount(deviation, u, signed=True),
+        }
+        for post, outcome, budget, deviation in lines
+    ]
+    cols = [
+        Column("post", "Post"),
+        Column("utfall", "Utfall", numeric=True, unit=u.label),
+        Column("budget", "Budget", numeric=True, unit=u.label),
+        Column("avvikelse", "Avvikelse mot budget", numeric=True, unit=u.label),
+    ]
+    if not with_outcome:
+        cols = [cols[0], cols[2]]
+    return Table("economy", caption, "Ekonomi", cols, rows, row_header="post")
+
+
+def accounts_table(df: pd.DataFrame, *, caption: str) -> Table:
+    """The accounts with the largest deviations (amounts in the unit the largest needs)."""
+    u = fmt.amount_unit(df["outcome"], df["budget"], df["deviation"]) if not df.empty else fmt.KR
+    rows = [
+        {
+            "konto": m.text(f"{r['account']} {'' if missing(r.get('account_name')) else r['account_name']}".strip()),
+            "typ": m.text("Intäkt" if r["kind"] == "intakt" else "Kostnad"),
+            "utfall": m.amount(r["outcome"], u),
+            "budget": m.amount(r["budget"], u),
+            "avvikelse": m.amount(r["deviation"], u, signed=True),
+            "pct": m.number(r["deviation_pct"], 1),
         }
         for r in df.to_dict("records")
     ]
-    return table(
-        pd.DataFrame(rows),
-        caption=caption,
+    return Table(
+        "accounts",
+        caption,
+        "Konton",
+        [
+            Column("konto", "Konto"),
+            Column("typ", "Typ"),
+            Column("utfall", "Utfall", numeric=True, unit=u.label),
+            Column("budget", "Budget", numeric=True, unit=u.label),
+            Column("avvikelse", "Avvikelse", numeric=True, unit=u.label),
+            Column("pct", "Avvikelse", numeric=True, unit="%"),
+        ],
+        rows,
         row_header="konto",
-        columns={
-            "konto": "Konto",
-            "typ": "Typ",
-            "utfall": "Utfall",
-            "budget": "Budget",
-            "avvikelse": "Avvikelse",
-            "pct": "Avvikelse (%)",
-        },
-        formats={"utfall": fmt.money, "budget": fmt.money, "avvikelse": fmt.money, "pct": fmt.pct},
-        numeric={"utfall", "budget", "avvikelse", "pct"},
+        empty="inga konton med utfall i perioden.",
     )
 
 
@@ -364,99 +495,113 @@ def personnel_items(p: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def comparison_table(df: pd.DataFrame, *, caption: str, kind: str) -> Html:
+def comparison_table(df: pd.DataFrame, *, caption: str, kind: str) -> Table:
     """The organisation against the others of its kind: value, rank and quartile (colour and words)."""
-    if df.empty:
-        return paragraph(f"{caption}: inga jämförbara nyckeltal.", class_="empty")
+    repeated = set(df["label"][df["label"].duplicated(keep=False)]) if not df.empty else set()
     rows = []
-    repeated = set(df["label"][df["label"].duplicated(keep=False)])
     for r in df.to_dict("records"):
-        dec = 1 if missing(r.get("decimals")) else int(r["decimals"])
         label = r["label"]
-        if label in repeated and not missing(r.get("unit")):
-            label = f"{label} ({r['unit']})"
-        value = r["special"] if not missing(r.get("special")) else fmt.value(r["value"], r.get("unit"), dec)
+        if label in repeated and not missing(r.get("unit")):  # e.g. the budget deviation in % and in kronor
+            label = f"{label} ({'belopp' if r['unit'] == 'kr' else r['unit']})"
+        special = None if missing(r.get("special")) else r["special"]
         ranked = 0 if missing(r.get("ranked")) else int(r["ranked"])
-        rank = "–" if missing(r.get("rank")) else f"{int(r['rank'])} av {ranked}"
+        rank = (
+            m.Cell(None, "–")
+            if missing(r.get("rank"))
+            else m.Cell(int(r["rank"]), f"{int(r['rank'])} av {ranked}", f'0" av {ranked}"')  # a number in Excel too
+        )
+        colour = r.get("colour") or "grey"
         rows.append(
             {
-                "label": label,
-                "direction": DIRECTION_LABELS.get(r.get("direction"), ""),
-                "value": value,
+                "label": m.text(label),
+                "direction": m.text(DIRECTION_LABELS.get(r.get("direction"), "")),
+                "value": m.value(r["value"], _unit(r), _dec(r), special=special),
                 "rank": rank,
-                "colour": r.get("colour") or "grey",
+                "ranked": m.count(ranked),
+                "colour": m.Cell(
+                    fmt.COLOUR.get(colour, "Uppgift saknas"),
+                    fmt.COLOUR.get(colour, "Uppgift saknas"),
+                    css=f"q-{colour}",
+                ),
             }
         )
-    return table(
-        pd.DataFrame(rows),
-        caption=caption,
+    return Table(
+        "comparisons",
+        caption,
+        "Jämförelse",
+        [
+            Column("label", "Nyckeltal"),
+            Column("direction", "Riktning"),
+            Column("value", "Värde", numeric=True),
+            Column("rank", "Rang", numeric=True),
+            Column("ranked", "Antal rangordnade", numeric=True, html=False),
+            Column("colour", f"Jämfört med {KIND_PLURAL.get(kind, kind)}"),
+        ],
+        rows,
         row_header="label",
-        columns={
-            "label": "Nyckeltal",
-            "direction": "Riktning",
-            "value": "Värde",
-            "rank": "Rang",
-            "colour": f"Jämfört med {KIND_PLURAL.get(kind, kind)}",
-        },
-        formats={"colour": lambda c: fmt.COLOUR.get(c, "Uppgift saknas")},
-        cell_class={"colour": lambda c: f"q-{c}"},
-        numeric={"value", "rank"},
+        empty="inga jämförbara nyckeltal.",
     )
 
 
-def projection_table(df: pd.DataFrame, *, caption: str) -> Html:
+def projection_table(df: pd.DataFrame, *, caption: str) -> Table:
     """Year-end projections, labelled as such, with how each was made."""
-    if df.empty:
-        return paragraph(f"{caption}: ingen prognos kan göras.", class_="empty")
-    rows = [
-        {
-            "name": r["name"],
-            "value": _value(r, "value"),
-            "projected": _value(r, "projected"),
-            "target": _value(r, "annual_target"),
-            "status": r.get("status"),
-            "note": r.get("note") or "",
-        }
-        for r in df.to_dict("records")
-    ]
-    return table(
-        pd.DataFrame(rows),
-        caption=caption,
+    rows = []
+    for r in df.to_dict("records"):
+        unit, dec = _unit(r), _dec(r)
+        rows.append(
+            {
+                "name": m.text(r["name"]),
+                "value": m.value(r.get("value"), unit, dec),
+                "projected": m.value(r.get("projected"), unit, dec),
+                "target": m.value(r.get("annual_target"), unit, dec),
+                "status": m.status(r.get("status")),
+                "note": m.text(r.get("note") or ""),
+            }
+        )
+    return Table(
+        "projection",
+        caption,
+        "Prognos",
+        [
+            Column("name", "Indikator"),
+            Column("value", "Utfall hittills", numeric=True),
+            Column("projected", "Prognos helår", numeric=True),
+            Column("target", "Årsmål", numeric=True),
+            Column("status", "Prognostiserad status"),
+            Column("note", "Så har prognosen gjorts"),
+        ],
+        rows,
         row_header="name",
-        columns={
-            "name": "Indikator",
-            "value": "Utfall hittills",
-            "projected": "Prognos helår",
-            "target": "Årsmål",
-            "status": "Prognostiserad status",
-            "note": "Så har prognosen gjorts",
-        },
-        formats={"status": status_badge},
-        numeric={"value", "projected", "target"},
+        empty="ingen prognos kan göras.",
     )
 
 
-def loads_table(df: pd.DataFrame, *, caption: str) -> Html:
+def loads_table(df: pd.DataFrame, *, caption: str) -> Table:
     """The latest data loads (provenance)."""
-    if df.empty:
-        return paragraph("Inga inläsningar är registrerade i lagret.", class_="note")
     rows = [
         {
-            "when": local_time(r.get("finished_at") or r.get("started_at")),
-            "who": r.get("user_name") or "",
-            "source": r.get("source") or "",
-            "rows": r.get("rows_inserted"),
-            "outcome": LOAD_OUTCOMES.get(r.get("outcome") or "", r.get("outcome") or "–"),
+            "when": m.text(local_time(r.get("finished_at") or r.get("started_at"))),
+            "who": m.text(r.get("user_name") or ""),
+            "source": m.text(r.get("source") or ""),
+            "rows": m.count(r.get("rows_inserted")),
+            "outcome": m.text(LOAD_OUTCOMES.get(r.get("outcome") or "", r.get("outcome") or "–")),
         }
         for r in df.to_dict("records")
     ]
-    return table(
-        pd.DataFrame(rows),
-        caption=caption,
+    return Table(
+        "loads",
+        caption,
+        "Inläsningar",
+        [
+            Column("when", "Inläst"),
+            Column("who", "Av"),
+            Column("source", "Källa"),
+            Column("rows", "Nya rader", numeric=True),
+            Column("outcome", "Utfall"),
+        ],
+        rows,
         row_header="when",
-        columns={"when": "Inläst", "who": "Av", "source": "Källa", "rows": "Nya rader", "outcome": "Utfall"},
-        formats={"rows": fmt.number},
-        numeric={"rows"},
+        empty="Inga inläsningar är registrerade i lagret.",
     )
 
 
@@ -490,14 +635,12 @@ def local_time(iso: Any, zone: str = "Europe/Stockholm") -> str:
     return t.strftime("%Y-%m-%d %H:%M")
 
 
-def cover(org: Any, per: Any, today: Any) -> Html:
+def cover(org: Any, per: Any, today: Any, *, title: str | None = None) -> Html:
     """The cover: kind, report name, organisation, period, controller, date."""
-    from .present import definition_list
-
     return Html(
         '<header class="cover">'
         + paragraph(KIND_LABELS.get(org.kind, org.kind), class_="kind")
-        + heading(f"{per.title}", 1, id="rapport")
+        + heading(title or f"{per.title}", 1, id="rapport")
         + tag("p", org.name, class_="org-name")
         + definition_list(
             [
@@ -521,41 +664,56 @@ def main_indicators(df: pd.DataFrame, n: int) -> list[str]:
     return list(ranked["indicator_id"].head(max(0, n)))
 
 
-def main_deviations(df: pd.DataFrame) -> Html:
-    """A sentence and a list naming the indicators that are not met."""
+def main_deviations(df: pd.DataFrame, *, limit: int | None = None) -> Html:
+    """A sentence and a list naming the indicators that are not met (at most ``limit``, then how many more)."""
     bad = df[df["status"] == "ej_uppfyllt"]
     if bad.empty:
         return paragraph("Inga indikatorer har status ej uppfyllt i perioden.")
-    items = [f"{r['name']}: {_value(r, 'value')} mot målet {_value(r, 'target')}" for r in bad.to_dict("records")]
+    records = bad.to_dict("records")
+    shown = records if limit is None else records[: max(0, limit)]
+    items = [f"{r['name']}: {_value(r, 'value')} mot målet {_value(r, 'target')}" for r in shown]
+    if len(shown) < len(records):
+        items.append(f"… och {len(records) - len(shown)} till (se den fullständiga rapporten).")
     return paragraph("Indikatorer som inte uppfyller målet:", class_="intro") + bullet_list(items)
 
 
-def deviation_table(df: pd.DataFrame) -> Html:
-    """Indicators not met or partly met, with their comments."""
-    if df.empty:
-        return paragraph("Inga indikatorer avviker från målen i perioden.")
+NO_DEVIATIONS = "Inga indikatorer avviker från målet i perioden."
+
+
+def deviation_table(
+    df: pd.DataFrame, *, caption: str = "Indikatorer som avviker från målet", comments: bool = True
+) -> Table:
+    """Indicators not met or partly met, with their comments; a sentence when none deviates."""
     rows = [
         {
-            "name": r["name"],
-            "value": _value(r, "value"),
-            "target": _value(r, "target"),
-            "status": r["status"],
-            "comment": "" if missing(r.get("comment")) else r["comment"],
+            "name": m.text(r["name"]),
+            "value": m.value(r.get("value"), _unit(r), _dec(r)),
+            "target": m.value(r.get("target"), _unit(r), _dec(r)),
+            "status": m.status(r["status"]),
+            "comment": m.text(r.get("comment")),
         }
         for r in df.to_dict("records")
     ]
-    return table(
-        pd.DataFrame(rows),
-        caption="Indikatorer som avviker från målet",
+    return Table(
+        "deviations",
+        caption,
+        "Avvikelser",
+        [
+            Column("name", "Indikator"),
+            Column("value", "Utfall", numeric=True),
+            Column("target", "Mål", numeric=True),
+            Column("status", "Status"),
+            *([Column("comment", "Kommentar")] if comments else []),
+        ],
+        rows,
         row_header="name",
-        columns={"name": "Indikator", "value": "Utfall", "target": "Mål", "status": "Status", "comment": "Kommentar"},
-        formats={"status": status_badge},
-        numeric={"value", "target"},
+        empty=NO_DEVIATIONS,
     )
 
 
 def forecast_text(e: dict[str, Any], per: Any) -> Html:
-    """The full-year forecast in a sentence (or that there is none)."""
+    """The full-year forecast in a sentence (or that there is none), in the economy table's unit."""
+    u = economy_unit(e)
     if missing(e.get("forecast_net")):
         return paragraph(
             f"Ingen helårsprognos är lämnad för {MONTH_NAMES[per.last_month_number - 1]} {per.year}.", class_="note"
@@ -563,10 +721,10 @@ def forecast_text(e: dict[str, Any], per: Any) -> Html:
     dev = e.get("forecast_deviation")
     verdict = "bättre än" if finite(dev) and dev > 0 else "sämre än" if finite(dev) and dev < 0 else "i nivå med"
     return paragraph(
-        f"Helårsprognosen för nettoresultatet är {fmt.money(e['forecast_net'])}, vilket är "
-        f"{fmt.money(abs(dev) if finite(dev) else None)} {verdict} budget för helåret."
+        f"Helårsprognosen för nettoresultatet är {u.text(e['forecast_net'])}, vilket är "
+        f"{u.text(abs(dev) if finite(dev) else None)} {verdict} budget för helåret."
         if verdict != "i nivå med"
-        else f"Helårsprognosen för nettoresultatet är {fmt.money(e['forecast_net'])}, i nivå med budget för helåret."
+        else f"Helårsprognosen för nettoresultatet är {u.text(e['forecast_net'])}, i nivå med budget för helåret."
     )
 
 
@@ -582,30 +740,44 @@ def personnel_note(p: dict[str, Any]) -> Html:
     )
 
 
+DEFINITIONS = (
+    "Definitioner: en indikator är uppfylld när utfallet når målet i indikatorns riktning, delvis "
+    "uppfylld när det når gränsen för delvis uppfyllt (om ingen gräns är satt: 10 procent av målet "
+    "på den ogynnsamma sidan) och annars ej uppfylld. Budgetavvikelse är nettoresultatet minus "
+    "budgeterat nettoresultat (positivt är bättre än budget); i procent av budgeterade kostnader. "
+    "Sjukfrånvaro är sjuktimmar delat med schemalagda timmar. Belopp anges i kronor (kr), tusentals "
+    "kronor (tkr) eller miljoner kronor (mnkr) efter storlek; enheten står i tabellhuvudet. Saknade "
+    "uppgifter visas som -, aldrig som noll."
+)
+
+
+def about_items(figures: dict[str, Any], *, notebook: str, title: str | None = None) -> list[tuple[str, str]]:
+    """The report's provenance as (label, value) pairs: the HTML's definition list and the workbook's last sheet."""
+    prov = figures.get("provenance") or {}
+    items = []
+    if title:
+        items.append(("Rapport", title))
+    if figures.get("org_id"):
+        items.append(("Organisation", f"{figures.get('org_name') or ''} ({figures['org_id']})".strip()))
+    if figures.get("period"):
+        items.append(("Period", f"{figures.get('period_title') or ''} ({figures['period']})".strip()))
+    items += [
+        ("Datats kontrollsumma", prov.get("data_hash") or "–"),
+        ("Rapportmall", f"{notebook}.ipynb"),
+        ("Programversion", f"ilslib {prov.get('ilslib_version') or '–'}"),
+        ("Skapad", local_time(prov.get("generated_at"))),
+        ("Dataavtal", f"version {figures.get('contract_version')}"),
+    ]
+    return items
+
+
 def about(figures: dict[str, Any], loads: pd.DataFrame, *, notebook: str) -> Html:
     """About the report: definitions, data provenance, versions."""
-    from .present import definition_list
-
-    prov = figures.get("provenance") or {}
+    items = [i for i in about_items(figures, notebook=notebook) if i[0] not in ("Organisation", "Period")]
     return join(
         [
-            paragraph(
-                "Definitioner: en indikator är uppfylld när utfallet når målet i indikatorns riktning, delvis "
-                "uppfylld när det når gränsen för delvis uppfyllt (om ingen gräns är satt: 10 procent av målet "
-                "på den ogynnsamma sidan) och annars ej uppfylld. Budgetavvikelse är nettoresultatet minus "
-                "budgeterat nettoresultat (positivt är bättre än budget); i procent av budgeterade kostnader. "
-                "Sjukfrånvaro är sjuktimmar delat med schemalagda timmar. Saknade uppgifter visas som -, "
-                "aldrig som noll."
-            ),
+            paragraph(DEFINITIONS),
             loads_table(loads, caption="Senaste inläsningar av data"),
-            definition_list(
-                [
-                    ("Datats kontrollsumma", prov.get("data_hash") or "–"),
-                    ("Rapportmall", f"{notebook}.ipynb"),
-                    ("Programversion", f"ilslib {prov.get('ilslib_version') or '–'}"),
-                    ("Skapad", local_time(prov.get("generated_at"))),
-                    ("Dataavtal", f"version {figures.get('contract_version')}"),
-                ]
-            ),
+            definition_list(items),
         ]
     )

@@ -1,0 +1,507 @@
+"""The figures of one report, each computed once: the report context.
+
+A report shows one organisation's figures for a period in several forms: HTML
+tables, charts, ``figures.json``, ``report.xlsx``, a short version. They are all
+made from one :class:`ReportContext`, which computes each frame the first time
+it is asked for and keeps it (``functools.cached_property``); nothing is
+rebound or patched at run time. The group report has :class:`GroupContext`.
+
+The context reads the warehouse through a :class:`Snapshot`: each distinct
+statement (SQL and parameters) runs once while the context lives, so a report
+is one consistent reading of the warehouse, and a figure that two parts of a
+report need (the comparison's kind-wide frames, the data hash's inputs) is read
+once.
+
+>>> ctx = ReportContext(wh, "ALN", "2026-T2")
+>>> ctx.indicators is ctx.indicators          # computed once
+True
+>>> ctx.figures_json()["economy"] == f.figures_json(wh, "ALN", "2026-T2")["economy"]
+True
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..contract import CONTRACT_VERSION
+from ..periods import Period
+from ..warehouse import Warehouse
+from ._common import as_period, frame
+from .activities import activities
+from .catalogue import indicator_catalogue
+from .compare import KEY_FIGURES, comparisons_from, key_figure_compare, status_matrix_from
+from .datahash import data_hashes
+from .economy import ECONOMY_COLUMNS, accounts, economy_frame, economy_series
+from .goals import goals_from, judgements
+from .indicators import INDICATOR_COLUMNS, deviations_from, history, indicator_rows
+from .orgs import goal_map, goal_tree, group_kinds, loads, organisation, organisations
+from .personnel import PERSONNEL_COLUMNS, personnel_frame, sick_leave_series
+from .projection import PROJECTION_COLUMNS, projection_from, projection_inputs
+from .rollup import rollup_detail, rollup_from
+from .texts import text_rows, texts_from
+from .totals import economy_total, personnel_total
+
+
+class Snapshot:
+    """The warehouse as one report reads it: each statement (SQL and parameters) runs once.
+
+    ``query`` hands out a copy of its frame each time, so a caller that changes
+    a frame cannot change another's. Every other attribute is the warehouse's.
+    """
+
+    def __init__(self, wh: Warehouse | Snapshot):
+        self._wh = wh._wh if isinstance(wh, Snapshot) else wh
+        self._memo: dict[tuple[str, str, tuple[Any, ...]], Any] = {}
+
+    def _once(self, how: str, sql: str, params: Sequence[Any]) -> Any:
+        key = (how, sql, tuple(params))
+        try:
+            return self._memo[key]
+        except KeyError:
+            result = self._memo[key] = getattr(self._wh, how)(sql, params)
+            return result
+        except TypeError:  # an unhashable parameter: not kept
+            return getattr(self._wh, how)(sql, params)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """:meth:`Warehouse.query`, once per statement."""
+        return self._once("query", sql, params).copy()
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """:meth:`Warehouse.rows`, once per statement."""
+        return list(self._once("rows", sql, params))
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """:meth:`Warehouse.scalar` (from :meth:`rows`)."""
+        result = self.rows(sql, params)
+        return result[0][0] if result else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wh, name)
+
+    def __repr__(self) -> str:
+        return f"<Snapshot of {self._wh!r}>"
+
+
+def _plain(value: Any) -> Any:
+    from .export import plain
+
+    return plain(value)
+
+
+def _records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    return [{c: _plain(r[c]) for c in columns} for r in df.to_dict("records")]
+
+
+GOAL_JSON = (
+    "goal_id",
+    "assessment",
+    "comment",
+    "level",
+    "title",
+    "kf_goal_id",
+    "own",
+    "indicators",
+    "uppfyllt",
+    "delvis",
+    "ej_uppfyllt",
+    "saknas",
+    "ej_malsatt",
+    "divergence",
+    "divergence_note",
+)
+ACTIVITY_JSON = ("activity_id", "status", "title", "goal_id", "comment")
+COMPARISON_JSON = (
+    "what",
+    "label",
+    "unit",
+    "direction",
+    "decimals",
+    "value",
+    "special",
+    "rank",
+    "ranked",
+    "colour",
+    "status",
+)
+PROJECTION_JSON = ("indicator_id", "projected", "annual_target", "status", "met", "method", "note", "label")
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+class ReportContext:
+    """Every figure of one organisation's report for one period, each computed once (see the module docstring).
+
+    The attributes are the frames of :mod:`ilslib.figures` for the organisation
+    and period (``indicators``, ``goals``, ``economy`` ...), computed when first
+    asked for; :meth:`figures_json` is ``figures.json``.
+    """
+
+    def __init__(self, wh: Warehouse | Snapshot, org_id: str, period: str | Period):
+        self.wh = Snapshot(wh)
+        self.period: Period = as_period(self.wh, period)
+        self.org = organisation(self.wh, org_id)
+        self.org_id = self.org.org_id
+
+    def __repr__(self) -> str:
+        return f"<ReportContext {self.org_id} {self.period}>"
+
+    # -- the organisation and its kind ---------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        """The organisation's kind."""
+        return self.org.kind
+
+    @functools.cached_property
+    def peers(self) -> pd.DataFrame:
+        """The organisations of the same kind (``org_id, name``), as the comparisons rank them."""
+        # rows(), not query(): the data hash reads the same statement, and a report reads it once
+        rows = self.wh.rows("SELECT org_id, name FROM v_organisation WHERE kind = ?", (self.kind,))
+        return pd.DataFrame.from_records(rows, columns=["org_id", "name"])
+
+    # -- indicators and goals ------------------------------------------------------------------
+    @functools.cached_property
+    def kind_indicators(self) -> pd.DataFrame:
+        """The indicator table of every organisation of the kind (the comparisons rank it)."""
+        return indicator_rows(self.wh, self.period, kind=self.kind)
+
+    @functools.cached_property
+    def indicators(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.indicators` for the organisation."""
+        own = self.kind_indicators[self.kind_indicators["org_id"] == self.org_id]
+        return frame(own, INDICATOR_COLUMNS)
+
+    @functools.cached_property
+    def deviations(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.deviations`."""
+        return deviations_from(self.indicators)
+
+    @functools.cached_property
+    def goals(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.goals`."""
+        gm = goal_map(self.wh, self.period.year, self.org_id, self.period)
+        return goals_from(self.org_id, gm, judgements(self.wh, self.org_id, self.period), self.indicators)
+
+    @functools.cached_property
+    def own_goals(self) -> pd.DataFrame:
+        """The goals the organisation judges: its own, below the vision and the inriktningsmål."""
+        g = self.goals
+        return g[g["own"] & ~g["level"].isin(["vision", "inriktningsmal"])].reset_index(drop=True)
+
+    @functools.cached_property
+    def goal_tree(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.goal_tree` for the period's year."""
+        return goal_tree(self.wh, self.org_id, self.period)
+
+    @functools.cached_property
+    def history(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.history` up to the period."""
+        return history(self.wh, self.org_id, until=self.period)
+
+    @functools.cached_property
+    def projection(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.projection` (empty outside T1/T2)."""
+        if not self.period.is_tertial:
+            return frame([], PROJECTION_COLUMNS)
+        return projection_from(self.period, self.indicators, projection_inputs(self.wh, self.org_id, self.period))
+
+    @functools.cached_property
+    def activities(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.activities`."""
+        return activities(self.wh, self.org_id, self.period)
+
+    @functools.cached_property
+    def texts(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.texts` (headings by the organisation's kind)."""
+        return texts_from(text_rows(self.wh, self.org_id, self.period), self.kind)
+
+    def text(self, kind: str) -> str | None:
+        """One free text (``vd_kommentar``, ``rapportkommentar``, ``avvikelse``, ``analys``) or None."""
+        hit = self.texts.loc[self.texts["kind"] == kind, "text"]
+        return None if hit.empty else str(hit.iloc[0])
+
+    def text_label(self, kind: str) -> str:
+        """The heading of a text kind for this organisation (a board's ``vd_kommentar`` is not a VD's)."""
+        from .texts import text_label
+
+        return text_label(kind, self.kind)
+
+    # -- economy and personnel -----------------------------------------------------------------
+    @functools.cached_property
+    def kind_economy(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.economy` for every organisation of the kind."""
+        return economy_frame(self.wh, self.period, kinds=[self.kind])
+
+    @functools.cached_property
+    def economy(self) -> dict[str, float | None]:
+        """The organisation's economy: the contract's ten keys (None where not computable)."""
+        e = self.kind_economy
+        if self.org_id not in e.index:  # an organisation whose kind list did not include it
+            e = economy_frame(self.wh, self.period, self.org_id)
+        row = e.loc[self.org_id]
+        return {k: _plain(row[k]) for k in ECONOMY_COLUMNS}
+
+    @functools.cached_property
+    def economy_series(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.economy_series`."""
+        return economy_series(self.wh, self.org_id, self.period)
+
+    @functools.cached_property
+    def _accounts(self) -> pd.DataFrame:
+        return accounts(self.wh, self.org_id, self.period, n=1_000_000)
+
+    def accounts(self, n: int) -> pd.DataFrame:
+        """:func:`~ilslib.figures.accounts`: the ``n`` accounts that deviate most."""
+        return self._accounts.head(max(0, n)).reset_index(drop=True)
+
+    @functools.cached_property
+    def kind_personnel(self) -> pd.DataFrame:
+        """The personnel figures of every organisation of the kind."""
+        return personnel_frame(self.wh, self.period, kinds=[self.kind])
+
+    @functools.cached_property
+    def personnel(self) -> dict[str, Any]:
+        """The organisation's ``headcount, fte, sick_leave_pct, suppressed``."""
+        p = self.kind_personnel
+        if self.org_id not in p.index:
+            p = personnel_frame(self.wh, self.period, self.org_id)
+        row = p.loc[self.org_id]
+        return {
+            "headcount": _plain(row["headcount"]),
+            "fte": _plain(row["fte"]),
+            "sick_leave_pct": _plain(row["sick_leave_pct"]),
+            "suppressed": bool(row["suppressed"]),
+        }
+
+    @functools.cached_property
+    def sick_leave_series(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.sick_leave_series`."""
+        return sick_leave_series(self.wh, self.org_id, self.period)
+
+    # -- comparisons ---------------------------------------------------------------------------
+    @functools.cached_property
+    def comparisons(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.comparisons`."""
+        return comparisons_from(self.org_id, self.peers, self.kind_indicators, self.kind_economy, self.kind_personnel)
+
+    @functools.cached_property
+    def sick_leave_compare(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.compare` of sick leave across the kind, this organisation selected."""
+        fig = KEY_FIGURES["sick_leave_pct"]
+        return key_figure_compare(self.peers, fig, self.kind_personnel, self.org_id)
+
+    # -- provenance ----------------------------------------------------------------------------
+    @functools.cached_property
+    def loads(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.loads`: the latest data loads."""
+        return loads(self.wh)
+
+    @functools.cached_property
+    def data_hash(self) -> str:
+        """:func:`~ilslib.figures.data_hash` of the organisation's report inputs."""
+        return data_hashes(self.wh, self.period, [self.org_id])[self.org_id]
+
+    # -- figures.json --------------------------------------------------------------------------
+    def figures_json(self, *, notebook: str | None = None, generated_at: str | None = None) -> dict[str, Any]:
+        """``figures.json`` (see :func:`ilslib.figures.figures_json`)."""
+        from .. import __version__
+
+        ind_list = [
+            _plain(
+                {
+                    "indicator_id": r["indicator_id"],
+                    "goal_id": r["goal_id"],
+                    "value": r["value"],
+                    "target": r["target"],
+                    "partial_limit": r["partial_limit"],
+                    "status": r["status"],
+                    "by_gender": {"K": r["value_k"], "M": r["value_m"]},
+                    "name": r["name"],
+                    "unit": r["unit"],
+                    "decimals": r["decimals"],
+                    "direction": r["direction"],
+                    "frequency": r["frequency"],
+                    "source": r["source"],
+                    "target_type": r["target_type"],
+                    "partial_limit_default": r["partial_limit_default"],
+                    "comment": r["comment"],
+                    "annual_target": r["annual_target"],
+                    "last_year_value": r["last_year_value"],
+                    "change": r["change"],
+                }
+            )
+            for r in self.indicators.to_dict("records")
+        ]
+        return _plain(
+            {
+                "contract_version": CONTRACT_VERSION,
+                "org_id": self.org_id,
+                "period": str(self.period),
+                "org_name": self.org.name,
+                "kind": self.kind,
+                "period_title": self.period.title,
+                "indicators": ind_list,
+                "goals": _records(self.goals, GOAL_JSON),
+                "activities": _records(self.activities, ACTIVITY_JSON),
+                "economy": dict(self.economy),
+                "personnel": dict(self.personnel),
+                "texts": {r["kind"]: r["text"] for r in self.texts.to_dict("records")},
+                "comparisons": _records(self.comparisons, COMPARISON_JSON),
+                "projections": _records(self.projection, PROJECTION_JSON),
+                "provenance": {
+                    "data_hash": self.data_hash,
+                    "notebook": notebook,
+                    "ilslib_version": __version__,
+                    "generated_at": generated_at or _now(),
+                },
+            }
+        )
+
+
+class GroupContext:
+    """Every figure of the group report for a kind and period, each computed once.
+
+    ``kind`` ``koncern`` covers the parent company and every company
+    (:func:`~ilslib.figures.group_kinds`).
+    """
+
+    def __init__(self, wh: Warehouse | Snapshot, period: str | Period, kind: str):
+        self.wh = Snapshot(wh)
+        self.period: Period = as_period(self.wh, period)
+        self.kind = kind
+        self.kinds = group_kinds(kind)
+
+    def __repr__(self) -> str:
+        return f"<GroupContext {self.kind} {self.period}>"
+
+    @functools.cached_property
+    def orgs(self) -> pd.DataFrame:
+        """The organisations of the group (:func:`~ilslib.figures.organisations`), in id order."""
+        return organisations(self.wh, self.kinds).sort_values("org_id", kind="mergesort").reset_index(drop=True)
+
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """org_id -> name."""
+        return dict(zip(self.orgs["org_id"], self.orgs["name"], strict=True))
+
+    @functools.cached_property
+    def rollup_detail(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.rollup_detail` by the contract's rule (derived cells marked)."""
+        return rollup_detail(self.wh, self.period, self.kinds)
+
+    @functools.cached_property
+    def rollup(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.rollup`."""
+        return rollup_from(self.rollup_detail)
+
+    @functools.cached_property
+    def indicator_rows(self) -> pd.DataFrame:
+        """The indicator tables of every organisation of the group."""
+        return indicator_rows(self.wh, self.period, kind=self.kinds)
+
+    @functools.cached_property
+    def status_matrix(self) -> pd.DataFrame:
+        """The group indicator table (:func:`~ilslib.figures.status_matrix`: KF indicators, ``-`` where none)."""
+        return status_matrix_from(self.indicator_rows, list(self.orgs["org_id"]), "KF")
+
+    @functools.cached_property
+    def catalogue(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.indicator_catalogue`."""
+        return indicator_catalogue(self.wh)
+
+    @functools.cached_property
+    def economy(self) -> pd.DataFrame:
+        """:func:`~ilslib.figures.economy` for every organisation of the group (index ``org_id``) with ``name``."""
+        e = economy_frame(self.wh, self.period, kinds=self.kinds)
+        e = e[e.index.isin(self.names)]
+        return e.assign(name=[self.names[o] for o in e.index])
+
+    @functools.cached_property
+    def economy_total(self) -> dict[str, Any]:
+        """:func:`~ilslib.figures.economy_total` of the group."""
+        return economy_total(self.economy)
+
+    @functools.cached_property
+    def personnel(self) -> pd.DataFrame:
+        """The personnel figures of every organisation of the group (with the hour sums) and ``name``."""
+        p = personnel_frame(self.wh, self.period, kinds=self.kinds)
+        p = p[p.index.isin(self.names)]
+        return p.assign(name=[self.names[o] for o in p.index])
+
+    @functools.cached_property
+    def personnel_total(self) -> dict[str, Any]:
+        """:func:`~ilslib.figures.personnel_total` of the group."""
+        return personnel_total(self.personnel)
+
+    @functools.cached_property
+    def loads(self) -> pd.DataFrame:
+        """The latest data loads."""
+        return loads(self.wh)
+
+    @functools.cached_property
+    def data_hashes(self) -> dict[str, str]:
+        """The data hash of each organisation's report."""
+        return data_hashes(self.wh, self.period, list(self.orgs["org_id"]))
+
+    def figures_json(self, *, notebook: str | None = None, generated_at: str | None = None) -> dict[str, Any]:
+        """The group report's ``figures.json``.
+
+        ``rollup``: per KF goal the four counts, ``organisations``, ``derived``
+        and ``cells`` (each organisation's judgement with ``basis`` and
+        ``"derived": true|false``); ``economy`` and ``personnel``: one entry per
+        organisation and ``economy_total``/``personnel_total`` (sums, ratios of
+        sums); ``indicator_status``: organisation -> KF indicator -> status code,
+        ``null`` where it has none.
+        """
+        import hashlib
+
+        from .. import __version__
+
+        cells: dict[str, list[dict[str, Any]]] = {}
+        for r in self.rollup_detail.to_dict("records"):
+            cells.setdefault(r["goal_id"], []).append(
+                {
+                    "org_id": r["org_id"],
+                    "assessment": r["assessment"],
+                    "basis": r["basis"],
+                    "derived": bool(r["derived"]),
+                }
+            )
+        rollup = [{**_plain(r), "cells": cells.get(r["goal_id"], [])} for r in self.rollup.to_dict("records")]
+        pers_cols = list(PERSONNEL_COLUMNS)
+        combined = "".join(f"{k}={v};" for k, v in sorted(self.data_hashes.items()))
+        return _plain(
+            {
+                "contract_version": CONTRACT_VERSION,
+                "kind": self.kind,
+                "kinds": self.kinds,
+                "period": str(self.period),
+                "period_title": self.period.title,
+                "organisations": [{"org_id": o, "name": n} for o, n in self.names.items()],
+                "rollup": rollup,
+                "economy": [
+                    {"org_id": o, **{k: _plain(r[k]) for k in ECONOMY_COLUMNS}} for o, r in self.economy.iterrows()
+                ],
+                "economy_total": self.economy_total,
+                "personnel": [
+                    {"org_id": o, **{k: _plain(r[k]) for k in pers_cols}} for o, r in self.personnel.iterrows()
+                ],
+                "personnel_total": self.personnel_total,
+                "indicator_status": {
+                    str(o): {str(i): _plain(v) for i, v in row.items()} for o, row in self.status_matrix.iterrows()
+                },
+                "provenance": {
+                    "data_hash": hashlib.sha256(combined.encode()).hexdigest(),
+                    "notebook": notebook,
+                    "ilslib_version": __version__,
+                    "generated_at": generated_at or _now(),
+                },
+            }
+        )
