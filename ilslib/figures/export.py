@@ -14,11 +14,10 @@ from typing import Any
 
 from ..contract import CONTRACT_VERSION
 from ..periods import Period
-from ..warehouse import Warehouse
+from ..warehouse import Warehouse, reading
 from ._common import as_period
 from .activities import activities
 from .compare import comparisons
-from .datahash import data_hash
 from .economy import ECONOMY_COLUMNS, economy
 from .goals import goals
 from .indicators import indicators
@@ -86,6 +85,18 @@ def figures_json(
     (1, '2026-T2', False)
     >>> text = f.dumps(doc)                      # json.dumps(..., allow_nan=False)
     """
+    # provenance.data_hash is the digest of what the figures read (ilslib.figures.datahash); the
+    # period is resolved first, so the hash does not depend on how it was given.
+    p = as_period(wh, period)
+    with reading() as reads:
+        doc = _figures_json(wh, org_id, p, notebook=notebook, generated_at=generated_at)
+    doc["provenance"]["data_hash"] = reads.digest()
+    return doc
+
+
+def _figures_json(
+    wh: Warehouse, org_id: str, period: str | Period, *, notebook: str | None, generated_at: str | None
+) -> dict[str, Any]:
     from .. import __version__
 
     p = as_period(wh, period)
@@ -175,7 +186,7 @@ def figures_json(
             "comparisons": _records(comparisons(wh, org_id, p), comp_cols),
             "projections": _records(projection(wh, org_id, p), proj_cols),
             "provenance": {
-                "data_hash": data_hash(wh, org_id, p),
+                "data_hash": None,  # set by figures_json
                 "notebook": notebook,
                 "ilslib_version": __version__,
                 "generated_at": generated_at or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
