@@ -39,7 +39,7 @@ is_budget = per.code == "BU"
 roll = f.rollup(wh, per, kind)
 matrix = f.status_matrix(wh, per, kind)
 orgs = f.organisations(wh, kind)
-econ = f.economy(wh, per).join(orgs.set_index("org_id")[["name", "kind"]], how="inner")
+econ = f.economy(wh, per, kind=kind).join(orgs.set_index("org_id")[["name", "kind"]], how="inner")
 doc = group.figures(wh, per, kind, roll, econ, matrix)
 publish_meta(title=f"Mål och måluppfyllelse – {plural}, {per.title}", figures=doc,
              summary=group.summary_counts(matrix))

@@ -32,6 +32,7 @@ import getpass
 import hashlib
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -47,6 +48,7 @@ from ..config import redact, redact_url, resolve_warehouse
 from ..errors import ConfigError, IlsError, UnknownValueError
 from ..fmt import KIND_PLURAL
 from ..fsutil import OutputError, atomic_write_text, inside, remove_scratch
+from ..periods import Period
 from ..warehouse import absolute_url
 from .job import FORMATS, STATE_FILE, Job, JobResult, publish_failure
 from .params import check_parameters, declared_parameters
@@ -267,7 +269,14 @@ def resolve_period(wh: Any, text: str) -> str:
         if pick.empty:
             raise UnknownValueError(f"period {text!r}: the warehouse has no {code} period")
         return str(pick["period"].iloc[-1])
+    if is_period_shaped(value):
+        Period.parse(value)  # a year outside 1900-2199 is refused with a message of its own
     return str(figures.as_period(wh, value))
+
+
+def is_period_shaped(text: str) -> bool:
+    """``YYYY-BU|T1|T2|BO`` in form, whatever the year."""
+    return bool(re.fullmatch(r"[0-9]{4}-(BU|T1|T2|BO)", text))
 
 
 def folder_problem(value: str) -> str | None:
