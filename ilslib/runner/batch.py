@@ -492,6 +492,7 @@ class Reporter:
     def __init__(self, total: int, log: TextIO | None, stream: TextIO | None = None):
         self.stream = stream or sys.stderr
         self.log: TextIO | None = log
+        self.log_lost = False
         self.bar = None
         isatty = getattr(self.stream, "isatty", lambda: False)
         if total and isatty() and os.environ.get("TERM") != "dumb":
@@ -518,13 +519,15 @@ class Reporter:
         on: that is said once, and every line goes to the stream from then on.
         """
         stamp = _now()
+        if self.log_lost:
+            to_stream = True
         if self.log is not None:
             try:
                 self.log.write(f"{stamp} {text}\n")
                 self.log.flush()
             except OSError as exc:
                 name = getattr(self.log, "name", "the run log")
-                self.log = None
+                self.log, self.log_lost = None, True
                 self.line(f"cannot write the run log {name}: {exc.strerror or exc}; it ends here")
                 to_stream = True
         if to_stream:
@@ -622,6 +625,16 @@ def _open_run_log(run_dir: Path, first_line: str) -> TextIO:
     return log
 
 
+@contextlib.contextmanager
+def _closing_quietly(log: TextIO) -> Iterator[TextIO]:
+    """Close the run log at the end; its last buffered lines may not fit on a full disk (said already)."""
+    try:
+        yield log
+    finally:
+        with contextlib.suppress(OSError):
+            log.close()
+
+
 def _record_failure(job: Job, r: JobResult, rep: Reporter) -> None:
     """The report could not record its failure itself (killed, timed out, not written): the run does."""
     try:
@@ -672,7 +685,7 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
         by_label = {j.label: j for j in plan_.jobs}
         t0 = time.monotonic()
         problems: list[str] = []  # the run's own records that could not be written
-        with contextlib.closing(log):
+        with _closing_quietly(log):
             rep = Reporter(total, log, stream)
             if leftovers:
                 rep.line(f"removed {leftovers} partial file(s) left by an interrupted run", to_stream=False)
@@ -708,7 +721,8 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
                 summary += f"; interrupted, {total - len(results)} not run"
             rep.line(f"ils run {run_id}: {summary}")
             for r in failed:
-                kept = Path(r.out_dir) / "report.ipynb" if r.out_dir else None
+                # The executed notebook to open, when this run wrote one (a failure in a cell).
+                kept = Path(r.out_dir) / "report.ipynb" if r.out_dir and r.published else None
                 seen_nb = kept is not None and kept.is_file()
                 rep.line(f"  failed {r.label}: {r.error}" + (f" (see {kept})" if seen_nb else ""))
             finished = dt.datetime.now().astimezone()
