@@ -34,7 +34,8 @@ ASIDE_SUFFIX = ".old" + SCRATCH_SUFFIX
 """A directory moved aside by the two-rename fallback of :func:`publish_set`."""
 PUBLISH_LOCK = ".ils-publish.lock"
 """Held (``flock``) in a directory while a set is published into one of its subdirectories."""
-# Tests only: "kill:STEP" kills the process at that step of publish_set, "no-exchange" forces the fallback.
+# Tests only: "kill:STEP" (or "kill-once:STEP:FILE") kills the process at that step of publish_set,
+# "no-exchange" forces the two-rename fallback. Comma-separated.
 TEST_ENV = "ILS_TEST_PUBLISH"
 _RENAME_EXCHANGE = 2
 
@@ -103,9 +104,20 @@ def _test_directives() -> set[str]:
 
 
 def _step(name: str) -> None:
-    """A point of :func:`publish_set` where the tests kill the process (``ILS_TEST_PUBLISH=kill:NAME``)."""
-    if f"kill:{name}" in _test_directives():
-        os.kill(os.getpid(), signal.SIGKILL)
+    """A point of :func:`publish_set` where the tests kill the process.
+
+    ``ILS_TEST_PUBLISH=kill:NAME`` kills every publisher there;
+    ``kill-once:NAME:FILE`` only the first (the one that creates FILE).
+    """
+    for d in _test_directives():
+        if d == f"kill:{name}":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if d.startswith(f"kill-once:{name}:"):
+            try:
+                os.close(os.open(d.split(":", 2)[2], os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+            except OSError:
+                continue
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 @contextlib.contextmanager

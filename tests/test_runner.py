@@ -104,6 +104,9 @@ def test_bad_input_is_one_line_before_anything_runs(ils, demo, tmp_path, args, e
         ("2031-T1", r"no data for 2031.*periods with data"),
         ("latest-XX", r"expected latest, latest-T .*latest-BO"),
         ("", r"which period\?"),
+        ("0000-T1", r"^ils: error: period '0000-T1': the year must be 1900-2199$"),
+        ("1899-BO", r"^ils: error: period '1899-BO': the year must be 1900-2199$"),
+        ("2200-BU", r"^ils: error: period '2200-BU': the year must be 1900-2199$"),
     ],
 )
 def test_bad_period(ils, demo, tmp_path, period, expected):
@@ -111,6 +114,19 @@ def test_bad_period(ils, demo, tmp_path, period, expected):
     code, _, err = ils("run", "--period", period, "--org", "ALN", "--out", out)
     assert code == 2 and re.search(expected, err), err
     assert not out.exists()
+
+
+def test_periods_are_years_1900_to_2199_written_with_four_digits():
+    from ilslib.errors import UnknownValueError
+    from ilslib.periods import Period, is_month, is_period
+
+    assert str(Period(5, "T1")) == "0005-T1" and str(Period.parse("1900-BU")) == "1900-BU"
+    assert str(Period.parse("2199-BO")) == "2199-BO"
+    for bad in ("0000-T1", "1899-T2", "2200-BU", "9999-BO"):
+        with pytest.raises(UnknownValueError, match=rf"^period '{bad}': the year must be 1900-2199$"):
+            Period.parse(bad)
+        assert not is_period(bad)
+    assert is_period("2026-T2") and is_month("2026-08") and not is_month("0000-01") and not is_month("2200-12")
 
 
 def test_unknown_option_values_are_listed(ils, demo, tmp_path):
