@@ -364,7 +364,9 @@ class Warehouse:
         except WarehouseError:
             return "error"
         try:
-            data = self._fetch(cur)
+            # The digest reads Decimal, dates and NumPy values as _fetch would turn them; only the
+            # SQLite ODBC driver's guessed column types need _fetch's repair.
+            data = self._fetch(cur) if self._sqlite_odbc else cur.fetchall()
         finally:
             cur.close()
         return rows_digest(data)
@@ -455,8 +457,15 @@ CONFLICT = "conflict"
 def _canon(value: Any) -> str | None:
     """One text per value, the same on every backend: numbers to 15 significant digits (what every
     driver returns exactly), dates in ISO form, Decimal as its number."""
-    if value is None or isinstance(value, str):
+    t = type(value)
+    if t is str or value is None:
         return value
+    if t is float:
+        return "nan" if value != value else format(value + 0.0, ".15g")
+    if t is int and -(10**15) < value < 10**15:
+        return str(value)
+    if isinstance(value, str):
+        return str(value)
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int):

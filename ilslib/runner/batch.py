@@ -210,6 +210,20 @@ def _same_inputs(job: Job, state: dict[str, Any]) -> bool:
     return all((out_dir / n).is_file() for n in needed)
 
 
+def _fresh_digests(distinct: dict[Any, tuple[str, list[Any]]], wh: Any, url: str | None) -> dict[Any, str]:
+    """Run each read again, on ``wh`` or a connection to ``url``: key -> digest of its rows.
+
+    (Measured: spreading the reads over several connections saves little, the
+    client's own work being most of the time; so one connection.)
+    """
+    from .. import connect
+
+    with contextlib.ExitStack() as stack:
+        if wh is None:
+            wh = stack.enter_context(connect(url))
+        return {key: wh.read_digest(sql, params) for key, (sql, params) in distinct.items()}
+
+
 def split_unchanged(
     jobs: list[Job], *, force: bool, wh: Any = None, url: str | None = None
 ) -> tuple[list[Job], list[Job]]:
@@ -235,12 +249,7 @@ def split_unchanged(
         for _, _, reads in candidates:
             for sql, params, _ in reads:
                 distinct.setdefault(_read_key(sql, params), (sql, params))
-        with contextlib.ExitStack() as stack:
-            if wh is None:
-                from .. import connect
-
-                wh = stack.enter_context(connect(url))
-            fresh = {key: wh.read_digest(sql, params) for key, (sql, params) in distinct.items()}
+        fresh = _fresh_digests(distinct, wh, url)
         for j, state, reads in candidates:
             if all(fresh[_read_key(sql, params)] == digest for sql, params, digest in reads):
                 same.add(id(j))
@@ -362,7 +371,7 @@ def plan(req: RunRequest) -> Plan:
             targets = [None]
         provenance = {"loads": figures.loads(wh).to_dict("records")}
         jobs, rejected = _jobs(req, notebook, declared, period_s, targets, per_org, per_kind, known, names, out)
-        todo, unchanged = split_unchanged(jobs, force=req.force, wh=wh)
+        todo, unchanged = split_unchanged(jobs, force=req.force, wh=wh, url=req.warehouse)
     per = "org" if per_org else "kind" if per_kind else "once"
     kind_counts: dict[str, int] = {}
     for j in todo:
