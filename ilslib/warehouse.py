@@ -219,6 +219,7 @@ class Warehouse:
         self.url = config.redact_url(url)
         self.tracer = tracer
         self._in_tx = False
+        self._recheck_cursor: Any = None
         # The SQLite3 ODBC driver types a computed column by its first row: see _add_sqlite_odbc_converters.
         self._sqlite_odbc = self.is_odbc and dialect == "sqlite"
         if self._sqlite_odbc:
@@ -237,6 +238,9 @@ class Warehouse:
 
     def close(self) -> None:
         """Close the connection."""
+        if self._recheck_cursor is not None:
+            with contextlib.suppress(Exception):
+                self._recheck_cursor.close()
         with contextlib.suppress(Exception):
             self._raw.close()
 
@@ -359,16 +363,21 @@ class Warehouse:
             values = [decode_param(p) for p in params]
         except (TypeError, ValueError, KeyError):
             return "unreadable"
+        # One cursor for all of them: closing a cursor costs a round trip with some drivers.
+        if self._recheck_cursor is None:
+            self._recheck_cursor = self._raw.cursor()
+        cur = self._recheck_cursor
+        self._trace(sql, values)
         try:
-            cur = self._cursor_execute(sql, values)
-        except WarehouseError:
-            return "error"
-        try:
+            cur.execute(sql, tuple(values))
             # The digest reads Decimal, dates and NumPy values as _fetch would turn them; only the
             # SQLite ODBC driver's guessed column types need _fetch's repair.
             data = self._fetch(cur) if self._sqlite_odbc else cur.fetchall()
-        finally:
-            cur.close()
+        except (sqlite3.Error, self._odbc_error_type()):
+            with contextlib.suppress(Exception):
+                cur.close()
+            self._recheck_cursor = None
+            return "error"
         return rows_digest(data)
 
     def _fetch(self, cur: Any) -> list[tuple[Any, ...]]:
