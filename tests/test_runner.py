@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from ilslib.contract import CONTRACT_VERSION
+
 REPO = Path(__file__).resolve().parents[1]
 TEST_NOTEBOOKS = REPO / "tests" / "notebooks"
 PERIOD = "2026-T2"
@@ -223,7 +225,7 @@ def test_run_writes_reports_log_manifest_and_portal(ils, demo, tmp_path):
         pdf = (d / "report.pdf").read_bytes()
         assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
         doc = json.loads((d / "figures.json").read_text(encoding="utf-8"))
-        assert (doc["contract_version"], doc["org_id"], doc["period"]) == (1, org, PERIOD)
+        assert (doc["contract_version"], doc["org_id"], doc["period"]) == (CONTRACT_VERSION, org, PERIOD)
         assert doc["provenance"]["notebook"] == "report.ipynb"
         with connect() as wh:
             assert doc["provenance"]["data_hash"] == figures.data_hash(wh, org, PERIOD)

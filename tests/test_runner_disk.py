@@ -117,6 +117,7 @@ def test_nothing_can_run_on_a_full_disk(ils, demo, tmpfs):
         "run.log: No space left on device"
     ), line
     assert not (out / PERIOD).exists()
+    assert (out / ".ils-run.lock").is_file(), "the lock was taken on the full disk (its holder text did not fit)"
     # Earlier reports on the disk: the same, and they stay as they were.
     (tmpfs / "filler").unlink()
     code, _, err = ils("run", "--notebook", SIZED, "--period", PERIOD, "--org", "IDN", "--out", out)
