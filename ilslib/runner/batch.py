@@ -291,8 +291,8 @@ def is_period_shaped(text: str) -> bool:
 def folder_problem(value: str) -> str | None:
     """Why an id from the warehouse cannot name its report's folder, or None (then ``folder_name`` is safe)."""
     reason = identifiers.problem(value)
-    if reason is None and identifiers.folder_name(value) in (GROUP_DIR, STUDY_DIR, RUNS_DIR):
-        reason = f"its folder would be the output directory's own {identifiers.folder_name(value)!r}"
+    if reason is None and identifiers.folder_name(value) == GROUP_DIR:  # OUT/PERIOD/_grupp: the group reports'
+        reason = f"its folder would be the group reports' folder {GROUP_DIR!r}"
     return reason
 
 
@@ -304,6 +304,9 @@ def _targets_per_org(wh: Any, req: RunRequest, known: dict[str, str]) -> list[st
     for o in orgs:
         if o not in known:
             figures.organisation(wh, o)  # raises, naming the nearest valid ids
+        reason = folder_problem(o)
+        if reason is not None:
+            raise ConfigError(f"organisation id {o!r} cannot have a report: {reason}")
     targets = list(dict.fromkeys(orgs))
     targets += [o for o in known if (req.all or known[o] in req.kinds) and o not in targets]
     if not targets:
