@@ -251,7 +251,11 @@ class Watcher(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            for p in list(self.root.rglob("*")):
+            try:
+                found = list(self.root.rglob("*"))
+            except FileNotFoundError:  # a scratch folder removed while it was listed
+                continue
+            for p in found:
                 rel = p.relative_to(self.root).parts
                 hidden = any(part.startswith(".") for part in rel[:-1]) or (
                     rel[-1].startswith(".") and rel[-1] != ".ils-state.json"
