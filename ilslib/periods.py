@@ -5,6 +5,8 @@
 ('2026-01', '2026-08', '2026-08')
 >>> p.title
 'Tertialrapport 2 2026'
+
+Years are 1900-2199, as the data contract says.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from .errors import UnknownValueError
 
 PERIOD_CODES = ("BU", "T1", "T2", "BO")
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+"""The years a period, month or target may have (the data contract's limits)."""
 _LAST_MONTH = {"BU": 12, "T1": 4, "T2": 8, "BO": 12}
 _TITLES = {
     "BU": "Budget {year}",
@@ -35,16 +39,25 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        """Parse ``YYYY-BU|T1|T2|BO``; raise :class:`UnknownValueError` with the valid forms."""
+        """Parse ``YYYY-BU|T1|T2|BO`` (a year 1900-2199); raise :class:`UnknownValueError` saying what is wrong.
+
+        >>> Period.parse("0000-T1")
+        Traceback (most recent call last):
+        ...
+        ilslib.errors.UnknownValueError: period '0000-T1': the year must be 1900-2199
+        """
         m = _PERIOD_RE.fullmatch(str(text).strip()) if text is not None else None
         if not m:
             raise UnknownValueError(
                 f"malformed period {text!r}: expected YYYY-BU, YYYY-T1, YYYY-T2 or YYYY-BO (e.g. 2026-T2)"
             )
-        return cls(int(m.group(1)), m.group(2))
+        year = int(m.group(1))
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise UnknownValueError(f"period {str(text).strip()!r}: the year must be {FIRST_YEAR}-{LAST_YEAR}")
+        return cls(year, m.group(2))
 
     def __str__(self) -> str:
-        return f"{self.year}-{self.code}"
+        return f"{self.year:04d}-{self.code}"
 
     @property
     def has_outcomes(self) -> bool:
@@ -85,11 +98,22 @@ class Period:
         return Period(self.year - 1, self.code)
 
 
+def is_year(year: object) -> bool:
+    """True when ``year`` is a year the contract allows (1900-2199)."""
+    return isinstance(year, int) and not isinstance(year, bool) and FIRST_YEAR <= year <= LAST_YEAR
+
+
 def is_period(text: object) -> bool:
-    """True when ``text`` is a well-formed period."""
-    return isinstance(text, str) and bool(_PERIOD_RE.fullmatch(text))
+    """True when ``text`` is a well-formed period of a year 1900-2199 (what :meth:`Period.parse` accepts).
+
+    >>> is_period("2026-T2"), is_period("0000-T1"), is_period("2026-t2")
+    (True, False, False)
+    """
+    m = _PERIOD_RE.fullmatch(text) if isinstance(text, str) else None
+    return bool(m) and is_year(int(m.group(1)))
 
 
 def is_month(text: object) -> bool:
-    """True when ``text`` is a well-formed ``YYYY-MM`` month."""
-    return isinstance(text, str) and bool(_MONTH_RE.fullmatch(text))
+    """True when ``text`` is a well-formed ``YYYY-MM`` month of a year 1900-2199."""
+    m = _MONTH_RE.fullmatch(text) if isinstance(text, str) else None
+    return bool(m) and is_year(int(m.group(1)))

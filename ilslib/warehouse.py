@@ -10,6 +10,11 @@ A warehouse is named by a URL:
 
 Statements take bound ``?`` parameters only. ``Warehouse.tracer`` (or
 :func:`connect`'s ``tracer=``) is called with each statement and its parameters.
+
+Every read passes through this module, so it can also say what was read:
+inside :func:`reading` each query's statement, parameters and a digest of the
+rows it returned are recorded (:class:`ReadLog`). ``ils run`` keeps a report's
+reads and reruns the report only when one of them returns something else.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import datetime
 import decimal
+import hashlib
+import json
 import logging
 import os
 import re
@@ -212,6 +219,7 @@ class Warehouse:
         self.url = config.redact_url(url)
         self.tracer = tracer
         self._in_tx = False
+        self._recheck_cursor: Any = None
         # The SQLite3 ODBC driver types a computed column by its first row: see _add_sqlite_odbc_converters.
         self._sqlite_odbc = self.is_odbc and dialect == "sqlite"
         if self._sqlite_odbc:
@@ -230,6 +238,9 @@ class Warehouse:
 
     def close(self) -> None:
         """Close the connection."""
+        if self._recheck_cursor is not None:
+            with contextlib.suppress(Exception):
+                self._recheck_cursor.close()
         with contextlib.suppress(Exception):
             self._raw.close()
 
@@ -249,13 +260,15 @@ class Warehouse:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s -- %r", " ".join(sql.split()), list(params))
 
-    def _cursor_execute(self, sql: str, params: Sequence[Any]) -> Any:
+    def _cursor_execute(self, sql: str, params: Sequence[Any], *, read: bool = False) -> Any:
         self._trace(sql, params)
         cur = self._raw.cursor()
         try:
             cur.execute(sql, tuple(params))
         except (sqlite3.Error, self._odbc_error_type()) as exc:
             cur.close()
+            if read and _LOGS:
+                _note_read(sql, params, None)  # a read that failed is a read too: it may work next time
             raise WarehouseError(f"query failed on {self.url}: {_first_line(exc)}") from exc
         return cur
 
@@ -312,11 +325,14 @@ class Warehouse:
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a query and return its rows as tuples (decimals as floats, dates as ISO text)."""
-        cur = self._cursor_execute(sql, params)
+        cur = self._cursor_execute(sql, params, read=True)
         try:
-            return self._fetch(cur)
+            data = self._fetch(cur)
         finally:
             cur.close()
+        if _LOGS:
+            _note_read(sql, params, data)
+        return data
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row, or None."""
@@ -325,13 +341,44 @@ class Warehouse:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """Run a query and return a DataFrame (column names in lower case)."""
-        cur = self._cursor_execute(sql, params)
+        cur = self._cursor_execute(sql, params, read=True)
         try:
             columns = [d[0].lower() for d in cur.description]
             data = self._fetch(cur)
         finally:
             cur.close()
+        if _LOGS:
+            _note_read(sql, params, data)
         return pd.DataFrame.from_records(data, columns=columns)
+
+    def read_digest(self, sql: str, params: Sequence[Any]) -> str:
+        """Run a recorded read again (parameters as :meth:`ReadLog.entries` stores them); the digest of its rows.
+
+        The digest is :func:`rows_digest` of the rows, ``"error"`` when the
+        statement fails and ``"unreadable"`` when the parameters cannot be
+        decoded: compared with the digest recorded when a report ran, any
+        difference means the report would read something else now.
+        """
+        try:
+            values = [decode_param(p) for p in params]
+        except (TypeError, ValueError, KeyError):
+            return "unreadable"
+        # One cursor for all of them: closing a cursor costs a round trip with some drivers.
+        if self._recheck_cursor is None:
+            self._recheck_cursor = self._raw.cursor()
+        cur = self._recheck_cursor
+        self._trace(sql, values)
+        try:
+            cur.execute(sql, tuple(values))
+            # The digest reads Decimal, dates and NumPy values as _fetch would turn them; only the
+            # SQLite ODBC driver's guessed column types need _fetch's repair.
+            data = self._fetch(cur) if self._sqlite_odbc else cur.fetchall()
+        except (sqlite3.Error, self._odbc_error_type()):
+            with contextlib.suppress(Exception):
+                cur.close()
+            self._recheck_cursor = None
+            return "error"
+        return rows_digest(data)
 
     def _fetch(self, cur: Any) -> list[tuple[Any, ...]]:
         data = [tuple(_plain(v) for v in row) for row in cur.fetchall()]
@@ -394,6 +441,240 @@ class Warehouse:
                 f"the warehouse {self.url} has schema version {found}, this ilslib needs "
                 f"{SCHEMA_VERSION}: upgrade it with 'ils init --warehouse URL'"
             )
+
+
+# -- what was read -------------------------------------------------------------------
+#
+# A report's output depends on nothing but the rows its queries returned (and its
+# notebook, parameters and library). Recording each read here, where every query
+# passes, covers every figure there is or will be: nothing has to be registered.
+
+UNRECORDED_RELATIONS = frozenset({"v_load", "v_load_file", "ils_load", "ils_load_file"})
+"""Relations whose reads are not recorded: the load records are the data's provenance, not its content."""
+
+READ_LOG_ENV = "ILS_READ_LOG"
+"""A file path: a process started with it appends every read there (a Jupyter kernel run by ``ils run``)."""
+
+_RELATION_RE = re.compile(r"(?i)\b(?:from|join)\s+([A-Za-z_][A-Za-z0-9_]*)")
+_LOGS: list[ReadLog] = []
+_LOGS_LOCK = threading.Lock()
+_UNTRACKED_CACHE: dict[str, bool] = {}
+CONFLICT = "conflict"
+"""The digest of a read that returned different rows within one log (the data changed meanwhile)."""
+
+
+def _canon(value: Any) -> str | None:
+    """One text per value, the same on every backend: numbers to 15 significant digits (what every
+    driver returns exactly), dates in ISO form, Decimal as its number."""
+    t = type(value)
+    if t is str or value is None:
+        return value
+    if t is float:
+        return "nan" if value != value else format(value + 0.0, ".15g")
+    if t is int and -(10**15) < value < 10**15:
+        return str(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value) if -(10**15) < value < 10**15 else format(float(value), ".15g")
+    if isinstance(value, (float, decimal.Decimal)):
+        f = float(value)
+        return "nan" if f != f else format(f + 0.0, ".15g")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # a NumPy scalar
+        return _canon(value.item())
+    return str(value)
+
+
+def rows_digest(rows: Iterable[Sequence[Any]]) -> str:
+    """A SHA-256 (hex) of a query's rows, independent of their order and of the backend's number types."""
+    lines = sorted(repr(tuple(_canon(v) for v in row)) for row in rows)
+    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def encode_param(value: Any) -> Any:
+    """A statement parameter as JSON data that :func:`decode_param` turns back into the same value."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else {"float": repr(value)}
+    if isinstance(value, decimal.Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, datetime.datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, datetime.date):
+        return {"date": value.isoformat()}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"bytes": bytes(value).hex()}
+    if hasattr(value, "item"):  # a NumPy scalar
+        return encode_param(value.item())
+    return {"unknown": repr(value)}  # cannot be run again: a report that read it always reruns
+
+
+def decode_param(value: Any) -> Any:
+    """The parameter :func:`encode_param` encoded (raises ValueError for one that cannot be rebuilt)."""
+    if not isinstance(value, dict):
+        return value
+    ((tag, text),) = value.items()
+    if tag == "float":
+        return float(text)
+    if tag == "decimal":
+        return decimal.Decimal(text)
+    if tag == "datetime":
+        return datetime.datetime.fromisoformat(text)
+    if tag == "date":
+        return datetime.date.fromisoformat(text)
+    if tag == "bytes":
+        return bytes.fromhex(text)
+    raise ValueError(f"parameter {value!r} cannot be rebuilt")
+
+
+def _recorded(sql: str) -> bool:
+    """False for a statement that reads only the load records."""
+    known = _UNTRACKED_CACHE.get(sql)
+    if known is None:
+        relations = {m.lower() for m in _RELATION_RE.findall(sql)}
+        known = _UNTRACKED_CACHE[sql] = not (relations and relations <= UNRECORDED_RELATIONS)
+    return known
+
+
+class ReadLog:
+    """The reads made while it is active (see :func:`reading`): statement, parameters, digest of the rows.
+
+    The same statement with the same parameters is one read. :meth:`entries`
+    is plain JSON data (``[sql, [parameters], digest]``, sorted) to store and
+    run again later with :meth:`Warehouse.read_digest`; :meth:`digest` is one
+    SHA-256 over all of them, the same on every backend for the same data.
+    """
+
+    def __init__(self) -> None:
+        self._reads: dict[tuple[str, str], list[Any]] = {}
+
+    def add(self, sql: str, params: list[Any], digest: str) -> None:
+        """Record one read (``params`` as :func:`encode_param` gives them)."""
+        key = (sql, json.dumps(params, ensure_ascii=False, sort_keys=True))
+        known = self._reads.get(key)
+        if known is None:
+            self._reads[key] = [sql, params, digest]
+        elif known[2] != digest:
+            known[2] = CONFLICT  # never equal to a digest: the reader is redone
+
+    def entries(self) -> list[list[Any]]:
+        """``[[sql, params, digest], ...]`` in a fixed order."""
+        return [list(v) for _, v in sorted(self._reads.items(), key=lambda kv: kv[0])]
+
+    def digest(self) -> str:
+        """One SHA-256 (hex) of every read and what it returned."""
+        return digest_of(self.entries())
+
+    def __len__(self) -> int:
+        return len(self._reads)
+
+
+def digest_of(entries: Iterable[Sequence[Any]]) -> str:
+    """:meth:`ReadLog.digest` of stored entries: the statement (white space folded), the parameters
+    as values (a date and its ISO text are the same) and the rows' digest of each, in a fixed order."""
+    lines = sorted(
+        " ".join(str(sql).split())
+        + "\x1e"
+        + repr(tuple(_canon(_decoded_or_raw(p)) for p in params))
+        + "\x1e"
+        + str(digest)
+        for sql, params, digest in entries
+    )
+    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _decoded_or_raw(value: Any) -> Any:
+    try:
+        return decode_param(value)
+    except (TypeError, ValueError):
+        return json.dumps(value, sort_keys=True)
+
+
+class _FileLog(ReadLog):
+    """A log that also appends each new read to a file, one JSON line each (for a parent process)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def add(self, sql: str, params: list[Any], digest: str) -> None:
+        super().add(sql, params, digest)
+        with contextlib.suppress(OSError), open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps([sql, params, digest], ensure_ascii=False) + "\n")
+
+
+def read_file_log(path: str | Path) -> list[list[Any]]:
+    """The reads a process wrote to the file named in ``ILS_READ_LOG`` ([] when there is none)."""
+    out = []
+    with contextlib.suppress(OSError):
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                sql, params, digest = json.loads(line)
+                out.append([sql, params, digest])
+    return out
+
+
+def _note_read(sql: str, params: Sequence[Any], data: list[tuple[Any, ...]] | None) -> None:
+    """Add a read (``data`` None: it failed) to every active log."""
+    if not _recorded(sql):
+        return
+    digest = "error" if data is None else rows_digest(data)
+    encoded = [encode_param(p) for p in params]
+    with _LOGS_LOCK:
+        for log_ in _LOGS:
+            log_.add(sql, encoded, digest)
+
+
+def replay(entries: Iterable[Sequence[Any]]) -> None:
+    """Record reads made earlier (``ReadLog.entries``) in every active log, as if made now.
+
+    For results kept in memory (``ilslib.runner.cache``): a report that gets a
+    kept result has read what computing it read.
+    """
+    if not _LOGS:
+        return
+    with _LOGS_LOCK:
+        for sql, params, digest in entries:
+            for log_ in _LOGS:
+                log_.add(sql, list(params), digest)
+
+
+def recording() -> bool:
+    """True while at least one :class:`ReadLog` is active."""
+    return bool(_LOGS)
+
+
+@contextlib.contextmanager
+def reading() -> Iterator[ReadLog]:
+    """Record every read of this process (every connection) while the block runs.
+
+    Logs nest: a read is recorded in every active log.
+
+    >>> wh = connect("sqlite:///:memory:", create=True, check_schema=False)
+    >>> with reading() as log:
+    ...     _ = wh.rows("SELECT 1 + ?", (1,))
+    >>> len(log), log.entries()[0][:2]
+    (1, ['SELECT 1 + ?', [1]])
+    """
+    log_ = ReadLog()
+    with _LOGS_LOCK:
+        _LOGS.append(log_)
+    try:
+        yield log_
+    finally:
+        with _LOGS_LOCK:
+            _LOGS.remove(log_)
+
+
+if os.environ.get(READ_LOG_ENV):  # a kernel started by ``ils run --engine kernel``: report every read
+    _LOGS.append(_FileLog(os.environ[READ_LOG_ENV]))
 
 
 def _ident(name: str) -> str:

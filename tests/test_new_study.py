@@ -114,6 +114,18 @@ def test_new_study_creates_a_paired_notebook_from_the_template(project: Path):
         "Group_Report",
         "explore",
         "studies",
+        "con",
+        "CON",
+        "Nul",
+        "aux",
+        "prn",
+        "com1",
+        "COM9",
+        "lpt0",
+        "Lpt9",
+        "con.txt",
+        "x\u200by",
+        "x\u2028y",
     ],
 )
 def test_new_study_refuses_an_unsafe_or_reserved_name(project: Path, name: str, capsys, monkeypatch):
@@ -144,8 +156,18 @@ def test_new_study_outside_a_project_says_where(tmp_path: Path, capsys, monkeypa
     assert (tmp_path / "mina" / "x1" / "x1.ipynb").is_file()
 
 
+def test_reserved_device_names_are_one_line_errors(project: Path, capsys, monkeypatch):
+    """A name Windows file shares refuse (a reserved device name), in any case: refused, saying why."""
+    for name in ("con", "LPT1", "Com0"):
+        line = one_line_error(ils_here("new-study", name, cwd=project, capsys=capsys, monkeypatch=monkeypatch))
+        assert f"study name {name!r} is a device name that Windows file shares refuse" in line, line
+    for name in ("console", "nul_2026", "lpt10", "com"):  # only the device names themselves
+        assert check_name(name) == name
+
+
 def test_name_and_title_helpers():
     assert check_name("lokaler-2026") == "lokaler-2026"
+    assert check_name("  lokaler-2026 ") == "lokaler-2026"  # trimmed, like every identifier
     with pytest.raises(ConfigError):
         check_name("lokaler 2026")
     assert default_title("sjukfranvaro_per-namnd") == "Sjukfranvaro per namnd"
@@ -182,7 +204,7 @@ def test_study_runs_for_every_organisation_into_the_portal(study: Path, demo_url
     with ilslib.connect(demo_url) as wh:
         orgs = list(f.organisations(wh)["org_id"])
     base = out / "_studier" / "sjuk_2026" / PERIOD
-    assert sorted(p.name for p in base.iterdir()) == sorted(orgs)
+    assert sorted(p.name for p in base.iterdir() if not p.name.startswith(".")) == sorted(orgs)
     portal = (out / "index.html").read_text(encoding="utf-8")
     for org in orgs:
         assert f'href="_studier/sjuk_2026/{PERIOD}/{org}/report.html"' in portal, org

@@ -251,8 +251,16 @@ class Watcher(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            for p in list(self.root.rglob("*")):
-                if p.name.startswith(".") and p.name != ".ils-state.json" or "runs" in p.parts or not p.is_file():
+            try:
+                found = list(self.root.rglob("*"))
+            except FileNotFoundError:  # a scratch folder removed while it was listed
+                continue
+            for p in found:
+                rel = p.relative_to(self.root).parts
+                hidden = any(part.startswith(".") for part in rel[:-1]) or (
+                    rel[-1].startswith(".") and rel[-1] != ".ils-state.json"
+                )
+                if hidden or "runs" in rel or not p.is_file():  # scratch, never under a real name
                     continue
                 try:
                     data = p.read_bytes()

@@ -11,6 +11,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from .. import identifiers
 from ..errors import ConfigError
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
@@ -29,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "  ils new-study sjukfranvaro_2026\n"
         "  ils new-study lokalkostnader --title 'Lokalkostnader per nämnd'\n"
         "  ils run --notebook notebooks/studies/sjukfranvaro_2026 --period latest --all\n"
-        "NAME: 1-40 ASCII letters, digits, '_' or '-', starting with a letter.",
+        "NAME: 1-40 ASCII letters, digits, '_' or '-', starting with a letter; not a name Windows\n"
+        "file shares refuse (con, prn, aux, nul, com0-9, lpt0-9).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("name", metavar="NAME", help="the study's name (its directory and file names)")
@@ -41,11 +43,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def check_name(name: str) -> str:
-    """Return ``name`` if it can name a study, else raise a one-line :class:`ConfigError`."""
-    if not NAME_RE.match(name or ""):
+    """``name`` (trimmed, NFC) if it can name a study, else raise a one-line :class:`ConfigError`.
+
+    The one identifier rule (:mod:`ilslib.identifiers`) first; then, because the
+    name becomes a folder and two file names that people share, ASCII
+    letters, digits, ``_`` and ``-`` only, starting with a letter, and never a
+    name Windows file shares refuse (``con``, ``prn``, ``aux``, ``nul``,
+    ``com0``-``com9``, ``lpt0``-``lpt9``, in any case).
+    """
+    name = identifiers.check(name, "study name")
+    if not NAME_RE.match(name):
         raise ConfigError(
             f"study name {name!r} is not valid: use 1-40 ASCII letters, digits, '_' or '-', "
             f"starting with a letter (e.g. sjukfranvaro_2026)"
+        )
+    if identifiers.folder_name(name) != name:
+        raise ConfigError(
+            f"study name {name!r} is a device name that Windows file shares refuse as a file or folder "
+            "name (con, prn, aux, nul, com0-com9, lpt0-lpt9); choose another name"
         )
     if name.lower() in RESERVED:
         raise ConfigError(f"study name {name!r} is reserved (ils uses it); choose another name")
@@ -91,7 +106,7 @@ def create_study(name: str, *, title: str | None = None, directory: str | Path |
     """
     from ..notebooks import write_pair
 
-    check_name(name)
+    name = check_name(name)
     base = Path(directory) if directory is not None else studies_dir(None)
     target = base / name
     if base.is_dir():
@@ -129,7 +144,7 @@ def _shown(path: Path) -> str:
 def run(args: argparse.Namespace) -> int:
     target = create_study(args.name, title=args.title, directory=studies_dir(args.dir))
     where = _shown(target)
-    name = args.name
+    name = target.name
     print(f"Created {where}/{name}.py and {name}.ipynb (a jupytext pair: edit either, both are kept in sync).")
     print("Next:")
     print(f"  1. Write the question, the method and the analysis: make lab, then open {where}/{name}.ipynb")

@@ -3,7 +3,7 @@
 A report shows one organisation's figures for a period in several forms: HTML
 tables, charts, ``figures.json``, ``report.xlsx``, a short version. They are all
 made from one :class:`ReportContext`, which computes each frame the first time
-it is asked for and keeps it (``functools.cached_property``); nothing is
+it is asked for and keeps it (:class:`frame_property`); nothing is
 rebound or patched at run time. The group report has :class:`GroupContext`.
 
 The context reads the warehouse through a :class:`Snapshot`: each distinct
@@ -30,12 +30,11 @@ import pandas as pd
 
 from ..contract import CONTRACT_VERSION
 from ..periods import Period
-from ..warehouse import Warehouse
+from ..warehouse import Warehouse, reading, replay
 from ._common import as_period, frame
 from .activities import activities
 from .catalogue import indicator_catalogue
 from .compare import KEY_FIGURES, comparisons_from, key_figure_compare, status_matrix_from
-from .datahash import data_hashes
 from .economy import ECONOMY_COLUMNS, accounts, economy_frame, economy_series
 from .goals import goals_from, judgements
 from .indicators import INDICATOR_COLUMNS, deviations_from, history, indicator_rows
@@ -51,22 +50,30 @@ class Snapshot:
     """The warehouse as one report reads it: each statement (SQL and parameters) runs once.
 
     ``query`` hands out a copy of its frame each time, so a caller that changes
-    a frame cannot change another's. Every other attribute is the warehouse's.
+    a frame cannot change another's. A statement served from memory counts as
+    read again for every active read log (:func:`ilslib.warehouse.reading`):
+    the data hash and the batch runner's record see every read a figure
+    depends on, whichever part of the report asked first. Every other
+    attribute is the warehouse's.
     """
 
     def __init__(self, wh: Warehouse | Snapshot):
         self._wh = wh._wh if isinstance(wh, Snapshot) else wh
-        self._memo: dict[tuple[str, str, tuple[Any, ...]], Any] = {}
+        self._memo: dict[tuple[str, str, tuple[Any, ...]], tuple[Any, list[list[Any]]]] = {}
 
     def _once(self, how: str, sql: str, params: Sequence[Any]) -> Any:
         key = (how, sql, tuple(params))
         try:
-            return self._memo[key]
+            result, reads = self._memo[key]
         except KeyError:
-            result = self._memo[key] = getattr(self._wh, how)(sql, params)
+            with reading() as log:
+                result = getattr(self._wh, how)(sql, params)
+            self._memo[key] = (result, log.entries())
             return result
         except TypeError:  # an unhashable parameter: not kept
             return getattr(self._wh, how)(sql, params)
+        replay(reads)
+        return result
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """:meth:`Warehouse.query`, once per statement."""
@@ -86,6 +93,30 @@ class Snapshot:
 
     def __repr__(self) -> str:
         return f"<Snapshot of {self._wh!r}>"
+
+
+class frame_property(functools.cached_property):  # noqa: N801  (used like cached_property)
+    """A context frame: computed once, and every later use counts the reads it was computed from.
+
+    A frame computed from other frames (or from the Snapshot's memory) reads
+    nothing itself; replaying its reads when it is used again keeps the data
+    hash (:meth:`ReportContext.data_hash`) independent of the order in which a
+    notebook asks for frames.
+    """
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        name = self.attrname
+        cache = instance.__dict__
+        if name in cache:
+            value, reads = cache[name]
+            replay(reads)
+            return value
+        with reading() as log:
+            value = self.func(instance)
+        cache[name] = (value, log.entries())
+        return value
 
 
 def _plain(value: Any) -> Any:
@@ -147,7 +178,9 @@ class ReportContext:
     def __init__(self, wh: Warehouse | Snapshot, org_id: str, period: str | Period):
         self.wh = Snapshot(wh)
         self.period: Period = as_period(self.wh, period)
-        self.org = organisation(self.wh, org_id)
+        with reading() as log:
+            self.org = organisation(self.wh, org_id)
+        self._org_reads = log.entries()
         self.org_id = self.org.org_id
 
     def __repr__(self) -> str:
@@ -159,7 +192,7 @@ class ReportContext:
         """The organisation's kind."""
         return self.org.kind
 
-    @functools.cached_property
+    @frame_property
     def peers(self) -> pd.DataFrame:
         """The organisations of the same kind (``org_id, name``), as the comparisons rank them."""
         # rows(), not query(): the data hash reads the same statement, and a report reads it once
@@ -167,57 +200,57 @@ class ReportContext:
         return pd.DataFrame.from_records(rows, columns=["org_id", "name"])
 
     # -- indicators and goals ------------------------------------------------------------------
-    @functools.cached_property
+    @frame_property
     def kind_indicators(self) -> pd.DataFrame:
         """The indicator table of every organisation of the kind (the comparisons rank it)."""
         return indicator_rows(self.wh, self.period, kind=self.kind)
 
-    @functools.cached_property
+    @frame_property
     def indicators(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.indicators` for the organisation."""
         own = self.kind_indicators[self.kind_indicators["org_id"] == self.org_id]
         return frame(own, INDICATOR_COLUMNS)
 
-    @functools.cached_property
+    @frame_property
     def deviations(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.deviations`."""
         return deviations_from(self.indicators)
 
-    @functools.cached_property
+    @frame_property
     def goals(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.goals`."""
         gm = goal_map(self.wh, self.period.year, self.org_id, self.period)
         return goals_from(self.org_id, gm, judgements(self.wh, self.org_id, self.period), self.indicators)
 
-    @functools.cached_property
+    @frame_property
     def own_goals(self) -> pd.DataFrame:
         """The goals the organisation judges: its own, below the vision and the inriktningsmål."""
         g = self.goals
         return g[g["own"] & ~g["level"].isin(["vision", "inriktningsmal"])].reset_index(drop=True)
 
-    @functools.cached_property
+    @frame_property
     def goal_tree(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.goal_tree` for the period's year."""
         return goal_tree(self.wh, self.org_id, self.period)
 
-    @functools.cached_property
+    @frame_property
     def history(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.history` up to the period."""
         return history(self.wh, self.org_id, until=self.period)
 
-    @functools.cached_property
+    @frame_property
     def projection(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.projection` (empty outside T1/T2)."""
         if not self.period.is_tertial:
             return frame([], PROJECTION_COLUMNS)
         return projection_from(self.period, self.indicators, projection_inputs(self.wh, self.org_id, self.period))
 
-    @functools.cached_property
+    @frame_property
     def activities(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.activities`."""
         return activities(self.wh, self.org_id, self.period)
 
-    @functools.cached_property
+    @frame_property
     def texts(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.texts` (headings by the organisation's kind)."""
         return texts_from(text_rows(self.wh, self.org_id, self.period), self.kind)
@@ -234,12 +267,12 @@ class ReportContext:
         return text_label(kind, self.kind)
 
     # -- economy and personnel -----------------------------------------------------------------
-    @functools.cached_property
+    @frame_property
     def kind_economy(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.economy` for every organisation of the kind."""
         return economy_frame(self.wh, self.period, kinds=[self.kind])
 
-    @functools.cached_property
+    @frame_property
     def economy(self) -> dict[str, float | None]:
         """The organisation's economy: the contract's ten keys (None where not computable)."""
         e = self.kind_economy
@@ -248,12 +281,12 @@ class ReportContext:
         row = e.loc[self.org_id]
         return {k: _plain(row[k]) for k in ECONOMY_COLUMNS}
 
-    @functools.cached_property
+    @frame_property
     def economy_series(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.economy_series`."""
         return economy_series(self.wh, self.org_id, self.period)
 
-    @functools.cached_property
+    @frame_property
     def _accounts(self) -> pd.DataFrame:
         return accounts(self.wh, self.org_id, self.period, n=1_000_000)
 
@@ -261,12 +294,12 @@ class ReportContext:
         """:func:`~ilslib.figures.accounts`: the ``n`` accounts that deviate most."""
         return self._accounts.head(max(0, n)).reset_index(drop=True)
 
-    @functools.cached_property
+    @frame_property
     def kind_personnel(self) -> pd.DataFrame:
         """The personnel figures of every organisation of the kind."""
         return personnel_frame(self.wh, self.period, kinds=[self.kind])
 
-    @functools.cached_property
+    @frame_property
     def personnel(self) -> dict[str, Any]:
         """The organisation's ``headcount, fte, sick_leave_pct, suppressed``."""
         p = self.kind_personnel
@@ -280,37 +313,45 @@ class ReportContext:
             "suppressed": bool(row["suppressed"]),
         }
 
-    @functools.cached_property
+    @frame_property
     def sick_leave_series(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.sick_leave_series`."""
         return sick_leave_series(self.wh, self.org_id, self.period)
 
     # -- comparisons ---------------------------------------------------------------------------
-    @functools.cached_property
+    @frame_property
     def comparisons(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.comparisons`."""
         return comparisons_from(self.org_id, self.peers, self.kind_indicators, self.kind_economy, self.kind_personnel)
 
-    @functools.cached_property
+    @frame_property
     def sick_leave_compare(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.compare` of sick leave across the kind, this organisation selected."""
         fig = KEY_FIGURES["sick_leave_pct"]
         return key_figure_compare(self.peers, fig, self.kind_personnel, self.org_id)
 
     # -- provenance ----------------------------------------------------------------------------
-    @functools.cached_property
+    @frame_property
     def loads(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.loads`: the latest data loads."""
         return loads(self.wh)
 
     @functools.cached_property
     def data_hash(self) -> str:
-        """:func:`~ilslib.figures.data_hash` of the organisation's report inputs."""
-        return data_hashes(self.wh, self.period, [self.org_id])[self.org_id]
+        """:func:`~ilslib.figures.data_hash`: a digest of every read ``figures.json`` is computed from."""
+        with reading() as log:
+            replay(self._org_reads)
+            self._document(None, "-")
+        return log.digest()
 
     # -- figures.json --------------------------------------------------------------------------
     def figures_json(self, *, notebook: str | None = None, generated_at: str | None = None) -> dict[str, Any]:
         """``figures.json`` (see :func:`ilslib.figures.figures_json`)."""
+        doc = self._document(notebook, generated_at)
+        doc["provenance"]["data_hash"] = self.data_hash
+        return doc
+
+    def _document(self, notebook: str | None, generated_at: str | None) -> dict[str, Any]:
         from .. import __version__
 
         ind_list = [
@@ -356,7 +397,7 @@ class ReportContext:
                 "comparisons": _records(self.comparisons, COMPARISON_JSON),
                 "projections": _records(self.projection, PROJECTION_JSON),
                 "provenance": {
-                    "data_hash": self.data_hash,
+                    "data_hash": None,  # figures_json sets it
                     "notebook": notebook,
                     "ilslib_version": __version__,
                     "generated_at": generated_at or _now(),
@@ -381,74 +422,76 @@ class GroupContext:
     def __repr__(self) -> str:
         return f"<GroupContext {self.kind} {self.period}>"
 
-    @functools.cached_property
+    @frame_property
     def orgs(self) -> pd.DataFrame:
         """The organisations of the group (:func:`~ilslib.figures.organisations`), in id order."""
         return organisations(self.wh, self.kinds).sort_values("org_id", kind="mergesort").reset_index(drop=True)
 
-    @functools.cached_property
+    @frame_property
     def names(self) -> dict[str, str]:
         """org_id -> name."""
         return dict(zip(self.orgs["org_id"], self.orgs["name"], strict=True))
 
-    @functools.cached_property
+    @frame_property
     def rollup_detail(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.rollup_detail` by the contract's rule (derived cells marked)."""
         return rollup_detail(self.wh, self.period, self.kinds)
 
-    @functools.cached_property
+    @frame_property
     def rollup(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.rollup`."""
         return rollup_from(self.rollup_detail)
 
-    @functools.cached_property
+    @frame_property
     def indicator_rows(self) -> pd.DataFrame:
         """The indicator tables of every organisation of the group."""
         return indicator_rows(self.wh, self.period, kind=self.kinds)
 
-    @functools.cached_property
+    @frame_property
     def status_matrix(self) -> pd.DataFrame:
         """The group indicator table (:func:`~ilslib.figures.status_matrix`: KF indicators, ``-`` where none)."""
         return status_matrix_from(self.indicator_rows, list(self.orgs["org_id"]), "KF")
 
-    @functools.cached_property
+    @frame_property
     def catalogue(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.indicator_catalogue`."""
         return indicator_catalogue(self.wh)
 
-    @functools.cached_property
+    @frame_property
     def economy(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.economy` for every organisation of the group (index ``org_id``) with ``name``."""
         e = economy_frame(self.wh, self.period, kinds=self.kinds)
         e = e[e.index.isin(self.names)]
         return e.assign(name=[self.names[o] for o in e.index])
 
-    @functools.cached_property
+    @frame_property
     def economy_total(self) -> dict[str, Any]:
         """:func:`~ilslib.figures.economy_total` of the group."""
         return economy_total(self.economy)
 
-    @functools.cached_property
+    @frame_property
     def personnel(self) -> pd.DataFrame:
         """The personnel figures of every organisation of the group (with the hour sums) and ``name``."""
         p = personnel_frame(self.wh, self.period, kinds=self.kinds)
         p = p[p.index.isin(self.names)]
         return p.assign(name=[self.names[o] for o in p.index])
 
-    @functools.cached_property
+    @frame_property
     def personnel_total(self) -> dict[str, Any]:
         """:func:`~ilslib.figures.personnel_total` of the group."""
         return personnel_total(self.personnel)
 
-    @functools.cached_property
+    @frame_property
     def loads(self) -> pd.DataFrame:
         """The latest data loads."""
         return loads(self.wh)
 
     @functools.cached_property
-    def data_hashes(self) -> dict[str, str]:
-        """The data hash of each organisation's report."""
-        return data_hashes(self.wh, self.period, list(self.orgs["org_id"]))
+    def data_hash(self) -> str:
+        """A digest of every read the group's ``figures.json`` is computed from."""
+        with reading() as log:
+            self._document(None, "-")
+        return log.digest()
 
     def figures_json(self, *, notebook: str | None = None, generated_at: str | None = None) -> dict[str, Any]:
         """The group report's ``figures.json``.
@@ -460,8 +503,11 @@ class GroupContext:
         sums); ``indicator_status``: organisation -> KF indicator -> status code,
         ``null`` where it has none.
         """
-        import hashlib
+        doc = self._document(notebook, generated_at)
+        doc["provenance"]["data_hash"] = self.data_hash
+        return doc
 
+    def _document(self, notebook: str | None, generated_at: str | None) -> dict[str, Any]:
         from .. import __version__
 
         cells: dict[str, list[dict[str, Any]]] = {}
@@ -476,7 +522,6 @@ class GroupContext:
             )
         rollup = [{**_plain(r), "cells": cells.get(r["goal_id"], [])} for r in self.rollup.to_dict("records")]
         pers_cols = list(PERSONNEL_COLUMNS)
-        combined = "".join(f"{k}={v};" for k, v in sorted(self.data_hashes.items()))
         return _plain(
             {
                 "contract_version": CONTRACT_VERSION,
@@ -498,7 +543,7 @@ class GroupContext:
                     str(o): {str(i): _plain(v) for i, v in row.items()} for o, row in self.status_matrix.iterrows()
                 },
                 "provenance": {
-                    "data_hash": hashlib.sha256(combined.encode()).hexdigest(),
+                    "data_hash": None,  # figures_json sets it
                     "notebook": notebook,
                     "ilslib_version": __version__,
                     "generated_at": generated_at or _now(),

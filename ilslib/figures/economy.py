@@ -114,10 +114,11 @@ def _economy_row(m: pd.DataFrame, p: Period) -> dict[str, float | None]:
     return out
 
 
-def economy(wh: Warehouse, period: str | Period, org_id: str | None = None) -> pd.DataFrame:
+def economy(wh: Warehouse, period: str | Period, org_id: str | None = None, kind: str | None = None) -> pd.DataFrame:
     """The budget follow-up per organisation for a period.
 
-    One row per organisation (every organisation when ``org_id`` is None),
+    One row per organisation (every organisation when ``org_id`` is None, those
+    of one kind with ``kind``: only their ledger is read),
     indexed by ``org_id``; the columns are exactly the output contract's
     economy keys: ``income, costs, net, budget_income, budget_costs,
     budget_net`` (sums over the period's months, kronor), ``deviation`` (net -
@@ -137,6 +138,10 @@ def economy(wh: Warehouse, period: str | Period, org_id: str | None = None) -> p
     p = as_period(wh, period)
     if org_id is not None:
         org_row(wh, org_id)
+    if kind is not None:
+        from .orgs import check_kind
+
+        return economy_frame(wh, p, org_id, [check_kind(kind)])
     return economy_frame(wh, p, org_id)
 
 

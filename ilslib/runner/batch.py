@@ -9,12 +9,19 @@ Layout of the output directory (``outputs/`` by default)::
     OUT/runs/RUN-ID/manifest.json, run.log, output.log   the audit trail of every run
     OUT/.ils-run.lock                   held while a run writes
 
-Every report directory also holds ``.ils-state.json``: the hash of the
-report's inputs (its data, the notebook, the parameters, the library) and how
-it ended; an unchanged hash means nothing to redo.
+Every report directory also holds ``.ils-state.json``: how the report ended,
+the hash of its inputs (the notebook, the parameters, the library) and every
+warehouse read it made with a digest of the rows it got. A report is
+unchanged when its inputs are the same and each of those reads, run again
+now, returns the same rows (:func:`split_unchanged`): what a report read is
+recorded as it runs, so no list of what each figure reads is kept anywhere.
 
 Order of work: everything a user can get wrong is checked first (nothing is
-written before), then the lock is taken, then the reports run.
+written before), then the lock is taken, then the reports run. An
+organisation whose id in the warehouse cannot name a folder fails alone; a
+report whose files cannot be written (a full disk, a read-only directory)
+fails alone; the run log, the manifest and the portal are written if at all
+possible.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import getpass
 import hashlib
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -35,16 +43,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import __version__
+from .. import __version__, identifiers
 from ..config import redact, redact_url, resolve_warehouse
 from ..errors import ConfigError, IlsError, UnknownValueError
 from ..fmt import KIND_PLURAL
-from ..fsutil import atomic_write_text, check_identifier, inside
+from ..fsutil import OutputError, atomic_write_text, inside, remove_scratch
+from ..periods import Period
 from ..warehouse import absolute_url
-from .job import FORMATS, Job, JobResult, remove_stale_outputs
+from .job import FORMATS, STATE_FILE, Job, JobResult, publish_failure
 from .params import check_parameters, declared_parameters
 
-STATE_FILE = ".ils-state.json"
 LOCK_FILE = ".ils-run.lock"
 GROUP_DIR = "_grupp"
 STUDY_DIR = "_studier"
@@ -134,6 +142,7 @@ class Plan:
     out: Path
     per: str = "org"  # "org", "kind" or "once"
     prefetch_kinds: list[str] = field(default_factory=list)
+    rejected: list[JobResult] = field(default_factory=list)  # reports that cannot run (an invalid id)
 
 
 def parse_formats(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -169,19 +178,83 @@ def library_fingerprint() -> str:
 
 def _read_state(out_dir: Path) -> dict[str, Any]:
     try:
-        return json.loads((out_dir / STATE_FILE).read_text(encoding="utf-8"))
+        state = json.loads((out_dir / STATE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return state if isinstance(state, dict) else {}
 
 
-def is_unchanged(job: Job) -> bool:
-    """Whether the job's last run succeeded with the same inputs and its files are all there."""
-    out_dir = Path(job.out_dir)
-    state = _read_state(out_dir)
+def _recorded_reads(state: dict[str, Any]) -> list[tuple[str, list[Any], str]] | None:
+    """The reads a state file records, or None when it has none usable (an older or damaged file)."""
+    reads = state.get("reads")
+    if not isinstance(reads, list) or not isinstance(state.get("data_digest"), str):
+        return None  # no record: the report runs (a notebook that reads nothing has an empty one)
+    out = []
+    for r in reads:
+        if not (isinstance(r, list) and len(r) == 3 and isinstance(r[0], str) and isinstance(r[1], list)):
+            return None
+        out.append((r[0], r[1], str(r[2])))
+    return out
+
+
+def _read_key(sql: str, params: list[Any]) -> tuple[str, str]:
+    return sql, json.dumps(params, ensure_ascii=False, sort_keys=True)
+
+
+def _same_inputs(job: Job, state: dict[str, Any]) -> bool:
+    """The last run of the job succeeded with the same notebook, parameters and library, and its files are there."""
     if state.get("status") != "done" or state.get("input_hash") != job.input_hash:
         return False
+    out_dir = Path(job.out_dir)
     needed = ["report.ipynb"] + [f"report.{f}" for f in job.formats]
     return all((out_dir / n).is_file() for n in needed)
+
+
+def _fresh_digests(distinct: dict[Any, tuple[str, list[Any]]], wh: Any, url: str | None) -> dict[Any, str]:
+    """Run each read again, on ``wh`` or a connection to ``url``: key -> digest of its rows.
+
+    (Measured: spreading the reads over several connections saves little, the
+    client's own work being most of the time; so one connection.)
+    """
+    from .. import connect
+
+    with contextlib.ExitStack() as stack:
+        if wh is None:
+            wh = stack.enter_context(connect(url))
+        return {key: wh.read_digest(sql, params) for key, (sql, params) in distinct.items()}
+
+
+def split_unchanged(
+    jobs: list[Job], *, force: bool, wh: Any = None, url: str | None = None
+) -> tuple[list[Job], list[Job]]:
+    """``(to run, unchanged)``: with ``force`` nothing is unchanged.
+
+    A job is unchanged when its last run succeeded with the same inputs, its
+    files are there, and every warehouse read that run recorded returns the
+    same rows now. Each distinct read is run once for all the jobs (the reads
+    of a kind's comparisons are shared by every report of the kind), on
+    ``wh`` or on a connection to ``url``. A job with no record of its reads runs.
+    """
+    if force:
+        return list(jobs), []
+    candidates: list[tuple[Job, dict[str, Any], list[tuple[str, list[Any], str]]]] = []
+    for j in jobs:
+        state = _read_state(Path(j.out_dir)) if j.out_dir else {}
+        reads = _recorded_reads(state) if _same_inputs(j, state) else None
+        if reads is not None:
+            candidates.append((j, state, reads))
+    same: set[int] = set()
+    if candidates:
+        distinct = {}
+        for _, _, reads in candidates:
+            for sql, params, _ in reads:
+                distinct.setdefault(_read_key(sql, params), (sql, params))
+        fresh = _fresh_digests(distinct, wh, url)
+        for j, state, reads in candidates:
+            if all(fresh[_read_key(sql, params)] == digest for sql, params, digest in reads):
+                same.add(id(j))
+                j.meta["data_hash"] = state.get("data_digest")
+    return [j for j in jobs if id(j) not in same], [j for j in jobs if id(j) in same]
 
 
 def resolve_period(wh: Any, text: str) -> str:
@@ -205,23 +278,36 @@ def resolve_period(wh: Any, text: str) -> str:
         if pick.empty:
             raise UnknownValueError(f"period {text!r}: the warehouse has no {code} period")
         return str(pick["period"].iloc[-1])
+    if is_period_shaped(value):
+        Period.parse(value)  # a year outside 1900-2199 is refused with a message of its own
     return str(figures.as_period(wh, value))
 
 
-def check_id(value: str, what: str = "organisation id") -> str:
-    """``value`` if it is a safe directory name (:func:`ilslib.fsutil.check_identifier`, whole string)."""
-    return check_identifier(value, what)
+def is_period_shaped(text: str) -> bool:
+    """``YYYY-BU|T1|T2|BO`` in form, whatever the year."""
+    return bool(re.fullmatch(r"[0-9]{4}-(BU|T1|T2|BO)", text))
+
+
+def folder_problem(value: str) -> str | None:
+    """Why an id from the warehouse cannot name its report's folder, or None (then ``folder_name`` is safe)."""
+    reason = identifiers.problem(value)
+    if reason is None and identifiers.folder_name(value) == GROUP_DIR:  # OUT/PERIOD/_grupp: the group reports'
+        reason = f"its folder would be the group reports' folder {GROUP_DIR!r}"
+    return reason
 
 
 def _targets_per_org(wh: Any, req: RunRequest, known: dict[str, str]) -> list[str]:
     from .. import figures
 
-    for o in req.orgs:
-        check_id(o)
-    for o in req.orgs:
+    # Ids on the command line: the one identifier rule, checked before anything runs (exit 2).
+    orgs = [identifiers.check(o, "organisation id") for o in req.orgs]
+    for o in orgs:
         if o not in known:
             figures.organisation(wh, o)  # raises, naming the nearest valid ids
-    targets = list(dict.fromkeys(req.orgs))
+        reason = folder_problem(o)
+        if reason is not None:
+            raise ConfigError(f"organisation id {o!r} cannot have a report: {reason}")
+    targets = list(dict.fromkeys(orgs))
     targets += [o for o in known if (req.all or known[o] in req.kinds) and o not in targets]
     if not targets:
         if req.kinds:
@@ -239,7 +325,7 @@ def plan(req: RunRequest) -> Plan:
     """
     from .. import connect, figures, settings
 
-    formats = parse_formats(req.formats)
+    parse_formats(req.formats)  # a bad format is an error before anything else
     if req.engine not in ENGINES:
         raise ConfigError(f"unknown engine {req.engine!r}: expected {' or '.join(ENGINES)}")
     if req.executor not in EXECUTORS:
@@ -286,41 +372,60 @@ def plan(req: RunRequest) -> Plan:
                     f"notebook {notebook.name} has no org_id or kind parameter: run it without --org/--kind"
                 )
             targets = [None]
-        for t in targets:  # ids from the warehouse become directory names too
-            if t is not None:
-                check_id(t, "organisation id" if per_org else "kind")
         provenance = {"loads": figures.loads(wh).to_dict("records")}
-        hashes: dict[str, str] = {}
-        if per_org:
-            hashes = figures.data_hashes(wh, period_s, None if req.all else sorted({str(t) for t in targets}))
-        elif per_kind:
-            members = [o for o in known if known[o] in targets]
-            hashes = figures.data_hashes(wh, period_s, members) if members else {}
-        else:
-            hashes = figures.data_hashes(wh, period_s)
+        jobs, rejected = _jobs(req, notebook, declared, period_s, targets, per_org, per_kind, known, names, out)
+        todo, unchanged = split_unchanged(jobs, force=req.force, wh=wh, url=req.warehouse)
+    per = "org" if per_org else "kind" if per_kind else "once"
+    kind_counts: dict[str, int] = {}
+    for j in todo:
+        if per == "org":
+            kind_counts[j.meta["kind"]] = kind_counts.get(j.meta["kind"], 0) + 1
+    prefetch = [k for k, n in kind_counts.items() if n > 1]
+    return Plan(period_s, notebook, todo, unchanged, provenance, out, per, prefetch, rejected)
+
+
+def _jobs(
+    req: RunRequest,
+    notebook: Path,
+    declared: dict[str, Any],
+    period_s: str,
+    targets: list[str | None],
+    per_org: bool,
+    per_kind: bool,
+    known: dict[str, str],
+    names: dict[str, str],
+    out: Path,
+) -> tuple[list[Job], list[JobResult]]:
+    """The jobs of a run; an organisation whose id cannot name a folder is a failed result instead."""
+    formats = parse_formats(req.formats)
     nb_hash = _file_hash(notebook)
     library = library_fingerprint()
     # Only the project's own report notebooks write to OUT/PERIOD/...; any other notebook (a fork
     # named report.ipynb elsewhere too) is a study with a directory of its own.
     standard = notebook.parent == default_notebook_dir().resolve() and notebook.suffix == ".ipynb"
     study = not standard or notebook.stem not in (REPORT_NOTEBOOK, GROUP_NOTEBOOK)
-    if study:  # the name becomes a directory: never "..", a slash or anything odd
-        check_id(notebook.stem, "notebook name")
-    base = out / STUDY_DIR / notebook.stem if study else out
+    if study:  # the name becomes a directory: the identifier rule, and a safe folder name
+        identifiers.check(notebook.stem, "notebook name")
+    base = out / STUDY_DIR / identifiers.folder_name(notebook.stem) if study else out
     jobs: list[Job] = []
+    rejected: list[JobResult] = []
     for t in targets:
         params = dict(req.parameters)
         if "period" in declared:
             params["period"] = period_s
         if per_org:
             params["org_id"] = t
-            rel = [period_s, str(t)]
-            data = hashes[str(t)]
             meta = {"org_id": t, "name": names[t], "kind": known[t], "period": period_s}
+            reason = folder_problem(str(t))
+            if reason is not None:  # ids from the warehouse never stop the batch: this report fails alone
+                label = f"{period_s}/{t!r}"
+                error = f"organisation id {str(t)[:80]!r} is not valid: {reason}"
+                rejected.append(JobResult(label, "failed", 0.0, error, "", {**meta, "notebook": notebook.stem}))
+                continue
+            rel = [period_s, identifiers.folder_name(str(t))]
         elif per_kind:
             params["kind"] = t
-            rel = [period_s, GROUP_DIR, str(t)]
-            data = _hash([hashes[o] for o in sorted(hashes) if known.get(o) == t])
+            rel = [period_s, GROUP_DIR, identifiers.folder_name(str(t))]
             meta = {
                 "kind": t,
                 "name": f"Mål och måluppfyllelse – {KIND_PLURAL.get(str(t), t)}",
@@ -329,30 +434,12 @@ def plan(req: RunRequest) -> Plan:
             }
         else:
             rel = [period_s]
-            data = _hash(hashes)
             meta = {"period": period_s, "name": notebook.stem}
         meta["notebook"] = notebook.stem
-        meta["data_hash"] = data
-        input_hash = _hash({"data": data, "notebook": nb_hash, "parameters": params, "library": library})
+        # The data is not part of it: the recorded reads say whether the data changed (split_unchanged).
+        input_hash = _hash({"notebook": nb_hash, "parameters": params, "library": library})
         jobs.append(Job(str(notebook), params, str(inside(base, *rel)), formats, "/".join(rel), input_hash, meta))
-    todo, unchanged = split_unchanged(jobs, force=req.force)
-    per = "org" if per_org else "kind" if per_kind else "once"
-    kind_counts: dict[str, int] = {}
-    for j in todo:
-        if per == "org":
-            kind_counts[j.meta["kind"]] = kind_counts.get(j.meta["kind"], 0) + 1
-    prefetch = [k for k, n in kind_counts.items() if n > 1]
-    return Plan(period_s, notebook, todo, unchanged, provenance, out, per, prefetch)
-
-
-def split_unchanged(jobs: list[Job], *, force: bool) -> tuple[list[Job], list[Job]]:
-    """``(to run, unchanged)``: with ``force`` nothing is unchanged."""
-    if force:
-        return list(jobs), []
-    todo, same = [], []
-    for j in jobs:
-        (same if is_unchanged(j) else todo).append(j)
-    return todo, same
+    return jobs, rejected
 
 
 @contextlib.contextmanager
@@ -364,9 +451,12 @@ def run_lock(out: Path, *, wait: bool) -> Iterator[None]:
     """
     import fcntl
 
-    out.mkdir(parents=True, exist_ok=True)
     path = out / LOCK_FILE
-    fh = path.open("a+", encoding="utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fh = path.open("a+", encoding="utf-8")
+    except OSError as exc:  # a read-only or full file system: nothing can run
+        raise OutputError(f"cannot write to the output directory {out}: {exc.strerror or exc}") from None
     try:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -380,29 +470,28 @@ def run_lock(out: Path, *, wait: bool) -> Iterator[None]:
                 ) from None
             print(f"ils run: waiting for the run writing to {out} ({holder})", file=sys.stderr, flush=True)
             fcntl.flock(fh, fcntl.LOCK_EX)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(
-            f"pid {os.getpid()} by {getpass.getuser()} on {socket.gethostname()} since "
-            f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n"
-        )
-        fh.flush()
+        # Who holds it, for the message of a second run; the lock itself is the flock (a full disk
+        # may refuse these few bytes: the lock holds all the same).
+        with contextlib.suppress(OSError):
+            fh.seek(0)
+            fh.truncate()
+            fh.write(
+                f"pid {os.getpid()} by {getpass.getuser()} on {socket.gethostname()} since "
+                f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n"
+            )
+            fh.flush()
         yield
     finally:
         with contextlib.suppress(OSError):
             fh.seek(0)
             fh.truncate()
-        fh.close()
+        with contextlib.suppress(OSError):
+            fh.close()
 
 
 def remove_leftovers(out: Path) -> int:
-    """Remove scratch files a killed run left (``.NAME.*.part``); they were never visible under a real name."""
-    n = 0
-    for p in out.rglob(".*.part"):
-        with contextlib.suppress(OSError):
-            p.unlink()
-            n += 1
-    return n
+    """Remove what a killed run left (``.NAME.*.part`` files and directories, never visible under a real name)."""
+    return remove_scratch(out)
 
 
 def _now() -> str:
@@ -412,9 +501,10 @@ def _now() -> str:
 class Reporter:
     """Progress for people and for logs: a bar on a terminal, timestamped lines otherwise."""
 
-    def __init__(self, total: int, log: TextIO, stream: TextIO | None = None):
+    def __init__(self, total: int, log: TextIO | None, stream: TextIO | None = None):
         self.stream = stream or sys.stderr
-        self.log = log
+        self.log: TextIO | None = log
+        self.log_lost = False
         self.bar = None
         isatty = getattr(self.stream, "isatty", lambda: False)
         if total and isatty() and os.environ.get("TERM") != "dumb":
@@ -435,10 +525,23 @@ class Reporter:
             )
 
     def line(self, text: str, *, to_stream: bool = True) -> None:
-        """A timestamped line in the run log (and on the stream: above the bar, or as is)."""
+        """A timestamped line in the run log (and on the stream: above the bar, or as is).
+
+        When the run log cannot be written (the disk filled up) the run goes
+        on: that is said once, and every line goes to the stream from then on.
+        """
         stamp = _now()
-        self.log.write(f"{stamp} {text}\n")
-        self.log.flush()
+        if self.log_lost:
+            to_stream = True
+        if self.log is not None:
+            try:
+                self.log.write(f"{stamp} {text}\n")
+                self.log.flush()
+            except OSError as exc:
+                name = getattr(self.log, "name", "the run log")
+                self.log, self.log_lost = None, True
+                self.line(f"cannot write the run log {name}: {exc.strerror or exc}; it ends here")
+                to_stream = True
         if to_stream:
             if self.bar is not None:
                 self.bar.write(text, file=self.stream)
@@ -493,19 +596,6 @@ def _execute(
         on_result(r)
 
 
-def _write_state(job: Job, result: JobResult) -> None:
-    state = {
-        "input_hash": job.input_hash if result.status == "done" else None,
-        "status": result.status,
-        "error": result.error,
-        "finished_at": _now(),
-        "seconds": round(result.seconds, 3),
-        "formats": list(job.formats),
-        "meta": {**job.meta, **result.meta},
-    }
-    atomic_write_text(Path(job.out_dir) / STATE_FILE, json.dumps(state, ensure_ascii=False, indent=2) + "\n")
-
-
 def _cpus() -> int:
     from .pool import cpu_count
 
@@ -516,11 +606,64 @@ def _argv() -> list[str]:
     return [redact(a) for a in sys.argv]
 
 
+def _state_seen(job: Job) -> tuple[int, int] | None:
+    """What the job's state file looked like (mtime, size): changed meanwhile means another run wrote it."""
+    try:
+        st = (Path(job.out_dir) / STATE_FILE).stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _open_run_log(run_dir: Path, first_line: str) -> TextIO:
+    """The run's log with its first line written; an :class:`OutputError` (nothing can run) when it cannot be."""
+    path = run_dir / "run.log"
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        log = path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write the run log {path}: {exc.strerror or exc}") from None
+    try:
+        log.write(f"{_now()} {first_line}\n")
+        log.flush()
+        os.fsync(log.fileno())  # a full disk says so here, before any report runs
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            log.close()
+        with contextlib.suppress(OSError):
+            path.unlink()
+            run_dir.rmdir()
+        raise OutputError(f"cannot write the run log {path}: {exc.strerror or exc}") from None
+    return log
+
+
+@contextlib.contextmanager
+def _closing_quietly(log: TextIO) -> Iterator[TextIO]:
+    """Close the run log at the end; its last buffered lines may not fit on a full disk (said already)."""
+    try:
+        yield log
+    finally:
+        with contextlib.suppress(OSError):
+            log.close()
+
+
+def _record_failure(job: Job, r: JobResult, rep: Reporter) -> None:
+    """The report could not record its failure itself (killed, timed out, not written): the run does."""
+    try:
+        publish_failure(job, r)
+    except OutputError as exc:
+        rep.line(f"could not record the failure of {r.label}: {exc}")
+
+
 def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = None) -> int:
     """Run a batch; return the exit code (0 all done or unchanged, 1 if any report failed).
 
     Bad input raises :class:`~ilslib.errors.IlsError` before anything is
-    written; a held lock raises :class:`RunLockedError` (exit code 3).
+    written; a held lock raises :class:`RunLockedError` (exit code 3); an
+    output directory that cannot be written to (read-only, full) raises
+    :class:`~ilslib.fsutil.OutputError` (exit code 2) before any report runs.
+    A report whose files cannot be written fails alone; the manifest and the
+    portal are written if at all possible (exit code 1 when they are not).
     """
     stream = stream or sys.stderr
     resolved = resolve_warehouse(req.warehouse)
@@ -529,39 +672,45 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
     if plan_ is None:
         plan_ = plan(req)
     out = plan_.out
+    seen = {j.label: _state_seen(j) for j in plan_.jobs}
     if plan_.jobs and req.executor == "local":
         from .pool import start_server
 
         start_server()  # warms up while the lock is taken and the log opened
     with run_lock(out, wait=req.wait):
-        # A run that held the lock before us may have done some of the work.
-        plan_.jobs, more_unchanged = split_unchanged(plan_.jobs, force=req.force)
-        plan_.unchanged += more_unchanged
+        # A run that held the lock meanwhile may have done some of the work: check the reports it wrote.
+        written = [j for j in plan_.jobs if _state_seen(j) != seen[j.label]]
+        if written:
+            _, more_unchanged = split_unchanged(written, force=req.force, url=req.warehouse)
+            plan_.unchanged += more_unchanged
+            plan_.jobs = [j for j in plan_.jobs if j not in more_unchanged]
         leftovers = remove_leftovers(out)
         run_dir = out / RUNS_DIR / run_id
-        run_dir.mkdir(parents=True, exist_ok=True)
+        total = len(plan_.jobs) + len(plan_.rejected)
+        log = _open_run_log(
+            run_dir,
+            f"ils run {run_id}: period {plan_.period}, notebook {plan_.notebook.name}, "
+            f"{total} to run, {len(plan_.unchanged)} unchanged, "
+            f"warehouse {redact_url(resolved.url)}, output {out}, ilslib {library_fingerprint()}",
+        )
         results: list[JobResult] = []
         by_label = {j.label: j for j in plan_.jobs}
         t0 = time.monotonic()
-        with (run_dir / "run.log").open("w", encoding="utf-8") as log:
-            rep = Reporter(len(plan_.jobs), log, stream)
-            rep.line(
-                f"ils run {run_id}: period {plan_.period}, notebook {plan_.notebook.name}, "
-                f"{len(plan_.jobs)} to run, {len(plan_.unchanged)} unchanged, "
-                f"warehouse {redact_url(resolved.url)}, output {out}, ilslib {library_fingerprint()}"
-            )
+        problems: list[str] = []  # the run's own records that could not be written
+        with _closing_quietly(log):
+            rep = Reporter(total, log, stream)
             if leftovers:
                 rep.line(f"removed {leftovers} partial file(s) left by an interrupted run", to_stream=False)
 
-            run_began = time.time()
-
             def on_result(r: JobResult) -> None:
                 results.append(r)
-                if r.status != "done":  # nothing stale stays published beside a failure
-                    remove_stale_outputs(Path(r.out_dir), written_since=run_began)
-                _write_state(by_label[r.label], r)
+                job = by_label.get(r.label)
+                if r.status != "done" and not r.published and job is not None:
+                    _record_failure(job, r, rep)
                 rep.result(r)
 
+            for r in plan_.rejected:  # an id in the warehouse that cannot name a folder: fails alone
+                on_result(r)
             interrupted = False
             try:
                 with _sigterm_as_interrupt():
@@ -581,76 +730,103 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
             failed = [r for r in results if r.status != "done"]
             summary = f"{len(done)} done, {len(plan_.unchanged)} unchanged, {len(failed)} failed in {elapsed:.1f} s"
             if interrupted:
-                summary += f"; interrupted, {len(plan_.jobs) - len(results)} not run"
+                summary += f"; interrupted, {total - len(results)} not run"
             rep.line(f"ils run {run_id}: {summary}")
             for r in failed:
-                kept = Path(r.out_dir) / "report.ipynb"
-                rep.line(f"  failed {r.label}: {r.error}" + (f" (see {kept})" if kept.is_file() else ""))
-        finished = dt.datetime.now().astimezone()
-        jobs_by_label = {j.label: j for j in plan_.jobs + plan_.unchanged}
-        manifest = {
-            "run_id": run_id,
-            "user": getpass.getuser(),
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "command": _argv(),
-            "started_at": started.isoformat(timespec="seconds"),
-            "finished_at": finished.isoformat(timespec="seconds"),
-            "seconds": round((finished - started).total_seconds(), 3),
-            "ilslib_version": __version__,
-            "library": library_fingerprint(),
-            "warehouse": redact_url(resolved.url),
-            "warehouse_source": resolved.source,
-            "period": plan_.period,
-            "notebook": plan_.notebook.name,
-            "notebook_sha256": _file_hash(plan_.notebook),
-            "formats": list(parse_formats(req.formats)),
-            "executor": req.executor,
-            "scheduler": redact_url(req.scheduler) if req.scheduler else None,
-            "engine": req.engine,
-            "jobs": req.jobs or (None if req.executor == "dask" else _cpus()),
-            "force": req.force,
-            "provenance": plan_.provenance,
-            "interrupted": interrupted,
-            "counts": {
-                "done": len(done),
-                "unchanged": len(plan_.unchanged),
-                "failed": len(failed),
-                "not_run": len(plan_.jobs) - len(results),
-            },
-            "reports": [
-                {
-                    **r.to_dict(),
-                    "seconds": round(r.seconds, 3),
-                    "input_hash": jobs_by_label[r.label].input_hash,
-                    "data_hash": jobs_by_label[r.label].meta.get("data_hash"),
-                }
-                for r in results
-            ]
-            + [
-                {
-                    "label": j.label,
-                    "status": "unchanged",
-                    "seconds": 0.0,
-                    "error": None,
-                    "out_dir": j.out_dir,
-                    "meta": j.meta,
-                    "input_hash": j.input_hash,
-                    "data_hash": j.meta.get("data_hash"),
-                }
-                for j in plan_.unchanged
-            ],
-        }
-        atomic_write_text(
-            run_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n"
-        )
-        from .portal import write_portal
+                # The executed notebook to open, when this run wrote one (a failure in a cell).
+                kept = Path(r.out_dir) / "report.ipynb" if r.out_dir and r.published else None
+                seen_nb = kept is not None and kept.is_file()
+                rep.line(f"  failed {r.label}: {r.error}" + (f" (see {kept})" if seen_nb else ""))
+            finished = dt.datetime.now().astimezone()
+            manifest = _manifest(req, plan_, resolved, run_id, started, finished, results, interrupted)
+            try:
+                atomic_write_text(
+                    run_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n"
+                )
+            except OutputError as exc:
+                problems.append(f"the manifest was not written: {exc}")
+            from .portal import write_portal
 
-        index = write_portal(out)
-    print(f"{summary}. Portal: {index}", file=stream, flush=True)
+            index: Path | None = None
+            try:
+                index = write_portal(out)
+            except OutputError as exc:
+                problems.append(f"the portal was not written: {exc}")
+            for text in problems:
+                rep.line(f"ils run {run_id}: {text}")
+    print(f"{summary}. Portal: {index or 'not written'}", file=stream, flush=True)
     if interrupted:
         raise KeyboardInterrupt
-    return 1 if failed else 0
+    return 1 if failed or problems else 0
+
+
+def _manifest(
+    req: RunRequest,
+    plan_: Plan,
+    resolved: Any,
+    run_id: str,
+    started: dt.datetime,
+    finished: dt.datetime,
+    results: list[JobResult],
+    interrupted: bool,
+) -> dict[str, Any]:
+    """The audit record of the run (``OUT/runs/RUN-ID/manifest.json``)."""
+    jobs_by_label = {j.label: j for j in plan_.jobs + plan_.unchanged}
+    done = [r for r in results if r.status == "done"]
+    total = len(plan_.jobs) + len(plan_.rejected)
+    return {
+        "run_id": run_id,
+        "user": getpass.getuser(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "command": _argv(),
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "seconds": round((finished - started).total_seconds(), 3),
+        "ilslib_version": __version__,
+        "library": library_fingerprint(),
+        "warehouse": redact_url(resolved.url),
+        "warehouse_source": resolved.source,
+        "period": plan_.period,
+        "notebook": plan_.notebook.name,
+        "notebook_sha256": _file_hash(plan_.notebook),
+        "formats": list(parse_formats(req.formats)),
+        "executor": req.executor,
+        "scheduler": redact_url(req.scheduler) if req.scheduler else None,
+        "engine": req.engine,
+        "jobs": req.jobs or (None if req.executor == "dask" else _cpus()),
+        "force": req.force,
+        "provenance": plan_.provenance,
+        "interrupted": interrupted,
+        "counts": {
+            "done": len(done),
+            "unchanged": len(plan_.unchanged),
+            "failed": len(results) - len(done),
+            "not_run": total - len(results),
+        },
+        "reports": [
+            {
+                **r.to_dict(),
+                "seconds": round(r.seconds, 3),
+                "input_hash": jobs_by_label[r.label].input_hash if r.label in jobs_by_label else None,
+                "data_hash": r.data_digest,
+            }
+            for r in results
+        ]
+        + [
+            {
+                "label": j.label,
+                "status": "unchanged",
+                "seconds": 0.0,
+                "error": None,
+                "out_dir": j.out_dir,
+                "meta": j.meta,
+                "input_hash": j.input_hash,
+                "data_hash": j.meta.get("data_hash"),
+            }
+            for j in plan_.unchanged
+        ],
+    }
 
 
 @contextlib.contextmanager

@@ -18,6 +18,11 @@ imported by a user: the per-run process that forks the reports
 for the run's period (:func:`prefetch`), and each report's process inherits
 a copy and adds its own entries, which die with it. A run is a snapshot of
 the warehouse taken when it starts.
+
+Each entry keeps the reads its computation made (:mod:`ilslib.warehouse`'s
+read log) with its result: a report that gets a kept result records those
+reads as its own, so its record of what it read is the same as if it had
+queried the warehouse itself (``ils run`` reruns a report from that record).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ import inspect
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from .. import warehouse
 
 # (module, function): the data functions whose results are memoised. Each is a
 # pure function of its arguments for a given warehouse state.
@@ -72,10 +79,13 @@ def _memoised(fn: Callable[..., Any]) -> Callable[..., Any]:
         except TypeError:  # arguments that cannot be a key: just call
             return fn(*args, **kwargs)
         try:
-            result = _MEMO[key]
+            result, reads = _MEMO[key]
             _STATS["hits"] += 1
+            warehouse.replay(reads)  # what computing it read, read now as far as any log can tell
         except KeyError:
-            result = _MEMO[key] = fn(*args, **kwargs)
+            with warehouse.reading() as log:
+                result = fn(*args, **kwargs)
+            _MEMO[key] = (result, log.entries())
             _STATS["misses"] += 1
         return _copy(result)
 

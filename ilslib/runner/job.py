@@ -1,12 +1,18 @@
-"""One report: execute a notebook with parameters, render it, write its files atomically.
+"""One report: execute a notebook with parameters, render it, publish its files as one set.
 
 A job's outputs live in one directory (``OUT/PERIOD/ORG`` for an organisation
 report): ``report.ipynb`` (the executed notebook, kept also when it failed,
-with papermill's error marker at the top), ``report.html``, ``report.pdf``
-and ``figures.json``. Each file is written aside (a hidden ``.NAME.*.part``
-file in the same directory) and renamed into place, so a reader, or a run
-killed half-way, never sees a partial file under a real name. The executed
-notebook never touches the disk before that: papermill writes it into memory.
+with papermill's error marker at the top), ``report.html``, ``report.pdf``,
+``figures.json`` and the state ``.ils-state.json`` (how the report ended and
+what it read). They are made in memory and published together
+(:func:`ilslib.fsutil.publish_set`): a reader, or a run killed at any point,
+sees the previous report's complete set or the new one, never a mix; files of
+other sets in the directory stay. The executed notebook never touches the disk
+before that: papermill writes it into memory.
+
+While the notebook runs, every warehouse read is recorded
+(:func:`ilslib.warehouse.reading`); the state keeps the reads and their
+digest, from which ``ils run`` later tells whether the report is unchanged.
 
 This module is imported by the parent of a run too: Jupyter's libraries
 (nbformat, papermill, nbconvert) are imported only inside :func:`run_job`.
@@ -14,22 +20,29 @@ This module is imported by the parent of a run too: Jupyter's libraries
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import functools
 import json
 import os
+import tempfile
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import warehouse
 from ..errors import ConfigError
-from ..fsutil import atomic_write_bytes, atomic_write_text
+from ..fsutil import OutputError, publish_set
 from .params import check_parameters, declared_parameters  # noqa: F401  (re-exported)
 
 ENGINES = {"inprocess": "ils-inprocess", "kernel": "nbclient"}
 FORMATS = ("html", "pdf")
+STATE_FILE = ".ils-state.json"
 OUTPUT_FILES = ("report.ipynb", "report.html", "report.pdf", "figures.json")
+"""The report's set: published together with :data:`STATE_FILE`; a name it no longer writes is removed."""
 MEMORY_SCHEME = "ils-memory://"
 
 
@@ -56,10 +69,61 @@ class JobResult:
     error: str | None = None
     out_dir: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    data_digest: str | None = None  # the digest of what the report read (done reports)
+    published: bool = False  # its files and state are in its directory (else the run records the failure)
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain data (for the manifest)."""
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k not in ("data_digest", "published")}
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def state_document(
+    job: Job,
+    status: str,
+    *,
+    error: str | None = None,
+    seconds: float = 0.0,
+    meta: dict[str, Any] | None = None,
+    reads: list[list[Any]] | None = None,
+    digest: str | None = None,
+) -> bytes:
+    """The report's state file (``.ils-state.json``): how it ended and, when done, what it read.
+
+    ``input_hash`` (notebook, parameters, library) and ``reads`` (each
+    statement, its parameters and the digest of its rows) are what ``ils run``
+    compares to skip an unchanged report; a failed report has neither.
+    """
+    done = status == "done"
+    state = {
+        "input_hash": job.input_hash if done else None,
+        "status": status,
+        "error": error,
+        "finished_at": _now(),
+        "seconds": round(seconds, 3),
+        "formats": list(job.formats),
+        "meta": {**job.meta, **(meta or {})},
+        "data_digest": digest if done else None,
+    }
+    text = json.dumps(state, ensure_ascii=False, indent=2)
+    # One read per line: the file stays readable and small.
+    lines = [json.dumps(r, ensure_ascii=False) for r in (reads or [])] if done else []
+    body = ",\n    ".join(lines)
+    text = text[:-2] + ',\n  "reads": [' + (f"\n    {body}\n  " if lines else "") + "]\n}\n"
+    return text.encode("utf-8")
+
+
+def publish_failure(job: Job, result: JobResult) -> None:
+    """Record a failure the report could not record itself (killed, timed out, not written): state only.
+
+    The report's other files go, so nothing of an earlier run stays published
+    as if it were current. Raises :class:`~ilslib.fsutil.OutputError`.
+    """
+    state = state_document(job, "failed", error=result.error, seconds=result.seconds, meta=result.meta)
+    publish_set(job.out_dir, {STATE_FILE: state}, remove=OUTPUT_FILES)
 
 
 @functools.lru_cache(maxsize=32)
@@ -132,31 +196,6 @@ def _error_summary(exc: BaseException) -> str:
     return redact((text.splitlines() or [""])[0][:300])
 
 
-def remove_stale_outputs(out_dir: Path, *, written_since: float) -> None:
-    """After a failed report: remove its HTML, PDF and figures, and a notebook older than this run.
-
-    A report that failed in a cell has just written its executed notebook (kept,
-    with the error at the top); one whose process was killed or timed out has
-    not, and the previous run's files must not stay published beside the failure.
-    """
-    _remove_stale(out_dir, keep=("report.ipynb",))
-    nb = out_dir / "report.ipynb"
-    try:
-        if nb.stat().st_mtime < written_since:
-            nb.unlink()
-    except FileNotFoundError:
-        pass
-
-
-def _remove_stale(out_dir: Path, keep: tuple[str, ...]) -> None:
-    for name in OUTPUT_FILES:
-        if name not in keep:
-            try:
-                (out_dir / name).unlink()
-            except FileNotFoundError:
-                pass
-
-
 def _profiled(job: Job, fn: Any) -> Any:
     """Run ``fn()`` under cProfile when ``ILS_RUN_PROFILE`` names a directory (a .prof file per report)."""
     target = os.environ.get("ILS_RUN_PROFILE")
@@ -177,9 +216,33 @@ def run_job(job: Job, *, engine: str = "inprocess") -> JobResult:
     return _profiled(job, lambda: _run_job(job, engine))
 
 
+@contextlib.contextmanager
+def _kernel_reads(engine: str, log: warehouse.ReadLog) -> Iterator[None]:
+    """With Jupyter kernels the notebook runs in another process: it reports its reads through a file."""
+    if engine != "kernel":
+        yield
+        return
+    fd, path = tempfile.mkstemp(prefix="ils-reads-", suffix=".jsonl")
+    os.close(fd)
+    old = os.environ.get(warehouse.READ_LOG_ENV)
+    os.environ[warehouse.READ_LOG_ENV] = path  # the kernel inherits this process's environment
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(warehouse.READ_LOG_ENV, None)
+        else:
+            os.environ[warehouse.READ_LOG_ENV] = old
+        for sql, params, digest in warehouse.read_file_log(path):
+            log.add(sql, params, digest)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
 def _run_job(job: Job, engine: str) -> JobResult:
     started = time.monotonic()
     out_dir = Path(job.out_dir)
+    executed = None
     try:
         import nbformat
         import papermill as pm
@@ -192,33 +255,34 @@ def _run_job(job: Job, engine: str) -> JobResult:
         _register_memory_handler()
         nb_path = Path(job.notebook)
         nb = load_notebook(nb_path)
-        out_dir.mkdir(parents=True, exist_ok=True)
         scratch = f"{MEMORY_SCHEME}{os.getpid()}-{id(job)}.ipynb"
         error: BaseException | None = None
-        try:
-            # A notebook without kernel metadata still runs: in process any name will do; with
-            # Jupyter kernels its own kernel if installed, else ipykernel's python3.
-            if engine == "kernel":
-                from ..notebooks import kernel_name_for
+        with warehouse.reading() as reads:
+            try:
+                # A notebook without kernel metadata still runs: in process any name will do; with
+                # Jupyter kernels its own kernel if installed, else ipykernel's python3.
+                if engine == "kernel":
+                    from ..notebooks import kernel_name_for
 
-                kernel = kernel_name_for(nb)
-            else:
-                kernel = "python3"
-            executed = pm.execute_notebook(
-                nb,
-                scratch,
-                parameters=job.parameters,
-                engine_name=ENGINES[engine],
-                kernel_name=kernel,
-                language="python",
-                progress_bar=False,
-                log_output=False,
-                cwd=str(nb_path.resolve().parent),
-                request_save_on_cell_execute=False,
-            )
-        except PapermillExecutionError as exc:
-            error = exc
-            executed = None
+                    kernel = kernel_name_for(nb)
+                else:
+                    kernel = "python3"
+                with _kernel_reads(engine, reads):
+                    executed = pm.execute_notebook(
+                        nb,
+                        scratch,
+                        parameters=job.parameters,
+                        engine_name=ENGINES[engine],
+                        kernel_name=kernel,
+                        language="python",
+                        progress_bar=False,
+                        log_output=False,
+                        cwd=str(nb_path.resolve().parent),
+                        request_save_on_cell_execute=False,
+                    )
+            except PapermillExecutionError as exc:
+                error = exc
+                executed = None
         text = _MemoryHandler.written.pop(scratch, None)
         if executed is None and text is not None:
             executed = nbformat.reads(text, as_version=4)
@@ -228,46 +292,64 @@ def _run_job(job: Job, engine: str) -> JobResult:
             pm_meta["input_path"] = str(nb_path)
             pm_meta["output_path"] = str(out_dir / "report.ipynb")
         if error is not None:
-            # papermill has put its error marker at the top of the notebook.
-            if executed is not None:
-                atomic_write_text(out_dir / "report.ipynb", nbformat.writes(executed))
-            _remove_stale(out_dir, keep=("report.ipynb",))
-            return JobResult(
-                job.label, "failed", time.monotonic() - started, _error_summary(error), str(out_dir), job.meta
-            )
+            # papermill has put its error marker at the top of the notebook: keep it, nothing else.
+            return _failed(job, started, _error_summary(error), executed, nbformat)
         meta = read_meta(executed)
         title = meta.get("title") or job.meta.get("title") or nb_path.stem
-        written = ["report.ipynb"]
+        files: dict[str, bytes] = {}
         html = notebook_to_html(executed, title=title)
         figures = meta.get("figures")
         if figures is not None:
             figures.setdefault("provenance", {})["notebook"] = nb_path.name
-            atomic_write_text(
-                out_dir / "figures.json", json.dumps(figures, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
-            )
-            written.append("figures.json")
+            files["figures.json"] = (json.dumps(figures, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode()
         if "html" in job.formats:
-            atomic_write_text(out_dir / "report.html", html)
-            written.append("report.html")
+            files["report.html"] = html.encode("utf-8")
         if "pdf" in job.formats:
-            atomic_write_bytes(out_dir / "report.pdf", html_to_pdf(html))
-            written.append("report.pdf")
-        atomic_write_text(out_dir / "report.ipynb", nbformat.writes(executed))
-        _remove_stale(out_dir, keep=tuple(written))
+            files["report.pdf"] = html_to_pdf(html)
+        files["report.ipynb"] = nbformat.writes(executed).encode("utf-8")
         # Plain data only (no NotebookNode): the result travels to a parent that never imports nbformat.
         summary = json.loads(json.dumps(meta.get("summary") or {}, default=str))
+        done_meta = {"title": str(title), "summary": summary, "data_hash": reads.digest()}
+        seconds = time.monotonic() - started
+        files[STATE_FILE] = state_document(
+            job, "done", seconds=seconds, meta=done_meta, reads=reads.entries(), digest=reads.digest()
+        )
+        try:
+            publish_set(out_dir, files, remove=[n for n in OUTPUT_FILES if n not in files])
+        except OutputError as exc:
+            return JobResult(job.label, "failed", time.monotonic() - started, str(exc), str(out_dir), job.meta)
         return JobResult(
             job.label,
             "done",
-            time.monotonic() - started,
+            seconds,
             None,
             str(out_dir),
-            {**job.meta, "title": str(title), "summary": summary},
+            {**job.meta, **done_meta},
+            data_digest=reads.digest(),
+            published=True,
         )
     except Exception as exc:  # a job never takes the batch down with it
         if os.environ.get("ILS_DEBUG"):
             traceback.print_exc()
-        return JobResult(job.label, "failed", time.monotonic() - started, _error_summary(exc), str(out_dir), job.meta)
+        nbf = None
+        with contextlib.suppress(ImportError):
+            import nbformat as nbf
+        return _failed(job, started, _error_summary(exc), executed, nbf)
+
+
+def _failed(job: Job, started: float, error: str, executed: Any, nbformat: Any) -> JobResult:
+    """A failed report: its executed notebook (if any) and its state, published as its set."""
+    seconds = time.monotonic() - started
+    files: dict[str, bytes] = {}
+    if executed is not None and nbformat is not None:
+        files["report.ipynb"] = nbformat.writes(executed).encode("utf-8")
+    files[STATE_FILE] = state_document(job, "failed", error=error, seconds=seconds)
+    published = True
+    try:
+        publish_set(job.out_dir, files, remove=[n for n in OUTPUT_FILES if n not in files])
+    except OutputError as exc:
+        error, published = f"{error}; and {exc}", False
+    return JobResult(job.label, "failed", seconds, error, job.out_dir, job.meta, published=published)
 
 
 def _main(argv: list[str]) -> int:

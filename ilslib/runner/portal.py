@@ -24,10 +24,12 @@ NOTEBOOK_LABELS = {"report": "Rapport", "group_report": "Sammanställning"}
 
 def collect(out: Path) -> list[dict[str, Any]]:
     """Every report found under ``out`` (from the state files), newest period first."""
-    from .batch import STATE_FILE
+    from .job import STATE_FILE
 
     rows = []
     for state_path in out.rglob(STATE_FILE):
+        if any(part.startswith(".") for part in state_path.relative_to(out).parts[:-1]):
+            continue  # a set being published, or one replaced a moment ago
         try:
             state = json.loads(state_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
