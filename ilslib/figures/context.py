@@ -95,7 +95,7 @@ class Snapshot:
         return f"<Snapshot of {self._wh!r}>"
 
 
-class frame_property(functools.cached_property):  # noqa: N801  (used like cached_property)
+class frame_property:  # noqa: N801  (used like functools.cached_property)
     """A context frame: computed once, and every later use counts the reads it was computed from.
 
     A frame computed from other frames (or from the Snapshot's memory) reads
@@ -104,18 +104,25 @@ class frame_property(functools.cached_property):  # noqa: N801  (used like cache
     notebook asks for frames.
     """
 
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.__doc__ = func.__doc__
+        self.key = "_frame_" + func.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = "_frame_" + name
+
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        name = self.attrname
         cache = instance.__dict__
-        if name in cache:
-            value, reads = cache[name]
+        if self.key in cache:
+            value, reads = cache[self.key]
             replay(reads)
             return value
         with reading() as log:
             value = self.func(instance)
-        cache[name] = (value, log.entries())
+        cache[self.key] = (value, log.entries())
         return value
 
 
