@@ -198,7 +198,8 @@ def rights(wh: Warehouse, *, on: str | None = None) -> Rights:
     return Rights(user, mine, owner)
 
 
-def _denied(r: Rights, action: str, org_ids: Iterable[str], needed: str) -> AccessDeniedError:
+def denied(r: Rights, action: str, org_ids: Iterable[str], needed: str) -> AccessDeniedError:
+    """The one-line refusal: who, what, for which organisations, the role it needs and the roles it has."""
     orgs = sorted(set(org_ids))
     shown = ", ".join(orgs[:10]) + (f" and {len(orgs) - 10} more" if len(orgs) > 10 else "")
     return AccessDeniedError(
@@ -212,7 +213,7 @@ def require_report(wh: Warehouse, org_ids: Iterable[str], action: str = "load re
     r = rights(wh)
     refused = [o for o in org_ids if not r.may_report(o)]
     if refused:
-        raise _denied(r, action, refused, "reporter or controller of the organisation (or admin)")
+        raise denied(r, action, refused, "reporter or controller of the organisation (or admin)")
     return r
 
 
@@ -221,7 +222,7 @@ def require_approve(wh: Warehouse, org_ids: Iterable[str], action: str = "approv
     r = rights(wh)
     refused = [o for o in org_ids if not r.may_approve(o)]
     if refused:
-        raise _denied(r, action, refused, "controller of the organisation (or admin)")
+        raise denied(r, action, refused, "controller of the organisation (or admin)")
     return r
 
 
