@@ -1741,6 +1741,23 @@ def format_rejects(result: LoadResult, limit: int | None = 200) -> list[str]:
     return lines
 
 
+def format_state_changes(result: LoadResult) -> list[str]:
+    """A line for every organisation whose ready mark or approval the load took back, and what to do."""
+    out = []
+    for c in result.state_changes:
+        if c.from_state == "klar":
+            out.append(
+                f"{c.org_id} {c.period} was marked ready; this load sets it back to in progress: mark it ready "
+                f"again (ils ready --period {c.period} --org {c.org_id})"
+            )
+        elif c.from_state == "godkand":
+            out.append(
+                f"{c.org_id} {c.period} was approved; this load sets it back to in progress: it is marked ready "
+                f"and approved again (ils ready, then ils approve --period {c.period} --org {c.org_id})"
+            )
+    return out
+
+
 def format_summary(result: LoadResult, warehouse: str = "") -> list[str]:
     """The end-of-load summary: rows per file inserted and replaced, warnings, time."""
     out: list[str] = []
@@ -1752,6 +1769,8 @@ def format_summary(result: LoadResult, warehouse: str = "") -> list[str]:
     head = "Loaded" if result.ok else "Rejected"
     into = f" into {warehouse}" if warehouse else ""
     out.append(f"{head} {result.source}{into} in {result.seconds:.1f} s (load {result.load_id})")
+    for m in result.workbooks:
+        out.append(f"  reporting workbook of {m.org_id} for {m.period}: sheets {', '.join(m.sheets)}")
     out.append(f"  {'file':<{name_w}}  {'rows read':>10}  {'inserted':>10}  {'replaced':>10}  {'rejects':>8}")
     for f in result.files:
         out.append(

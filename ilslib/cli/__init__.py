@@ -24,6 +24,12 @@ COMMANDS = {
     "load": "ilslib.cli.load",
     "check": "ilslib.cli.check",
     "new-study": "ilslib.cli.new_study",
+    # The reporting round (docs/round.md).
+    "template": "ilslib.cli.template",
+    "ready": "ilslib.cli.ready",
+    "approve": "ilslib.cli.approve",
+    "status": "ilslib.cli.status",
+    "log": "ilslib.cli.log",
 }
 
 EPILOG = textwrap.dedent(

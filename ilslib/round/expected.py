@@ -30,18 +30,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .. import rules
+from ..figures.texts import TEXT_LABELS
 from ..periods import Period
 from ..warehouse import Warehouse
 
 ITEM_KINDS = ("outcome", "target", "status", "judgement", "comment")
 
-#: Swedish names of the comment kinds (the headings of the report's texts).
-COMMENT_NAMES = {
-    "vd_kommentar": "VD-kommentar",
-    "rapportkommentar": "Rapportkommentar",
-    "avvikelse": "Avvikelserapportering",
-    "analys": "Analys",
-}
+#: Swedish names of the comment kinds: the headings the report gives the texts (one home: ilslib.figures.texts).
+COMMENT_NAMES = TEXT_LABELS
 
 #: The comment kinds a reporter writes for a period, by period code; the first one is required.
 #: The budget has the VD-kommentar only; a tertial the VD-kommentar, deviations and an analysis;

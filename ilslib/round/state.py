@@ -260,16 +260,18 @@ def after_load(
     load_id: str | None = None,
     before: Mapping[tuple[str, str], str] | None = None,
 ) -> list[Change]:
-    """Set every (org_id, period) that a load gave reporting data to ``pagaende``; return the changes.
+    """Set every (org_id, period) that a load gave reporting data to ``pagaende``; record the load for each.
 
     Call it inside the load's transaction, after the rows are written. A
     ``klar`` or ``godkand`` state goes back to ``pagaende`` (the caller tells
-    the user); ``ej_paborjad`` becomes ``pagaende``; a stored ``pagaende``
-    stays (nothing recorded). ``before`` holds the states as they were before
-    the load wrote anything (an organisation without a stored state was
+    the user), ``ej_paborjad`` becomes ``pagaende``, ``pagaende`` stays; every
+    pair gets a ``load`` event (who loaded what when is part of the audit
+    trail even when the state stays). ``before`` holds the states as they were
+    before the load wrote anything (an organisation without a stored state was
     ``pagaende`` if it had data, else ``ej_paborjad``); without it the stored
     state, or ``ej_paborjad``, is the state the change is recorded from. The
     budget period has a round too (the VD-kommentar), so it is not skipped.
+    Returns a :class:`Change` per pair (``changed`` False where the state stayed).
     """
     user = rights.login(wh)
     at = now()
@@ -283,10 +285,10 @@ def after_load(
             str(o): str(s) for o, s in wh.rows("SELECT org_id, state FROM v_round_state WHERE period = ?", (per,))
         }
         for o in orgs:
-            if current.get(o) == "pagaende":
-                continue
-            old = current.get(o) or (before or {}).get((o, per)) or "ej_paborjad"
-            _store(wh, o, per, "pagaende", user, at)
+            stored = current.get(o)
+            old = stored or (before or {}).get((o, per)) or "ej_paborjad"
+            if stored != "pagaende":
+                _store(wh, o, per, "pagaende", user, at)
             record_event(
                 wh,
                 "load",
