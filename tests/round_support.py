@@ -6,8 +6,9 @@ The data set (:func:`write_dataset`), for the year 2026:
   BOL_C "Bostäder AB" and BOL_D "Tomma bolaget AB" (bolag); ENH (enhet: not a reporting kind);
 - tertial indicators I_T (higher, %, 1 decimal), I_L (lower, antal, 0 decimals, a zero target),
   I_G (lower, %, split by gender: K and M outcomes in 2026-T1) and an annual one, I_A;
-- NAMN_A: targets for I_T (annual 90, T2 85), I_L (0), I_G (5), I_A (10); activity A1 (2026) and
-  A2 (ended 2025); goals GA1 (2026) and GA2 (ended 2025); outcomes in 2026-T1 only;
+- NAMN_A: targets for I_T (annual 90, T2 85), I_L (0), I_G (5), I_A (10); activities A1 (2026), A2
+  (ended 2025) and A4 (whose title is a formula, =HYPERLINK(...)); goals GA1 (2026) and GA2 (ended
+  2025); outcomes in 2026-T1 only;
 - NAMN_B: a target for I_T, its T2 outcome and VD-kommentar already in (complete);
 - BOL_C: a target for I_L, activity A3 (no dates), goal GC1; BOL_D: nothing but its comment is owed;
 - deadlines for 2026-T2: 2026-09-15 for every kind, 2026-09-08 for bolag;
@@ -47,6 +48,8 @@ PEOPLE = {
 }
 
 PERIOD = "2026-T2"
+HOSTILE_TITLE = '=HYPERLINK("http://x.example","klicka")'
+"""The title of activity A4: a text a spreadsheet would evaluate."""
 
 DATASET = {
     "organisations": '''org_id;name;kind;parent_id;controller
@@ -57,19 +60,19 @@ BOL_C;Bostäder AB;bolag;STAD;Carl Ceder
 BOL_D;Tomma bolaget AB;bolag;STAD;
 ENH;Enheten;enhet;NAMN_A;
 ''',
-    "indicators": '''indicator_id;name;unit;direction;frequency;source;decimals
+    "indicators": """indicator_id;name;unit;direction;frequency;source;decimals
 I_T;Andel nöjda brukare;%;higher;tertial;KF;1
 I_L;Antal olyckor;antal;lower;tertial;own;0
 I_G;Sjukfrånvaro;%;lower;tertial;own;1
 I_A;Årsindikator;index;higher;annual;own;1
-''',
+""",
     "goals": '''goal_id;org_id;level;parent_goal_id;title;description;first_year;last_year
 KF1;STAD;kf_mal;;Trygg omsorg för alla;;2024;
 GA1;NAMN_A;namndmal;KF1;"Äldre har inflytande ""på riktigt""";;2026;2026
 GA2;NAMN_A;namndmal;KF1;Gammalt mål;;2024;2025
 GC1;BOL_C;bolagsmal;KF1;Trygga bostäder;;;
 ''',
-    "targets": '''org_id;indicator_id;goal_id;year;period_type;target;partial_limit
+    "targets": """org_id;indicator_id;goal_id;year;period_type;target;partial_limit
 NAMN_A;I_T;GA1;2026;;90;
 NAMN_A;I_T;GA1;2026;T2;85;
 NAMN_A;I_L;;2026;;0;
@@ -77,30 +80,31 @@ NAMN_A;I_G;;2026;;5;
 NAMN_A;I_A;;2026;;10;
 NAMN_B;I_T;;2026;;80;
 BOL_C;I_L;GC1;2026;;2;
-''',
-    "outcomes": '''org_id;indicator_id;period;value;gender;comment
+""",
+    "outcomes": """org_id;indicator_id;period;value;gender;comment
 NAMN_A;I_T;2026-T1;82,5;T;
 NAMN_A;I_G;2026-T1;6;T;
 NAMN_A;I_G;2026-T1;7;K;
 NAMN_A;I_G;2026-T1;5;M;
 NAMN_B;I_T;2026-T2;81;T;
-''',
-    "activities": '''activity_id;org_id;goal_id;title;source;start_date;end_date
+""",
+    "activities": """activity_id;org_id;goal_id;title;source;start_date;end_date
 A1;NAMN_A;GA1;Fler aktiviteter för äldre;own;2026-01-01;2026-12-31
 A2;NAMN_A;;Avslutad 2025;own;2025-01-01;2025-12-31
 A3;BOL_C;GC1;Trygghetsvandringar;KF;;
-''',
-    "activity_status": '''activity_id;period;status;comment
+A4;NAMN_A;;"=HYPERLINK(""http://x.example"",""klicka"")";own;2026-03-01;
+""",
+    "activity_status": """activity_id;period;status;comment
 A1;2026-T1;paborjad;
-''',
-    "comments": '''org_id;period;kind;text
+""",
+    "comments": """org_id;period;kind;text
 NAMN_B;2026-T2;vd_kommentar;Klart.
-''',
-    "deadlines": '''period;kind;deadline
+""",
+    "deadlines": """period;kind;deadline
 2026-T2;;2026-09-15
 2026-T2;bolag;2026-09-08
-''',
-    "users": '''user_id;name;email;role;org_id;valid_to
+""",
+    "users": """user_id;name;email;role;org_id;valid_to
 STAD\\anna;Anna Andersson;anna@stad.se;reporter;NAMN_A;
 carl@stad.se;Carl Ceder;carl@stad.se;controller;NAMN_A;
 carl@stad.se;Carl Ceder;carl@stad.se;controller;NAMN_B;
@@ -108,7 +112,7 @@ bo.berg;Bo Berg;;reporter;BOL_C;
 adam;Adam Admin;;admin;;
 rita;Rita Läsare;;reader;;
 eva;Eva Ek;;reporter;NAMN_B;2020-12-31
-''',
+""",
 }
 
 

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from round_support import PEOPLE, PERIOD, Logins, database_of, ils, load_dataset, pg_roles, snapshot
+from round_support import HOSTILE_TITLE, PEOPLE, PERIOD, Logins, database_of, ils, load_dataset, pg_roles, snapshot
 
 from ilslib import connect, rights
 from ilslib.errors import AccessDeniedError
@@ -111,7 +111,9 @@ def test_every_transition_and_its_record(logins: Logins, tmp_path: Path) -> None
         # a load into an organisation in progress leaves it in progress, and is recorded all the same
         result = load_dir(wh, outcome_dir(tmp_path, "NAMN_B", "again"))
         assert format_state_changes(result) == []
-        assert [(c.from_state, c.to_state, c.changed) for c in result.state_changes] == [("pagaende", "pagaende", False)]
+        assert [(c.from_state, c.to_state, c.changed) for c in result.state_changes] == [
+            ("pagaende", "pagaende", False)
+        ]
         expected_events.append(("load", "NAMN_B", "pagaende", "pagaende", PEOPLE["controller"]))
 
         events = history(wh, PERIOD)
@@ -144,6 +146,7 @@ def test_ready_and_approve_name_the_missing_items(logins: Logins) -> None:
             "Utfall: Antal olyckor",
             "Utfall: Andel nöjda brukare",
             "Status för aktivitet: Fler aktiviteter för äldre",
+            f"Status för aktivitet: {HOSTILE_TITLE}",
             "VD-kommentar",
         )
         assert approve(wh, "NAMN_A", PERIOD).missing == change.missing
@@ -294,7 +297,7 @@ def test_the_commands_as_a_reporter_and_a_controller(logins: Logins, backend: st
     p = ils("ready", "--period", PERIOD, "--org", "NAMN_A", env=rep)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "NAMN_A 2026-T2: marked ready (Ej påbörjad -> Klarmarkerad, by STAD\\anna)"
-    assert p.stderr.splitlines()[0] == "warning: 5 required items still missing:"
+    assert p.stderr.splitlines()[0] == "warning: 6 required items still missing:"
     assert "  Utfall: Andel nöjda brukare" in p.stderr.splitlines()
     assert "  VD-kommentar" in p.stderr.splitlines()
     p = ils("approve", "--period", PERIOD, "--org", "NAMN_A", env=rep)
@@ -317,8 +320,10 @@ def test_the_commands_as_a_reporter_and_a_controller(logins: Logins, backend: st
     )
     p = ils("load", str(outcome_dir(tmp_path, "BOL_C")), env=rep)
     assert p.returncode == 4 and "Traceback" not in p.stderr
-    assert p.stderr.strip().splitlines()[-1].startswith(
-        "ils: error: outcomes.csv: 'STAD\\\\anna' may not load reporting data for organisation BOL_C"
+    assert (
+        p.stderr.strip()
+        .splitlines()[-1]
+        .startswith("ils: error: outcomes.csv: 'STAD\\\\anna' may not load reporting data for organisation BOL_C")
     )
     d = tmp_path / "orgs"
     d.mkdir()
