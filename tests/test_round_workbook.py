@@ -32,7 +32,7 @@ from round_support import (
     snapshot,
 )
 
-from ilslib import connect, figures
+from ilslib import figures
 from ilslib.contract import ACTIVITY_STATUSES, ASSESSMENTS
 from ilslib.load import REJECTS_FILE, load_workbook
 from ilslib.round import workbook as wbk
