@@ -3,7 +3,8 @@
 The data set (:func:`write_dataset`), for the year 2026:
 
 - STAD (kommun); NAMN_A "Äldrenämnden" and NAMN_B "Östra <stadsdelsnämnden> & "Co"" (nämnder);
-  BOL_C "Bostäder AB" and BOL_D "Tomma bolaget AB" (bolag); ENH (enhet: not a reporting kind);
+  BOL_C "Bostäder AB" and BOL_D "=1+2 Tomma bolaget AB" (bolag, a name a spreadsheet would evaluate); ENH
+  (enhet: not a reporting kind);
 - tertial indicators I_T (higher, %, 1 decimal), I_L (lower, antal, 0 decimals, a zero target),
   I_G (lower, %, split by gender: K and M outcomes in 2026-T1) and an annual one, I_A;
 - NAMN_A: targets for I_T (annual 90, T2 85), I_L (0), I_G (5), I_A (10); activities A1 (2026), A2
@@ -57,7 +58,7 @@ STAD;Staden;kommun;;
 NAMN_A;Äldrenämnden;namnd;STAD;Åsa Öberg
 NAMN_B;"Östra <stadsdelsnämnden> & ""Co""";namnd;STAD;
 BOL_C;Bostäder AB;bolag;STAD;Carl Ceder
-BOL_D;Tomma bolaget AB;bolag;STAD;
+BOL_D;=1+2 Tomma bolaget AB;bolag;STAD;
 ENH;Enheten;enhet;NAMN_A;
 ''',
     "indicators": """indicator_id;name;unit;direction;frequency;source;decimals

@@ -37,6 +37,7 @@ from .expected import completeness
 from .state import LABELS, STATES, SYMBOLS, states
 
 STATUS_PAGE = "status.html"
+CAPTION = "Organisationernas inrapportering, sena och minst fullständiga först"
 """The status page's file name in ``OUT/PERIOD/``."""
 
 #: The columns of ``ils status --format csv`` (Swedish headings for Excel) and the JSON keys they hold.
@@ -338,9 +339,9 @@ def render_page(st: RoundStatus, *, generated: dt.datetime | None = None) -> str
 av det som ska rapporteras (utfall för indikatorer med målvärde, status för aktiviteter, bedömning av mål i
 bokslutet, periodens kommentar) som finns i lagret. Dagar sena räknas efter sista dag så länge
 inrapporteringen varken är klarmarkerad eller godkänd.</p>
-<div class="table-wrap">
+<div class="table-wrap" role="region" aria-label="{e(CAPTION)}" tabindex="0">
 <table class="data">
-<caption>Organisationernas inrapportering, sena och minst fullständiga först</caption>
+<caption>{e(CAPTION)}</caption>
 <thead><tr><th scope="col">Organisation</th><th scope="col">Typ</th><th scope="col">Läge</th>
 <th scope="col" class="num">Fullständighet</th><th scope="col">Saknas</th>
 <th scope="col" class="num">Sista dag</th><th scope="col" class="num">Dagar sena</th></tr></thead>
