@@ -1480,6 +1480,11 @@ def load_workbook(
         raise LoadError(f"the workbook {f} does not exist")
     if f.is_dir():
         return load_dir(wh, f, rejects_path=rejects_path, progress=progress, wait=wait)
+    if f.suffix.lower() != ".xlsx" and not wbk.is_workbook_name(f.name):
+        raise LoadError(
+            f"{f.name}: ils load takes a directory of contract files or one reporting workbook "
+            f"({wbk.FILE_PREFIX}ID_PERIOD.xlsx); put {f.name} in a directory of its own and load the directory"
+        )
     loader = _Loader(wh, str(f.resolve()), progress, round_checks=True)
     pre_rejects: list[Reject] = []
     inputs: list[tuple[str, str, Callable[[], Any]]] = []

@@ -544,3 +544,78 @@ def test_libreoffice_opens_it_and_a_workbook_it_saved_loads(logins: Logins, back
             "saved as an OpenDocument spreadsheet (.ods): a reporting workbook is loaded as an Excel workbook "
             "(.xlsx); open it and save it as 'Excel Workbook (.xlsx)' with the name inrapportering_NAMN_A_2026-T2.xlsx"
         ]
+
+
+# -- the report shows what the workbook brought --------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_report_shows_what_a_workbook_brought(demo_url: str, tmp_path: Path, monkeypatch) -> None:
+    """On a copy of the demo: a reporter's workbook loaded through the command, then ALN's report run."""
+    import sqlite3
+
+    from report_support import Reports, assert_inert, done
+
+    src = demo_url[len("sqlite:///") :]
+    copy = tmp_path / "demo.sqlite"
+    with sqlite3.connect(src) as a, sqlite3.connect(copy) as b:
+        a.backup(b)
+    url = f"sqlite:///{copy}"
+    users = tmp_path / "users"
+    users.mkdir()
+    (users / "users.csv").write_text(
+        "user_id;name;email;role;org_id;valid_to\nadam;Adam;;admin;;\nSTAD\\anna;Anna;;reporter;ALN;\n",
+        encoding="utf-8",
+    )
+    p = ils("load", str(users), "--warehouse", url)
+    assert p.returncode == 0, p.stderr
+    lg = Logins(url, "sqlite", monkeypatch)
+    env = lg.env("reporter")
+    path = tmp_path / "inrapportering_ALN_2026-T2.xlsx"
+    p = ils("template", "--period", "2026-T2", "--org", "ALN", "--out", str(path), env=env)
+    assert p.returncode == 0, p.stderr
+    wb = openpyxl.load_workbook(path)
+    put(wb["outcomes"], {"Indikator-id (indicator_id)": "FAKT"}, "Utfall (value)", "97,5", text=True)
+    put(wb["outcomes"], {"Indikator-id (indicator_id)": "FAKT"}, "Kommentar (comment)", HOSTILE_COMMENT, text=True)
+    put(wb["comments"], {"Slag (kind)": "vd_kommentar"}, "Text (text)", VD_TEXT, text=True)
+    wb.save(path)
+    p = ils("load", str(path), "--period", "2026-T2", env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    report = done(Reports(url, tmp_path / "reports").org("ALN", "2026-T2"))
+    doc = report.figures()
+    fakt = next(i for i in doc["indicators"] if i["indicator_id"] == "FAKT")
+    assert fakt["value"] == 97.5
+    soup = report.soup()
+    page = " ".join(soup.get_text(" ").split())
+    assert " ".join('Andra stycket: <b>inte fetstil</b> & "citat"'.split()) in page  # as text, not markup
+    assert soup.find("b", string="inte fetstil") is None
+    assert_inert(soup)
+
+
+def test_what_excel_would_complain_about_is_within_its_limits(logins: Logins, tmp_path: Path) -> None:
+    """Excel repairs (with a warning) a workbook whose validations or sheet names break its limits."""
+    path = template(logins, tmp_path)
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        assert len(ws.title) <= 31 and not set(ws.title) & set("[]:*?/\\"), ws.title
+        for dv in ws.data_validations.dataValidation:
+            assert len(dv.formula1 or "") <= 255
+            assert len(dv.promptTitle or "") <= 32 and len(dv.errorTitle or "") <= 32
+            assert len(dv.prompt or "") <= 255 and len(dv.error or "") <= 225
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        from xml.dom import minidom
+
+        for name in z.namelist():
+            if name.endswith((".xml", ".rels")):
+                minidom.parseString(z.read(name))  # every part is well-formed XML
+
+
+def test_a_single_contract_file_is_not_a_workbook(logins: Logins, tmp_path: Path) -> None:
+    f = tmp_path / "outcomes.csv"
+    f.write_text("org_id;indicator_id;period;value\nNAMN_A;I_T;2026-T2;1\n", encoding="utf-8")
+    with logins.as_("admin") as wh:
+        from ilslib.errors import LoadError
+
+        with pytest.raises(LoadError, match="ils load takes a directory of contract files or one reporting workbook"):
+            load_workbook(wh, f)

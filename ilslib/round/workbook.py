@@ -252,12 +252,20 @@ def number_format(decimals: int) -> str:
     return "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
 
 
+def _lines(value: Any, width: float) -> int:
+    """About how many lines ``value`` takes wrapped in a column ``width`` characters wide."""
+    if not isinstance(value, str) or not value:
+        return 1
+    per = max(int(width * 1.1) - 2, 1)  # the column's width is in characters of the default font's digits
+    return sum(max(1, -(-len(part) // per)) for part in value.split("\n"))
+
+
 def _styles() -> dict[str, Any]:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 
     thin = Side(style="thin", color="9AA5B1")
     return {
-        "head_font": Font(bold=True),
+        "head_font": Font(name="Calibri", bold=True),
         "head_fill": PatternFill("solid", fgColor=HEADER_FILL),
         "locked_fill": PatternFill("solid", fgColor=LOCKED_FILL),
         "input_fill": PatternFill("solid", fgColor=INPUT_FILL),
@@ -327,8 +335,11 @@ def _data_sheet(wb: Any, data: SheetData, st: dict[str, Any]) -> None:
             else:
                 cell.fill = st["locked_fill"]
             cell.alignment = st["wrap"] if col.kind == "text" and col.width >= 30 else st["top"]
-        if data.file == "comments":
-            ws.row_dimensions[r].height = 120  # room to write (and read) a few paragraphs
+        # Heights set, not left to the program: neither Excel nor LibreOffice grows a row for wrapped text
+        # when it opens a workbook, and the lines of a long name would overlap the next row.
+        lines = max([_lines(row.get(c.key), c.width) for c in cols if c.kind == "text" and c.width >= 30] + [1])
+        least = 120 if data.file == "comments" else 15  # room to write (and read) a few paragraphs
+        ws.row_dimensions[r].height = max(least, 15 * lines)
     for j, col in enumerate(cols, 1):
         if col.editable and col.kind in ("code", "number") and n:
             letter = get_column_letter(j)
@@ -410,9 +421,28 @@ def readme_lines(data: WorkbookData) -> list[tuple[str, str]]:
         out.append(("text", f"{what} ({column}): " + ", ".join(f"{c} = {w}" for c, w in words.items())))
     out += [("text", ""), ("head", "Kolumnerna")]
     for file in present:
+        out.append(("strong", f"Bladet {file} ({SHEET_TITLES[file].lower()})"))
         for col in SHEETS[file]:
-            out.append(("text", f"{file}: {col.heading} – {col.help}"))
+            out.append(("text", f"• {col.heading}: {col.help}"))
     out += [("text", ""), ("text", f"Skapad {data.created_at} ur lagret av ilslib {__version__}.")]
+    return out
+
+
+README_WIDTH = 96
+"""Characters per line of the instructions: longer lines are broken (the sheet prints on A4, portrait)."""
+
+
+def _wrapped(lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The lines broken at :data:`README_WIDTH` characters; a bullet's continuation is indented under its text."""
+    import textwrap
+
+    out = []
+    for style, line in lines:
+        if style == "code" or len(line) <= README_WIDTH:
+            out.append((style, line))
+            continue
+        indent = "  " if line.startswith(("• ", "  ")) else ""
+        out.extend((style, part) for part in textwrap.wrap(line, README_WIDTH, subsequent_indent=indent))
     return out
 
 
@@ -422,19 +452,23 @@ def _readme(wb: Any, data: WorkbookData) -> None:
     ws = wb.active
     ws.title = README_SHEET
     fonts = {
-        "title": Font(bold=True, size=16, color="0B4F8A"),
-        "sub": Font(size=12),
-        "head": Font(bold=True, size=13, color="0B4F8A"),
-        "strong": Font(bold=True, size=12),
-        "code": Font(name="DejaVu Sans Mono"),
+        "title": Font(name="Calibri", bold=True, size=16, color="0B4F8A"),
+        "sub": Font(name="Calibri", size=12),
+        "head": Font(name="Calibri", bold=True, size=13, color="0B4F8A"),
+        "strong": Font(name="Calibri", bold=True, size=12),
+        "text": Font(name="Calibri", size=11),
+        "code": Font(name="DejaVu Sans Mono", size=10),
     }
-    for r, (style, line) in enumerate(readme_lines(data), 1):
+    heights = {"title": 24, "sub": 18, "head": 21, "strong": 18}
+    for r, (style, line) in enumerate(_wrapped(readme_lines(data)), 1):
         cell = _put(ws, r, 1, line or None)
-        if style in fonts:
-            cell.font = fonts[style]
-    ws.column_dimensions["A"].width = 110
+        cell.font = fonts.get(style, fonts["text"])
+        if style in heights:
+            ws.row_dimensions[r].height = heights[style]
+    ws.column_dimensions["A"].width = README_WIDTH + 8
     ws.sheet_view.showGridLines = False
     ws.protection.sheet = True
+    ws.page_setup.orientation = "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
