@@ -1151,7 +1151,7 @@ class _Round:
         if shared:
             listed = ", ".join(shared[:8]) + (f" and {len(shared) - 8} more" if len(shared) > 8 else "")
             raise AccessDeniedError(
-                f"{r.user!r} may not load {listed}: shared data (everything but "
+                f"{rights_.shown(r.user)} may not load {listed}: shared data (everything but "
                 f"{', '.join(rights_.REPORTING_FILES)}) needs the role admin (you are: {r.describe()}); "
                 "nothing was loaded"
             )

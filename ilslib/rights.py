@@ -198,12 +198,17 @@ def rights(wh: Warehouse, *, on: str | None = None) -> Rights:
     return Rights(user, mine, owner)
 
 
+def shown(user: str) -> str:
+    """A login in quotes for a message, as it is written (``'STAD\\anna'``; an unprintable one as repr)."""
+    return f"'{user}'" if user.isprintable() else repr(user)
+
+
 def denied(r: Rights, action: str, org_ids: Iterable[str], needed: str) -> AccessDeniedError:
     """The one-line refusal: who, what, for which organisations, the role it needs and the roles it has."""
     orgs = sorted(set(org_ids))
-    shown = ", ".join(orgs[:10]) + (f" and {len(orgs) - 10} more" if len(orgs) > 10 else "")
+    listed = ", ".join(orgs[:10]) + (f" and {len(orgs) - 10} more" if len(orgs) > 10 else "")
     return AccessDeniedError(
-        f"{r.user!r} may not {action} for organisation{'s' if len(orgs) > 1 else ''} {shown}: "
+        f"{shown(r.user)} may not {action} for organisation{'s' if len(orgs) > 1 else ''} {listed}: "
         f"that needs the role {needed} (you are: {r.describe()}); an administrator grants it in users"
     )
 
@@ -230,5 +235,7 @@ def require_admin(wh: Warehouse, action: str) -> Rights:
     """The login's rights if it is an admin (or the owner while no admin is named); else an error."""
     r = rights(wh)
     if not r.is_admin:
-        raise AccessDeniedError(f"{r.user!r} may not {action}: that needs the role admin (you are: {r.describe()})")
+        raise AccessDeniedError(
+            f"{shown(r.user)} may not {action}: that needs the role admin (you are: {r.describe()})"
+        )
     return r

@@ -237,7 +237,7 @@ def test_who_may_do_what(logins: Logins, wh_url: str, tmp_path: Path) -> None:
 
 def test_a_refused_load_is_recorded(logins: Logins, tmp_path: Path) -> None:
     with logins.as_("reporter") as wh:
-        with pytest.raises(AccessDeniedError, match=r"outcomes.csv: 'STAD\\\\anna' may not load reporting data "
+        with pytest.raises(AccessDeniedError, match=r"outcomes.csv: 'STAD\\anna' may not load reporting data "
                            r"for organisation NAMN_B: that needs the role reporter or controller"):  # fmt: skip
             load_dir(wh, outcome_dir(tmp_path, "NAMN_B"))
         rec = wh.rows("SELECT outcome, user_name, message FROM v_load ORDER BY started_at DESC")[0]
@@ -303,7 +303,7 @@ def test_the_commands_as_a_reporter_and_a_controller(logins: Logins, backend: st
     p = ils("approve", "--period", PERIOD, "--org", "NAMN_A", env=rep)
     assert p.returncode == 4 and "Traceback" not in p.stderr
     assert p.stderr.strip() == (
-        "ils: error: 'STAD\\\\anna' may not approve the reporting for organisation NAMN_A: that needs the role "
+        "ils: error: 'STAD\\anna' may not approve the reporting for organisation NAMN_A: that needs the role "
         "controller of the organisation (or admin) (you are: reporter of NAMN_A); an administrator grants it in users"
     )
     p = ils("ready", "--period", PERIOD, "--org", "NAMN_A", env=other)
@@ -323,7 +323,7 @@ def test_the_commands_as_a_reporter_and_a_controller(logins: Logins, backend: st
     assert (
         p.stderr.strip()
         .splitlines()[-1]
-        .startswith("ils: error: outcomes.csv: 'STAD\\\\anna' may not load reporting data for organisation BOL_C")
+        .startswith("ils: error: outcomes.csv: 'STAD\\anna' may not load reporting data for organisation BOL_C")
     )
     d = tmp_path / "orgs"
     d.mkdir()
@@ -335,8 +335,8 @@ def test_the_commands_as_a_reporter_and_a_controller(logins: Logins, backend: st
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
     assert lines[0] == "Händelser i inrapporteringen NAMN_A 2026-T2 (3):"
-    assert "Klarmarkerad" in lines[1] and "STAD\\anna  Ej påbörjad -> Klarmarkerad" in lines[1]
-    assert "Godkänd" in lines[2] and "carl@stad.se  Klarmarkerad -> Godkänd" in lines[2]
+    assert re.search(r"NAMN_A  Klarmarkerad +STAD\\anna +Ej påbörjad -> Klarmarkerad$", lines[1]), lines[1]
+    assert re.search(r"NAMN_A  Godkänd +carl@stad.se +Klarmarkerad -> Godkänd$", lines[2]), lines[2]
     assert "Inläsning" in lines[3] and "Godkänd -> Pågående  (load " in lines[3]
     p = ils("log", "--period", PERIOD, "--format", "csv", env=rep)
     assert p.stdout.splitlines()[0] == "tid;vem;händelse;organisation;period;från;till;detalj"

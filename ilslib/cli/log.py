@@ -88,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         who = f" {args.org}" if args.org else ""
         lines = [f"Händelser i inrapporteringen{who} {period} ({len(records)}):"]
+        org_w = max([len(str(r["org_id"] or "-")) for r in records] + [1])
+        act_w = max([len(ACTIONS.get(r["action"], r["action"])) for r in records] + [1])
+        user_w = max([len(str(r["user_name"])) for r in records] + [1])
         for r in records:
             move = ""
             if r["to_state"]:
@@ -96,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
                 move = f"  {before} -> {after}" if before != after else f"  {after} (oförändrat)"
             detail = f"  ({r['detail']})" if r["detail"] else ""
             lines.append(
-                f"  {_local(r['at'])}  {r['org_id'] or '-':<10} {ACTIONS.get(r['action'], r['action']):<22}"
-                f" {r['user_name']}{move}{detail}"
+                f"  {_local(r['at'])}  {r['org_id'] or '-':<{org_w}}  {ACTIONS.get(r['action'], r['action']):<{act_w}}"
+                f"  {r['user_name']:<{user_w}}{move}{detail}".rstrip()
             )
         if not records:
             lines.append("  inga")
