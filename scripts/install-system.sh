@@ -5,6 +5,7 @@
 #   PostgreSQL (the tests start a throwaway server), Chromium (reports as PDF and
 #   browser tests), fonts that cover Swedish text, the libraries WeasyPrint
 #   loads (Pango, HarfBuzz), poppler-utils (pdftotext/pdftoppm to check PDFs),
+#   LibreOffice Calc without a GUI (to open the workbooks the reports write),
 #   and Node.js/npm only when no node/npm is on the PATH.
 #
 # Idempotent and quick when everything is there: it asks dpkg what is missing
@@ -38,6 +39,9 @@ PACKAGES=(
     libharfbuzz-subset0
     # pdftotext / pdftoppm, to check and look at the PDFs
     poppler-utils
+    # LibreOffice Calc without a GUI: the tests open every kind of report.xlsx in it (no repair, numbers
+    # as numbers, no formula evaluated)
+    libreoffice-calc-nogui
 )
 
 check_only=0
