@@ -30,7 +30,7 @@ import re
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -1258,6 +1258,8 @@ class _Loader:
                                 "fix these and load again",
                             )
                         )
+                    for m in result.workbooks if not result.rejects else ():
+                        self._nothing_filled_in(m)
                     if result.rejects:
                         raise _Rejected
                     result.seconds = time.monotonic() - t0
@@ -1302,6 +1304,22 @@ class _Loader:
             message = f"{_plural(len(result.rejects), 'reject')}; first: {first}"
             result.load_id = record_load(self.wh, self._record(started, "rejected", message[:2000]))
         return result
+
+    def _nothing_filled_in(self, meta: WorkbookMeta) -> None:
+        """A workbook in which nothing at all is filled in is a reject: there is nothing to load (say so)."""
+        name = meta.file
+        sheets = [f for f in self.result.files if f.name.startswith(f"{name}, sheet ")]
+        if sheets and not any(f.rows_read for f in sheets):
+            self.reject(
+                Reject(
+                    name,
+                    None,
+                    None,
+                    None,
+                    f"nothing is filled in: every cell to fill in of the workbook of {meta.org_id} for {meta.period} "
+                    "is empty, so there is nothing to load",
+                )
+            )
 
     def _summary(self) -> str:
         r = self.result
@@ -1375,7 +1393,9 @@ class _Loader:
                 self.reject(Reject(shown, None, None, None, _OUT_OF_MEMORY))
             check.finish()
             fr.rows_read = check.rows_read
-            if check.rows_read == 0 and len(self.result.rejects) == before:
+            # A workbook's sheet with nothing filled in is fine (the workbook as a whole is checked in run()).
+            empty_ok = isinstance(source, WorkbookSheet)
+            if check.rows_read == 0 and len(self.result.rejects) == before and not empty_ok:
                 self.reject(
                     Reject(
                         shown,
@@ -1576,6 +1596,7 @@ def _workbook_inputs(
         )
         return None, []
     seen[(meta.org_id, meta.period)] = path.name
+    meta = replace(meta, file=path.name)
     scope = Scope(meta.org_id, meta.period, path.name, known)
     inputs = [
         (file, f"{path.name}, sheet {file}", _WorkbookOpener(path, file, scope))

@@ -10,7 +10,8 @@ The data set (:func:`write_dataset`), for the year 2026:
 - NAMN_A: targets for I_T (annual 90, T2 85), I_L (0), I_G (5), I_A (10); activities A1 (2026), A2
   (ended 2025) and A4 (whose title is a formula, =HYPERLINK(...)); goals GA1 (2026) and GA2 (ended
   2025); outcomes in 2026-T1 only;
-- NAMN_B: a target for I_T, its T2 outcome and VD-kommentar already in (complete);
+- NAMN_B: a target for I_T, its T2 outcome and VD-kommentar already in (complete); a 2025 target for
+  I_L only (so the 2026 budget owes one);
 - BOL_C: a target for I_L, activity A3 (no dates), goal GC1; BOL_D: nothing but its comment is owed;
 - deadlines for 2026-T2: 2026-09-15 for every kind, 2026-09-08 for bolag;
 - users: a reporter of NAMN_A with a Windows login (``STAD\\anna``), a controller of NAMN_A and
@@ -80,6 +81,7 @@ NAMN_A;I_L;;2026;;0;
 NAMN_A;I_G;;2026;;5;
 NAMN_A;I_A;;2026;;10;
 NAMN_B;I_T;;2026;;80;
+NAMN_B;I_L;;2025;;3;
 BOL_C;I_L;GC1;2026;;2;
 """,
     "outcomes": """org_id;indicator_id;period;value;gender;comment

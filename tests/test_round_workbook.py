@@ -619,3 +619,28 @@ def test_a_single_contract_file_is_not_a_workbook(logins: Logins, tmp_path: Path
 
         with pytest.raises(LoadError, match="ils load takes a directory of contract files or one reporting workbook"):
             load_workbook(wh, f)
+
+
+def test_sheets_left_empty_load_and_an_empty_workbook_says_so(logins: Logins, tmp_path: Path) -> None:
+    path = template(logins, tmp_path)
+    with logins.as_("reporter") as wh:
+        before = snapshot(wh)
+        result = load_workbook(wh, path)  # as sent out: nothing filled in
+        assert [str(r) for r in result.rejects] == [
+            "inrapportering_NAMN_A_2026-T2.xlsx: nothing is filled in: every cell to fill in of the workbook of "
+            "NAMN_A for 2026-T2 is empty, so there is nothing to load"
+        ]
+        assert snapshot(wh) == before
+    wb = openpyxl.load_workbook(path)  # only the VD-kommentar: the other sheets stay empty
+    put(wb["comments"], {"Slag (kind)": "vd_kommentar"}, "Text (text)", VD_TEXT, text=True)
+    wb.save(path)
+    with logins.as_("reporter") as wh:
+        result = load_workbook(wh, path)
+        assert result.ok, [str(r) for r in result.rejects]
+        assert {f.name.split(", sheet ")[1]: f.rows_read for f in result.files} == {
+            "outcomes": 0,
+            "assessments": 0,
+            "activity_status": 0,
+            "comments": 1,
+        }
+        assert state(wh, "NAMN_A", PERIOD) == "pagaende"

@@ -211,6 +211,7 @@ class WorkbookMeta:
     sheets: tuple[str, ...]
     version: int
     values: Mapping[str, str] = field(default_factory=dict)
+    file: str = ""  # the workbook's file name, once it is being loaded
 
 
 def file_name(org_id: str, period: str) -> str:
