@@ -1497,7 +1497,7 @@ def load_workbook(
     """
     f = Path(path).expanduser()
     if not f.exists() and not f.is_symlink():
-        raise LoadError(f"the workbook {f} does not exist")
+        raise LoadError(f"the load directory or workbook {f} does not exist")
     if f.is_dir():
         return load_dir(wh, f, rejects_path=rejects_path, progress=progress, wait=wait)
     if f.suffix.lower() != ".xlsx" and not wbk.is_workbook_name(f.name):
