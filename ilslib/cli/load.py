@@ -69,7 +69,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="with a workbook: the period it must be for (a workbook of another period is refused)",
     )
     add_warehouse_option(p)
-    p.add_argument("--rejects", metavar="FILE", help=f"where to write the rejects (default: DIR/{REJECTS_FILE})")
+    p.add_argument(
+        "--rejects",
+        metavar="FILE",
+        help=f"where to write the rejects (default: DIR/{REJECTS_FILE}, or {REJECTS_FILE} beside the workbook)",
+    )
     p.add_argument(
         "--show",
         metavar="N",

@@ -22,10 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "report, the names, units, targets and previous values beside the cells to fill in, drop-down "
         "lists for the codes. The reporter returns it; 'ils load FILE.xlsx' loads it. See docs/round.md.",
         epilog="examples:\n"
-        "  ils template --period 2026-T2 --org ALN                  ./inrapportering_ALN_2026-T2.xlsx\n"
+        "  ils template --period 2026-T2 --org ALN                    ./inrapportering_ALN_2026-T2.xlsx\n"
         "  ils template --period 2026-T2 --org ALN --out /tmp/aln.xlsx\n"
-        "  ils template --period 2026-T2 --kind bolag --out utskick/ one per company\n"
-        "  ils template --period 2026-T2 --all --out utskick/       one per board and company\n"
+        "  ils template --period 2026-T2 --kind bolag --out utskick/  one per company\n"
+        "  ils template --period 2026-T2 --all --out utskick/         one per board and company\n"
         "\n"
         "exit codes: 0 written, 2 bad parameter or warehouse error",
         formatter_class=argparse.RawDescriptionHelpFormatter,
