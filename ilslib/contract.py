@@ -49,7 +49,9 @@ class Column:
     ``type`` is one of ``id`` (an identifier by :mod:`ilslib.identifiers`),
     ``text`` (stored exactly as given), ``code`` (one of ``codes``), ``int``,
     ``number``, ``period`` (``YYYY-BU|T1|T2|BO``), ``month`` (``YYYY-MM``),
-    ``date`` (``YYYY-MM-DD``), ``year`` or ``email``. ``minimum``/``maximum``
+    ``date`` (``YYYY-MM-DD``), ``year``, ``email`` or ``login`` (a warehouse
+    login: an identifier that may also hold ``@`` and ``\\``, such as
+    ``STAD\\anna`` or ``anna@stad.se``; :func:`ilslib.identifiers.login_problem`). ``minimum``/``maximum``
     bound a number (inclusive) beyond the general limit of 10^15.
     """
 
@@ -284,7 +286,8 @@ FILES: dict[str, FileSpec] = {
             "users",
             "ils_user",
             (
-                Column("user_id", "id", True),
+                # A login, not an id: real logins hold "\\" or "@" (STAD\\anna, anna@stad.se).
+                Column("user_id", "login", True),
                 Column("name", "text", True),
                 Column("email", "email"),
                 Column("role", "code", True, ROLES),

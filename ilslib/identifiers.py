@@ -1,13 +1,14 @@
 """The one rule for identifiers: what an id may hold, and the folder name it gets.
 
 An identifier (``org_id``, ``goal_id``, ``indicator_id``, ``activity_id``,
-``account``, ``user_id``, a kind, a notebook or study name) is 1-64 characters
+``account``, a kind, a notebook or study name) is 1-64 characters
 of letters (Swedish letters and other Unicode letters included), the ASCII
 digits ``0-9``, ``_``, ``-`` and ``.``, normalised to Unicode NFC, and never
 ``.`` or ``..``. A space, an invisible, format, control or line-separator
 character (U+200B, U+2028, U+0085 ...) is never part of an id. Loading,
 running and naming output folders all use this module, so an id the loader
-accepts is an id every batch can run.
+accepts is an id every batch can run. A ``user_id`` is a warehouse login and
+follows :func:`login_problem`: the same rule, plus ``@`` and ``\\``.
 
 >>> normalise("  SDN_O\u0308ST ")      # trimmed, and O + combining diaeresis becomes Ö
 'SDN_ÖST'
@@ -85,6 +86,44 @@ def check(value: object, what: str = "organisation id") -> str:
         raise ConfigError(f"{what} {str(value)[:80]!r} is not valid: {reason}")
     assert isinstance(value, str)
     return value
+
+
+# -- logins: a deliberate exception to the identifier rule -------------------------------------
+
+LOGIN_PUNCTUATION = frozenset("_-.@\\")
+"""What a login may hold besides letters and digits: an id's ``_ - .`` and ``@`` and ``\\``.
+
+A ``user_id`` is the person's warehouse login, and real logins are ``STAD\\anna``
+(Windows, SQL Server) or ``anna@stad.se`` (Azure AD, Kerberos), which the
+identifier rule refuses. A login is otherwise an identifier: 1-64 characters,
+NFC, no space, invisible, format, control or line-separator character, never
+``.`` or ``..``. It never names a file or folder.
+"""
+
+
+def login_problem(value: object) -> str | None:
+    """Why ``value`` is not a valid (already normalised) login, or None when it is one.
+
+    >>> login_problem("STAD\\\\anna"), login_problem("anna@stad.se"), login_problem("åsa.öberg")
+    (None, None, None)
+    >>> login_problem("anna svensson")
+    'the character U+0020 (SPACE) is not allowed in a login (letters, digits 0-9, _, -, ., @ and \\\\)'
+    """
+    if not isinstance(value, str):
+        return f"a login must be text, not {type(value).__name__}"
+    if not value:
+        return "a login cannot be empty"
+    if len(value) > MAX_LENGTH:
+        return f"a login may have at most {MAX_LENGTH} characters (this one has {len(value)})"
+    if value in (".", ".."):
+        return f"{value!r} is not a login"
+    for ch in value:
+        if not (ch in LOGIN_PUNCTUATION or _allowed(ch)):
+            shown = f"{ch!r} ({_describe(ch)})" if ch.isprintable() and not ch.isspace() else _describe(ch)
+            return f"the character {shown} is not allowed in a login (letters, digits 0-9, _, -, ., @ and \\)"
+    if unicodedata.normalize("NFC", value) != value:
+        return "the login is not in Unicode NFC form"
+    return None
 
 
 def folder_name(value: str) -> str:

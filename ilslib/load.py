@@ -30,17 +30,18 @@ import re
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
 
 from . import identifiers
+from . import rights as rights_
 from .cells import csv_text
 from .contract import FILES, LOAD_ORDER, MAX_ABS_NUMBER, YEAR_RANGE, Column, FileSpec
 from .contract import MAX_TEXT as MAX_TEXT
-from .errors import LoadBusyError, LoadError, WarehouseError
+from .errors import AccessDeniedError, LoadBusyError, LoadError, WarehouseError
 from .fsutil import atomic_write_bytes
 from .periods import is_month, is_period
 from .readers import (
@@ -53,6 +54,9 @@ from .readers import (
     open_source,
     sha256_of,
 )
+from .round import workbook as wbk
+from .round.state import Change, after_load, states
+from .round.workbook import WorkbookMeta, WorkbookProblem
 from .schema import LOAD_LOCK
 from .store import FileRecord, LoadRecord, TableWriter, now_utc, record_load
 from .warehouse import Warehouse
@@ -91,7 +95,8 @@ class Reject:
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
-            where += f" row {self.row}"
+            # "ledger.csv row 3", but "inrapportering_ALN_2026-T2.xlsx, sheet outcomes, row 7"
+            where += f"{',' if ', sheet ' in self.file else ''} row {self.row}"
         if self.column:
             where += f", column {self.column}"
         value = f" ({_short(self.value, 60)!r})" if self.value not in (None, "") else ""
@@ -132,6 +137,10 @@ class LoadResult:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rejects_path: Path | None = None
+    workbooks: list[WorkbookMeta] = field(default_factory=list)
+    """The reporting workbooks of the load (organisation, period, sheets)."""
+    state_changes: list[Change] = field(default_factory=list)
+    """The reporting-round states the load changed (:func:`ilslib.round.state.after_load`)."""
 
     @property
     def ok(self) -> bool:
@@ -286,6 +295,17 @@ def _to_id(s: str, col: Column) -> str | None:
     return t
 
 
+def _to_login(s: str, col: Column) -> str | None:
+    """A warehouse login (``users.user_id``): an identifier that may also hold ``@`` and ``\\``."""
+    t = identifiers.normalise(s)
+    if not t:
+        return None
+    reason = identifiers.login_problem(t)
+    if reason is not None:
+        raise _Bad(reason)
+    return t
+
+
 def _to_email(s: str, col: Column) -> str | None:
     t = s.strip()
     if not t:
@@ -360,8 +380,9 @@ _CONVERT: dict[str, Callable[[str, Column], Any]] = {
     "month": _to_month,
     "date": _to_date,
     "email": _to_email,
+    "login": _to_login,
 }
-_INTERNED = ("id", "code", "period", "month", "date")
+_INTERNED = ("id", "login", "code", "period", "month", "date")
 _MEMO_MAX = 50_000  # distinct identifiers remembered per column (org ids and accounts repeat a lot)
 
 _WHAT = {
@@ -419,8 +440,14 @@ def _not_regular(entry: Path) -> str | None:
     return None
 
 
-def _plan(directory: Path, rejects: list[Reject], warnings: list[str]) -> dict[str, Path]:
-    """The contract files of a load directory by contract name; unknown names, links and pipes are rejects."""
+def _plan(
+    directory: Path, rejects: list[Reject], warnings: list[str], workbooks: list[Path] | None = None
+) -> dict[str, Path]:
+    """The contract files of a load directory by contract name; unknown names, links and pipes are rejects.
+
+    Reporting workbooks (``inrapportering_*.xlsx``) go to ``workbooks``; one saved in
+    another format is a reject saying so.
+    """
     found: dict[str, Path] = {}
     names = ", ".join(LOAD_ORDER)
     for entry in sorted(directory.iterdir(), key=lambda p: p.name):
@@ -438,6 +465,13 @@ def _plan(directory: Path, rejects: list[Reject], warnings: list[str]) -> dict[s
             rejects.append(Reject(name, None, None, None, why))
             continue
         stem, suffix = entry.stem.lower(), entry.suffix.lower()
+        if wbk.is_workbook_name(name):
+            bad = wbk.workbook_path(entry)
+            if bad is not None:
+                rejects.append(Reject(name, None, None, None, bad))
+            elif workbooks is not None:
+                workbooks.append(entry)
+            continue
         if stem in FILES and suffix in SUFFIXES:
             if stem in found:
                 rejects.append(
@@ -465,10 +499,11 @@ def _plan(directory: Path, rejects: list[Reject], warnings: list[str]) -> dict[s
                     None,
                     None,
                     None,
-                    f"not a file of the data contract{hint}: a load may hold only {names} (as .csv or .xlsx)",
+                    f"not a file of the data contract{hint}: a load may hold only {names} (as .csv or .xlsx) "
+                    f"and reporting workbooks ({wbk.FILE_PREFIX}ID_PERIOD.xlsx)",
                 )
             )
-    if not found and not rejects:
+    if not found and not rejects and not workbooks:
         rejects.append(
             Reject(
                 directory.name or str(directory),
@@ -491,6 +526,7 @@ class _Known:
         self.wh = wh
         self.loaded: dict[str, set[str]] = {}
         self._stored: dict[str, set[str]] = {}
+        self._activity_orgs: dict[str, str] | None = None
 
     def stored(self, ref: str) -> set[str]:
         if ref not in self._stored:
@@ -505,6 +541,19 @@ class _Known:
     def all(self, ref: str) -> set[str]:
         """Every known value (this load's and the warehouse's); a snapshot."""
         return self.loaded.get(ref, set()) | self.stored(ref)
+
+    def activity_orgs(self) -> dict[str, str]:
+        """activity_id -> org_id of the activities in the warehouse, read once when first asked.
+
+        Asked while activity statuses are checked, which is after this load's
+        own activities were written (files are written in LOAD_ORDER, in the
+        load's transaction), so they are included.
+        """
+        if self._activity_orgs is None:
+            self._activity_orgs = {
+                str(a): str(o) for a, o in self.wh.rows("SELECT activity_id, org_id FROM ils_activity")
+            }
+        return self._activity_orgs
 
     def parents(self, spec: FileSpec) -> dict[str, str | None]:
         """The stored rows of a tree-shaped file (organisations, goals): id -> parent id."""
@@ -534,6 +583,16 @@ def find_cycles(parents: Mapping[str, str | None], starts: Iterable[str]) -> lis
     return cycles
 
 
+@dataclass
+class Scope:
+    """A reporting workbook's organisation and period: every row of its sheets must belong to them."""
+
+    org_id: str
+    period: str
+    workbook: str  # the file name, for messages
+    known: _Known
+
+
 class _FileCheck:
     """Validates one contract file, chunk by chunk, and hands the good rows to the writer."""
 
@@ -545,8 +604,10 @@ class _FileCheck:
         known: _Known,
         reject: Callable[[Reject], None],
         warnings: list[str],
+        scope: Scope | None = None,
     ):
         self.spec = spec
+        self.scope = scope
         self.name = name
         self.known = known
         self._reject = reject
@@ -681,6 +742,8 @@ class _FileCheck:
                         bad_rows.add(j)
             columns.append(values)
         self._row_rules(columns, rownums, bad_rows)
+        if self.scope is not None:
+            self._scope_rules(self.scope, columns, rownums, bad_rows)
         rows = list(zip(*columns, strict=True))
         key_idx = self.key_idx
         single = len(key_idx) == 1
@@ -756,6 +819,45 @@ class _FileCheck:
             for j, (v, code) in enumerate(zip(needed, codes_at, strict=True)):
                 if code in codes and v in (None, ""):
                     self.bad(rownums[j], column, None, f"a value is required for the {code_column} {code!r}")
+                    bad_rows.add(j)
+
+    def _scope_rules(self, scope: Scope, columns: list[list[Any]], rownums: list[int], bad_rows: set[int]) -> None:
+        """A workbook's rows belong to its organisation and period (an activity to an activity of the organisation)."""
+        names = self.spec.column_names
+        if "org_id" in self.index:
+            for j, v in enumerate(columns[names.index("org_id")]):
+                if isinstance(v, str) and v != scope.org_id:
+                    self.bad(
+                        rownums[j],
+                        "org_id",
+                        v,
+                        f"the row is for organisation {v!r}, but {scope.workbook} is the workbook of {scope.org_id}: "
+                        "a workbook holds only its own organisation's rows",
+                    )
+                    bad_rows.add(j)
+        if "period" in self.index:
+            for j, v in enumerate(columns[names.index("period")]):
+                if isinstance(v, str) and v != scope.period:
+                    self.bad(
+                        rownums[j],
+                        "period",
+                        v,
+                        f"the row is for period {v}, but {scope.workbook} is the workbook of {scope.period}: "
+                        "a workbook holds only its own period's rows (make a new one with ils template for another)",
+                    )
+                    bad_rows.add(j)
+        if "activity_id" in self.index and "org_id" not in names:
+            owners = scope.known.activity_orgs()
+            for j, v in enumerate(columns[names.index("activity_id")]):
+                owner = owners.get(v) if isinstance(v, str) else None
+                if owner is not None and owner != scope.org_id:
+                    self.bad(
+                        rownums[j],
+                        "activity_id",
+                        v,
+                        f"activity {v!r} belongs to organisation {owner!r}, but {scope.workbook} is the workbook of "
+                        f"{scope.org_id}: a workbook holds only its own organisation's rows",
+                    )
                     bad_rows.add(j)
 
     def _duplicate(self, row: int, key: Any, first: int) -> None:
@@ -1021,14 +1123,81 @@ def take_load_lock(wh: Warehouse) -> None:
     wh.execute(restore)
 
 
+class _Round:
+    """The reporting round's part of a load: who may load what, and which (organisation, period) it gives data to.
+
+    Files other than the reporting files (:data:`ilslib.rights.REPORTING_FILES`)
+    are shared data: only an admin loads them. A reporting file's rows need
+    the login to be reporter or controller of each row's organisation (an
+    activity status: the activity's organisation), or an admin. The states
+    before the load are remembered per period the first time a row of it is
+    seen (before that row is written), for :func:`ilslib.round.state.after_load`.
+    """
+
+    def __init__(self, wh: Warehouse, known: _Known):
+        self.wh = wh
+        self.known = known
+        self.rights = rights_.rights(wh)
+        self.touched: set[tuple[str, str]] = set()
+        self.before: dict[tuple[str, str], str] = {}
+        self._periods: set[str] = set()
+
+    def require_files(self, files: Sequence[tuple[str, str]], workbook_orgs: Sequence[str] = ()) -> None:
+        """Refuse shared files (not an admin) and workbooks of organisations the login may not report for."""
+        r = self.rights
+        if r.is_admin:
+            return
+        shared = sorted({shown for file, shown in files if file not in rights_.REPORTING_FILES})
+        if shared:
+            listed = ", ".join(shared[:8]) + (f" and {len(shared) - 8} more" if len(shared) > 8 else "")
+            raise AccessDeniedError(
+                f"{rights_.shown(r.user)} may not load {listed}: shared data (everything but "
+                f"{', '.join(rights_.REPORTING_FILES)}) needs the role admin (you are: {r.describe()}); "
+                "nothing was loaded"
+            )
+        refused = sorted({o for o in workbook_orgs if not r.may_report(o)})
+        if refused:
+            raise rights_.denied(r, "load the reporting workbook", refused, _REPORT_ROLE)
+
+    def rows(self, file: str, shown: str, good: list[tuple[Any, ...]]) -> None:
+        """Before ``good`` rows of ``file`` are written: check the login's rights and note (org, period)."""
+        if file not in rights_.REPORTING_FILES or not good:
+            return
+        names = FILES[file].column_names
+        per_at = names.index("period")
+        if "org_id" in names:
+            at = names.index("org_id")
+            pairs = {(row[at], row[per_at]) for row in good}
+        else:  # activity_status: the activity's organisation
+            owners = self.known.activity_orgs()
+            at = names.index("activity_id")
+            pairs = {(owners.get(row[at]), row[per_at]) for row in good}
+        pairs = {(o, p) for o, p in pairs if isinstance(o, str) and isinstance(p, str)}
+        r = self.rights
+        if not r.is_admin:
+            refused = sorted({o for o, _ in pairs if not r.may_report(o)})
+            if refused:
+                raise AccessDeniedError(f"{shown}: {rights_.denied(r, 'load reporting data', refused, _REPORT_ROLE)}")
+        for period in sorted({p for _, p in pairs} - self._periods):
+            self._periods.add(period)
+            for org, state_ in states(self.wh, period).items():
+                self.before[(org, period)] = state_
+        self.touched |= pairs
+
+
+_REPORT_ROLE = "reporter or controller of the organisation (or admin)"
+
+
 class _Loader:
     """One load: the lock, the transaction, the files in contract order, the rejects and the record."""
 
-    def __init__(self, wh: Warehouse, source: str, progress: Progress | None):
+    def __init__(self, wh: Warehouse, source: str, progress: Progress | None, *, round_checks: bool = False):
         self.wh = wh
         self.result = LoadResult(source=source)
         self.progress = progress
         self.known = _Known(wh)
+        # Permissions and the reporting round's states (ils load); the demo's frames go without.
+        self.round = _Round(wh, self.known) if round_checks else None
 
     def reject(self, r: Reject) -> None:
         if len(self.result.rejects) >= MAX_REJECTS:
@@ -1040,17 +1209,35 @@ class _Loader:
         if note is not None:
             note(text)
 
-    def run(self, inputs: list[tuple[str, str, Callable[[], Any]]], *, wait: float = 0.0) -> LoadResult:
+    def run(
+        self,
+        inputs: list[tuple[str, str, Callable[[], Any]]],
+        *,
+        wait: float = 0.0,
+        workbook_orgs: Sequence[str] = (),
+    ) -> LoadResult:
         """``inputs``: (contract file, shown name, opener) in any order; written in LOAD_ORDER.
 
         ``wait``: seconds to wait for another load that holds the load lock
         (announced through the progress's ``note``); then :class:`LoadBusyError`.
+        ``workbook_orgs``: the organisations of the load's reporting workbooks
+        (the login must be allowed to report for each before anything is read).
+        With the round's checks, a login that may not load a file or a row is
+        refused with :class:`AccessDeniedError` and nothing is written (the
+        attempt is recorded as ``refused``); a successful load sets the
+        reporting-round states of what it gave reporting data to.
         """
         result = self.result
         started = now_utc()
         t0 = time.monotonic()
         order = {name: i for i, name in enumerate(LOAD_ORDER)}
         inputs = sorted(inputs, key=lambda x: order[x[0]])
+        if self.round is not None:
+            try:  # shared data and other organisations' workbooks are refused before anything is read
+                self.round.require_files([(file, shown) for file, shown, _ in inputs], workbook_orgs)
+            except AccessDeniedError as exc:
+                record_load(self.wh, self._record(started, "refused", str(exc)[:2000]))
+                raise
         deadline = time.monotonic() + max(wait, 0.0)
         announced = False
         while True:
@@ -1071,10 +1258,16 @@ class _Loader:
                                 "fix these and load again",
                             )
                         )
+                    for m in result.workbooks if not result.rejects else ():
+                        self._nothing_filled_in(m)
                     if result.rejects:
                         raise _Rejected
                     result.seconds = time.monotonic() - t0
                     result.load_id = record_load(self.wh, self._record(started, "ok", self._summary()))
+                    if self.round is not None and self.round.touched:
+                        result.state_changes = after_load(
+                            self.wh, self.round.touched, load_id=result.load_id, before=self.round.before
+                        )
                 break
             except _Busy:
                 left = deadline - time.monotonic()
@@ -1092,6 +1285,9 @@ class _Loader:
                 continue
             except _Rejected:
                 break
+            except AccessDeniedError as exc:  # rolled back: nothing written; the refusal is recorded
+                record_load(self.wh, self._record(started, "refused", str(exc)[:2000]))
+                raise
             except BaseException as exc:
                 # The transaction is rolled back; leave a trace of the attempt if the warehouse still answers.
                 if isinstance(exc, Exception):
@@ -1109,6 +1305,22 @@ class _Loader:
             result.load_id = record_load(self.wh, self._record(started, "rejected", message[:2000]))
         return result
 
+    def _nothing_filled_in(self, meta: WorkbookMeta) -> None:
+        """A workbook in which nothing at all is filled in is a reject: there is nothing to load (say so)."""
+        name = meta.file
+        sheets = [f for f in self.result.files if f.name.startswith(f"{name}, sheet ")]
+        if sheets and not any(f.rows_read for f in sheets):
+            self.reject(
+                Reject(
+                    name,
+                    None,
+                    None,
+                    None,
+                    f"nothing is filled in: every cell to fill in of the workbook of {meta.org_id} for {meta.period} "
+                    "is empty, so there is nothing to load",
+                )
+            )
+
     def _summary(self) -> str:
         r = self.result
         return f"{len(r.files)} files, {r.inserted} rows inserted, {r.replaced} replaced, {len(r.warnings)} warnings"
@@ -1124,7 +1336,14 @@ class _Loader:
             )
             for f in self.result.files
         ]
-        return LoadRecord(source=self.result.source, outcome=outcome, started_at=started, message=message, files=files)
+        return LoadRecord(
+            source=self.result.source,
+            outcome=outcome,
+            started_at=started,
+            message=message,
+            files=files,
+            user_name=rights_.login(self.wh),  # the warehouse login (the OS user on the embedded warehouse)
+        )
 
     def _one(self, file: str, shown: str, opener: Callable[[], Any]) -> None:
         spec = FILES[file]
@@ -1144,7 +1363,15 @@ class _Loader:
             fr.rejects = 1
             return
         try:
-            check = _FileCheck(spec, shown, source.header, self.known, self.reject, self.result.warnings)
+            check = _FileCheck(
+                spec,
+                shown,
+                source.header,
+                self.known,
+                self.reject,
+                self.result.warnings,
+                getattr(source, "scope", None),
+            )
             if check.fatal:
                 return
             source.set_month_columns(check.month_columns())
@@ -1154,6 +1381,8 @@ class _Loader:
             try:
                 for rownums, cells in _chunks(source.rows(check.problem), CHUNK, check.width):
                     good = check.check(rownums, cells)
+                    if self.round is not None:  # before the rows are written: may this login load them?
+                        self.round.rows(file, shown, good)
                     if writer is not None and not self.result.rejects:
                         writer.add(good)
                     if self.progress:
@@ -1164,7 +1393,9 @@ class _Loader:
                 self.reject(Reject(shown, None, None, None, _OUT_OF_MEMORY))
             check.finish()
             fr.rows_read = check.rows_read
-            if check.rows_read == 0 and len(self.result.rejects) == before:
+            # A workbook's sheet with nothing filled in is fine (the workbook as a whole is checked in run()).
+            empty_ok = isinstance(source, WorkbookSheet)
+            if check.rows_read == 0 and len(self.result.rejects) == before and not empty_ok:
                 self.reject(
                     Reject(
                         shown,
@@ -1229,16 +1460,80 @@ def load_dir(
     d = Path(directory).expanduser()
     if not d.is_dir():
         raise LoadError(f"the load directory {d} does not exist or is not a directory")
-    loader = _Loader(wh, str(d.resolve()), progress)
+    loader = _Loader(wh, str(d.resolve()), progress, round_checks=True)
     pre_rejects: list[Reject] = []
-    found = _plan(d, pre_rejects, loader.result.warnings)
+    workbooks: list[Path] = []
+    found = _plan(d, pre_rejects, loader.result.warnings, workbooks)
     inputs = [(name, path.name, _PathOpener(path)) for name, path in found.items()]
+    seen: dict[tuple[str, str], str] = {}
+    for path in workbooks:
+        meta, more = _workbook_inputs(path, loader.known, pre_rejects, seen)
+        if meta is not None:
+            loader.result.workbooks.append(meta)
+            inputs += more
+    return _finish(loader, inputs, pre_rejects, d, Path(rejects_path) if rejects_path else d / REJECTS_FILE, wait)
+
+
+def load_workbook(
+    wh: Warehouse,
+    path: str | os.PathLike[str],
+    *,
+    period: str | None = None,
+    rejects_path: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    wait: float = 0.0,
+) -> LoadResult:
+    """Validate and write one reporting workbook (``ils template``'s), all or nothing.
+
+    Every rule of the contract applies to each sheet, and: the file must be a
+    reporting workbook with its sheets and columns as written (a renamed
+    sheet, a deleted column, an ``.xls``/``.ods`` file is a reject with the
+    reason); every row must belong to the workbook's organisation and period
+    (``period``, when given, must be the workbook's); the login must be allowed
+    to report for the organisation (:class:`AccessDeniedError` otherwise,
+    before anything is read). A row whose cells to fill in are all empty is
+    not loaded. The rejects file is ``rejects.csv`` beside the workbook unless
+    ``rejects_path`` says otherwise.
+    """
+    f = Path(path).expanduser()
+    if not f.exists() and not f.is_symlink():
+        raise LoadError(f"the load directory or workbook {f} does not exist")
+    if f.is_dir():
+        return load_dir(wh, f, rejects_path=rejects_path, progress=progress, wait=wait)
+    if f.suffix.lower() != ".xlsx" and not wbk.is_workbook_name(f.name):
+        raise LoadError(
+            f"{f.name}: ils load takes a directory of contract files or one reporting workbook "
+            f"({wbk.FILE_PREFIX}ID_PERIOD.xlsx); put {f.name} in a directory of its own and load the directory"
+        )
+    loader = _Loader(wh, str(f.resolve()), progress, round_checks=True)
+    pre_rejects: list[Reject] = []
+    inputs: list[tuple[str, str, Callable[[], Any]]] = []
+    why = _not_regular(f) or wbk.workbook_path(f)
+    if why is not None:
+        pre_rejects.append(Reject(f.name, None, None, None, why))
+    else:
+        meta, inputs = _workbook_inputs(f, loader.known, pre_rejects, {}, period=period)
+        if meta is not None:
+            loader.result.workbooks.append(meta)
+    target = Path(rejects_path) if rejects_path else f.parent / REJECTS_FILE
+    return _finish(loader, inputs, pre_rejects, f.parent, target, wait)
+
+
+def _finish(
+    loader: _Loader,
+    inputs: list[tuple[str, str, Callable[[], Any]]],
+    pre_rejects: list[Reject],
+    directory: Path,
+    target: Path,
+    wait: float,
+) -> LoadResult:
+    """Run the load (the rejects found while planning included) and write or remove the rejects file."""
     for r in pre_rejects:
         loader.reject(r)
         # Unknown files are recorded too (with their checksum, when they are regular files).
-        loader.result.files.append(FileResult(r.file, "", sha256_of(d / r.file), rejects=1))
-    result = loader.run(inputs, wait=wait)
-    target = Path(rejects_path) if rejects_path else d / REJECTS_FILE
+        name = r.file.split(", sheet ", 1)[0]
+        loader.result.files.append(FileResult(r.file, "", sha256_of(directory / name), rejects=1))
+    result = loader.run(inputs, wait=wait, workbook_orgs=[m.org_id for m in loader.result.workbooks])
     if result.rejects:
         result.rejects_path = _write_rejects(target, result.rejects, result.warnings)
     elif target.is_file():
@@ -1247,6 +1542,121 @@ def load_dir(
         except OSError:
             result.warnings.append(f"could not remove the old rejects file {target}")
     return result
+
+
+def _workbook_inputs(
+    path: Path,
+    known: _Known,
+    rejects: list[Reject],
+    seen: dict[tuple[str, str], str],
+    *,
+    period: str | None = None,
+) -> tuple[WorkbookMeta | None, list[tuple[str, str, Callable[[], Any]]]]:
+    """A reporting workbook's sheets as load inputs, after the checks of the workbook as a whole.
+
+    A workbook that is not one (or is damaged, renamed, for the wrong period,
+    or a second one for the same organisation and period) is one reject naming it.
+    """
+    try:
+        meta, names = wbk.read_meta(path)
+    except FileProblem as p:
+        rejects.append(Reject(path.name, None, None, None, p.reason))
+        return None, []
+    except WorkbookProblem as exc:
+        rejects.append(Reject(path.name, None, None, None, str(exc)))
+        return None, []
+    if period is not None and meta.period != period:
+        rejects.append(
+            Reject(
+                path.name,
+                None,
+                None,
+                None,
+                f"this is the workbook of {meta.org_id} for {meta.period}, not for {period}: was the wrong "
+                f"workbook filled in? Make the one for {period} with ils template --period {period} "
+                f"--org {meta.org_id}",
+            )
+        )
+        return None, []
+    problem = wbk.check_sheets(meta, names)
+    if problem is not None:
+        rejects.append(Reject(path.name, None, None, None, problem))
+        return None, []
+    other = seen.get((meta.org_id, meta.period))
+    if other is not None:
+        rejects.append(
+            Reject(
+                path.name,
+                None,
+                None,
+                None,
+                f"{other} is the workbook of {meta.org_id} for {meta.period} too: a load holds one workbook per "
+                "organisation and period; keep one",
+            )
+        )
+        return None, []
+    seen[(meta.org_id, meta.period)] = path.name
+    meta = replace(meta, file=path.name)
+    scope = Scope(meta.org_id, meta.period, path.name, known)
+    inputs = [
+        (file, f"{path.name}, sheet {file}", _WorkbookOpener(path, file, scope))
+        for file in meta.sheets
+        if file in names
+    ]
+    return meta, inputs
+
+
+class _WorkbookOpener:
+    def __init__(self, path: Path, file: str, scope: Scope):
+        self.path, self.file, self.scope = path, file, scope
+
+    def __call__(self) -> WorkbookSheet:
+        return WorkbookSheet(self.path, self.file, self.scope)
+
+
+class WorkbookSheet:
+    """One data sheet of a reporting workbook, read as its contract file.
+
+    The headings become contract columns (``Utfall (value)`` -> ``value``;
+    the read-only columns are dropped without a warning); a missing column is
+    a :class:`FileProblem` (the sheet was changed structurally). Rows whose
+    cells to fill in are all empty are not loaded. ``scope`` tells the loader
+    the workbook's organisation and period.
+    """
+
+    kind = "xlsx"
+
+    def __init__(self, path: Path, file: str, scope: Scope):
+        self.scope = scope
+        self._src = XlsxSource(path, sheet=file)
+        try:
+            header, self._editable, problems = wbk.contract_header(file, self._src.header)
+            if problems:
+                more = f" (and {_plural(len(problems) - 1, 'more column')})" if len(problems) > 1 else ""
+                raise FileProblem(problems[0] + more, row=1, sha256=self._src.sha256)
+        except BaseException:
+            self._src.close()
+            raise
+        self.header = header
+        self.sha256 = self._src.sha256
+        self.approx_rows = self._src.approx_rows
+
+    def set_month_columns(self, indexes: set[int]) -> None:
+        self._src.set_month_columns(indexes)
+
+    def rows(self, report: Any) -> Iterator[tuple[int, list[Any]]]:
+        editable = self._editable
+        for row, cells in self._src.rows(report):
+            if not any(_filled(cells[i]) for i in editable if i < len(cells)):
+                continue  # nothing filled in: nothing to load (what the warehouse holds stays)
+            yield row, cells
+
+    def close(self) -> None:
+        self._src.close()
+
+
+def _filled(cell: Any) -> bool:
+    return cell is BAD_CELL or (cell is not None and bool(str(cell).strip()))
 
 
 def _write_rejects(path: Path, rejects: list[Reject], warnings: list[str]) -> Path | None:
@@ -1357,6 +1767,23 @@ def format_rejects(result: LoadResult, limit: int | None = 200) -> list[str]:
     return lines
 
 
+def format_state_changes(result: LoadResult) -> list[str]:
+    """A line for every organisation whose ready mark or approval the load took back, and what to do."""
+    out = []
+    for c in result.state_changes:
+        if c.from_state == "klar":
+            out.append(
+                f"{c.org_id} {c.period} was marked ready; this load sets it back to in progress: mark it ready "
+                f"again (ils ready --period {c.period} --org {c.org_id})"
+            )
+        elif c.from_state == "godkand":
+            out.append(
+                f"{c.org_id} {c.period} was approved; this load sets it back to in progress: it is marked ready "
+                f"and approved again (ils ready, then ils approve --period {c.period} --org {c.org_id})"
+            )
+    return out
+
+
 def format_summary(result: LoadResult, warehouse: str = "") -> list[str]:
     """The end-of-load summary: rows per file inserted and replaced, warnings, time."""
     out: list[str] = []
@@ -1368,6 +1795,8 @@ def format_summary(result: LoadResult, warehouse: str = "") -> list[str]:
     head = "Loaded" if result.ok else "Rejected"
     into = f" into {warehouse}" if warehouse else ""
     out.append(f"{head} {result.source}{into} in {result.seconds:.1f} s (load {result.load_id})")
+    for m in result.workbooks:
+        out.append(f"  reporting workbook of {m.org_id} for {m.period}: sheets {', '.join(m.sheets)}")
     out.append(f"  {'file':<{name_w}}  {'rows read':>10}  {'inserted':>10}  {'replaced':>10}  {'rejects':>8}")
     for f in result.files:
         out.append(

@@ -418,6 +418,46 @@ def check_zip(data: bytes, limits: XlsxLimits = XLSX_LIMITS) -> zipfile.ZipFile:
     return archive
 
 
+def open_workbook(data: bytes, limits: XlsxLimits = XLSX_LIMITS) -> Any:
+    """An openpyxl workbook (read-only) of ``data``, after the checks that it is an xlsx within ``limits``.
+
+    An ``.xls`` or ``.ods`` file (whatever its name), a file that is not a zip
+    archive, or one that would unpack to too much is a :class:`FileProblem`.
+    """
+    if not data:
+        raise FileProblem("the file is empty (0 bytes): it needs at least a header row")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileProblem("an old Excel workbook (.xls) named .xlsx: save it as .xlsx (Excel Workbook) or .csv")
+    if not data.startswith(b"PK"):
+        raise FileProblem("not an xlsx workbook (the file is not a zip archive); save it as .xlsx or .csv")
+    archive = check_zip(data, limits)
+    try:
+        if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype")[:100]:
+            raise FileProblem("an OpenDocument spreadsheet (.ods) named .xlsx: save it as .xlsx or .csv")
+    finally:
+        archive.close()
+    import openpyxl  # only when a workbook is loaded
+
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except MemoryError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        raise FileProblem(f"not a readable xlsx workbook: {type(exc).__name__}: {exc}") from None
+
+
+def read_bounded(path: Path, limits: XlsxLimits = XLSX_LIMITS) -> bytes:
+    """The bytes of the regular file ``path``, if it is not larger than ``limits.file_bytes``."""
+    with open_regular(path) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > limits.file_bytes:
+            raise FileProblem(
+                f"the workbook is {_mib(size)}; at most {_mib(limits.file_bytes)} are loaded (save it as CSV)",
+                sha256=HashingReader(fh).digest(),
+            )
+        return fh.read(limits.file_bytes + 1)
+
+
 class XlsxSource:
     """One sheet of an XLSX workbook: ``header`` (row 1) and ``rows()``, within :data:`XLSX_LIMITS`.
 
@@ -436,15 +476,9 @@ class XlsxSource:
         self._months: set[int] = set()
         self._wb: Any = None
         self._src: Any = None
-        with open_regular(path) as fh:
-            size = os.fstat(fh.fileno()).st_size
-            if size > limits.file_bytes:
-                raise FileProblem(
-                    f"the workbook is {_mib(size)}; at most {_mib(limits.file_bytes)} are loaded (save it as CSV)",
-                    sha256=HashingReader(fh).digest(),
-                )
-            # Read whole, bounded: the checksum is then exactly of the bytes the workbook is read from.
-            data = fh.read(limits.file_bytes + 1)
+        self._where = "the first sheet" if sheet is None else "the sheet"
+        # Read whole, bounded: the checksum is then exactly of the bytes the workbook is read from.
+        data = read_bounded(path, limits)
         self.sha256 = hashlib.sha256(data).hexdigest()
         self.size = len(data)
         try:
@@ -458,28 +492,10 @@ class XlsxSource:
             raise
 
     def _open(self, data: bytes) -> None:
-        if not data:
-            raise FileProblem("the file is empty (0 bytes): it needs at least a header row")
-        if data.startswith(b"\xd0\xcf\x11\xe0"):
-            raise FileProblem("an old Excel workbook (.xls) named .xlsx: save it as .xlsx (Excel Workbook) or .csv")
-        if not data.startswith(b"PK"):
-            raise FileProblem("not an xlsx workbook (the file is not a zip archive); save it as .xlsx or .csv")
-        archive = check_zip(data, self.limits)
-        try:
-            if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype")[:100]:
-                raise FileProblem("an OpenDocument spreadsheet (.ods) named .xlsx: save it as .xlsx or .csv")
-        finally:
-            archive.close()
-        import openpyxl  # only when a workbook is loaded
-
-        try:
-            self._wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        except MemoryError:
-            raise
-        except Exception as exc:  # openpyxl raises many types for a damaged workbook
-            raise FileProblem(f"not a readable xlsx workbook: {type(exc).__name__}: {exc}") from None
+        self._wb = open_workbook(data, self.limits)
         if not self._wb.worksheets:
             raise FileProblem("the workbook has no worksheet")
+        self.sheet_names: list[str] = list(self._wb.sheetnames)
         if self.sheet_name is None:
             ws = self._wb.worksheets[0]
         elif self.sheet_name in self._wb.sheetnames:
@@ -497,9 +513,9 @@ class XlsxSource:
                 first = (row, cells)
                 break
         if first is None:
-            raise FileProblem(f"the first sheet ({self.sheet!r}) is empty: it needs at least a header row", row=1)
+            raise FileProblem(f"{self._where} ({self.sheet!r}) is empty: it needs at least a header row", row=1)
         if first[0] != 1:
-            raise FileProblem(f"row 1 of the first sheet ({self.sheet!r}) is empty: the header must be on row 1", row=1)
+            raise FileProblem(f"row 1 of {self._where} ({self.sheet!r}) is empty: the header must be on row 1", row=1)
         header: list[str] = []
         for cell in first[1]:
             if cell["data_type"] == "f":
@@ -542,11 +558,11 @@ class XlsxSource:
         try:
             for row, cells in parser.parse():
                 if row > limits.rows:
-                    raise FileProblem(f"the first sheet has a row {row}, beyond the last row of Excel ({limits.rows})")
+                    raise FileProblem(f"{self._where} has a row {row}, beyond the last row of Excel ({limits.rows})")
                 cells_seen += len(cells)
                 if len(cells) > limits.columns or cells_seen > limits.cells:
                     raise FileProblem(
-                        f"the first sheet has more than {limits.cells:,d} cells (at row {row}): refused".replace(
+                        f"{self._where} has more than {limits.cells:,d} cells (at row {row}): refused".replace(
                             ",", " "
                         ),
                         row=row,
@@ -557,7 +573,7 @@ class XlsxSource:
         except MemoryError:
             raise
         except Exception as exc:  # a damaged sheet
-            raise FileProblem(f"the first sheet cannot be read: {type(exc).__name__}: {exc}") from None
+            raise FileProblem(f"{self._where} cannot be read: {type(exc).__name__}: {exc}") from None
 
     def set_month_columns(self, indexes: set[int]) -> None:
         """Columns holding ``YYYY-MM``: a date cell on the 1st of a month there is read as that month."""

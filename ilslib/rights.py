@@ -198,11 +198,17 @@ def rights(wh: Warehouse, *, on: str | None = None) -> Rights:
     return Rights(user, mine, owner)
 
 
-def _denied(r: Rights, action: str, org_ids: Iterable[str], needed: str) -> AccessDeniedError:
+def shown(user: str) -> str:
+    """A login in quotes for a message, as it is written (``'STAD\\anna'``; an unprintable one as repr)."""
+    return f"'{user}'" if user.isprintable() else repr(user)
+
+
+def denied(r: Rights, action: str, org_ids: Iterable[str], needed: str) -> AccessDeniedError:
+    """The one-line refusal: who, what, for which organisations, the role it needs and the roles it has."""
     orgs = sorted(set(org_ids))
-    shown = ", ".join(orgs[:10]) + (f" and {len(orgs) - 10} more" if len(orgs) > 10 else "")
+    listed = ", ".join(orgs[:10]) + (f" and {len(orgs) - 10} more" if len(orgs) > 10 else "")
     return AccessDeniedError(
-        f"{r.user!r} may not {action} for organisation{'s' if len(orgs) > 1 else ''} {shown}: "
+        f"{shown(r.user)} may not {action} for organisation{'s' if len(orgs) > 1 else ''} {listed}: "
         f"that needs the role {needed} (you are: {r.describe()}); an administrator grants it in users"
     )
 
@@ -212,7 +218,7 @@ def require_report(wh: Warehouse, org_ids: Iterable[str], action: str = "load re
     r = rights(wh)
     refused = [o for o in org_ids if not r.may_report(o)]
     if refused:
-        raise _denied(r, action, refused, "reporter or controller of the organisation (or admin)")
+        raise denied(r, action, refused, "reporter or controller of the organisation (or admin)")
     return r
 
 
@@ -221,7 +227,7 @@ def require_approve(wh: Warehouse, org_ids: Iterable[str], action: str = "approv
     r = rights(wh)
     refused = [o for o in org_ids if not r.may_approve(o)]
     if refused:
-        raise _denied(r, action, refused, "controller of the organisation (or admin)")
+        raise denied(r, action, refused, "controller of the organisation (or admin)")
     return r
 
 
@@ -229,5 +235,7 @@ def require_admin(wh: Warehouse, action: str) -> Rights:
     """The login's rights if it is an admin (or the owner while no admin is named); else an error."""
     r = rights(wh)
     if not r.is_admin:
-        raise AccessDeniedError(f"{r.user!r} may not {action}: that needs the role admin (you are: {r.describe()})")
+        raise AccessDeniedError(
+            f"{shown(r.user)} may not {action}: that needs the role admin (you are: {r.describe()})"
+        )
     return r

@@ -26,6 +26,8 @@ LOAD_LOCK = "load_lock"
 # Standard SQL types, with the few places where a dialect needs another spelling.
 _TYPES = {
     "id": {"sqlite": "VARCHAR(64)", "postgresql": "VARCHAR(64)", "mssql": "NVARCHAR(64)"},
+    # A warehouse login (users.user_id): as long as an id, so the column is the same as in schema 2's first tables.
+    "login": {"sqlite": "VARCHAR(64)", "postgresql": "VARCHAR(64)", "mssql": "NVARCHAR(64)"},
     # Wide enough for the audit trail's action names (tables made by schema 1 keep 16, which holds every code).
     "code": {"sqlite": "VARCHAR(32)", "postgresql": "VARCHAR(32)", "mssql": "NVARCHAR(32)"},
     "email": {"sqlite": "VARCHAR(254)", "postgresql": "VARCHAR(254)", "mssql": "NVARCHAR(254)"},

@@ -853,3 +853,42 @@ def test_store_write_still_replaces_by_key(wh):
     frame["name"] = ["Ett (nytt)"]
     assert store.write(wh, "organisations", frame) == store.WriteResult("organisations", 0, 1)
     assert wh.rows("SELECT name FROM v_organisation") == [("Ett (nytt)",)]
+
+
+# -- users.user_id is a login -------------------------------------------------------------------------
+
+
+def test_a_users_row_takes_a_real_login(wh, tmp_path):
+    """Windows and e-mail logins (``STAD\\anna``, ``anna@stad.se``) are what user_id holds; a space or a slash is not."""
+    load_ok(wh, BASE)
+    d = tmp_path / "users"
+    d.mkdir()
+    (d / "users.csv").write_text(
+        "user_id;name;role;org_id\n"
+        "STAD\\anna;Anna;reporter;0200\n"
+        " anna@stad.se ;Anna;controller;0110\n"  # trimmed like an id
+        "åsa.öberg;Åsa;reader;\n",
+        encoding="utf-8",
+    )
+    load_ok(wh, d)
+    assert sorted(wh.rows("SELECT user_id, role FROM v_user")) == [
+        ("STAD\\anna", "reporter"),
+        ("anna@stad.se", "controller"),
+        ("åsa.öberg", "reader"),
+    ]
+    (d / "users.csv").write_text(
+        "user_id;name;role;org_id\nanna svensson;Anna;reader;\nSTAD/anna;Anna;reader;\n", encoding="utf-8"
+    )
+    result = load_dir(wh, d)
+    assert [(r.row, r.column, r.reason) for r in result.rejects] == [
+        (
+            2,
+            "user_id",
+            "the character U+0020 (SPACE) is not allowed in a login (letters, digits 0-9, _, -, ., @ and \\)",
+        ),
+        (
+            3,
+            "user_id",
+            "the character '/' (U+002F (SOLIDUS)) is not allowed in a login (letters, digits 0-9, _, -, ., @ and \\)",
+        ),
+    ]

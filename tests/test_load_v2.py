@@ -56,23 +56,30 @@ def rejects_rows(directory: Path) -> list[list[str]]:
 
 
 def test_users_and_deadlines_load_and_read_back(wh, tmp_path):
+    from ilslib.rights import login
+
     load_ok(wh, BASE)
     d = tmp_path / "v2"
     d.mkdir()
+    # Once users names an admin the owner no longer acts as one: the login loading again is named admin too.
+    me = login(wh)
     (d / "users.csv").write_text(
         "user_id;name;email;role;org_id;valid_to\n"
         "anna.a;Anna Åberg;anna@stad.se;reporter;0200;\n"
         "anna.a;Anna Åberg;anna@stad.se;controller;0110;2026-12-31\n"
         'bo.b;Bo <Berg> & "Co";;admin;;\n'
-        "cia.c;Cia;cia@stad.se;reader;;\n",
+        "cia.c;Cia;cia@stad.se;reader;;\n"
+        f"{me};Jag;;admin;;\n",
         encoding="utf-8",
     )
     (d / "deadlines.csv").write_text(
         "period;kind;deadline\n2026-T2;;2026-09-15\n2026-T2;bolag;2026-09-08\n", encoding="utf-8"
     )
     result = load_ok(wh, d)
-    assert {f.name: f.inserted for f in result.files} == {"users.csv": 4, "deadlines.csv": 2}
-    assert sorted(wh.rows("SELECT user_id, name, email, role, org_id, valid_to FROM v_user"), key=repr) == sorted(
+    assert {f.name: f.inserted for f in result.files} == {"users.csv": 5, "deadlines.csv": 2}
+    assert sorted(
+        wh.rows("SELECT user_id, name, email, role, org_id, valid_to FROM v_user WHERE user_id <> ?", (me,)), key=repr
+    ) == sorted(
         [
             ("anna.a", "Anna Åberg", "anna@stad.se", "reporter", "0200", None),
             ("anna.a", "Anna Åberg", "anna@stad.se", "controller", "0110", "2026-12-31"),
@@ -85,9 +92,9 @@ def test_users_and_deadlines_load_and_read_back(wh, tmp_path):
         ("2026-T2", "bolag", "2026-09-08"),
         ("2026-T2", None, "2026-09-15"),  # every kind
     ]
-    assert wh.scalar("SELECT COUNT(*) FROM ils_user WHERE org_id = ?", ("",)) == 2  # stored as '' (a key part)
+    assert wh.scalar("SELECT COUNT(*) FROM ils_user WHERE org_id = ?", ("",)) == 3  # stored as '' (a key part)
     again = load_ok(wh, d)
-    assert (again.inserted, again.replaced) == (0, 6)
+    assert (again.inserted, again.replaced) == (0, 7)
 
 
 def test_identifiers_are_normalised_and_references_compare_normalised(wh, tmp_path):

@@ -25,6 +25,12 @@ COMMANDS = {
     "check": "ilslib.cli.check",
     "new-study": "ilslib.cli.new_study",
     "book": "ilslib.cli.book",
+    # The reporting round (docs/round.md).
+    "template": "ilslib.cli.template",
+    "ready": "ilslib.cli.ready",
+    "approve": "ilslib.cli.approve",
+    "status": "ilslib.cli.status",
+    "log": "ilslib.cli.log",
 }
 
 EPILOG = textwrap.dedent(

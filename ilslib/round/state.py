@@ -12,17 +12,19 @@ reporting data for the period is in the warehouse, else ``ej_paborjad``.
 Loading reporting data sets the state to ``pagaende``, also from ``klar`` or
 ``godkand`` (changed data must be marked ready and approved again; the load
 says so). ``ready`` moves ``ej_paborjad``/``pagaende`` to ``klar`` (``undo``:
-back to ``pagaende``); ``approve`` moves ``klar`` to ``godkand`` (``undo``:
-back to ``klar``). Every change is an event in ``ils_event``: who, when, what,
-from which state.
+back to ``pagaende``, or ``ej_paborjad`` when nothing is reported); ``approve``
+moves ``klar`` to ``godkand`` (``undo``: back to ``klar``). Marking ready or
+approving with required items missing is allowed (a reporter may have nothing
+to say); the :class:`Change` lists them so the caller can warn. Every change
+is an event in ``ils_event``: who, when, what, from which state.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -34,6 +36,16 @@ from ..warehouse import Warehouse
 
 STATES = ROUND_STATES
 LABELS = {"ej_paborjad": "Ej påbörjad", "pagaende": "Pågående", "klar": "Klarmarkerad", "godkand": "Godkänd"}
+#: A symbol per state, shown before the word (never the colour or the symbol alone).
+SYMBOLS = {"ej_paborjad": "○", "pagaende": "◐", "klar": "●", "godkand": "✔"}
+#: The actions recorded in ``ils_event`` by the reporting round, with a Swedish word for the log.
+ACTIONS = {
+    "load": "Inläsning",
+    "ready": "Klarmarkerad",
+    "ready_undo": "Klarmarkering ångrad",
+    "approve": "Godkänd",
+    "approve_undo": "Godkännande ångrat",
+}
 EVENT_COLUMNS = ("event_id", "at", "user_name", "action", "org_id", "period", "from_state", "to_state", "detail")
 
 
@@ -51,6 +63,8 @@ class Change:
     to_state: str
     user: str
     at: str
+    missing: tuple[str, ...] = ()
+    """The required items still missing when it was marked ready or approved (a warning, never a refusal)."""
 
     @property
     def changed(self) -> bool:
@@ -132,6 +146,9 @@ def _store(wh: Warehouse, org_id: str, period: str, new: str, user: str, at: str
     )
 
 
+_DERIVED = "(derived)"
+
+
 def _move(
     wh: Warehouse, org_id: str, period: str, action: str, allowed: dict[str, str], refuse: dict[str, str]
 ) -> Change:
@@ -142,6 +159,9 @@ def _move(
         if old in refuse:
             raise RoundStateError(refuse[old].format(org=org_id, period=period))
         new = allowed[old]
+        if new == _DERIVED:  # back to what the data says: in progress if anything is reported, else not started
+            with_data = {str(r[0]) for r in wh.rows(_has_data_sql(), (period,) * 4)}
+            new = "pagaende" if org_id in with_data else "ej_paborjad"
         _store(wh, org_id, period, new, user, at)
         record_event(wh, action, org_id=org_id, period=period, from_state=old, to_state=new, user=user, at=at)
     return Change(org_id, period, old, new, user, at)
@@ -168,14 +188,14 @@ def mark_ready(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool =
             org_id,
             per,
             "ready_undo",
-            {"klar": "pagaende"},
+            {"klar": _DERIVED},
             {
                 "ej_paborjad": "{org} {period} is not marked ready: nothing to undo",
                 "pagaende": "{org} {period} is not marked ready: nothing to undo",
                 "godkand": "{org} {period} is approved: its controller undoes the approval first (ils approve --undo)",
             },
         )
-    return _move(
+    change = _move(
         wh,
         org_id,
         per,
@@ -186,6 +206,7 @@ def mark_ready(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool =
             "godkand": "{org} {period} is already approved",
         },
     )
+    return _with_missing(wh, change)
 
 
 def approve(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = False) -> Change:
@@ -205,7 +226,7 @@ def approve(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = Fa
             {"godkand": "klar"},
             {s: "{org} {period} is not approved: nothing to undo" for s in ("ej_paborjad", "pagaende", "klar")},
         )
-    return _move(
+    change = _move(
         wh,
         org_id,
         per,
@@ -218,15 +239,39 @@ def approve(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = Fa
             "godkand": "{org} {period} is already approved",
         },
     )
+    return _with_missing(wh, change)
 
 
-def after_load(wh: Warehouse, touched: Iterable[tuple[str, str]], *, load_id: str | None = None) -> list[Change]:
-    """Set every (org_id, period) that a load gave reporting data to ``pagaende``; return the changes.
+def _with_missing(wh: Warehouse, change: Change) -> Change:
+    from .expected import completeness_of
 
-    Call it inside the load's transaction. A ``klar`` or ``godkand`` state goes
-    back to ``pagaende`` (the caller tells the user); ``ej_paborjad`` becomes
-    ``pagaende``; ``pagaende`` stays. Budget periods and periods that are not
-    well formed are skipped.
+    return replace(change, missing=tuple(completeness_of(wh, change.org_id, change.period).missing))
+
+
+def label(state_code: str) -> str:
+    """A state as a reader sees it: symbol and Swedish word (``● Klarmarkerad``)."""
+    return f"{SYMBOLS[state_code]} {LABELS[state_code]}"
+
+
+def after_load(
+    wh: Warehouse,
+    touched: Iterable[tuple[str, str]],
+    *,
+    load_id: str | None = None,
+    before: Mapping[tuple[str, str], str] | None = None,
+) -> list[Change]:
+    """Set every (org_id, period) that a load gave reporting data to ``pagaende``; record the load for each.
+
+    Call it inside the load's transaction, after the rows are written. A
+    ``klar`` or ``godkand`` state goes back to ``pagaende`` (the caller tells
+    the user), ``ej_paborjad`` becomes ``pagaende``, ``pagaende`` stays; every
+    pair gets a ``load`` event (who loaded what when is part of the audit
+    trail even when the state stays). ``before`` holds the states as they were
+    before the load wrote anything (an organisation without a stored state was
+    ``pagaende`` if it had data, else ``ej_paborjad``); without it the stored
+    state, or ``ej_paborjad``, is the state the change is recorded from. The
+    budget period has a round too (the VD-kommentar), so it is not skipped.
+    Returns a :class:`Change` per pair (``changed`` False where the state stayed).
     """
     user = rights.login(wh)
     at = now()
@@ -236,12 +281,14 @@ def after_load(wh: Warehouse, touched: Iterable[tuple[str, str]], *, load_id: st
     for o, p in pairs:
         by_period.setdefault(p, []).append(o)
     for per, orgs in by_period.items():
-        current = {o: s for o, s in wh.rows("SELECT org_id, state FROM v_round_state WHERE period = ?", (per,))}
+        current = {
+            str(o): str(s) for o, s in wh.rows("SELECT org_id, state FROM v_round_state WHERE period = ?", (per,))
+        }
         for o in orgs:
-            old = current.get(o) or "ej_paborjad"
-            if old == "pagaende" and o in current:
-                continue
-            _store(wh, o, per, "pagaende", user, at)
+            stored = current.get(o)
+            old = stored or (before or {}).get((o, per)) or "ej_paborjad"
+            if stored != "pagaende":
+                _store(wh, o, per, "pagaende", user, at)
             record_event(
                 wh,
                 "load",
