@@ -323,3 +323,22 @@ def test_serve_answers_quickly(served):
     conn.request("GET", "/index.html")
     assert conn.getresponse().status == 200
     assert time.monotonic() - t0 < 5
+
+
+def test_a_run_writes_the_period_status_page_and_the_portal_links_it(portal_out):
+    """`ils run` of the official reports writes OUT/PERIOD/status.html; index.html links it by period."""
+    page = portal_out / PERIOD / "status.html"
+    assert page.is_file()
+    text = page.read_text(encoding="utf-8")
+    assert 'lang="sv"' in text and "ALN" in text
+    index = (portal_out / "index.html").read_text(encoding="utf-8")
+    assert f'href="{PERIOD}/status.html"' in index and "Inrapporteringens status" in index
+
+
+def test_a_study_run_writes_no_status_page(demo, tmp_path):
+    """A special study is not the reporting round: it writes no status page."""
+    out = tmp_path / "out"
+    study = Path(__file__).parent / "notebooks" / "study.py"
+    assert _run("run", "--notebook", study, "--period", PERIOD, "--org", "ALN", "--out", out) == 0
+    assert not (out / PERIOD / "status.html").exists()
+    assert "Inrapporteringens status" not in (out / "index.html").read_text(encoding="utf-8")

@@ -745,6 +745,11 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
                 )
             except OutputError as exc:
                 problems.append(f"the manifest was not written: {exc}")
+            if _is_official(plan_):
+                try:
+                    _write_status_page(req, out, plan_.period)
+                except (OutputError, IlsError) as exc:
+                    problems.append(f"the status page was not written: {exc}")
             from .portal import write_portal
 
             index: Path | None = None
@@ -758,6 +763,22 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
     if interrupted:
         raise KeyboardInterrupt
     return 1 if failed or problems else 0
+
+
+def _is_official(plan_: Plan) -> bool:
+    """True for the project's own report notebooks (not a study)."""
+    nb = plan_.notebook
+    standard = nb.parent == default_notebook_dir().resolve() and nb.suffix == ".ipynb"
+    return standard and nb.stem in (REPORT_NOTEBOOK, GROUP_NOTEBOOK)
+
+
+def _write_status_page(req: RunRequest, out: Path, period: str) -> Path:
+    """``OUT/PERIOD/status.html``: the reporting round's status when the reports were made."""
+    from .. import connect
+    from ..round.status import write_status_page
+
+    with connect(req.warehouse) as wh:
+        return write_status_page(wh, out, period)
 
 
 def _manifest(

@@ -185,8 +185,27 @@ a { color: #0b4f8a; margin-right: 0.6rem; }
 """
 
 
-def render_portal(rows: list[dict[str, Any]]) -> str:
-    """The portal page for these reports."""
+def status_pages(out: Path) -> list[str]:
+    """The periods (newest first) that have a status page of the reporting round (``OUT/PERIOD/status.html``)."""
+    from ..periods import Period, is_period
+
+    found = [p.parent.name for p in out.glob("*/status.html") if is_period(p.parent.name)]
+    return sorted(found, key=lambda per: Period.parse(per), reverse=True)
+
+
+def _status_links(periods: list[str]) -> str:
+    if not periods:
+        return ""
+    from ..periods import Period
+
+    items = "".join(
+        f'<li><a href="{esc(p)}/status.html">Inrapportering {esc(Period.parse(p).title)}</a></li>' for p in periods
+    )
+    return f"<h2>Inrapporteringens status</h2>\n<ul>{items}</ul>\n"
+
+
+def render_portal(rows: list[dict[str, Any]], status: list[str] | None = None) -> str:
+    """The portal page for these reports (and links to the status pages of ``status``' periods)."""
     orgs = [r for r in rows if not r["group"]]
     groups = [r for r in rows if r["group"]]
     kinds = sorted({r["kind"] for r in rows if r["kind"]})
@@ -210,7 +229,7 @@ organisationstyp. Måluppfyllelsen visar antalet indikatorer per status.</p>
 {_table(orgs, "Rapporter per organisation", "t-org")}
 <h2>Sammanställningar</h2>
 {_table(groups, "Sammanställningar per organisationstyp", "t-group")}
-<footer><p>Sidan uppdaterades {esc(now)}.</p></footer>
+{_status_links(status or [])}<footer><p>Sidan uppdaterades {esc(now)}.</p></footer>
 </main>
 <script>{_SCRIPT}</script>
 </body></html>
@@ -221,5 +240,5 @@ def write_portal(out: Path) -> Path:
     """Write ``out/index.html`` from the reports on disk; return its path."""
     out = Path(out)
     index = out / "index.html"
-    atomic_write_text(index, render_portal(collect(out)))
+    atomic_write_text(index, render_portal(collect(out), status_pages(out)))
     return index
