@@ -67,7 +67,9 @@ test: system venv node_modules
 	exit $$rc
 
 # The project's Jupyter kernel "Python 3 (ils)" (name ils): this venv's Python, installed
-# into the venv itself (never ~/.local), so it goes with `make clean`.
+# into the venv itself (never ~/.local), so it goes with `make clean`. A plain `pip install .`
+# ships the same kernel (share/jupyter/kernels/ils); the editable install of .venv does not,
+# hence this (and the same line in the venv recipe).
 .PHONY: kernel lab
 kernel: venv
 	$(BIN)/python -m ipykernel install --sys-prefix --name ils --display-name "Python 3 (ils)"

@@ -5,13 +5,16 @@ format (what a reviewer reads in a diff) and ``NAME.ipynb`` (what JupyterLab
 opens), with the same cells and no outputs in git. This module holds the checks
 the tests and the pre-commit hooks share, and the kernel set-up:
 
-- :func:`install_kernel`: the Jupyter kernel ``ils`` ("Python 3 (ils)") of this
-  environment, so that JupyterLab (or any Jupyter front end) runs the notebooks
-  with the Python that has ``ilslib``;
+- the Jupyter kernel ``ils`` ("Python 3 (ils)"): it ships with the package
+  (:data:`PACKAGED_KERNEL`, installed by pip as ``ENV/share/jupyter/kernels/ils``,
+  as ipykernel ships ``python3``), so ``pip install .`` is enough for papermill and
+  JupyterLab; :func:`install_kernel` installs it again, pinned to this Python
+  (``make kernel``, or ``--user`` for a JupyterLab installed elsewhere);
 - :func:`pairs`, :func:`sync_problems`, :func:`output_problems`: the pairing and
   no-outputs rules;
 - :func:`write_pair`: write a percent ``.py`` and its ``.ipynb`` together;
-- :func:`find_secrets`: passwords written into a file (``PWD`` or ``PASSWORD`` values).
+- :func:`find_secrets`: passwords written into a file (``PWD`` or ``PASSWORD`` values);
+- :func:`study_module`: a special study's own module (``NAME_analysis.py`` beside its notebook).
 
 As a command (used by ``.pre-commit-config.yaml``)::
 
@@ -35,6 +38,18 @@ KERNEL_NAME = "ils"
 KERNEL_DISPLAY_NAME = "Python 3 (ils)"
 #: The kernelspec every notebook of the project declares.
 KERNELSPEC = {"display_name": KERNEL_DISPLAY_NAME, "language": "python", "name": KERNEL_NAME}
+#: The kernel spec the wheel installs (``share/jupyter/kernels/ils/kernel.json`` in the repository,
+#: ``[tool.setuptools.data-files]`` in pyproject.toml). Its command is ``python``, which Jupyter
+#: (jupyter_client) replaces by the Python that starts the kernel: the environment's own, as for
+#: ipykernel's ``python3``. A wheel cannot know the absolute path of the environment it goes into.
+PACKAGED_KERNEL = {
+    "argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    "display_name": KERNEL_DISPLAY_NAME,
+    "language": "python",
+    "metadata": {"debugger": True},
+}
+#: Where the packaged kernel spec lives in the repository and in an environment (under its prefix).
+PACKAGED_KERNEL_PATH = f"share/jupyter/kernels/{KERNEL_NAME}/kernel.json"
 #: The jupytext pairing every notebook of the project declares.
 PAIRING = "ipynb,py:percent"
 #: Lines that contain this marker are not searched for passwords (a deliberate test value).
@@ -80,6 +95,39 @@ def kernel_name_for(nb: Any) -> str:
     except Exception:  # an unreadable kernel directory: fall back  # noqa: BLE001
         pass
     return "python3"
+
+
+# -- a study's own module -----------------------------------------------------------------
+
+
+def study_module(name: str, directory: str | Path | None = None) -> Any:
+    """Import a study's own module ``NAME.py`` from ``directory`` (default: the working directory) afresh.
+
+    A computation that only one study makes lives beside its notebook
+    (``notebooks/studies/S/S_analysis.py``, tested by ``test_S_analysis.py``
+    there), not in the library. The notebook's working directory is its own
+    folder under ``ils run``, JupyterLab and ``papermill --cwd``, but that folder
+    is not on ``sys.path`` in every engine: this imports the file by its path,
+    under its own (unique) name, again on every call so that an edit takes
+    effect without restarting the kernel.
+    """
+    import importlib.util
+
+    if not name.isidentifier():
+        from .errors import ConfigError
+
+        raise ConfigError(f"study module {name!r}: expected a Python module name (letters, digits, _)")
+    path = Path(directory if directory is not None else Path.cwd()) / f"{name}.py"
+    if not path.is_file():
+        from .errors import ConfigError
+
+        raise ConfigError(f"study module {path} does not exist (a study's own module lives beside its notebook)")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look the module up by name
+    spec.loader.exec_module(module)
+    return module
 
 
 # -- pairs and outputs --------------------------------------------------------------------

@@ -23,6 +23,12 @@ SCHEMA_VERSION = 2
 LOAD_LOCK = "load_lock"
 """The ``ils_meta`` row every load updates first: it serialises loads (see :mod:`ilslib.load`)."""
 
+
+def meta_rows() -> list[tuple[str, str | None]]:
+    """The ``ils_meta`` rows a warehouse must hold: its schema version and the load lock (value NULL)."""
+    return [("schema_version", str(SCHEMA_VERSION)), (LOAD_LOCK, None)]
+
+
 # Standard SQL types, with the few places where a dialect needs another spelling.
 _TYPES = {
     "id": {"sqlite": "VARCHAR(64)", "postgresql": "VARCHAR(64)", "mssql": "NVARCHAR(64)"},
@@ -33,6 +39,9 @@ _TYPES = {
     "email": {"sqlite": "VARCHAR(254)", "postgresql": "VARCHAR(254)", "mssql": "NVARCHAR(254)"},
     "text": {"sqlite": "TEXT", "postgresql": "TEXT", "mssql": "NVARCHAR(MAX)"},
     "short": {"sqlite": "VARCHAR(400)", "postgresql": "VARCHAR(400)", "mssql": "NVARCHAR(400)"},
+    # A file's name (no folder): 255 characters is the longest name the file systems allow. Part of a key
+    # (ils_load_file): NVARCHAR(400) would make that key 928 bytes, over SQL Server's 900.
+    "file": {"sqlite": "VARCHAR(255)", "postgresql": "VARCHAR(255)", "mssql": "NVARCHAR(255)"},
     "int": {d: "INTEGER" for d in DIALECTS},
     "year": {d: "INTEGER" for d in DIALECTS},
     "number": {d: "DOUBLE PRECISION" for d in DIALECTS},
@@ -59,7 +68,7 @@ _EXTRA_TABLES: dict[str, tuple[tuple[str, str, bool], ...]] = {
     ),
     "ils_load_file": (
         ("load_id", "id", True),
-        ("file_name", "short", True),
+        ("file_name", "file", True),
         ("sha256", "id", True),
         ("rows_read", "int", False),
         ("rows_inserted", "int", False),
@@ -113,8 +122,28 @@ _INDEXES = (
 )
 
 
+MSSQL_KEY_COLLATION = "Latin1_General_100_BIN2"
+"""The collation of identifier, code, period and month columns on SQL Server.
+
+The contract's identifiers and codes are case-sensitive (``A1`` and ``a1`` are
+two organisations) and the loader compares them as Python does, character by
+character. A Swedish SQL Server defaults to a case-insensitive collation
+(``Finnish_Swedish_CI_AS``), under which a key would hold only one of the two
+and a join would match across case. A binary collation (BIN2: code point by
+code point) compares exactly as the loader, SQLite and PostgreSQL in the ``C``
+locale do, on every SQL Server since 2008; identifiers are stored NFC, so one
+spelling of ``Å`` is one id. Text columns (names, titles, comments) keep the
+database's collation, so they sort the Swedish way.
+"""
+# Types compared as identifiers (exactly) on every backend.
+_EXACT_TYPES = frozenset({"id", "login", "code", "period", "month", "file"})
+
+
 def _sql_type(col_type: str, dialect: str) -> str:
-    return _TYPES[col_type][dialect]
+    sql = _TYPES[col_type][dialect]
+    if dialect == "mssql" and col_type in _EXACT_TYPES:
+        sql += f" COLLATE {MSSQL_KEY_COLLATION}"
+    return sql
 
 
 def _create_table(name: str, cols: list[tuple[str, str, bool]], key: tuple[str, ...], dialect: str) -> str:
@@ -228,10 +257,13 @@ def init_schema(wh: Warehouse) -> list[str]:
                     wh.execute(f"DROP VIEW {name}")
             wh.execute(stmt)
             created.append(name)
-        wh.execute("DELETE FROM ils_meta WHERE name = ?", ("schema_version",))
-        wh.execute("INSERT INTO ils_meta (name, value) VALUES (?, ?)", ("schema_version", str(SCHEMA_VERSION)))
-        if wh.scalar("SELECT COUNT(*) FROM ils_meta WHERE name = ?", (LOAD_LOCK,)) == 0:
-            wh.execute("INSERT INTO ils_meta (name, value) VALUES (?, ?)", (LOAD_LOCK, None))
+        for name, value in meta_rows():
+            if name == LOAD_LOCK:  # a load may hold it: never rewritten, only made when missing
+                if wh.scalar("SELECT COUNT(*) FROM ils_meta WHERE name = ?", (name,)) == 0:
+                    wh.execute("INSERT INTO ils_meta (name, value) VALUES (?, ?)", (name, value))
+                continue
+            wh.execute("DELETE FROM ils_meta WHERE name = ?", (name,))
+            wh.execute("INSERT INTO ils_meta (name, value) VALUES (?, ?)", (name, value))
     return created
 
 
@@ -273,7 +305,48 @@ def _index_exists(wh: Warehouse, name: str) -> bool:
     return bool(wh.rows("SELECT 1 FROM sys.indexes WHERE name = ?", (name,)))
 
 
+_APPLY = {
+    "sqlite": "sqlite3 -bail lis.sqlite < schema.sql",
+    "postgresql": "psql -v ON_ERROR_STOP=1 -h HOST -U OWNER -d DATABASE -f schema.sql",
+    "mssql": "sqlcmd -b -S SERVER -d DATABASE -i schema.sql",
+}
+
+
+def _literal(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
 def ddl_script(dialect: str) -> str:
-    """The DDL as one script, statements separated by ``;`` (``GO`` batches on SQL Server)."""
-    sep = "\nGO\n\n" if dialect == "mssql" else ";\n\n"
-    return sep.join(ddl(dialect)) + (sep.strip() + "\n" if dialect != "mssql" else "\nGO\n")
+    """Everything a DBA runs to create a warehouse that ``ils`` accepts, as one script for ``dialect``.
+
+    The tables, indexes and views of :func:`ddl` and the ``ils_meta`` rows
+    (:func:`meta_rows`: the schema version and the load lock), in one
+    transaction, so a script that stops half-way leaves nothing behind when it
+    is run as the header says (``sqlite3 -bail``, ``psql -v ON_ERROR_STOP=1``,
+    ``sqlcmd -b``). Statements end with ``;``; on SQL Server each is a batch of
+    its own (``GO``), as ``CREATE VIEW`` must be. For a new, empty database:
+    upgrades are ``ils init``'s.
+
+    >>> script = ddl_script("postgresql")
+    >>> script.splitlines()[0]
+    '-- ILS warehouse schema version 2 (postgresql), printed by ils init --sql --dialect postgresql'
+    >>> "INSERT INTO ils_meta (name, value) VALUES ('schema_version', '2');" in script
+    True
+    """
+    statements = ddl(dialect)  # checks the dialect
+    statements += [f"INSERT INTO ils_meta (name, value) VALUES ({_literal(n)}, {_literal(v)})" for n, v in meta_rows()]
+    head = [
+        f"-- ILS warehouse schema version {SCHEMA_VERSION} ({dialect}), printed by ils init --sql --dialect {dialect}",
+        "-- For a new, empty database; every statement in one transaction. Apply it with:",
+        f"--   {_APPLY[dialect]}",
+        "-- then check it with: ils info --warehouse URL",
+    ]
+    if dialect == "mssql":
+        head.append(
+            f"-- Identifier, code and period columns use COLLATE {MSSQL_KEY_COLLATION}: the contract's keys are "
+            "case-sensitive."
+        )
+        batches = ["SET XACT_ABORT ON;\nBEGIN TRANSACTION;", *(f"{st};" for st in statements), "COMMIT TRANSACTION;"]
+        return "\n".join(head) + "\n\n" + "\nGO\n\n".join(batches) + "\nGO\n"
+    body = ["BEGIN;", *(f"{st};" for st in statements), "COMMIT;"]
+    return "\n".join(head) + "\n\n" + "\n\n".join(body) + "\n"

@@ -2,7 +2,8 @@
 # Install the Debian packages that ils and its tests need.
 #
 #   unixODBC and its headers (pyodbc), the SQLite3 and PostgreSQL ODBC drivers,
-#   PostgreSQL (the tests start a throwaway server), Chromium (reports as PDF and
+#   PostgreSQL (the tests start a throwaway server) and the sqlite3 and psql
+#   command-line clients (the DBA route), Chromium (reports as PDF and
 #   browser tests), fonts that cover Swedish text, the libraries WeasyPrint
 #   loads (Pango, HarfBuzz), poppler-utils (pdftotext/pdftoppm to check PDFs),
 #   LibreOffice Calc without a GUI (to open the workbooks the reports write),
@@ -25,6 +26,9 @@ PACKAGES=(
     libsqliteodbc
     # a PostgreSQL server for the tests (tests/pgcluster.py runs initdb itself)
     postgresql
+    # the databases' own command-line clients: the DBA route (ils init --sql) is applied and tested with
+    # them (psql comes with postgresql, as its dependency postgresql-client-NN)
+    sqlite3
     # headless browser for HTML->PDF and page tests
     chromium
     # fonts with å, ä, ö for reports (DejaVu; Liberation is metric-compatible with Arial/Times)
@@ -48,7 +52,7 @@ check_only=0
 case "${1:-}" in
     --check) check_only=1 ;;
     "") ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install-system.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 esac
 

@@ -158,14 +158,23 @@ def test_explore_is_presentation_only():
         assert bad not in text, f"explore.py uses {bad!r}: figures belong in ilslib"
 
 
-def test_study_template_runs_top_to_bottom(demo_env: str, tmp_path: Path):
+@pytest.mark.parametrize(
+    "scope, parameters, runs",
+    [
+        ("org", {"org_id", "period"}, [{"org_id": "ALN"}, {"org_id": "BOSTAD"}, {"org_id": "STAD"}]),
+        ("kind", {"kind", "period"}, [{"kind": "namnd"}, {"kind": "bolag"}, {"kind": "kommun"}]),
+        ("all", {"period"}, [{}]),
+    ],
+)
+def test_study_templates_run_top_to_bottom(scope: str, parameters: set, runs: list, demo_env: str, tmp_path: Path):
+    """Each scope's template, for a board, a company and the municipality, and for the budget."""
     py = tmp_path / "mall" / "mall.py"
     py.parent.mkdir()
-    _, ipynb = nbs.write_pair(render("mall", 'Mall med "citat" & <b>märkning</b>'), py)
-    assert notebook_parameters(ipynb) == {"org_id", "period"}
-    for org in ("ALN", "BOSTAD", "STAD"):  # a board, a company, the municipality
-        nb = execute(ipynb, tmp_path / f"{org}.ipynb", org_id=org)
-        assert errors_of(nb) == [], org
+    _, ipynb = nbs.write_pair(render("mall", 'Mall med "citat" & <b>märkning</b>', scope=scope), py)
+    assert notebook_parameters(ipynb) == parameters
+    for i, params in enumerate(runs):
+        nb = execute(ipynb, tmp_path / f"{i}.ipynb", **params)
+        assert errors_of(nb) == [], params
     nb = execute(ipynb, tmp_path / "bu.ipynb", period="2026-BU")
     assert errors_of(nb) == []
 
@@ -201,7 +210,9 @@ def test_every_notebook_is_paired_and_in_sync():
 
 
 def test_the_notebooks_name_the_project_kernel():
-    for py in [NOTEBOOKS / "explore.py", REPO / "ilslib" / "templates" / "study" / "study.py"]:
+    templates = sorted((REPO / "ilslib" / "templates" / "study").glob("*.py"))
+    assert [p.name for p in templates] == ["all.py", "kind.py", "org.py"]
+    for py in [NOTEBOOKS / "explore.py", *templates]:
         assert nbs.metadata_problems(py) == []
         assert "name: ils" in py.read_text(encoding="utf-8")
 

@@ -182,3 +182,156 @@ def test_shell_scripts_parse():
         words = shlex.split(cmd)
         if words[:1] == ["make"] and len(words) > 1 and "=" not in words[1]:
             assert re.search(rf"^{re.escape(words[1])}:", makefile, re.M), f"README: no make target {cmd!r}"
+
+
+# -- plain pip users: the kernel ships with the package --------------------------------------
+
+
+def test_the_packaged_kernel_spec_is_the_projects_kernel():
+    """share/jupyter/kernels/ils/kernel.json (installed by pip) is the one ilslib.notebooks describes."""
+    from ilslib import notebooks as nbs
+
+    path = REPO / nbs.PACKAGED_KERNEL_PATH
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    assert spec == nbs.PACKAGED_KERNEL
+    # `python`: jupyter_client runs the Python that starts the kernel (never a path baked into a wheel)
+    assert spec["argv"][:3] == ["python", "-m", "ipykernel_launcher"] and "{connection_file}" in spec["argv"]
+    assert spec["display_name"] == nbs.KERNEL_DISPLAY_NAME
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    data_files = project["tool"]["setuptools"]["data-files"]
+    assert data_files == {f"share/jupyter/kernels/{nbs.KERNEL_NAME}": [nbs.PACKAGED_KERNEL_PATH]}
+    # every notebook names that kernel
+    for nb in (REPO / "notebooks").rglob("*.ipynb"):
+        assert json.loads(nb.read_text(encoding="utf-8"))["metadata"]["kernelspec"]["name"] == nbs.KERNEL_NAME, nb
+
+
+def _source_tree(dest: Path) -> Path:
+    """The project's files as a fresh checkout has them (tracked and new, not ignored) copied to ``dest``."""
+    import shutil
+
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    for rel in filter(None, out.split("\0")):
+        src = REPO / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    return dest
+
+
+def _pip_env() -> dict[str, str]:
+    """The environment for pip and the fresh venv: the user's pip cache (the tests' HOME is a scratch one)."""
+    import os
+    import pwd
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ILS_", "JUPYTER", "VIRTUAL_ENV", "PYTHONPATH"))}
+    cache = os.environ.get("PIP_CACHE_DIR") or str(Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "pip")
+    env["PIP_CACHE_DIR"] = cache
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+@pytest.mark.slow
+def test_plain_pip_install_runs_the_report_with_papermill_and_the_ils_kernel(tmp_path: Path):
+    """`pip install` of the wheel into a fresh venv, no make: papermill's CLI and `ils run --engine kernel`
+    find the `ils` kernel the wheel installed and run the report on a small embedded warehouse."""
+    import os
+    import sys
+    import zipfile
+
+    env = _pip_env()
+    src = _source_tree(tmp_path / "src")
+    wheels = tmp_path / "wheels"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(src)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (wheel,) = wheels.glob("ilslib-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+    assert any(n.endswith(".data/data/share/jupyter/kernels/ils/kernel.json") for n in names), names[:20]
+    assert any(n == "ilslib/templates/study/org.py" for n in names)
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    bin_ = venv / "bin"
+    proc = subprocess.run(
+        [str(bin_ / "python"), "-m", "pip", "install", "--quiet", str(wheel)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    # Nothing but the venv provides kernels: no JUPYTER_PATH, a scratch HOME (conftest).
+    env_run = dict(env, HOME=os.environ["HOME"], PATH=f"{bin_}{os.pathsep}{env.get('PATH', '')}")
+    listed = subprocess.run(
+        [str(bin_ / "jupyter"), "kernelspec", "list", "--json"],
+        env=env_run,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
+    spec = json.loads(listed.stdout)["kernelspecs"]["ils"]
+    assert Path(spec["resource_dir"]) == venv / "share" / "jupyter" / "kernels" / "ils"
+    assert spec["spec"]["display_name"] == "Python 3 (ils)"
+
+    # A small embedded warehouse, made with the installed ils.
+    work = tmp_path / "work"
+    work.mkdir()
+    url = f"sqlite:///{work / 'lis.sqlite'}"
+    for args in (
+        ["init", "--warehouse", url],
+        ["load", str(REPO / "tests" / "good_loads" / "base"), "--warehouse", url],
+    ):
+        proc = subprocess.run([str(bin_ / "ils"), *args], cwd=work, env=env_run, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    env_run["ILS_WAREHOUSE"] = url
+
+    # papermill's own command line; the notebook names its kernel, `ils`. (-r: an id of digits stays text.)
+    notebooks = work / "notebooks"
+    notebooks.mkdir()
+    for name in ("report.ipynb", "report.py"):
+        (notebooks / name).write_bytes((REPO / "notebooks" / name).read_bytes())
+    proc = subprocess.run(
+        [str(bin_ / "papermill"), "notebooks/report.ipynb", "out.ipynb", "-r", "org_id", "0200", "-p", "period",
+         "2026-T2", "--no-progress-bar"],
+        cwd=work,
+        env=env_run,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Executing notebook with kernel: ils" in proc.stderr
+    out = json.loads((work / "out.ipynb").read_text(encoding="utf-8"))
+    assert out["metadata"]["kernelspec"]["name"] == "ils"
+    shown = json.dumps(out["cells"], ensure_ascii=False)
+    assert "Östra stadsdelsnämnden" in shown and "Tertialrapport 2 2026" in shown
+    assert '"output_type": "error"' not in shown
+
+    # ils run in a real Jupyter kernel: the same `ils` kernel (not the python3 fallback).
+    proc = subprocess.run(
+        [str(bin_ / "ils"), "run", "--engine", "kernel", "--period", "2026-T2", "--org", "0200", "--jobs", "1",
+         "--out", str(work / "outputs")],
+        cwd=work,
+        env=env_run,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    executed = json.loads((work / "outputs" / "2026-T2" / "0200" / "report.ipynb").read_text(encoding="utf-8"))
+    assert executed["metadata"]["kernelspec"]["name"] == "ils"
+    assert "Östra stadsdelsnämnden" in (work / "outputs" / "2026-T2" / "0200" / "report.html").read_text("utf-8")

@@ -77,6 +77,11 @@ def economy_chart(
 
     Amounts are in ``unit`` (pass the economy table's, so the chart and the table
     agree), by default the unit the largest amount needs (kr, tkr, mnkr).
+
+
+    >>> html = charts.economy_chart(f.economy_series(wh, "ALN", "2026-T2"), period_title="Tertial 2 2026")
+    >>> html.startswith("<figure><img"), "Linjediagram: ackumulerat nettoresultat" in html
+    (True, True)
     """
     data = series.dropna(subset=["cum_net"]) if "cum_net" in series else series.iloc[0:0]
     if data.empty:
@@ -126,7 +131,12 @@ def economy_figure(data: pd.DataFrame, unit: fmt.AmountUnit, *, height: float = 
 
 
 def sick_leave_chart(series: pd.DataFrame, *, year_from: str | None = None) -> Html:
-    """Sick leave per month (%), the suppressed months left out and said so."""
+    """Sick leave per month (%), the suppressed months left out and said so
+
+    >>> html = charts.sick_leave_chart(f.sick_leave_series(wh, "ALN", "2026-T2"))
+    >>> "Linjediagram: sjukfrånvaro i procent" in html
+    True
+    """
     if series.empty:
         return paragraph("Det finns inga personaluppgifter att visa i diagram.", class_="note")
     shown = series[~series["suppressed"].astype(bool) & series["sick_leave_pct"].notna()]
@@ -155,7 +165,12 @@ def sick_leave_chart(series: pd.DataFrame, *, year_from: str | None = None) -> H
 
 
 def indicator_trends(history: pd.DataFrame, *, indicator_ids: list[str], title: str) -> Html:
-    """Small multiples: each indicator's outcome per period, with its target as a dashed line."""
+    """Small multiples: each indicator's outcome per period, with its target as a dashed line
+
+    >>> html = charts.indicator_trends(f.history(wh, "ALN"), indicator_ids=["FAKT"], title="Utveckling")
+    >>> "<figcaption>Utveckling</figcaption>" in html
+    True
+    """
     ids = [i for i in indicator_ids if i in set(history["indicator_id"])]
     if not ids:
         return paragraph("Det finns inga utfall över tid att visa i diagram.", class_="note")
@@ -235,8 +250,24 @@ def trends_figure(history: pd.DataFrame, ids: list[str]) -> tuple[Any, list[str]
     return fig, alts
 
 
-def comparison_chart(df: pd.DataFrame, *, org_id: str, label: str, unit: str | None, decimals: int) -> Html:
-    """Horizontal bars: one key figure for every organisation of a kind, best first, own bar marked."""
+def comparison_chart(
+    df: pd.DataFrame, *, org_id: str | None = None, label: str, unit: str | None, decimals: int
+) -> Html:
+    """Horizontal bars: one key figure for every organisation of a kind, best first, own bar marked.
+
+    ``df`` is a :func:`ilslib.figures.compare` frame. With ``org_id`` that
+    organisation's bar is hatched and its name marked ``►`` (a report's own
+    organisation); without it no bar is singled out (a study of a whole kind).
+    Bars are coloured by quarter (best green, worst red, the rest yellow); the
+    text alternative names the best and the worst.
+
+    >>> c = f.compare(wh, "2026-T2", "sick_leave_pct", kind="namnd")
+    >>> html = charts.comparison_chart(c, label="Sjukfrånvaro", unit="%", decimals=1)
+    >>> html.startswith("<figure><img"), "►" in html, "egna organisationen" in html
+    (True, False, False)
+    >>> "► " in charts.comparison_chart(c, org_id="ALN", label="Sjukfrånvaro", unit="%", decimals=1)
+    True
+    """
     data = df[df["value"].notna()].sort_values("rank", kind="mergesort")
     if data.empty:
         return paragraph(f"Inga jämförbara värden för {label}.", class_="note")
@@ -258,7 +289,7 @@ def comparison_chart(df: pd.DataFrame, *, org_id: str, label: str, unit: str | N
     _style(ax)
     ax.grid(axis="x", color="#d5dbe1", linewidth=0.6)
     ax.grid(axis="y", visible=False)
-    own = df[df["org_id"] == org_id]
+    own = df[df["org_id"] == org_id] if org_id is not None else df.iloc[0:0]
     own_text = ""
     if not own.empty:
         o = own.iloc[0]
@@ -275,9 +306,7 @@ def comparison_chart(df: pd.DataFrame, *, org_id: str, label: str, unit: str | N
         f"{best['name']} med {fmt.value(best['value'], unit, decimals)}, sämst {worst['name']} med "
         f"{fmt.value(worst['value'], unit, decimals)}.{own_text}"
     )
-    return figure(
-        fig,
-        alt=alt,
-        caption=f"{label}: jämförelse, bästa fjärdedelen grön, sämsta röd; "
-        "den egna organisationen markerad med ► och streckad stapel",
-    )
+    caption = f"{label}: jämförelse, bästa fjärdedelen grön, sämsta röd"
+    if org_id is not None:
+        caption += "; den egna organisationen markerad med ► och streckad stapel"
+    return figure(fig, alt=alt, caption=caption)

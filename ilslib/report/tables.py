@@ -109,7 +109,14 @@ def summary_items(ctx: Any) -> list[tuple[str, str]]:
 
 
 def status_count_table(counts: dict[str, int], *, caption: str) -> Table:
-    """A small table: status (symbol and word) and how many indicators have it."""
+    """A small table: status (symbol and word) and how many indicators have it
+
+    >>> counts = t.status_counts(f.indicators(wh, "ALN", "2026-T2")["status"])
+    >>> counts
+    {'uppfyllt': 1, 'delvis': 1, 'ej_uppfyllt': 1, 'saknas': 0, 'ej_malsatt': 0}
+    >>> [(r["status"].text, r["antal"].text) for r in t.status_count_table(counts, caption="Status").rows][:2]
+    [('✓ Uppfyllt', '1'), ('◐ Delvis uppfyllt', '1')]
+    """
     rows = [{"status": m.status(code), "antal": m.count(n)} for code, n in counts.items()]
     return Table(
         "status_counts",
@@ -161,7 +168,21 @@ def _gender(r: dict[str, Any], col: str) -> m.Cell:
 
 
 def indicator_table(df: pd.DataFrame, *, caption: str, with_status: bool = True, gender: bool = True) -> Table:
-    """The indicator table: outcome, target, status, women/men, last year, change (a percentage in p.e.)."""
+    """The indicator table: outcome, target, status, women/men, last year, change (a percentage in p.e.)
+
+    ``df`` is :func:`ilslib.figures.indicators`' frame. Every text is escaped, a
+    status is symbol and word, a value carries its unit, ``.`` marks an indicator
+    not reported by gender.
+
+    >>> tbl = t.indicator_table(f.indicators(wh, "ALN", "2026-T2"), caption="Indikatorer, tertial 2")
+    >>> [c.header for c in tbl.columns][:8]
+    ['Indikator', 'Id', 'Enhet', 'Riktning', 'Utfall', 'Mål', 'Måltyp', 'Status']
+    >>> row = tbl.rows[0]
+    >>> row["value"].text, row["target"].text, row["status"].text, row["kvinnor"].text
+    ('100,0\xa0%', '95,0\xa0%', '✓ Uppfyllt', '.')
+    >>> "<caption>Indikatorer, tertial 2</caption>" in tbl.html()
+    True
+    """
     rows = []
     for r in df.to_dict("records"):
         unit, dec = _unit(r), _dec(r)
@@ -219,7 +240,12 @@ def _annual(r: dict[str, Any]) -> str:
 
 
 def target_table(df: pd.DataFrame, *, caption: str) -> Table:
-    """The plan (budget): each indicator with its annual target and the limit for partly met."""
+    """The plan (budget): each indicator with its annual target and the limit for partly met
+
+    >>> tbl = t.target_table(f.indicators(wh, "ALN", "2026-BU"), caption="Mål 2026")
+    >>> [c.header for c in tbl.columns][-2:], tbl.rows[0]["target"].text
+    (['Årsmål', 'Gräns för delvis uppfyllt'], '82')
+    """
     rows = []
     for r in df.to_dict("records"):
         unit, dec = _unit(r), _dec(r)
@@ -422,7 +448,17 @@ def economy_unit(e: dict[str, Any]) -> fmt.AmountUnit:
 def economy_table(
     e: dict[str, Any], *, caption: str, with_outcome: bool = True, unit: fmt.AmountUnit | None = None
 ) -> Table:
-    """Budget follow-up: income, costs and net, outcome against budget (the unit in the header)."""
+    """Budget follow-up: income, costs and net, outcome against budget (the unit in the header)
+
+    ``e`` is one organisation's row of :func:`ilslib.figures.economy` as a dict.
+
+    >>> e = f.economy(wh, "2026-T2", "ALN").loc["ALN"].to_dict()
+    >>> tbl = t.economy_table(e, caption="Budgetuppföljning")
+    >>> [c.header for c in tbl.columns]
+    ['Post', 'Utfall (tkr)', 'Budget (tkr)', 'Avvikelse mot budget (tkr)']
+    >>> [(r["post"].text, r["avvikelse"].text) for r in tbl.rows][:3]
+    [('Intäkter', '+6\xa0771'), ('Kostnader', '−13\xa0639'), ('Nettoresultat', '−6\xa0868')]
+    """
 
     def dev(a: Any, b: Any, sign: float = 1.0) -> Any:
         return None if missing(a) or missing(b) else sign * (a - b)
@@ -454,7 +490,12 @@ def economy_table(
 
 
 def accounts_table(df: pd.DataFrame, *, caption: str) -> Table:
-    """The accounts with the largest deviations (amounts in the unit the largest needs)."""
+    """The accounts with the largest deviations (amounts in the unit the largest needs)
+
+    >>> tbl = t.accounts_table(f.accounts(wh, "ALN", "2026-T2", n=3), caption="De tre största avvikelserna")
+    >>> len(tbl.rows), tbl.columns[-1].header
+    (3, 'Avvikelse (%)')
+    """
     u = fmt.amount_unit(df["outcome"], df["budget"], df["deviation"]) if not df.empty else fmt.KR
     rows = [
         {
@@ -486,7 +527,11 @@ def accounts_table(df: pd.DataFrame, *, caption: str) -> Table:
 
 
 def personnel_items(p: dict[str, Any]) -> list[tuple[str, str]]:
-    """Headline personnel figures; sick leave ``..`` when suppressed."""
+    """Headline personnel figures; sick leave ``..`` when suppressed
+
+    >>> t.personnel_items(f.personnel(wh, "2026-T2", "ALN").loc["ALN"].to_dict())
+    [('Antal anställda', '888'), ('Årsarbetare', '830,5'), ('Sjukfrånvaro', '5,6\xa0%')]
+    """
     suppressed = bool(p.get("suppressed"))
     return [
         ("Antal anställda", fmt.number(p.get("headcount"))),
@@ -496,7 +541,15 @@ def personnel_items(p: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def comparison_table(df: pd.DataFrame, *, caption: str, kind: str) -> Table:
-    """The organisation against the others of its kind: value, rank and quartile (colour and words)."""
+    """The organisation against the others of its kind: value, rank and quartile (colour and words)
+
+    ``df`` is :func:`ilslib.figures.comparisons`' frame (one row per key figure);
+    for every organisation of a kind and one figure, see :func:`ranking_table`.
+
+    >>> tbl = t.comparison_table(f.comparisons(wh, "ALN", "2026-T2"), caption="Rang", kind="namnd")
+    >>> tbl.columns[-1].header, tbl.rows[-1]["rank"].text
+    ('Jämfört med nämnderna', '11 av 15')
+    """
     repeated = set(df["label"][df["label"].duplicated(keep=False)]) if not df.empty else set()
     rows = []
     for r in df.to_dict("records"):
@@ -780,4 +833,52 @@ def about(figures: dict[str, Any], loads: pd.DataFrame, *, notebook: str) -> Htm
             loads_table(loads, caption="Senaste inläsningar av data"),
             definition_list(items),
         ]
+    )
+
+
+def ranking_table(df: pd.DataFrame, *, caption: str) -> Table:
+    """Every organisation of a :func:`ilslib.figures.compare` frame: rank, value and quarter, best first.
+
+    The table beside :func:`ilslib.report.charts.comparison_chart` when a page is
+    about a whole kind rather than one organisation. Special values as Kolada
+    writes them (``-`` missing, ``.`` not applicable, ``..`` confidential) are
+    not ranked and come last; an organisation the frame marks ``selected`` gets
+    ``►`` before its name. The value column is named after the figure (``attrs``).
+
+    >>> c = f.compare(wh, "2026-T2", "sick_leave_pct", kind="namnd")
+    >>> tbl = t.ranking_table(c, caption="Sjukfrånvaro, nämnderna")
+    >>> [col.header for col in tbl.columns]
+    ['Rang', 'Organisation', 'Sjukfrånvaro', 'Jämfört med de andra']
+    >>> first = tbl.rows[0]
+    >>> first["rank"].text, first["colour"].text, first["value"].text.endswith("%")
+    ('1', 'Bästa fjärdedelen', True)
+    """
+    unit = df.attrs.get("unit")
+    decimals = int(df.attrs.get("decimals", 1))
+    rows = []
+    for r in df.to_dict("records"):
+        special = None if missing(r.get("special")) else r["special"]
+        colour = r.get("colour") or "grey"
+        name = ("► " if bool(r.get("selected")) else "") + str(r["name"])
+        rows.append(
+            {
+                "rank": m.Cell(None, "–") if missing(r.get("rank")) else m.count(int(r["rank"])),
+                "name": m.text(name),
+                "value": m.value(r.get("value"), None if missing(unit) else str(unit), decimals, special=special),
+                "colour": m.Cell(fmt.COLOUR.get(colour), fmt.COLOUR.get(colour, ""), css=f"q-{colour}"),
+            }
+        )
+    return Table(
+        "ranking",
+        caption,
+        "Rangordning",
+        [
+            Column("rank", "Rang", numeric=True),
+            Column("name", "Organisation"),
+            Column("value", str(df.attrs.get("label") or "Värde"), numeric=True),
+            Column("colour", "Jämfört med de andra"),
+        ],
+        rows,
+        row_header="name",
+        empty="inga organisationer att jämföra.",
     )

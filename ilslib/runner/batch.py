@@ -5,7 +5,9 @@ Layout of the output directory (``outputs/`` by default)::
     OUT/index.html                      the report portal
     OUT/PERIOD/ORG/report.{html,pdf,ipynb}, figures.json   organisation reports
     OUT/PERIOD/_grupp/KIND/...          group reports (one per kind)
-    OUT/_studier/NAME/PERIOD/ORG/...    other notebooks (special studies)
+    OUT/_studier/NAME/PERIOD/ORG/...    other notebooks (special studies): per organisation,
+    OUT/_studier/NAME/PERIOD/_grupp/KIND/...   per kind,
+    OUT/_studier/NAME/PERIOD/...        or one page for the whole city
     OUT/runs/RUN-ID/manifest.json, run.log, output.log   the audit trail of every run
     OUT/.ils-run.lock                   held while a run writes
 
@@ -64,6 +66,8 @@ ENGINES = ("inprocess", "kernel")
 PERIOD_CODES = ("BU", "T1", "T2", "BO")
 # Parameters ils run sets itself from --org/--kind/--period.
 RESERVED_PARAMETERS = ("org_id", "kind", "period")
+#: The portal's name of a study page that covers the whole city (a study without org_id and kind).
+STUDY_ALL_NAME = "Hela staden"
 
 
 class RunLockedError(IlsError):
@@ -359,11 +363,13 @@ def plan(req: RunRequest) -> Plan:
         elif per_kind:
             if req.orgs:
                 raise ConfigError(f"notebook {notebook.name} is run per kind: use --kind, not --org")
-            kinds = list(dict.fromkeys(req.kinds)) or (list(settings.REPORTING_KINDS) if req.all else [])
+            # --all: the reporting kinds for the group report; every kind that has organisations for a study.
+            every = list(settings.REPORTING_KINDS) if not is_study(notebook) else list(dict.fromkeys(known.values()))
+            kinds = list(dict.fromkeys(req.kinds)) or (every if req.all else [])
             if not kinds:
                 raise ConfigError(
                     f"notebook {notebook.name} is run per kind: give --kind KIND "
-                    f"(one of {', '.join(settings.REPORTING_KINDS)}) or --all"
+                    f"(one of {', '.join(every or settings.REPORTING_KINDS)}) or --all"
                 )
             targets = list(kinds)
         else:
@@ -400,10 +406,7 @@ def _jobs(
     formats = parse_formats(req.formats)
     nb_hash = _file_hash(notebook)
     library = library_fingerprint()
-    # Only the project's own report notebooks write to OUT/PERIOD/...; any other notebook (a fork
-    # named report.ipynb elsewhere too) is a study with a directory of its own.
-    standard = notebook.parent == default_notebook_dir().resolve() and notebook.suffix == ".ipynb"
-    study = not standard or notebook.stem not in (REPORT_NOTEBOOK, GROUP_NOTEBOOK)
+    study = is_study(notebook)
     if study:  # the name becomes a directory: the identifier rule, and a safe folder name
         identifiers.check(notebook.stem, "notebook name")
     base = out / STUDY_DIR / identifiers.folder_name(notebook.stem) if study else out
@@ -426,16 +429,20 @@ def _jobs(
         elif per_kind:
             params["kind"] = t
             rel = [period_s, GROUP_DIR, identifiers.folder_name(str(t))]
+            plural = KIND_PLURAL.get(str(t), str(t))
             meta = {
                 "kind": t,
-                "name": f"Mål och måluppfyllelse – {KIND_PLURAL.get(str(t), t)}",
+                "name": plural[:1].upper() + plural[1:] if study else f"Mål och måluppfyllelse – {plural}",
                 "period": period_s,
                 "group": True,
             }
         else:
             rel = [period_s]
-            meta = {"period": period_s, "name": notebook.stem}
+            meta = {"period": period_s, "name": STUDY_ALL_NAME if study else notebook.stem}
         meta["notebook"] = notebook.stem
+        if study:  # what the portal lists as a study: the study's name and what one page covers
+            meta["study"] = notebook.stem
+            meta["scope"] = "org" if per_org else "kind" if per_kind else "all"
         # The data is not part of it: the recorded reads say whether the data changed (split_unchanged).
         input_hash = _hash({"notebook": nb_hash, "parameters": params, "library": library})
         jobs.append(Job(str(notebook), params, str(inside(base, *rel)), formats, "/".join(rel), input_hash, meta))
@@ -765,11 +772,20 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
     return 1 if failed or problems else 0
 
 
+def is_study(notebook: Path) -> bool:
+    """True for every notebook but the project's own report notebooks (``notebooks/report``, ``group_report``).
+
+    Only those write to ``OUT/PERIOD/...``; any other notebook (a fork named
+    report.ipynb elsewhere too) is a study with a directory of its own,
+    ``OUT/_studier/NAME/``.
+    """
+    standard = notebook.parent == default_notebook_dir().resolve() and notebook.suffix == ".ipynb"
+    return not standard or notebook.stem not in (REPORT_NOTEBOOK, GROUP_NOTEBOOK)
+
+
 def _is_official(plan_: Plan) -> bool:
     """True for the project's own report notebooks (not a study)."""
-    nb = plan_.notebook
-    standard = nb.parent == default_notebook_dir().resolve() and nb.suffix == ".ipynb"
-    return standard and nb.stem in (REPORT_NOTEBOOK, GROUP_NOTEBOOK)
+    return not is_study(plan_.notebook)
 
 
 def _write_status_page(req: RunRequest, out: Path, period: str) -> Path:

@@ -16,7 +16,7 @@
 
 # %% [markdown]
 # <!-- Specialstudien "__STUDY_NAME__", skapad av `ils new-study` __STUDY_DATE__.
-#      En organisation och en period per körning:
+#      En sida per organisation (--scope org), en organisation och en period per körning:
 #        ils run --notebook notebooks/studies/__STUDY_NAME__ --period latest --org ALN
 #        ils run --notebook notebooks/studies/__STUDY_NAME__ --period latest --all
 #      Bara presentation: varje siffra kommer från ilslib.figures (docs/notebooks.md). -->
@@ -49,8 +49,10 @@ show(paragraph(f"{org.name} ({t.KIND_LABELS.get(org.kind, org.kind)}), {per.titl
 #
 # Exemplet nedan visar organisationens indikatorer för perioden och hur dess sjukfrånvaro står sig
 # mot andra organisationer av samma slag. Alla siffror kommer från funktioner i `ilslib.figures`,
-# samma som rapporterna använder, så att samma tal är detsamma överallt. Behöver studien ett mått som
-# inte finns ska det läggas till i biblioteket, inte räknas fram här (se `docs/notebooks.md`).
+# samma som rapporterna använder, så att samma tal är detsamma överallt. Ett mått som fler än den här
+# studien behöver läggs till i biblioteket; en beräkning som bara den här studien gör hör hemma i
+# studiens egen modul `__STUDY_NAME___analysis.py` bredvid notebooken, med sina tester (se
+# `docs/notebooks.md`).
 
 # %% [markdown]
 # ## Resultat
@@ -67,11 +69,12 @@ sick = f.compare(wh, per, "sick_leave_pct", org_id=org_id)
 show(
     charts.comparison_chart(
         sick, org_id=org_id, label=sick.attrs["label"], unit=sick.attrs["unit"], decimals=int(sick.attrs["decimals"])
-    )
+    ),
+    paragraph("Sjukfrånvaron för en organisation med färre än fem anställda redovisas inte (..)."),
 )
 
 # %% [markdown]
 # ## Slutsatser
 #
-# *Skriv slutsatserna här när resultaten för alla organisationer har granskats: vad studien visar,
-# hur säkert det är och vad som bör göras.*
+# *Skriv slutsatserna här när resultaten har granskats: vad studien visar, hur säkert det är och vad
+# som bör göras.*
