@@ -29,6 +29,7 @@ from .export import dumps, figures_json
 from .goals import divergence, goals
 from .indicators import deviations, history, indicators
 from .orgs import (
+    LATEST_CODES,
     Organisation,
     check_kind,
     goal_tree,
@@ -47,6 +48,7 @@ from .totals import economy_total, personnel_total
 
 __all__ = [
     "KEY_FIGURES",
+    "LATEST_CODES",
     "STATUSES",
     "Organisation",
     "accounts",
