@@ -1027,9 +1027,11 @@ def _load_record(seed: int, ledger_rows: int | None, counts: dict[str, int], sta
 
 def _at(day: dt.date, minutes: int) -> str:
     """A time on ``day`` (UTC, in working hours), as events store it."""
-    return dt.datetime(day.year, day.month, day.day, 7, 0, tzinfo=dt.UTC).replace(
-        hour=7 + minutes // 60 % 9, minute=minutes % 60
-    ).isoformat(timespec="milliseconds")
+    return (
+        dt.datetime(day.year, day.month, day.day, 7, 0, tzinfo=dt.UTC)
+        .replace(hour=7 + minutes // 60 % 9, minute=minutes % 60)
+        .isoformat(timespec="milliseconds")
+    )
 
 
 #: When the latest period's round happened: loads, ready marks and approvals on these days (all before

@@ -26,6 +26,9 @@ the group report's tables and ``report.xlsx`` follow it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
 from ..periods import Period
@@ -123,6 +126,21 @@ def booked_months(wh: Warehouse, org_id: str, period: str | Period) -> list[str]
     if not p.has_outcomes:
         return []
     return _booked(_monthly(wh, p.year, org_id), p)
+
+
+def partly_booked(econ: Mapping[str, Any] | pd.Series, period: str | Period) -> bool:
+    """True when an economy row has booked months, but not every month of the period (see the module docstring).
+
+    >>> partly_booked({"booked_through": "2026-06", "booked_months": 6}, "2026-T2")
+    True
+    >>> partly_booked({"booked_through": "2026-08", "booked_months": 8}, "2026-T2"), partly_booked({}, "2026-T2")
+    (False, False)
+    """
+    p = period if isinstance(period, Period) else Period.parse(str(period))
+    n = econ.get("booked_months")
+    if not p.has_outcomes or n is None or n != n or not econ.get("booked_through"):
+        return False
+    return int(n) < p.last_month_number
 
 
 def _economy_row(m: pd.DataFrame, p: Period) -> dict[str, object]:

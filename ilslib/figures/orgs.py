@@ -186,7 +186,13 @@ def periods(wh: Warehouse) -> pd.DataFrame:
 
 
 #: What ``latest-X`` may ask for: a period code, or ``T`` for either tertial.
-LATEST_CODES: dict[str, tuple[str, ...]] = {"T": ("T1", "T2"), "BU": ("BU",), "T1": ("T1",), "T2": ("T2",), "BO": ("BO",)}
+LATEST_CODES: dict[str, tuple[str, ...]] = {
+    "T": ("T1", "T2"),
+    "BU": ("BU",),
+    "T1": ("T1",),
+    "T2": ("T2",),
+    "BO": ("BO",),
+}
 
 
 def _reporting_orgs(wh: Warehouse) -> set[str]:
@@ -262,9 +268,7 @@ def latest_period(wh: Warehouse, code: str | None = None, *, today: dt.date | No
             due.add(str(per))
     done = {
         str(r[0])
-        for r in wh.rows(
-            "SELECT DISTINCT period FROM v_round_state WHERE state IN (?, ?)", ("klar", "godkand")
-        )
+        for r in wh.rows("SELECT DISTINCT period FROM v_round_state WHERE state IN (?, ?)", ("klar", "godkand"))
     }
     reporting = _reporting_orgs(wh)
     for per, orgs in _reported_by(wh).items():

@@ -233,8 +233,9 @@ BOOK_CSS = """
   .toc > h2 { bookmark-level: 1; }
   .chapter-title { bookmark-level: 1; bookmark-label: attr(data-bookmark); }
   /* the running header names the chapter; the footer is the report's own */
-  .book-cover h1 { string-set: chapter "", doc-title content(); }
-  .chapter-title { string-set: chapter attr(data-bookmark), doc-title content(); }
+  .book-cover h1 { string-set: chapter "", doc-title content(), draft ""; }
+  /* a chapter starts without the draft header; a draft report's banner sets it again (report.css) */
+  .chapter-title { string-set: chapter attr(data-bookmark), doc-title content(), draft ""; }
   .chapter.kort .chapter-title { font-size: 18pt; }
 }
 @page {
