@@ -106,19 +106,25 @@ def run(args: argparse.Namespace) -> int:
             return 0
         print()
 
+        told: set[str] = set()
+
         def said(outcome) -> None:
             about = ", ".join(d.org_id for d in outcome.letter.key[1])
             if outcome.sent:
                 print(f"sent to {outcome.letter.to} ({about})", flush=True)
-            else:
-                print(f"ils: error: {redact(outcome.error or 'not sent')} ({about})", file=sys.stderr, flush=True)
+                return
+            error = redact(outcome.error or "not sent")
+            if error not in told:  # a relay that cannot be reached is said once, not once per message
+                told.add(error)
+                print(f"ils: error: {error}", file=sys.stderr, flush=True)
 
         sent = remind.send_reminders(wh, plan, smtp, smtp_password(), explicit=bool(args.org), on_outcome=said)
     for line in sent.unrecorded:
         print(f"ils: error: {redact(line)}", file=sys.stderr)
     n_sent, n_all = len(sent.delivery.sent), len(sent.delivery.outcomes)
     print(f"Sent {n_sent} of {n_all} reminder{'' if n_all == 1 else 's'} through {smtp.address}", end="")
-    print("." if sent.ok else f"; {n_all - n_sent} not sent (above).")
+    failed = [o.letter.to for o in sent.delivery.failed]
+    print("." if not failed else f"; not sent to {', '.join(failed)} (the reason above).")
     return 0 if sent.ok else 1
 
 

@@ -15,6 +15,7 @@ fails every message with one line naming the host.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email.utils
 import smtplib
@@ -147,13 +148,13 @@ class _Relay:
                         f"the SMTP relay {s.address} login {s.user!r} needs its password in ILS_SMTP_PASSWORD"
                     )
                 try:
-                    smtp.login(s.user, self.password)
+                    _login(smtp, s.user, self.password)
                 except smtplib.SMTPAuthenticationError as exc:
                     raise MailError(
                         f"the SMTP relay {s.address} refused the login {s.user!r}: {_reason(exc)}"
                     ) from None
-                except smtplib.SMTPNotSupportedError:
-                    raise MailError(f"the SMTP relay {s.address} does not offer a login (AUTH)") from None
+                except smtplib.SMTPNotSupportedError as exc:
+                    raise MailError(f"the SMTP relay {s.address} does not offer a login (AUTH): {exc}") from None
         except MailError:
             _quit(smtp)
             raise
@@ -167,6 +168,23 @@ class _Relay:
         if self.smtp is not None:
             _quit(self.smtp)
             self.smtp = None
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in at the relay; a login or password with letters beyond ASCII (å, ä, ö) goes as UTF-8 (AUTH PLAIN).
+
+    smtplib sends the credentials as ASCII only and fails on anything else, while
+    AUTH PLAIN is defined on UTF-8 (RFC 4616).
+    """
+    if user.isascii() and password.isascii():
+        smtp.login(user, password)
+        return
+    if "plain" not in smtp.esmtp_features.get("auth", "").lower().split():
+        raise smtplib.SMTPNotSupportedError("the relay offers no AUTH PLAIN for a login or password beyond ASCII")
+    token = base64.b64encode(b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")).decode("ascii")
+    code, resp = smtp.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, resp)
 
 
 def _quit(smtp: smtplib.SMTP) -> None:
