@@ -96,13 +96,17 @@ def _has_data_sql() -> str:
 def states(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | None = None) -> dict[str, str]:
     """``{org_id: state}`` for the period: every organisation (or those in ``org_ids``)."""
     per = str(period)
-    stored = {str(o): str(s) for o, s in wh.rows("SELECT org_id, state FROM v_round_state WHERE period = ?", (per,))}
     ids = list(org_ids) if org_ids is not None else [str(r[0]) for r in wh.rows("SELECT org_id FROM v_organisation")]
+    sql, params = "SELECT org_id, state FROM v_round_state WHERE period = ?", [per]
+    if org_ids is not None and len(ids) <= 50:
+        # only the organisations asked about: a report reads its own state, not everyone's (what a report
+        # reads decides when it is made again)
+        sql += f" AND org_id IN ({', '.join('?' for _ in ids)})" if ids else " AND 1 = 0"
+        params += ids
+    stored = {str(o): str(s) for o, s in wh.rows(sql, params)}
     unstored = [o for o in ids if o not in stored]
     with_data: set[str] = set()
     if unstored:
-        # Only the organisations asked about: a report reads its own organisation's data, not everyone's
-        # (what a report reads is what decides when it is made again).
         sql, params = _has_data_sql(), [per, per, per, per]
         if org_ids is not None and len(unstored) <= 50:
             marks = ", ".join("?" for _ in unstored)
@@ -120,9 +124,11 @@ def in_round(wh: Warehouse, period: str | Period) -> bool:
     drafts (:func:`report_states`).
     """
     per = str(period)
-    return bool(
-        wh.rows("SELECT period FROM v_deadline WHERE period = ?", (per,))
-        or wh.rows("SELECT period FROM v_round_state WHERE period = ?", (per,))
+    # MIN(): one row whatever the number of deadlines or states, so the answer (and what a report read)
+    # changes only when the period enters the round
+    return (
+        wh.scalar("SELECT MIN(period) FROM v_deadline WHERE period = ?", (per,)) is not None
+        or wh.scalar("SELECT MIN(period) FROM v_round_state WHERE period = ?", (per,)) is not None
     )
 
 
