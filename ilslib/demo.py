@@ -53,6 +53,17 @@ REPORT_PERIODS = (
 )
 PERSONNEL_MONTHS = MONTHS[: MONTHS.index(LAST_BOOKED_MONTH) + 1]
 
+#: The city's reporting calendar (its RASK): per period code, the deadline by organisation kind
+#: (None: every kind without its own), as (years after the period's year, month, day). The companies
+#: report to the group parent company a week or two after the boards. Today, 2026-11-27, the boards'
+#: deadline for 2026-T2 has passed and the companies' is a week ahead.
+_CALENDAR: dict[str, dict[str | None, tuple[int, int, int]]] = {
+    "BU": {None: (0, 1, 23)},
+    "T1": {None: (0, 5, 29), "bolag": (0, 6, 5)},
+    "T2": {None: (0, 11, 20), "bolag": (0, 12, 4)},
+    "BO": {None: (1, 2, 12), "bolag": (1, 2, 26)},
+}
+
 # ils_meta names that mark a warehouse as the demo (and how it was built).
 META_SEED = "demo_seed"
 META_LEDGER_ROWS = "demo_ledger_rows"
@@ -568,7 +579,8 @@ class _Demo:
                         target=self._with_unit(iid, self.applicable_target(org["id"], iid, period)),
                     )
         rows.update(special)
-        return pd.DataFrame([(*k, v) for k, v in rows.items()], columns=list(FILES["comments"].column_names))
+        df = pd.DataFrame([(*k, v) for k, v in rows.items()], columns=list(FILES["comments"].column_names))
+        return self.held_back("comments", df)
 
     def _with_unit(self, iid: str, value: float) -> str:
         spec = self.ind[iid]
@@ -702,7 +714,7 @@ class _Demo:
             budget = np.round(annual * season / 12)
             deviation = np.where(is_income[None, :], econ["dev_income"][year][:, None], econ["dev_cost"][year][:, None])
             outcome = np.round(budget * (1 + deviation + rng.normal(0.0, 0.05, (n_months, n_codes))))
-            outcome[_N_BOOKED:] = 0.0  # not yet booked
+            outcome[_N_BOOKED:] = 0.0  # for the forecast below: nothing booked yet
             forecast = np.empty_like(outcome)
             for y in range(len(YEARS)):
                 sl = slice(12 * y, 12 * y + 12)
@@ -710,21 +722,138 @@ class _Demo:
                 remaining = budget[sl].sum(axis=0) - np.cumsum(budget[sl], axis=0)
                 forecast[sl] = np.round(booked + remaining * (1 + 0.8 * deviation[sl]))
             org_id = org["id"]
+            # Months not yet booked have an empty outcome (never 0), and no forecast either.
+            through = self.booked_through.get(org_id, LAST_BOOKED_MONTH)
+            empty = repeat(None)
             rows: list[tuple[Any, ...]] = []
             for m, month in enumerate(MONTHS):
-                fc = repeat(None) if econ["no_forecast"][m] else forecast[m].tolist()
-                rows.extend(
-                    zip(repeat(org_id), repeat(month), codes, names, kinds, outcome[m].tolist(), budget[m].tolist(), fc)
-                )
+                unbooked = month > through
+                fc = repeat(None) if econ["no_forecast"][m] or unbooked else forecast[m].tolist()
+                out = empty if unbooked else outcome[m].tolist()
+                rows.extend(zip(repeat(org_id), repeat(month), codes, names, kinds, out, budget[m].tolist(), fc))
             yield org_id, rows
 
+    # -- the reporting round -----------------------------------------------------------------
+    @property
+    def round(self) -> dict[str, Any]:
+        """The catalogue's ``[round]``: people, the latest period's states, late bookings."""
+        return self.cat["round"]
+
+    @functools.cached_property
+    def booked_through(self) -> dict[str, str]:
+        """Organisations whose last months of 2026 are not yet booked: org_id -> the last booked month."""
+        return dict(self.round.get("late_booking", {}))
+
+    def held_back(self, name: str, df: pd.DataFrame) -> pd.DataFrame:
+        """A reporting file without what has not been reported yet for the latest period.
+
+        The organisations that have not started (``not_started``) have nothing for it; the partly
+        reported ones (``partly_reported``) lack their VD-kommentar and the outcomes of two indicators.
+        """
+        rnd = self.round
+        none, partly = set(rnd["not_started"]), set(rnd["partly_reported"])
+        latest = df["period"] == LATEST_PERIOD
+        if name == "activity_status":
+            owner = df["activity_id"].str.rsplit("-", n=1).str[0]
+        else:
+            owner = df["org_id"]
+        drop = latest & owner.isin(none)
+        if name == "comments":
+            drop |= latest & owner.isin(partly) & (df["kind"] == "vd_kommentar")
+        elif name == "outcomes":
+            for org_id in partly:
+                org = self.orgs[self.org_index[org_id]]
+                tertial = [i for i in self.org_indicators(org) if self.ind[i]["frequency"] == "tertial"][:2]
+                drop |= latest & (owner == org_id) & df["indicator_id"].isin(tertial)
+        return df[~drop].reset_index(drop=True)
+
+    def deadlines(self) -> pd.DataFrame:
+        """The city's calendar: every period's deadline, the companies' own, and the next annual report's."""
+        rows = []
+        for period in (*REPORT_PERIODS, f"{YEARS[-1]}-BO"):
+            year, code = _period_parts(period)
+            for kind, (dy, month, day) in _CALENDAR[code].items():
+                rows.append((period, kind, dt.date(year + dy, month, day).isoformat()))
+        return pd.DataFrame(rows, columns=list(FILES["deadlines"].column_names))
+
+    def deadline(self, period: str, kind: str | None) -> dt.date:
+        """The deadline of ``period`` for an organisation of ``kind`` (the kind's own before every kind's)."""
+        year, code = _period_parts(period)
+        dy, month, day = _CALENDAR[code].get(kind) or _CALENDAR[code][None]
+        return dt.date(year + dy, month, day)
+
+    def _login(self, first: str, last: str) -> tuple[str, str]:
+        """(Windows login, e-mail address) of an invented person: ``MALARVIK\\karber``, ``karin.berg@...``."""
+        plain = str.maketrans("åäöéÅÄÖÉ", "aaoeAAOE")
+        f, la = first.translate(plain).lower(), last.translate(plain).lower()
+        return f"{self.round['domain']}\\{f[:3]}{la[:3]}", f"{f}.{la}@{self.round['mail_domain']}"
+
+    def users(self, builder: str | None = None) -> pd.DataFrame:
+        """Reporters, controllers, readers and admins (see the catalogue's ``[round]``), and ``builder`` as admin."""
+        from .rights import os_user
+
+        rnd = self.round
+        first, last = rnd["first_names"], rnd["last_names"]
+        rows: list[tuple[str, str, str | None, str, str | None, str | None]] = []
+        people = {}
+        for n, name in enumerate(self.cat["controllers"]):
+            f, la = name.split(" ", 1)
+            people[n] = (name, *self._login(f, la))
+        for org in self.orgs:  # the controller of each organisation, one row each
+            name, login, mail = people[org["controller"]]
+            rows.append((login, name, mail, "controller", org["id"], None))
+        shared = rnd["shared_reporter"]
+        for i, org in enumerate(self.orgs):
+            org_id = org["id"]
+            if org_id in rnd["no_reporter"]:
+                continue
+            j = self.org_index[shared[0]] if org_id in shared else i
+            login, mail = self._login(first[j], last[j])
+            rows.append((login, f"{first[j]} {last[j]}", mail, "reporter", org_id, None))
+            if org_id in rnd["second_reporter_without_email"]:
+                f2, l2 = first[(i + 16) % len(first)], last[(i + 7) % len(last)]
+                rows.append((self._login(f2, l2)[0], f"{f2} {l2}", None, "reporter", org_id, None))
+            if org_id in rnd["expired_reporter"]:
+                f3, l3 = first[(i + 5) % len(first)], last[(i + 11) % len(last)]
+                login3, mail3 = self._login(f3, l3)
+                rows.append((login3, f"{f3} {l3}", mail3, "reporter", org_id, "2026-06-30"))
+        domain, mail_domain = rnd["domain"], rnd["mail_domain"]
+        rows += [
+            (f"{domain}\\revision", "Stadsrevisionen", f"revision@{mail_domain}", "reader", None, None),
+            (f"{domain}\\kansli", "Politiska sekretariatet", None, "reader", None, None),
+            (f"{domain}\\ilsadmin", "Systemförvaltare ILS", f"ils@{mail_domain}", "admin", None, None),
+            (builder or os_user(), "Den som byggde demon", None, "admin", None, None),
+        ]
+        logins = [(r[0], r[3], r[4]) for r in rows]
+        assert len(set(logins)) == len(logins), "two users rows with the same key"
+        return pd.DataFrame(rows, columns=list(FILES["users"].column_names))
+
+    def latest_states(self) -> dict[str, str]:
+        """Where each organisation's reporting of the latest period stands (the catalogue's ``[round]``)."""
+        rnd = self.round
+        out = {}
+        for org in self.orgs:
+            o = org["id"]
+            if o in rnd["not_started"]:
+                out[o] = "ej_paborjad"
+            elif o in rnd["in_progress"]:
+                out[o] = "pagaende"
+            elif o in rnd["ready"]:
+                out[o] = "klar"
+            else:
+                out[o] = "godkand"
+        return out
+
     # -- everything ----------------------------------------------------------------------------
-    def tables(self, *, ledger: bool = True, comments: bool = True) -> dict[str, pd.DataFrame]:
+    def tables(
+        self, *, ledger: bool = True, comments: bool = True, builder: str | None = None
+    ) -> dict[str, pd.DataFrame]:
         """Every contract file as a DataFrame (the ledger only when asked, it can be large).
 
         The comments quote computed figures: with ``comments`` they are computed here from the
         generated tables (an in-memory warehouse; this needs the ledger); :func:`build` writes the
-        other tables first and computes them from the warehouse it builds.
+        other tables first and computes them from the warehouse it builds. ``builder`` is the login
+        named an admin in ``users`` beside the demo's own people (default: the operating-system user).
         """
         activities, status = self.activity_tables
         out = {
@@ -732,11 +861,13 @@ class _Demo:
             "goals": self.goals(),
             "indicators": self.indicators(),
             "targets": self.targets(),
-            "outcomes": self.outcomes(),
+            "outcomes": self.held_back("outcomes", self.outcomes()),
             "activities": activities,
-            "activity_status": status,
-            "assessments": self.assessments(),
+            "activity_status": self.held_back("activity_status", status),
+            "assessments": self.held_back("assessments", self.assessments()),
             "personnel": self.personnel(),
+            "deadlines": self.deadlines(),
+            "users": self.users(builder),
         }
         if ledger or comments:
             columns = list(FILES["ledger"].column_names)
@@ -853,6 +984,9 @@ def check_replaceable(wh: Warehouse) -> None:
 
 
 def _clear(wh: Warehouse) -> None:
+    # the round's bookkeeping goes with the demo's data (a demo warehouse holds nothing else)
+    wh.execute("DELETE FROM ils_event")
+    wh.execute("DELETE FROM ils_round_state")
     for name in reversed(LOAD_ORDER):
         table = FILES[name].table
         if name == "ledger" and wh.dialect != "sqlite":
@@ -889,6 +1023,59 @@ def _load_record(seed: int, ledger_rows: int | None, counts: dict[str, int], sta
         message=f"demo warehouse generated (seed {seed})",
         files=files,
     )
+
+
+def _at(day: dt.date, minutes: int) -> str:
+    """A time on ``day`` (UTC, in working hours), as events store it."""
+    return (
+        dt.datetime(day.year, day.month, day.day, 7, 0, tzinfo=dt.UTC)
+        .replace(hour=7 + minutes // 60 % 9, minute=minutes % 60)
+        .isoformat(timespec="milliseconds")
+    )
+
+
+#: When the latest period's round happened: loads, ready marks and approvals on these days (all before
+#: 2026-11-27, the demo's "today").
+_LATEST_DAYS = {"load": dt.date(2026, 11, 2), "ready": dt.date(2026, 11, 13), "approve": dt.date(2026, 11, 20)}
+
+
+def play_round(wh: Warehouse, demo: _Demo, load_id: str | None = None) -> int:
+    """Play the reporting round of every demo period through :mod:`ilslib.round.state`; return the events.
+
+    Every organisation with reporting data in a period gets the load recorded
+    (``pagaende``); every period before the latest is then marked ready and
+    approved for every organisation; the latest period's states are the
+    catalogue's mix (:meth:`_Demo.latest_states`). The times are those of a
+    round played by the calendar (deadlines in ``deadlines``), so ``ils log``
+    and the status page read as a real history. The person recorded is the
+    login that builds the demo (an admin in ``users``).
+    """
+    from .round import state as rs
+
+    kinds = {o["id"]: o["kind"] for o in demo.orgs}
+    latest = demo.latest_states()
+    for i, period in enumerate(REPORT_PERIODS):
+        reported = rs.states(wh, period)
+        for n, org_id in enumerate(sorted(reported)):
+            minutes = (n * 37 + i * 11) % 480
+            if period == LATEST_PERIOD:
+                goal = latest[org_id]
+                days = {k: d + dt.timedelta(days=(n * 3) % 6) for k, d in _LATEST_DAYS.items()}
+            else:
+                goal = "godkand"
+                due = demo.deadline(period, kinds[org_id])
+                days = {
+                    "load": due - dt.timedelta(days=12 - n % 6),
+                    "ready": due - dt.timedelta(days=4 - n % 4),
+                    "approve": due + dt.timedelta(days=2 + n % 5),
+                }
+            if reported[org_id] == "pagaende":
+                rs.after_load(wh, [(org_id, period)], load_id=load_id, at=_at(days["load"], minutes))
+            if goal in ("klar", "godkand"):
+                rs.mark_ready(wh, org_id, period, at=_at(days["ready"], minutes + 5))
+            if goal == "godkand":
+                rs.approve(wh, org_id, period, at=_at(days["approve"], minutes + 9))
+    return int(wh.scalar("SELECT COUNT(*) FROM ils_event"))
 
 
 def ledger_indexes(dialect: str) -> list[tuple[str, str]]:
@@ -935,7 +1122,9 @@ def build(
         init_schema(wh)
         check_replaceable(wh)
         step(f"generating the demo (seed {seed})")
-        tables = demo.tables(ledger=False, comments=False)
+        from .rights import login
+
+        tables = demo.tables(ledger=False, comments=False, builder=login(wh))
         with wh.transaction():
             _clear(wh)
             for name, frame in tables.items():
@@ -962,7 +1151,11 @@ def build(
                 [(META_SEED, str(seed)), (META_LEDGER_ROWS, str(total))],
             )
             counts = {name: len(frame) for name, frame in tables.items()} | {"ledger": total}
-            store.record_load(wh, _load_record(seed, ledger_rows, counts, started_at))
+            record = _load_record(seed, ledger_rows, counts, started_at)
+            record.load_id = store.new_load_id()
+            events = play_round(wh, demo, record.load_id)
+            step(f"reporting round: {_count(events)} events")
+            store.record_load(wh, record)
         if ledger_rows is not None and wh.dialect == "sqlite":
             wh.execute("ANALYZE")
         step("done")

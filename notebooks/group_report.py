@@ -34,13 +34,13 @@ ctx = group_context(ilslib.connect(), period, kind)  # every figure of the repor
 per = ctx.period
 plural = group.plural(kind)
 is_budget = not per.has_outcomes
-title = f"Mål och måluppfyllelse – {plural}, {per.title}"
+title = f"Mål och måluppfyllelse – {plural}, {per.title}" + (" (utkast)" if ctx.not_approved else "")
 doc = ctx.figures_json()
 publish_meta(title=title, figures=doc, summary=group.summary_counts(ctx.status_matrix),
              about=t.about_items(doc, notebook="group_report", title=title), about_notes=[t.DEFINITIONS])
 
 # %%
-show(group.cover(kind, per, len(ctx.orgs)))
+show(t.group_draft_banner(ctx.round_states, ctx.names), group.cover(kind, per, len(ctx.orgs)))
 
 # %% [markdown]
 # ## Måluppfyllelse per mål i kommunfullmäktiges budget
@@ -85,7 +85,7 @@ if is_budget:
     show(group.budget_table(ctx.economy, ctx.economy_total, ctx.names,
                             caption=f"Budget {per.year} per organisation, {plural}"))
 else:
-    show(group.economy_table(ctx.economy, ctx.economy_total, ctx.names, forecast=per.is_tertial,
+    show(group.economy_table(ctx.economy, ctx.economy_total, ctx.names, forecast=per.is_tertial, period=per,
                              caption=f"Budgetuppföljning per organisation, {plural}, {per.title}"))
 
 # %% [markdown]

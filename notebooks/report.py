@@ -36,7 +36,7 @@ ctx = context(ilslib.connect(), org_id, period)  # every figure of the report, e
 per, org = ctx.period, ctx.org
 is_budget = not per.has_outcomes
 is_annual = per.code == "BO"
-title = f"{per.title} – {org.name}"
+title = f"{per.title} – {org.name}" + (" (utkast)" if ctx.draft else "")
 figures = ctx.figures_json()
 publish_meta(
     title=title,
@@ -47,7 +47,7 @@ publish_meta(
 )
 
 # %%
-show(t.cover(org, per, _dt.date.today()))
+show(t.draft_banner(ctx.round_state), t.cover(org, per, _dt.date.today()))  # "Utkast" unless approved
 
 # %% [markdown]
 # ## Sammanfattning
@@ -131,8 +131,7 @@ if is_budget:
     show(t.economy_table(ctx.economy, caption=f"Budget {per.year}", with_outcome=False, unit=unit))
 else:
     show(
-        t.economy_table(ctx.economy, unit=unit,
-                        caption=f"Budgetuppföljning januari–{t.MONTH_NAMES[per.last_month_number - 1]} {per.year}"),
+        t.economy_table(ctx.economy, unit=unit, caption=t.economy_caption(ctx.economy, per), period=per),
         t.forecast_text(ctx.economy, per) if per.is_tertial else "",
         charts.economy_chart(ctx.economy_series, period_title=per.title, unit=unit),
         t.accounts_table(ctx.accounts(top_accounts), caption=f"De {top_accounts} konton som avviker mest från budget"),

@@ -35,7 +35,7 @@ from ilslib.report.present import paragraph, publish_meta, section, show
 ctx = context(ilslib.connect(), org_id, period)  # the same figures as the full report
 per, org = ctx.period, ctx.org
 is_budget = not per.has_outcomes
-title = f"{per.title} i korthet – {org.name}"
+title = f"{per.title} i korthet – {org.name}" + (" (utkast)" if ctx.draft else "")
 figures = ctx.figures_json()
 publish_meta(
     title=title,
@@ -47,7 +47,7 @@ publish_meta(
 )
 
 # %%
-show(t.cover(org, per, _dt.date.today(), title=f"{per.title} i korthet"))
+show(t.draft_banner(ctx.round_state), t.cover(org, per, _dt.date.today(), title=f"{per.title} i korthet"))
 
 # %%
 show(
@@ -78,8 +78,7 @@ else:
         ),
         section(
             "Ekonomi",
-            t.economy_table(ctx.economy, unit=unit,
-                            caption=f"Budgetuppföljning januari–{t.MONTH_NAMES[per.last_month_number - 1]} {per.year}"),
+            t.economy_table(ctx.economy, unit=unit, caption=t.economy_caption(ctx.economy, per), period=per),
             t.forecast_text(ctx.economy, per) if per.is_tertial else "",
             charts.economy_chart(ctx.economy_series, period_title=per.title, unit=unit, height=2.4),
         ),

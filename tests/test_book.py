@@ -174,3 +174,23 @@ def test_missing_reports_are_named_and_no_reports_is_a_one_line_error(
     assert not (partial / PERIOD / "_bok" / "namnd").exists(), "nothing written"
     code, out, err = ils("book", "--period", PERIOD, "--kind", KIND, "--reports", tmp_path / "nowhere")
     assert code != 0 and err.startswith("ils: error: --reports:") and err.count("\n") == 1
+
+
+def test_a_draft_chapter_says_so_on_each_of_its_pages_and_an_approved_one_never(book: dict[str, Any], demo_wh) -> None:
+    """Each chapter starts without the draft header; a report whose reporting is not approved sets it again."""
+    from ilslib.round.state import draft_label, states
+
+    made = book["book"]
+    by_name = {n: o for o, n in book["members"]}
+    now = states(demo_wh, PERIOD, list(by_name.values()))
+    outline = _outline(made.pdf)
+    chapters = outline[2:]  # the companies, after the contents and the group report
+    assert {now[by_name[t]] for t, _ in chapters} == {"godkand", "klar", "pagaende"}  # the demo's mix
+    for (title, start), (_, nxt) in zip(chapters, [*chapters[1:], ("end", made.pages + 1)], strict=True):
+        state = now[by_name[title]]
+        for page in range(start, nxt):
+            top = _pdftotext("-layout", "-f", str(page), "-l", str(page), str(made.pdf)).strip().splitlines()[0]
+            if state == "godkand":
+                assert "Utkast" not in top, (title, page, top)
+            else:
+                assert draft_label(state) in top, (title, page, top)

@@ -9,7 +9,7 @@ import pytest
 from test_figures_data import base, ledger_rows, personnel_rows, write
 
 import ilslib.figures as f
-from ilslib.figures.economy import ECONOMY_COLUMNS
+from ilslib.figures.economy import BOOKED_COLUMNS, ECONOMY_COLUMNS
 
 
 def _ledger(wh) -> None:
@@ -60,9 +60,10 @@ def test_economy_hand_computed_t2(ledger):
     assert row["deviation_pct"] == pytest.approx(78.80 / 1680 * 100, rel=1e-12)
 
 
-def test_economy_columns_are_exactly_the_contract_keys(ledger):
+def test_economy_columns_are_the_contract_keys_and_how_far_it_is_booked(ledger):
     df = f.economy(ledger, "2026-T2")
-    assert list(df.columns) == list(ECONOMY_COLUMNS)
+    assert list(df.columns) == list(ECONOMY_COLUMNS) + list(BOOKED_COLUMNS)
+    assert (df.loc["N1", "booked_through"], df.loc["N1", "booked_months"]) == ("2026-08", 8)
     assert df.index.name == "org_id"
     assert set(df.index) == {"K", "N1", "N2", "N3", "N4", "N5", "N6", "KC", "B1", "E1"}
 
@@ -80,6 +81,7 @@ def test_economy_missing_and_not_computable(ledger):
     df = f.economy(ledger, "2026-T2")
     assert df.loc["N2"].isna().all()  # rows only after the period
     assert df.loc["N5"].isna().all()  # no ledger at all
+    assert df.loc["N5", "booked_through"] is None
     n3 = df.loc["N3"]
     assert (n3["budget_costs"], n3["deviation"]) == (0.0, 80.0 - 40.0)
     assert math.isnan(n3["deviation_pct"])  # zero denominator

@@ -36,6 +36,8 @@ ECONOMY_KEYS = {
     "deviation_pct",
     "forecast_net",
     "forecast_deviation",
+    "booked_through",  # added in contract version 2: months not yet booked
+    "booked_months",
 }
 PERIODS = ("2026-BU", "2026-T1", "2026-T2", "2026-BO")
 

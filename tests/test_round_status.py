@@ -50,6 +50,10 @@ NAMN_A_MISSING = [
 ]
 
 
+NO_EMAIL = "Rapporteringsansvarig saknar e-postadress i users: ingen kan påminnas"
+NO_REPORTER = "Ingen rapporteringsansvarig finns i users: ingen kan påminnas"
+
+
 def expected(today: dt.date) -> list[dict]:
     """The status of 2026-T2 on ``today``, by hand (changed_at left out)."""
     late_c = max(0, (today - dt.date(2026, 9, 8)).days)
@@ -67,6 +71,8 @@ def expected(today: dt.date) -> list[dict]:
             "deadline": "2026-09-08",  # the bolag row, before the row for every kind
             "days_late": late_c,
             "changed_by": None,
+            "reporters": [{"user_id": "bo.berg", "name": "Bo Berg", "email": None}],
+            "contact_problem": NO_EMAIL,  # ils remind cannot reach its only reporter
         },
         {
             "org_id": "BOL_D",
@@ -80,6 +86,8 @@ def expected(today: dt.date) -> list[dict]:
             "deadline": "2026-09-08",
             "days_late": late_c,
             "changed_by": None,
+            "reporters": [],
+            "contact_problem": NO_REPORTER,
         },
         {
             "org_id": "NAMN_A",
@@ -93,6 +101,8 @@ def expected(today: dt.date) -> list[dict]:
             "deadline": "2026-09-15",
             "days_late": late_a,
             "changed_by": PEOPLE["reporter"],
+            "reporters": [{"user_id": PEOPLE["reporter"], "name": "Anna Andersson", "email": "anna@stad.se"}],
+            "contact_problem": None,
         },
         {
             "org_id": "NAMN_B",
@@ -106,6 +116,8 @@ def expected(today: dt.date) -> list[dict]:
             "deadline": "2026-09-15",
             "days_late": 0,  # marked ready: never late
             "changed_by": PEOPLE["controller"],
+            "reporters": [],  # its reporter's valid_to has passed
+            "contact_problem": NO_REPORTER,
         },
     ]
 
@@ -230,10 +242,10 @@ def test_the_status_page(logins: Logins, backend: str, tmp_path: Path) -> None:
     assert [th.get("scope") for th in table.thead.find_all("th")] == ["col"] * 7
     body = table.tbody.find_all("tr")
     assert [text(tr.th) for tr in body] == [
-        "Bostäder AB BOL_C",
-        "=1+2 Tomma bolaget AB BOL_D",
+        f"Bostäder AB BOL_C ⚠ {NO_EMAIL}",  # the status shows whom a reminder cannot reach
+        f"=1+2 Tomma bolaget AB BOL_D ⚠ {NO_REPORTER}",
         "Äldrenämnden NAMN_A",
-        'Östra <stadsdelsnämnden> & "Co" NAMN_B',  # shown as text, never markup
+        f'Östra <stadsdelsnämnden> & "Co" NAMN_B ⚠ {NO_REPORTER}',  # shown as text, never markup
     ]
     states = [text(tr.find(class_="round-state")) for tr in body]
     assert states == ["○ Ej påbörjad", "○ Ej påbörjad", "◐ Pågående", "● Klarmarkerad"]  # symbol and word

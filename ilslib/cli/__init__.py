@@ -31,6 +31,7 @@ COMMANDS = {
     "approve": "ilslib.cli.approve",
     "status": "ilslib.cli.status",
     "log": "ilslib.cli.log",
+    "remind": "ilslib.cli.remind",
 }
 
 EPILOG = textwrap.dedent(

@@ -24,11 +24,12 @@ from .activities import activities
 from .catalogue import indicator_catalogue
 from .compare import KEY_FIGURES, compare, comparisons, rank_values, status_matrix
 from .datahash import data_hash, data_hashes
-from .economy import accounts, economy, economy_series
+from .economy import accounts, booked_months, economy, economy_series, partly_booked
 from .export import dumps, figures_json
 from .goals import divergence, goals
 from .indicators import deviations, history, indicators
 from .orgs import (
+    LATEST_CODES,
     Organisation,
     check_kind,
     goal_tree,
@@ -47,12 +48,14 @@ from .totals import economy_total, personnel_total
 
 __all__ = [
     "KEY_FIGURES",
+    "LATEST_CODES",
     "STATUSES",
     "Organisation",
     "accounts",
     "activities",
     "applicable_target",
     "as_period",
+    "booked_months",
     "check_kind",
     "compare",
     "comparisons",
@@ -77,6 +80,7 @@ __all__ = [
     "loads",
     "organisation",
     "organisations",
+    "partly_booked",
     "periods",
     "personnel",
     "personnel_total",

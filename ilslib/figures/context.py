@@ -35,7 +35,7 @@ from ._common import as_period, frame
 from .activities import activities
 from .catalogue import indicator_catalogue
 from .compare import KEY_FIGURES, comparisons_from, key_figure_compare, status_matrix_from
-from .economy import ECONOMY_COLUMNS, accounts, economy_frame, economy_series
+from .economy import BOOKED_COLUMNS, ECONOMY_COLUMNS, accounts, economy_frame, economy_series
 from .goals import goals_from, judgements
 from .indicators import INDICATOR_COLUMNS, deviations_from, history, indicator_rows
 from .orgs import goal_map, goal_tree, group_kinds, loads, organisation, organisations
@@ -130,6 +130,14 @@ def _plain(value: Any) -> Any:
     from .export import plain
 
     return plain(value)
+
+
+def _economy_record(row: Any) -> dict[str, Any]:
+    """One organisation's economy row as figures.json has it: the contract's keys and how far it is booked."""
+    out = {k: _plain(row[k]) for k in ECONOMY_COLUMNS + BOOKED_COLUMNS}
+    if out["booked_months"] is not None:
+        out["booked_months"] = int(out["booked_months"])
+    return out
 
 
 def _records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
@@ -280,13 +288,13 @@ class ReportContext:
         return economy_frame(self.wh, self.period, kinds=[self.kind])
 
     @frame_property
-    def economy(self) -> dict[str, float | None]:
-        """The organisation's economy: the contract's ten keys (None where not computable)."""
+    def economy(self) -> dict[str, Any]:
+        """The organisation's economy: the contract's ten keys (None where not computable), then
+        ``booked_through`` (the last booked month, ``YYYY-MM``) and ``booked_months`` (how many are booked)."""
         e = self.kind_economy
         if self.org_id not in e.index:  # an organisation whose kind list did not include it
             e = economy_frame(self.wh, self.period, self.org_id)
-        row = e.loc[self.org_id]
-        return {k: _plain(row[k]) for k in ECONOMY_COLUMNS}
+        return _economy_record(e.loc[self.org_id])
 
     @frame_property
     def economy_series(self) -> pd.DataFrame:
@@ -324,6 +332,25 @@ class ReportContext:
     def sick_leave_series(self) -> pd.DataFrame:
         """:func:`~ilslib.figures.sick_leave_series`."""
         return sick_leave_series(self.wh, self.org_id, self.period)
+
+    # -- the reporting round -------------------------------------------------------------------
+    @frame_property
+    def round_state(self) -> str | None:
+        """The state of the organisation's reporting for the period (``ej_paborjad`` ... ``godkand``).
+
+        None when the period is not run as a reporting round (no deadline and no
+        state stored for it: :func:`ilslib.round.state.report_states`).
+        """
+        from ..round.state import report_states
+
+        return report_states(self.wh, self.period, [self.org_id])[self.org_id]
+
+    @property
+    def draft(self) -> bool:
+        """True when the report is a draft: its reporting is not approved (``godkand``)."""
+        from ..round.state import is_draft
+
+        return is_draft(self.round_state)
 
     # -- comparisons ---------------------------------------------------------------------------
     @frame_property
@@ -400,6 +427,8 @@ class ReportContext:
                 "activities": _records(self.activities, ACTIVITY_JSON),
                 "economy": dict(self.economy),
                 "personnel": dict(self.personnel),
+                "round_state": self.round_state,
+                "draft": self.draft,
                 "texts": {r["kind"]: r["text"] for r in self.texts.to_dict("records")},
                 "comparisons": _records(self.comparisons, COMPARISON_JSON),
                 "projections": _records(self.projection, PROJECTION_JSON),
@@ -493,6 +522,20 @@ class GroupContext:
         """The latest data loads."""
         return loads(self.wh)
 
+    @frame_property
+    def round_states(self) -> dict[str, str | None]:
+        """Each organisation's state of reporting for the period (None for all when the period is not a round)."""
+        from ..round.state import report_states
+
+        return report_states(self.wh, self.period, list(self.orgs["org_id"]))
+
+    @property
+    def not_approved(self) -> list[str]:
+        """The organisations whose reporting is not approved, in id order: the report is a draft for them."""
+        from ..round.state import is_draft
+
+        return [o for o, s in self.round_states.items() if is_draft(s)]
+
     @functools.cached_property
     def data_hash(self) -> str:
         """A digest of every read the group's ``figures.json`` is computed from."""
@@ -508,7 +551,9 @@ class GroupContext:
         ``"derived": true|false``); ``economy`` and ``personnel``: one entry per
         organisation and ``economy_total``/``personnel_total`` (sums, ratios of
         sums); ``indicator_status``: organisation -> KF indicator -> status code,
-        ``null`` where it has none.
+        ``null`` where it has none; ``round_states``: organisation -> the state of its
+        reporting (``null`` when the period is not a round) and ``not_approved``: the
+        organisations whose reporting is not approved (the report is a draft for them).
         """
         doc = self._document(notebook, generated_at)
         doc["provenance"]["data_hash"] = self.data_hash
@@ -538,9 +583,7 @@ class GroupContext:
                 "period_title": self.period.title,
                 "organisations": [{"org_id": o, "name": n} for o, n in self.names.items()],
                 "rollup": rollup,
-                "economy": [
-                    {"org_id": o, **{k: _plain(r[k]) for k in ECONOMY_COLUMNS}} for o, r in self.economy.iterrows()
-                ],
+                "economy": [{"org_id": o, **_economy_record(r)} for o, r in self.economy.iterrows()],
                 "economy_total": self.economy_total,
                 "personnel": [
                     {"org_id": o, **{k: _plain(r[k]) for k in pers_cols}} for o, r in self.personnel.iterrows()
@@ -549,6 +592,8 @@ class GroupContext:
                 "indicator_status": {
                     str(o): {str(i): _plain(v) for i, v in row.items()} for o, row in self.status_matrix.iterrows()
                 },
+                "round_states": dict(self.round_states),
+                "not_approved": self.not_approved,
                 "provenance": {
                     "data_hash": None,  # figures_json sets it
                     "notebook": notebook,

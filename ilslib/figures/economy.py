@@ -8,9 +8,26 @@ deviation % = deviation / budget costs * 100; the full-year forecast is read
 from the period's last month only and compared with the budget net of all
 twelve months. Amounts are rounded to whole öre (two decimals) after summing,
 which removes floating-point noise that differs between database engines.
+
+**Months not yet booked.** ``ledger.outcome`` empty means not booked. A month
+is *booked* for an organisation when any of its ledger rows of that month has
+an outcome. When some months of the period are not booked (typically its last
+months: the books of July and August are closed in September), the outcome is
+the sum over the booked months and is compared with the budget of the same
+months only: an unbooked month never counts as zero, neither in the outcome
+nor in the budget it is compared with. ``booked_through`` is the last booked
+month of the period and ``booked_months`` how many of its months are booked;
+when every month is booked, ``booked_through`` is the period's last month.
+Nothing booked at all: the outcome and the deviation are missing, the budget is
+the whole period's, ``booked_through`` is None. This rule is
+:func:`booked_months`; every figure here, ``figures.json``, the report's and
+the group report's tables and ``report.xlsx`` follow it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -35,6 +52,7 @@ ECONOMY_COLUMNS = (
 
 SERIES_COLUMNS = (
     "month",
+    "booked",
     "income",
     "costs",
     "net",
@@ -48,6 +66,10 @@ SERIES_COLUMNS = (
     "cum_budget_costs",
     "cum_budget_net",
 )
+
+#: Beside the contract's keys: the last booked month of the period (``YYYY-MM`` or None) and how many of
+#: its months are booked (see the module docstring).
+BOOKED_COLUMNS = ("booked_through", "booked_months")
 
 ACCOUNT_COLUMNS = ("account", "account_name", "kind", "outcome", "budget", "deviation", "deviation_pct")
 
@@ -82,9 +104,48 @@ def _monthly(wh: Warehouse, year: int, org_id: str | None = None, kinds: list[st
     return df
 
 
-def _economy_row(m: pd.DataFrame, p: Period) -> dict[str, float | None]:
-    """The contract's economy figures for one organisation from its monthly sums."""
-    out: dict[str, float | None] = dict.fromkeys(ECONOMY_COLUMNS)
+def _booked(m: pd.DataFrame, p: Period) -> list[str]:
+    """The booked months of the period in monthly sums of one organisation (any row with an outcome), in order."""
+    if m.empty:
+        return []
+    in_period = (m["month"] >= p.first_month) & (m["month"] <= p.last_month)
+    return sorted({str(x) for x in m.loc[in_period & m["outcome"].notna(), "month"]})
+
+
+def booked_months(wh: Warehouse, org_id: str, period: str | Period) -> list[str]:
+    """The months of the period booked for the organisation (``YYYY-MM``, in order); see the module docstring.
+
+    A month is booked when any ledger row of the organisation for that month has
+    an outcome; an empty ``outcome`` is a month not yet booked, never a zero.
+
+    >>> f.booked_months(wh, "ALN", "2026-T2")[-1]
+    '2026-08'
+    """
+    p = as_period(wh, period)
+    org_row(wh, org_id)
+    if not p.has_outcomes:
+        return []
+    return _booked(_monthly(wh, p.year, org_id), p)
+
+
+def partly_booked(econ: Mapping[str, Any] | pd.Series, period: str | Period) -> bool:
+    """True when an economy row has booked months, but not every month of the period (see the module docstring).
+
+    >>> partly_booked({"booked_through": "2026-06", "booked_months": 6}, "2026-T2")
+    True
+    >>> partly_booked({"booked_through": "2026-08", "booked_months": 8}, "2026-T2"), partly_booked({}, "2026-T2")
+    (False, False)
+    """
+    p = period if isinstance(period, Period) else Period.parse(str(period))
+    n = econ.get("booked_months")
+    if not p.has_outcomes or n is None or n != n or not econ.get("booked_through"):
+        return False
+    return int(n) < p.last_month_number
+
+
+def _economy_row(m: pd.DataFrame, p: Period) -> dict[str, object]:
+    """The contract's economy figures for one organisation from its monthly sums, and how far it is booked."""
+    out: dict[str, object] = dict.fromkeys(ECONOMY_COLUMNS + BOOKED_COLUMNS)
     if m.empty:
         return out
     inc, cost = m["kind"] == "intakt", m["kind"] == "kostnad"
@@ -94,18 +155,24 @@ def _economy_row(m: pd.DataFrame, p: Period) -> dict[str, float | None]:
     def total(col: str, mask: pd.Series) -> float:
         return float(m.loc[mask, col].sum())  # sum() skips NaN; empty sum is 0
 
-    out["budget_income"] = money(total("budget", in_period & inc))
-    out["budget_costs"] = money(total("budget", in_period & cost))
-    out["budget_net"] = money(total("budget", in_period & inc) - total("budget", in_period & cost))
+    booked = _booked(m, p) if p.has_outcomes else []
+    # Outcome against the budget of the same months: the booked ones (all of the period's when none is).
+    compared = in_period & m["month"].isin(booked) if booked else in_period
+    out["budget_income"] = money(total("budget", compared & inc))
+    out["budget_costs"] = money(total("budget", compared & cost))
+    out["budget_net"] = money(total("budget", compared & inc) - total("budget", compared & cost))
     if not p.has_outcomes:  # the budget period: the plan only
         return out
-    if in_period.any() and m.loc[in_period, "outcome"].notna().any():  # nothing booked yet: missing, not 0
-        income, costs = total("outcome", in_period & inc), total("outcome", in_period & cost)
+    out["booked_months"] = len(booked)
+    if booked:  # nothing booked yet: missing, not 0
+        income, costs = total("outcome", compared & inc), total("outcome", compared & cost)
         out["income"], out["costs"], out["net"] = money(income), money(costs), money(income - costs)
         out["deviation"] = money(out["net"] - out["budget_net"])
         out["deviation_pct"] = ratio(out["deviation"], out["budget_costs"])
+        out["booked_through"] = booked[-1]
     elif not in_period.any():
         out["budget_income"] = out["budget_costs"] = out["budget_net"] = None
+        out["booked_months"] = None
     if int(m.loc[last, "n_forecast"].sum()) > 0:
         forecast_net = total("forecast", last & inc) - total("forecast", last & cost)
         year_budget_net = total("budget", inc) - total("budget", cost)
@@ -121,18 +188,21 @@ def economy(wh: Warehouse, period: str | Period, org_id: str | None = None, kind
     of one kind with ``kind``: only their ledger is read),
     indexed by ``org_id``; the columns are exactly the output contract's
     economy keys: ``income, costs, net, budget_income, budget_costs,
-    budget_net`` (sums over the period's months, kronor), ``deviation`` (net -
+    budget_net`` (sums over the period's booked months, kronor), ``deviation`` (net -
     budget net; positive is better than budget), ``deviation_pct`` (deviation /
     budget costs * 100), ``forecast_net`` (full-year forecast net from the
     period's last month; NaN when that month has no forecast) and
-    ``forecast_deviation`` (forecast net - budget net of all twelve months).
+    ``forecast_deviation`` (forecast net - budget net of all twelve months);
+    then ``booked_through`` (the last booked month, ``YYYY-MM``, or None) and
+    ``booked_months`` (how many of the period's months are booked): the outcome
+    is compared with the budget of the booked months only (module docstring).
     A figure that cannot be computed is NaN (``null`` in figures.json): an
     organisation without ledger rows in the period, a zero budget cost. In
     ``YYYY-BU`` only the budget of the year is given.
 
     >>> e = f.economy(wh, "2026-T2", "ALN")
-    >>> e.index.name, e.columns.tolist()
-    ('org_id', ['income', 'costs', 'net', 'budget_income', 'budget_costs', 'budget_net', 'deviation', 'deviation_pct', 'forecast_net', 'forecast_deviation'])
+    >>> e.index.name, e.columns.tolist()[:3], e.columns.tolist()[-3:]
+    ('org_id', ['income', 'costs', 'net'], ['forecast_deviation', 'booked_through', 'booked_months'])
     >>> every = f.economy(wh, "2026-T2")                        # all organisations, one query
     """
     p = as_period(wh, period)
@@ -160,18 +230,24 @@ def economy_frame(wh: Warehouse, p: Period, org_id: str | None = None, kinds: li
     orgs = sorted(set(orgs) | set(groups))
     empty = monthly.iloc[0:0]
     rows = [_economy_row(groups.get(o, empty), p) for o in orgs]
-    df = pd.DataFrame.from_records(rows, columns=list(ECONOMY_COLUMNS), index=pd.Index(orgs, name="org_id"))
-    return df.astype("float64")
+    columns = list(ECONOMY_COLUMNS + BOOKED_COLUMNS)
+    df = pd.DataFrame.from_records(rows, columns=columns, index=pd.Index(orgs, name="org_id"))
+    df = df.astype({c: "float64" for c in ECONOMY_COLUMNS} | {"booked_months": "float64"})
+    df["booked_through"] = df["booked_through"].astype(object).where(df["booked_through"].notna(), None)
+    return df
 
 
 def economy_series(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
     """Month by month for a chart: outcome and budget (income, costs, net) and their cumulative sums.
 
-    Columns: ``month`` (``YYYY-MM``), ``income, costs, net, budget_income,
-    budget_costs, budget_net`` (the month's sums) and the same with a ``cum_``
-    prefix (year to date). One row per month of the period that has ledger
-    rows. In ``YYYY-BU`` the twelve budget months, outcome columns NaN.
-    The last row's cumulative values equal :func:`economy` for the period.
+    Columns: ``month`` (``YYYY-MM``), ``booked`` (True when the month is booked),
+    ``income, costs, net, budget_income, budget_costs, budget_net`` (the month's
+    sums) and the same with a ``cum_`` prefix (year to date). One row per month
+    of the period that has ledger rows. A month not yet booked has no outcome
+    (NaN, never 0) and no cumulative outcome; the budget goes on. In
+    ``YYYY-BU`` the twelve budget months, outcome columns NaN. The cumulative
+    values of the last booked month equal :func:`economy` for the period when
+    no month before it is unbooked.
 
     >>> s = f.economy_series(wh, "ALN", "2026-T2")
     >>> s["month"].iloc[-1], bool(s["cum_net"].iloc[-1] == f.economy(wh, "2026-T2", "ALN").loc["ALN", "net"])
@@ -184,18 +260,21 @@ def economy_series(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataF
     m = m[m["month"] <= p.last_month]
     if m.empty:
         return frame([], SERIES_COLUMNS)
+    booked = set(_booked(m, p)) if p.has_outcomes else set()
     wide = m.pivot_table(index="month", columns="kind", values=["outcome", "budget"], aggfunc="sum", fill_value=0.0)
     out = pd.DataFrame(index=wide.index)
     for src, prefix in (("outcome", ""), ("budget", "budget_")):
         for kind, name in (("intakt", "income"), ("kostnad", "costs")):
             out[prefix + name] = wide[(src, kind)] if (src, kind) in wide.columns else 0.0
         out[prefix + "net"] = out[prefix + "income"] - out[prefix + "costs"]
+    out = out.astype("float64")
+    unbooked = ~out.index.isin(sorted(booked))
+    out.loc[unbooked, ["income", "costs", "net"]] = float("nan")  # not booked: missing, not 0
     for c in list(out.columns):
-        out["cum_" + c] = out[c].cumsum()
-    out = out.astype("float64").round(2)
-    if not p.has_outcomes:
-        for c in ("income", "costs", "net", "cum_income", "cum_costs", "cum_net"):
-            out[c] = float("nan")
+        out["cum_" + c] = out[c].cumsum()  # skips the unbooked months
+    out.loc[unbooked, ["cum_income", "cum_costs", "cum_net"]] = float("nan")
+    out = out.round(2)
+    out["booked"] = ~unbooked
     out = out.reset_index().rename(columns={"index": "month"})
     return frame(out.sort_values("month"), SERIES_COLUMNS)
 
@@ -208,7 +287,9 @@ def accounts(wh: Warehouse, org_id: str, period: str | Period, n: int = TOP_ACCO
     effect on the net: outcome - budget for income, budget - outcome for costs,
     so positive is better than budget, as for :func:`economy`) and
     ``deviation_pct`` (deviation / budget * 100; NaN for a zero budget).
-    Largest absolute deviation first; ties by account. Empty in ``YYYY-BU``.
+    Largest absolute deviation first; ties by account. Only the booked months
+    count (:func:`booked_months`): a month not yet booked is left out of both
+    outcome and budget. Empty in ``YYYY-BU`` and when nothing is booked.
 
     >>> a = f.accounts(wh, "ALN", "2026-T2", n=3)
     >>> len(a), a.columns.tolist()[:3]
@@ -220,15 +301,18 @@ def accounts(wh: Warehouse, org_id: str, period: str | Period, n: int = TOP_ACCO
         raise ValueError(f"n must be zero or positive, got {n}")
     if not p.has_outcomes:
         return frame([], ACCOUNT_COLUMNS)
+    booked = _booked(_monthly(wh, p.year, org_id), p)
+    if not booked:
+        return frame([], ACCOUNT_COLUMNS)
     df = wh.query(
-        """
+        f"""
         SELECT account, MAX(account_name) AS account_name, kind,
                SUM(outcome) AS outcome, SUM(budget) AS budget
         FROM v_ledger
-        WHERE month >= ? AND month <= ? AND org_id = ?
+        WHERE org_id = ? AND month IN ({placeholders(booked)})
         GROUP BY account, kind
         """,
-        (p.first_month, p.last_month, org_id),
+        (org_id, *booked),
     )
     if df.empty:
         return frame([], ACCOUNT_COLUMNS)

@@ -56,8 +56,11 @@ def figures_json(
     ``goals``, ``activities``, ``economy``, ``personnel``, ``provenance``
     (``data_hash``, ``notebook``, ``ilslib_version``, ``generated_at``) as in
     the contract, plus the added keys ``org_name``, ``kind``,
-    ``period_title``, ``texts`` (kind -> text), ``comparisons`` and
-    ``projections`` (T1/T2). Each indicator also carries its ``name, unit,
+    ``period_title``, ``texts`` (kind -> text), ``comparisons``,
+    ``projections`` (T1/T2), ``round_state`` (the state of the organisation's
+    reporting, ``null`` when the period is not run as a round) and ``draft``
+    (true unless the reporting is approved); ``economy`` also holds
+    ``booked_through`` and ``booked_months`` (months not yet booked). Each indicator also carries its ``name, unit,
     decimals, direction, frequency, source, target_type,
     partial_limit_default, comment, annual_target, last_year_value, change``;
     each goal its ``level, title, kf_goal_id, divergence, divergence_note``

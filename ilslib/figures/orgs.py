@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ import pandas as pd
 
 from ..contract import GOAL_LEVELS, ORG_KINDS
 from ..errors import UnknownValueError
-from ..periods import Period
+from ..periods import PERIOD_CODES, Period, is_period
 from ..warehouse import Warehouse
 from ._common import as_period, frame, org_row, period_key, text
 
@@ -184,20 +185,108 @@ def periods(wh: Warehouse) -> pd.DataFrame:
     return frame(rows, PERIOD_COLUMNS)
 
 
-def latest_period(wh: Warehouse) -> Period:
-    """The latest period that has been reported: outcomes, judgements, activity statuses or texts.
+#: What ``latest-X`` may ask for: a period code, or ``T`` for either tertial.
+LATEST_CODES: dict[str, tuple[str, ...]] = {
+    "T": ("T1", "T2"),
+    "BU": ("BU",),
+    "T1": ("T1",),
+    "T2": ("T2",),
+    "BO": ("BO",),
+}
 
-    Without any of those, the latest period that the ledger or personnel data
-    reaches. What ``period="latest"`` means everywhere.
+
+def _reporting_orgs(wh: Warehouse) -> set[str]:
+    """The organisations of the reporting kinds (all organisations when there are none)."""
+    from ..settings import REPORTING_KINDS
+
+    rows = wh.rows("SELECT org_id, kind FROM v_organisation")
+    reporting = {str(o) for o, k in rows if k in REPORTING_KINDS}
+    return reporting or {str(o) for o, _ in rows}
+
+
+def _reported_by(wh: Warehouse) -> dict[str, set[str]]:
+    """``{period: org_ids}``: who has reported each period (an outcome; in a budget, a target for the year).
+
+    A warehouse without any outcome or target counts booked ledger months and
+    personnel months instead: an organisation has a period when its last month is there.
     """
-    df = periods(wh)
-    if df.empty:
+    out: dict[str, set[str]] = {}
+    for per, org in wh.rows("SELECT DISTINCT period, org_id FROM v_outcome"):
+        out.setdefault(str(per), set()).add(str(org))
+    for year, org in wh.rows("SELECT DISTINCT year, org_id FROM v_target"):
+        out.setdefault(f"{int(year):04d}-BU", set()).add(str(org))
+    if out:
+        return out
+    months: dict[str, set[str]] = {}
+    for sql in (
+        "SELECT DISTINCT month, org_id FROM v_ledger WHERE outcome IS NOT NULL",
+        "SELECT DISTINCT month, org_id FROM v_personnel",
+    ):
+        for month, org in wh.rows(sql):
+            months.setdefault(str(month), set()).add(str(org))
+    for month, orgs in months.items():
+        year, mm = int(month[:4]), int(month[5:7])
+        for code in ("T1", "T2", "BO"):
+            if Period(year, code).last_month_number == mm:
+                out.setdefault(f"{year:04d}-{code}", set()).update(orgs)
+    return out
+
+
+def latest_period(wh: Warehouse, code: str | None = None, *, today: dt.date | None = None) -> Period:
+    """The latest period whose reporting is due or done: what ``period="latest"`` means everywhere.
+
+    A period counts when
+
+    1. one of its deadlines (``deadlines``) has passed (the deadline day itself
+       has not), or
+    2. at least one organisation's reporting for it is ``klar`` or ``godkand``, or
+    3. it has no deadline at all and more than half of the reporting
+       organisations (nämnder and bolag) have reported it: an outcome (in a
+       budget ``YYYY-BU``, a target for the year). This is the rule of a
+       warehouse that does not use deadlines or the round's states; one
+       without any outcome or target counts booked ledger and personnel months.
+
+    The latest such period is returned, so one early row for the next period
+    (a draft, a company that reports ahead) never moves ``latest``; nor does a
+    deadline that is still ahead. ``code`` restricts it to one kind of period:
+    ``BU``, ``T1``, ``T2``, ``BO``, or ``T`` for either tertial (``latest-BO``,
+    ``latest-T``). ``today`` is the date the deadlines are judged on (default:
+    today). No period that counts is an :class:`UnknownValueError`.
+
+    >>> str(f.latest_period(wh)), str(f.latest_period(wh, "BO"))
+    ('2026-T2', '2025-BO')
+    """
+    if code is not None and code not in LATEST_CODES:
+        raise UnknownValueError(f"unknown period code {code!r}: expected T (a tertial), {', '.join(PERIOD_CODES)}")
+    codes = LATEST_CODES[code] if code is not None else PERIOD_CODES
+    day = today or dt.date.today()
+    due: set[str] = set()
+    with_deadline: set[str] = set()
+    for per, deadline in wh.rows("SELECT period, deadline FROM v_deadline"):
+        with_deadline.add(str(per))
+        if deadline is not None and dt.date.fromisoformat(str(deadline)[:10]) < day:
+            due.add(str(per))
+    done = {
+        str(r[0])
+        for r in wh.rows("SELECT DISTINCT period FROM v_round_state WHERE state IN (?, ?)", ("klar", "godkand"))
+    }
+    reporting = _reporting_orgs(wh)
+    for per, orgs in _reported_by(wh).items():
+        if per not in with_deadline and reporting and len(orgs & reporting) * 2 > len(reporting):
+            due.add(per)
+    found = sorted(
+        (p for p in (Period.parse(x) for x in due | done if is_period(x)) if p.code in codes), key=period_key
+    )
+    if found:
+        return found[-1]
+    what = "period" if code is None else f"{code} period"
+    if not periods(wh)["period"].tolist():
         raise UnknownValueError("the warehouse has no data for any period (load data or run 'ils demo')")
-    reported = df[(df[["outcomes", "assessments", "activities", "comments"]].sum(axis=1) > 0)]
-    pick = reported if not reported.empty else df[df["economy"] | df["personnel"]]
-    if pick.empty:
-        pick = df
-    return Period.parse(pick["period"].iloc[-1])
+    raise UnknownValueError(
+        f"no {what} is due or reported yet: none has a deadline that has passed, an organisation marked ready "
+        "or approved, or (without deadlines) outcomes from most of the nämnder and bolag; give the period "
+        "itself (e.g. --period 2026-T2)"
+    )
 
 
 def _year(wh: Warehouse, year: int | str | Period) -> int:

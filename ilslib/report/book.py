@@ -139,7 +139,9 @@ def chapter_html(chapter: Chapter, n: int) -> str:
         lambda x: f'{x.group(1)}{x.group(2) or ""} class="chapter-title" data-bookmark="{label}">', body, 1
     )
     variant = " kort" if 'class="ils-report kort"' in page[: m.start() + 60] else ""
-    return f'<article class="chapter{variant}" id="kap-{n}" aria-label="{label}">{body}</article>'
+    # the draft header (report.css) ends with the chapter before: a draft report's banner sets it again
+    reset = '<span class="draft-reset"></span>'
+    return f'<article class="chapter{variant}" id="kap-{n}" aria-label="{label}">{reset}{body}</article>'
 
 
 def book_html(
@@ -233,8 +235,10 @@ BOOK_CSS = """
   .toc > h2 { bookmark-level: 1; }
   .chapter-title { bookmark-level: 1; bookmark-label: attr(data-bookmark); }
   /* the running header names the chapter; the footer is the report's own */
-  .book-cover h1 { string-set: chapter "", doc-title content(); }
+  .book-cover h1 { string-set: chapter "", doc-title content(), draft ""; }
   .chapter-title { string-set: chapter attr(data-bookmark), doc-title content(); }
+  /* a chapter starts without the draft header (not on .chapter: a box split over pages sets it again) */
+  .draft-reset { string-set: draft ""; }
   .chapter.kort .chapter-title { font-size: 18pt; }
 }
 @page {

@@ -97,7 +97,11 @@ def economy_chart(
         f"{u.text(last['cum_net'])} och budgeten {u.text(last['cum_budget_net'])}, "
         f"en avvikelse på {u.text(last['cum_net'] - last['cum_budget_net'])}."
     )
-    return figure(fig, alt=alt, caption=f"Nettoresultat mot budget, {period_title} ({u.label}, ackumulerat)")
+    caption = f"Nettoresultat mot budget, {period_title} ({u.label}, ackumulerat)"
+    if str(series["month"].iloc[-1]) > str(data["month"].iloc[-1]):  # the last months are not booked yet
+        caption += f"; utfall t.o.m. {month}, senare månader är ännu inte bokförda"
+        alt += f" Månaderna efter {month} är ännu inte bokförda och visas inte."
+    return figure(fig, alt=alt, caption=caption)
 
 
 def economy_figure(data: pd.DataFrame, unit: fmt.AmountUnit, *, height: float = 3.0) -> Any:

@@ -204,18 +204,32 @@ def _total_notes(missing_by_key: dict[str, list[str]], labels: dict[str, str], n
 
 
 def economy_table(
-    econ: pd.DataFrame, total: dict[str, Any], names: dict[str, str], *, caption: str, forecast: bool = True
+    econ: pd.DataFrame,
+    total: dict[str, Any],
+    names: dict[str, str],
+    *,
+    caption: str,
+    forecast: bool = True,
+    period: Any = None,
 ) -> Table:
     """Every organisation's budget follow-up, and the group's total (sums; the percentage from the sums).
 
     ``forecast``: the full-year forecast deviation as a column (the tertials; the annual report has none).
+    With the ``period``, organisations whose last months are not yet booked are shown with the month
+    their outcome reaches (a column "Utfall t.o.m." and a note): their outcome is compared with the
+    budget of the same months (:func:`ilslib.figures.partly_booked`).
     """
+    from ..figures.economy import partly_booked
+
     cols = ("net", "budget_net", "deviation", "forecast_deviation")
     u = fmt.amount_unit(*(econ[c] for c in cols), *(total.get(c) for c in cols))
+    partly = [o for o in econ.index if partly_booked(econ.loc[o].to_dict(), period)] if period is not None else []
 
     def line(label: str, e: dict[str, Any]) -> dict[str, m.Cell]:
+        through = e.get("booked_through")
         return {
             "name": m.text(label),
+            "booked": m.text(fmt.MONTH_NAMES[int(str(through)[5:7]) - 1] if isinstance(through, str) else None),
             "net": m.amount(e.get("net"), u),
             "budget_net": m.amount(e.get("budget_net"), u),
             "deviation": m.amount(e.get("deviation"), u, signed=True),
@@ -225,13 +239,25 @@ def economy_table(
 
     rows = [line(names.get(o, o), econ.loc[o].to_dict()) for o in by_name(list(econ.index), names)]
     if rows:
-        rows.append(line(TOTAL, total))
+        rows.append(line(TOTAL, {**total, "booked_through": None}))
+    booked_notes = []
+    if partly:
+        who = ", ".join(
+            f"{names.get(o, o)} t.o.m. {fmt.MONTH_NAMES[int(str(econ.loc[o, 'booked_through'])[5:7]) - 1]}"
+            for o in by_name(partly, names)
+        )
+        booked_notes.append(
+            f"Utfall t.o.m.: periodens sista månader är ännu inte bokförda för {who}. Deras utfall jämförs med "
+            "budgeten för samma månader, och summan med summan av dessa; en månad utan bokfört utfall räknas "
+            "aldrig som noll."
+        )
     return Table(
         "economy",
         caption,
         "Ekonomi",
         [
             Column("name", "Organisation"),
+            *([Column("booked", "Utfall t.o.m.")] if partly else []),
             Column("net", "Nettoresultat", numeric=True, unit=u.label),
             Column("budget_net", "Budgeterat nettoresultat", numeric=True, unit=u.label),
             Column("deviation", "Budgetavvikelse", numeric=True, unit=u.label),
@@ -245,6 +271,7 @@ def economy_table(
         notes=[
             "Summa: beloppen är summor över organisationerna; budgetavvikelsen i procent är summan av "
             "avvikelserna delad med summan av de budgeterade kostnaderna.",
+            *booked_notes,
             *_total_notes(
                 total.get("missing") or {},
                 {"net": "Nettoresultat", **({"forecast_deviation": "Prognosavvikelse helår"} if forecast else {})},

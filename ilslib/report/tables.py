@@ -100,12 +100,17 @@ def summary_items(ctx: Any) -> list[tuple[str, str]]:
         ("Delvis uppfyllda", str(counts["delvis"])),
         ("Ej uppfyllda", str(counts["ej_uppfyllt"])),
         ("Mål bedömda uppfyllda", f"{judged['uppfyllt']} av {len(ctx.own_goals)}"),
-        ("Budgetavvikelse", u.text(econ["deviation"])),
+        (_deviation_label(econ, per), u.text(econ["deviation"])),
     ]
     if per.is_tertial:  # the year is not over: the full-year forecast matters
         items.append(("Prognos helår mot budget", u.text(econ["forecast_deviation"])))
     items.append(("Sjukfrånvaro", fmt.pct(pers["sick_leave_pct"], suppressed=pers["suppressed"])))
     return items
+
+
+def _deviation_label(econ: dict[str, Any], per: Any) -> str:
+    said = booked_text(econ, per)
+    return f"Budgetavvikelse t.o.m. {month_name(econ['booked_through'])}" if said else "Budgetavvikelse"
 
 
 def status_count_table(counts: dict[str, int], *, caption: str) -> Table:
@@ -440,15 +445,82 @@ def activity_table(df: pd.DataFrame, goal_titles: dict[str, str], *, caption: st
     )
 
 
+#: The amounts of an economy row (the unit of the table is chosen by the largest of them).
+ECONOMY_AMOUNTS = (
+    "income",
+    "costs",
+    "net",
+    "budget_income",
+    "budget_costs",
+    "budget_net",
+    "deviation",
+    "forecast_net",
+    "forecast_deviation",
+)
+
+
 def economy_unit(e: dict[str, Any]) -> fmt.AmountUnit:
     """The unit of the economy table (and of the economy chart beside it), by the largest amount."""
-    return fmt.amount_unit(*[v for k, v in e.items() if k != "deviation_pct"])
+    return fmt.amount_unit(*[e.get(k) for k in ECONOMY_AMOUNTS])
+
+
+def month_name(month: str) -> str:
+    """``2026-06`` as ``juni``."""
+    return MONTH_NAMES[int(str(month)[5:7]) - 1]
+
+
+def booked_text(e: dict[str, Any], per: Any) -> str | None:
+    """``Utfall t.o.m. juni`` when months of the period are not yet booked (the rule:
+    :func:`ilslib.figures.partly_booked`), else None."""
+    from ..figures.economy import partly_booked
+
+    if not partly_booked(e, per):
+        return None
+    return f"Utfall t.o.m. {month_name(e['booked_through'])}"
+
+
+def booked_note(e: dict[str, Any], per: Any) -> str | None:
+    """The note beside an economy table whose period has months not yet booked (None when all are)."""
+    said = booked_text(e, per)
+    if said is None:
+        return None
+    through = str(e["booked_through"])
+    n, upto = int(e["booked_months"]), int(through[5:7])
+    first = MONTH_NAMES[0]
+    if n == upto:  # the last months are not booked
+        after = [MONTH_NAMES[i - 1] for i in range(upto + 1, per.last_month_number + 1)]
+        which = after[0] if len(after) == 1 else f"{after[0]}–{after[-1]}"
+        return (
+            f"{said} {per.year}: {which} är ännu inte {'bokförd' if len(after) == 1 else 'bokförda'}. Utfallet "
+            f"jämförs med budgeten för samma månader, {first}–{month_name(through)}; en månad utan bokfört "
+            "utfall räknas aldrig som noll."
+        )
+    return (
+        f"{said} {per.year}, men bara {n} av periodens {per.last_month_number} månader har bokfört utfall. "
+        "Utfallet jämförs med budgeten för de bokförda månaderna; en månad utan bokfört utfall räknas aldrig "
+        "som noll."
+    )
+
+
+def economy_caption(e: dict[str, Any], per: Any) -> str:
+    """The economy table's caption: ``Budgetuppföljning januari–augusti 2026`` (``, utfall t.o.m. juni``)."""
+    caption = f"Budgetuppföljning januari–{MONTH_NAMES[per.last_month_number - 1]} {per.year}"
+    said = booked_text(e, per)
+    return f"{caption}, {said[0].lower()}{said[1:]}" if said else caption
 
 
 def economy_table(
-    e: dict[str, Any], *, caption: str, with_outcome: bool = True, unit: fmt.AmountUnit | None = None
+    e: dict[str, Any],
+    *,
+    caption: str,
+    with_outcome: bool = True,
+    unit: fmt.AmountUnit | None = None,
+    period: Any = None,
 ) -> Table:
-    """Budget follow-up: income, costs and net, outcome against budget (the unit in the header)
+    """Budget follow-up: income, costs and net, outcome against budget (the unit in the header).
+
+    With the ``period``, a period whose last months are not yet booked gets a note saying
+    so (:func:`booked_note`): the budget beside the outcome is then that of the booked months.
 
     ``e`` is one organisation's row of :func:`ilslib.figures.economy` as a dict.
 
@@ -486,7 +558,8 @@ def economy_table(
     ]
     if not with_outcome:
         cols = [cols[0], cols[2]]
-    return Table("economy", caption, "Ekonomi", cols, rows, row_header="post")
+    note = booked_note(e, period) if period is not None and with_outcome else None
+    return Table("economy", caption, "Ekonomi", cols, rows, row_header="post", notes=[note] if note else [])
 
 
 def accounts_table(df: pd.DataFrame, *, caption: str) -> Table:
@@ -708,6 +781,61 @@ def cover(org: Any, per: Any, today: Any, *, title: str | None = None) -> Html:
     )
 
 
+_DRAFT_WHY = {
+    "klar": "Organisationens inrapportering för perioden är klarmarkerad men ännu inte godkänd av dess controller.",
+    "pagaende": "Organisationens inrapportering för perioden pågår: den är varken klarmarkerad eller godkänd.",
+    "ej_paborjad": "Organisationens inrapportering för perioden har inte påbörjats.",
+}
+
+
+def draft_banner(state: str | None) -> Html:
+    """``Utkast – ej godkänd (Klarmarkerad)`` at the top of a report whose reporting is not approved; else nothing.
+
+    In words, not colour alone; its heading is also the PDF's running header on every
+    page (``string-set``, report.css). ``state`` is the report context's ``round_state``.
+    """
+    from ..round.state import draft_label, is_draft
+
+    if not is_draft(state):
+        return Html("")
+    return Html(
+        '<div class="draft-banner" role="note" aria-label="Utkast">'
+        f'<p class="draft-title"><strong>{esc(draft_label(state))}</strong></p>'
+        f"<p>{esc(_DRAFT_WHY[state])} Siffror, bedömningar och texter kan ändras innan den är godkänd.</p>"
+        "</div>"
+    )
+
+
+def group_draft_banner(states: dict[str, str | None], names: dict[str, str]) -> Html:
+    """The group report's banner when some of its organisations' reporting is not approved: which, in what state."""
+    from ..round.state import LABELS, is_draft
+
+    pending = [o for o, st in states.items() if is_draft(st)]
+    if not pending:
+        return Html("")
+    from .group import by_name
+
+    listed = "; ".join(f"{names.get(o, o)} ({LABELS[states[o]]})" for o in by_name(pending, names))
+    n, total = len(pending), len(states)
+    title = f"Utkast – {n} av {total} organisationer ej godkända"
+    return Html(
+        '<div class="draft-banner" role="note" aria-label="Utkast">'
+        f'<p class="draft-title"><strong>{esc(title)}</strong></p>'
+        f"<p>Sammanställningen bygger delvis på inrapporteringar som ännu inte är godkända: {esc(listed)}. "
+        "Siffrorna kan ändras innan alla är godkända.</p>"
+        "</div>"
+    )
+
+
+def round_state_item(state: str | None) -> tuple[str, str] | None:
+    """The report's reporting state for "Om rapporten" (and the workbook): ``("Inrapportering", ...)``."""
+    from ..round.state import LABELS, draft_label, is_draft
+
+    if state is None:
+        return None
+    return ("Inrapportering", draft_label(state) if is_draft(state) else f"{LABELS[state]} av controller")
+
+
 def main_indicators(df: pd.DataFrame, n: int) -> list[str]:
     """The indicators to chart: those not met first, then partly met, then the rest (at most ``n``)."""
     if df.empty:
@@ -810,6 +938,9 @@ def about_items(figures: dict[str, Any], *, notebook: str, title: str | None = N
     items = []
     if title:
         items.append(("Rapport", title))
+    state = round_state_item(figures.get("round_state"))
+    if state:
+        items.append(state)
     if figures.get("org_id"):
         items.append(("Organisation", f"{figures.get('org_name') or ''} ({figures['org_id']})".strip()))
     if figures.get("period"):

@@ -45,6 +45,7 @@ ACTIONS = {
     "ready_undo": "Klarmarkering ångrad",
     "approve": "Godkänd",
     "approve_undo": "Godkännande ångrat",
+    "remind": "Påminnelse",
 }
 EVENT_COLUMNS = ("event_id", "at", "user_name", "action", "org_id", "period", "from_state", "to_state", "detail")
 
@@ -95,10 +96,62 @@ def _has_data_sql() -> str:
 def states(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | None = None) -> dict[str, str]:
     """``{org_id: state}`` for the period: every organisation (or those in ``org_ids``)."""
     per = str(period)
-    stored = {str(o): str(s) for o, s in wh.rows("SELECT org_id, state FROM v_round_state WHERE period = ?", (per,))}
-    with_data = {str(r[0]) for r in wh.rows(_has_data_sql(), (per, per, per, per))}
     ids = list(org_ids) if org_ids is not None else [str(r[0]) for r in wh.rows("SELECT org_id FROM v_organisation")]
+    sql, params = "SELECT org_id, state FROM v_round_state WHERE period = ?", [per]
+    if org_ids is not None and len(ids) <= 50:
+        # only the organisations asked about: a report reads its own state, not everyone's (what a report
+        # reads decides when it is made again)
+        sql += f" AND org_id IN ({', '.join('?' for _ in ids)})" if ids else " AND 1 = 0"
+        params += ids
+    stored = {str(o): str(s) for o, s in wh.rows(sql, params)}
+    unstored = [o for o in ids if o not in stored]
+    with_data: set[str] = set()
+    if unstored:
+        sql, params = _has_data_sql(), [per, per, per, per]
+        if org_ids is not None and len(unstored) <= 50:
+            marks = ", ".join("?" for _ in unstored)
+            sql = f"SELECT org_id FROM ({sql}) d WHERE org_id IN ({marks})"
+            params += unstored
+        with_data = {str(r[0]) for r in wh.rows(sql, params)}
     return {o: stored.get(o) or ("pagaende" if o in with_data else "ej_paborjad") for o in ids}
+
+
+def in_round(wh: Warehouse, period: str | Period) -> bool:
+    """True when the period is run as a reporting round: it has a deadline, or a state is stored for it.
+
+    A period loaded before the warehouse knew the round (a version-1
+    warehouse, data written directly) has neither; its reports are not
+    drafts (:func:`report_states`).
+    """
+    per = str(period)
+    # MIN(): one row whatever the number of deadlines or states, so the answer (and what a report read)
+    # changes only when the period enters the round
+    return (
+        wh.scalar("SELECT MIN(period) FROM v_deadline WHERE period = ?", (per,)) is not None
+        or wh.scalar("SELECT MIN(period) FROM v_round_state WHERE period = ?", (per,)) is not None
+    )
+
+
+def report_states(wh: Warehouse, period: str | Period, org_ids: Sequence[str]) -> dict[str, str | None]:
+    """``{org_id: state}`` for the reports of the period: what a report says about its reporting.
+
+    The state of each organisation; None for every one when the period is not
+    run as a round (:func:`in_round`). A report whose state is anything but
+    ``godkand`` is a draft (:func:`is_draft`).
+    """
+    if not in_round(wh, period):
+        return dict.fromkeys(org_ids)
+    return states(wh, period, org_ids)
+
+
+def is_draft(state_code: str | None) -> bool:
+    """True when a report in this state is a draft: its reporting is in the round and not yet approved."""
+    return state_code is not None and state_code != "godkand"
+
+
+def draft_label(state_code: str) -> str:
+    """How a draft report says so: ``Utkast – ej godkänd (Klarmarkerad)``."""
+    return f"Utkast – ej godkänd ({LABELS[state_code]})"
 
 
 def state(wh: Warehouse, org_id: str, period: str | Period) -> str:
@@ -150,10 +203,16 @@ _DERIVED = "(derived)"
 
 
 def _move(
-    wh: Warehouse, org_id: str, period: str, action: str, allowed: dict[str, str], refuse: dict[str, str]
+    wh: Warehouse,
+    org_id: str,
+    period: str,
+    action: str,
+    allowed: dict[str, str],
+    refuse: dict[str, str],
+    at: str | None = None,
 ) -> Change:
     user = rights.login(wh)
-    at = now()
+    at = at or now()
     with wh.transaction():
         old = state(wh, org_id, period)
         if old in refuse:
@@ -174,11 +233,14 @@ def _org_and_period(wh: Warehouse, org_id: str, period: str | Period) -> str:
     return str(Period.parse(str(period)))
 
 
-def mark_ready(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = False) -> Change:
+def mark_ready(
+    wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = False, at: str | None = None
+) -> Change:
     """Mark the organisation's reporting ready (klarmarkera), or with ``undo`` take that back.
 
     Allowed for its reporter or controller, or an admin; anyone else gets
     :class:`~ilslib.errors.AccessDeniedError` before anything is written.
+    ``at`` is the time recorded (ISO 8601; default now: the demo backdates its history).
     """
     per = _org_and_period(wh, org_id, period)
     rights.require_report(wh, [org_id], "undo the ready mark" if undo else "mark the reporting ready")
@@ -194,6 +256,7 @@ def mark_ready(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool =
                 "pagaende": "{org} {period} is not marked ready: nothing to undo",
                 "godkand": "{org} {period} is approved: its controller undoes the approval first (ils approve --undo)",
             },
+            at,
         )
     change = _move(
         wh,
@@ -205,15 +268,16 @@ def mark_ready(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool =
             "klar": "{org} {period} is already marked ready",
             "godkand": "{org} {period} is already approved",
         },
+        at,
     )
     return _with_missing(wh, change)
 
 
-def approve(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = False) -> Change:
+def approve(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = False, at: str | None = None) -> Change:
     """Approve the organisation's reporting (godkänna), or with ``undo`` take the approval back.
 
     Allowed for the organisation's controller, or an admin; the reporting must
-    be marked ready first.
+    be marked ready first. ``at`` as for :func:`mark_ready`.
     """
     per = _org_and_period(wh, org_id, period)
     rights.require_approve(wh, [org_id], "undo the approval" if undo else "approve the reporting")
@@ -225,6 +289,7 @@ def approve(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = Fa
             "approve_undo",
             {"godkand": "klar"},
             {s: "{org} {period} is not approved: nothing to undo" for s in ("ej_paborjad", "pagaende", "klar")},
+            at,
         )
     change = _move(
         wh,
@@ -238,6 +303,7 @@ def approve(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = Fa
             "pagaende": "{org} {period} is not marked ready: it is marked ready first (ils ready)",
             "godkand": "{org} {period} is already approved",
         },
+        at,
     )
     return _with_missing(wh, change)
 
@@ -259,6 +325,7 @@ def after_load(
     *,
     load_id: str | None = None,
     before: Mapping[tuple[str, str], str] | None = None,
+    at: str | None = None,
 ) -> list[Change]:
     """Set every (org_id, period) that a load gave reporting data to ``pagaende``; record the load for each.
 
@@ -272,9 +339,10 @@ def after_load(
     state, or ``ej_paborjad``, is the state the change is recorded from. The
     budget period has a round too (the VD-kommentar), so it is not skipped.
     Returns a :class:`Change` per pair (``changed`` False where the state stayed).
+    ``at`` is the time recorded (default now).
     """
     user = rights.login(wh)
-    at = now()
+    at = at or now()
     out = []
     pairs = sorted({(str(o), str(p)) for o, p in touched})
     by_period: dict[str, list[str]] = {}

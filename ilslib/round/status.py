@@ -34,6 +34,7 @@ from ..periods import Period
 from ..warehouse import Warehouse
 from .deadlines import days_late, deadline_for, deadlines
 from .expected import completeness
+from .remind import Reporter, contacts
 from .state import LABELS, STATES, SYMBOLS, states
 
 STATUS_PAGE = "status.html"
@@ -54,6 +55,8 @@ CSV_COLUMNS = (
     ("dagar sena", "days_late"),
     ("ändrad", "changed_at"),
     ("ändrad av", "changed_by"),
+    ("rapporteringsansvariga", "reporters"),
+    ("obs", "contact_problem"),
 )
 
 
@@ -73,10 +76,15 @@ class OrgStatus:
     days_late: int | None
     changed_at: str | None = None
     changed_by: str | None = None
+    reporters: tuple[Reporter, ...] = ()
+    """The organisation's active reporters (``users``): whom ``ils remind`` reminds."""
+    contact_problem: str | None = None
+    """Why a reminder cannot reach them (no reporter, no e-mail address), in Swedish; None when it can."""
 
     def record(self) -> dict[str, Any]:
         """As JSON: ``org_id, name, kind, state, completeness`` (0-1 or null), ``present, expected, missing``
-        (a list of names), ``deadline`` (ISO date or null), ``days_late`` (int or null), ``changed_at, changed_by``."""
+        (a list of names), ``deadline`` (ISO date or null), ``days_late`` (int or null), ``changed_at, changed_by``,
+        ``reporters`` (``user_id, name, email`` each) and ``contact_problem`` (text or null)."""
         return {
             "org_id": self.org_id,
             "name": self.name,
@@ -90,6 +98,8 @@ class OrgStatus:
             "days_late": self.days_late,
             "changed_at": self.changed_at,
             "changed_by": self.changed_by,
+            "reporters": [{"user_id": r.user_id, "name": r.name, "email": r.email} for r in self.reporters],
+            "contact_problem": self.contact_problem,
         }
 
 
@@ -144,6 +154,7 @@ def round_status(
         str(o): (str(a) if a else None, str(b) if b else None)
         for o, a, b in wh.rows("SELECT org_id, changed_at, changed_by FROM v_round_state WHERE period = ?", (str(p),))
     }
+    who = contacts(wh, wanted, today=day)
     rows = []
     for o in wanted:
         name, k = orgs.get(o, (o, ""))
@@ -164,6 +175,8 @@ def round_status(
                 days_late=days_late(due, now[o], today=day),
                 changed_at=at,
                 changed_by=by,
+                reporters=who[o].reporters,
+                contact_problem=who[o].problem,
             )
         )
     rows.sort(key=sort_key)
@@ -213,6 +226,8 @@ def format_text(st: RoundStatus, *, show_missing: int = 5) -> str:
             out.append(f"      saknas: {m}")
         if len(r.missing) > len(shown):
             out.append(f"      ... och {len(r.missing) - len(shown)} till (alla med --format json eller csv)")
+        if r.contact_problem:
+            out.append(f"      obs: {r.contact_problem}")
     return "\n".join(out)
 
 
@@ -233,6 +248,9 @@ def to_csv(st: RoundStatus) -> bytes:
         )
         rec["missing"] = "; ".join(r.missing)
         rec["state"] = LABELS[r.state]
+        rec["reporters"] = "; ".join(
+            f"{p.name} <{p.email}>" if p.email else f"{p.name} (ingen e-post)" for p in r.reporters
+        )
         w.writerow([csv_text("" if rec[k] is None else rec[k]) for _, k in CSV_COLUMNS])
     return buf.getvalue().encode("utf-8-sig")
 
@@ -261,6 +279,7 @@ _CSS_EXTRA = """
 ul.missing { margin: 0; padding-left: 1.1rem; }
 ul.missing li { max-width: none; }
 nav.crumbs { margin: 0 0 0.6rem; font-size: 0.9rem; }
+.contact-problem { font-size: 0.8em; color: var(--bad-ink); }
 """
 
 
@@ -305,9 +324,14 @@ def render_page(st: RoundStatus, *, generated: dt.datetime | None = None) -> str
         late = fmt.MISSING if r.days_late is None else str(r.days_late)
         if r.days_late:
             late = f'<span class="late">{r.days_late} {"dag" if r.days_late == 1 else "dagar"}</span>'
+        problem = (
+            f'<br><span class="contact-problem"><span aria-hidden="true">⚠ </span>{e(r.contact_problem)}</span>'
+            if r.contact_problem
+            else ""
+        )
         body.append(
             "<tr>"
-            f'<th scope="row">{e(r.name)}<br><span class="sub">{e(r.org_id)}</span></th>'
+            f'<th scope="row">{e(r.name)}<br><span class="sub">{e(r.org_id)}</span>{problem}</th>'
             f"<td>{e(fmt.KIND_LABELS.get(r.kind, r.kind))}</td>"
             f'<td><span class="round-state round-{e(r.state)}">{SYMBOLS[r.state]} {e(LABELS[r.state])}</span></td>'
             f'<td class="num">{e(_pct(r.completeness))}<br><span class="sub">{r.present} av {r.expected}</span></td>'

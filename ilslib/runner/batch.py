@@ -262,7 +262,8 @@ def split_unchanged(
 
 
 def resolve_period(wh: Any, text: str) -> str:
-    """A period code, or ``latest`` (the latest reported period), or ``latest-BO`` (the latest of a kind)."""
+    """A period code, or ``latest``/``senaste`` (the latest period due or reported), or ``latest-BO``, ``latest-T``
+    (the latest of a kind): the rule is :func:`ilslib.figures.latest_period`'s."""
     from .. import figures
 
     value = (text or "").strip()
@@ -271,17 +272,14 @@ def resolve_period(wh: Any, text: str) -> str:
         return str(figures.latest_period(wh))
     if low.startswith(("latest-", "senaste-")):
         code = value.split("-", 1)[1].upper()
-        if code not in PERIOD_CODES + ("T",):
+        if code not in figures.LATEST_CODES:
             raise ConfigError(
                 f"period {text!r}: expected latest, latest-T (a tertial), or latest-{', latest-'.join(PERIOD_CODES)}"
             )
-        df = figures.periods(wh)
-        df = df[df["code"].isin(("T1", "T2") if code == "T" else (code,))]
-        reported = df[df[["outcomes", "assessments", "activities", "comments"]].sum(axis=1) > 0]
-        pick = reported if not reported.empty else df
-        if pick.empty:
-            raise UnknownValueError(f"period {text!r}: the warehouse has no {code} period")
-        return str(pick["period"].iloc[-1])
+        try:
+            return str(figures.latest_period(wh, code))
+        except UnknownValueError as exc:
+            raise UnknownValueError(f"period {text!r}: {exc}") from None
     if is_period_shaped(value):
         Period.parse(value)  # a year outside 1900-2199 is refused with a message of its own
     return str(figures.as_period(wh, value))
