@@ -307,7 +307,6 @@ def test_plan_is_fast_path_for_unchanged(demo, tmp_path):
     p = plan(req)
     assert len(p.jobs) == 32 and not p.unchanged
     assert {j.meta["kind"] for j in p.jobs} == {"kommun", "koncern", "namnd", "bolag"}
-    assert sorted(p.prefetch_kinds) == ["bolag", "namnd"]
     labels = [j.label for j in p.jobs]
     assert len(set(labels)) == 32 and all(j.out_dir.startswith(str(tmp_path / "out")) for j in p.jobs)
 
@@ -569,39 +568,59 @@ def test_parent_of_a_run_never_imports_jupyter(demo, tmp_path):
     assert "HEAVY [] 0" in second.stdout and "0 done, 1 unchanged" in second.stderr, second.stderr
 
 
-def test_cache_around_figure_functions_changes_no_figure(demo):
-    """The run's memo returns exactly what the figure functions return, and is hit."""
-    import pandas as pd
+def _originals() -> dict:
+    """Every function of every ilslib module as a fresh import defines it (tests/notebooks/originals.py)."""
+    proc = subprocess.run(
+        [sys.executable, str(TEST_NOTEBOOKS / "originals.py")], capture_output=True, text=True, timeout=300, check=True
+    )
+    return json.loads(proc.stdout)
 
-    from ilslib import connect, figures
-    from ilslib.runner import cache
 
-    with connect() as wh:
-        plain = {
-            o: (figures.comparisons(wh, o, PERIOD), figures.figures_json(wh, o, PERIOD, generated_at="x"))
-            for o in ("ALN", "IDN", "TEATER")
-        }
-        try:
-            assert "ilslib.figures.indicators.indicator_rows" in cache.install()
-            assert cache.prefetch(wh, PERIOD, ["namnd", "bolag"]) == 6
-            for o, (cmp, doc) in plain.items():
-                pd.testing.assert_frame_equal(figures.comparisons(wh, o, PERIOD), cmp)
-                assert figures.figures_json(wh, o, PERIOD, generated_at="x") == doc
-            s = cache.stats()
-            # the report context asks for the kind-wide frames only: all six come from the prefetch
-            assert s["hits"] > 10 and s["entries"] >= 6
-            # A caller that changes a frame does not change the cached one.
-            rows = sys.modules["ilslib.figures.indicators"].indicator_rows(
-                wh, figures.as_period(wh, PERIOD), kind="namnd"
-            )
-            rows.loc[:, "value"] = -1.0
-            again = sys.modules["ilslib.figures.indicators"].indicator_rows(
-                wh, figures.as_period(wh, PERIOD), kind="namnd"
-            )
-            assert (again["value"] != -1.0).any()
-        finally:
-            cache.uninstall()
-        assert not hasattr(sys.modules["ilslib.figures.compare"].indicator_rows, "__ils_memoised__")
+def _rebound(seen: dict, originals: dict) -> tuple[list[str], int]:
+    """The functions of ``seen`` that differ from the originals, and how many were compared."""
+    changed, compared = [], 0
+    for module, functions in seen.items():
+        for name, desc in functions.items():
+            if name in originals.get(module, {}):
+                compared += 1
+                if desc != originals[module][name]:
+                    changed.append(f"{module}.{name}: {desc} instead of {originals[module][name]}")
+    return changed, compared
+
+
+def test_no_function_of_the_library_is_rebound(ils, demo, tmp_path):
+    """A run replaces or wraps no ilslib function: not in the report processes, not in the caller.
+
+    The notebook computes a report context (the kind-wide frames of the comparisons) and records
+    where every function of every loaded ilslib module was defined; two reports of one kind, as
+    a batch runs them. (The old run memo rebound ``indicator_rows`` and two more in every report
+    process, to a wrapper defined in ``runner/cache.py``.)
+    """
+    sys.path.insert(0, str(TEST_NOTEBOOKS))
+    try:
+        from originals import snapshot
+    finally:
+        sys.path.remove(str(TEST_NOTEBOOKS))
+    from ilslib.runner.job import Job, run_job
+
+    originals = _originals()
+    before = snapshot(import_all=True)
+    assert _rebound(before, originals)[0] == []
+    out = tmp_path / "out"
+    nb = TEST_NOTEBOOKS / "rebound.py"
+    code, _, err = ils("run", "--notebook", nb, "--period", PERIOD, "--org", "ALN", "--org", "IDN", "--out", out)
+    assert code == 0, err
+    for org in ("ALN", "IDN"):
+        doc = json.loads((out / "_studier" / "rebound" / PERIOD / org / "figures.json").read_text(encoding="utf-8"))
+        assert doc["comparisons"] > 5
+        changed, compared = _rebound(doc["functions"], originals)
+        assert changed == [], changed
+        assert compared > 400 and "ilslib.figures.indicators" in doc["functions"]
+        assert doc["functions"]["ilslib.figures.indicators"]["indicator_rows"][3].endswith("figures/indicators.py")
+    # The caller too, after a run and after a report executed in this very process.
+    result = run_job(Job(str(nb), {"org_id": "TEATER", "period": PERIOD}, str(tmp_path / "here"), ("html",)))
+    assert result.status == "done", result.error
+    assert snapshot() == before
 
 
 def test_kernel_engine_gives_the_same_figures(ils, demo, tmp_path):

@@ -141,7 +141,6 @@ class Plan:
     provenance: dict[str, Any]
     out: Path
     per: str = "org"  # "org", "kind" or "once"
-    prefetch_kinds: list[str] = field(default_factory=list)
     rejected: list[JobResult] = field(default_factory=list)  # reports that cannot run (an invalid id)
 
 
@@ -376,12 +375,7 @@ def plan(req: RunRequest) -> Plan:
         jobs, rejected = _jobs(req, notebook, declared, period_s, targets, per_org, per_kind, known, names, out)
         todo, unchanged = split_unchanged(jobs, force=req.force, wh=wh, url=req.warehouse)
     per = "org" if per_org else "kind" if per_kind else "once"
-    kind_counts: dict[str, int] = {}
-    for j in todo:
-        if per == "org":
-            kind_counts[j.meta["kind"]] = kind_counts.get(j.meta["kind"], 0) + 1
-    prefetch = [k for k, n in kind_counts.items() if n > 1]
-    return Plan(period_s, notebook, todo, unchanged, provenance, out, per, prefetch, rejected)
+    return Plan(period_s, notebook, todo, unchanged, provenance, out, per, rejected)
 
 
 def _jobs(
@@ -580,13 +574,11 @@ def _execute(
     else:
         from .pool import cpu_count, run_many
 
-        prefetch = {"period": plan_.period, "kinds": plan_.prefetch_kinds} if plan_.prefetch_kinds else None
         iterator = run_many(
             plan_.jobs,
             jobs=req.jobs or cpu_count(),
             engine=req.engine,
             timeout=req.timeout,
-            prefetch=prefetch,
             env={**os.environ, "ILS_WAREHOUSE": url},
             replace_env=True,
             output_log=str(run_dir / "output.log"),
