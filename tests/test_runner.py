@@ -73,7 +73,10 @@ def state(out: Path, rel: str) -> dict:
             r"unknown organisation kind 'bolagg': expected one of kommun, koncern, namnd, bolag, enhet",
         ),
         (["--org", "ALN", "--notebook", "no_such_notebook"], r"notebook 'no_such_notebook' not found.*report"),
-        (["--org", "ALN", "--format", "html,docx"], r"unknown format 'docx': expected html, pdf or html,pdf"),
+        (["--org", "ALN", "--format", "html,docx"], r"unknown format 'docx': expected html, pdf or xlsx"),
+        (["--org", "ALN", "--format", "docx"], r"unknown format 'docx': expected html, pdf or xlsx, or several"),
+        (["--org", "ALN", "--audience", "x"], r"unknown audience 'x': expected full \(the whole report\) or kort"),
+        (["--kind", "bolag", "--audience", "kort", "--notebook", "group_report"], r"--audience kort is the short"),
         (
             ["--org", "ALN", "-p", "colour=red"],
             r"no parameter 'colour'; its parameters are: org_id, period, top_accounts, trend_indicators",
@@ -392,27 +395,31 @@ def test_changed_notebook_or_parameters_rerun(ils, demo, tmp_path):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "parameters").glob("*.yaml")))
 def test_shipped_run_sets_are_valid(demo, tmp_path, monkeypatch, name):
-    """Every run set in parameters/ plans without error on the demo (validated, not run)."""
-    from ilslib.cli.run import load_runset
-    from ilslib.runner.batch import RunRequest, plan
+    """Every run set in parameters/ plans without error on the demo (validated as ils run does, not run)."""
+    from ilslib.cli import build_parser
+    from ilslib.cli.run import _request, load_runset
+    from ilslib.runner.batch import plan
 
     monkeypatch.chdir(REPO)
-    entries = load_runset(str(REPO / "parameters" / name))
+    path = str(REPO / "parameters" / name)
+    args = build_parser().parse_args(["run", path, "--out", str(tmp_path / "out")])
+    entries = load_runset(path)
     assert entries
-    for e in entries:
-        req = RunRequest(
-            period=str(e["period"]),
-            orgs=e.get("orgs") or [],
-            kinds=e.get("kinds") or [],
-            all=bool(e.get("all")),
-            notebook=e.get("notebook"),
-            formats=e.get("formats", "html"),
-            out=str(tmp_path / "out"),
-            parameters=e.get("parameters") or {},
-        )
-        p = plan(req)
-        assert p.jobs
+    plans = [plan(_request(args, e, {}, name)) for e in entries]
+    assert all(p.jobs for p in plans)
     assert not (tmp_path / "out").exists()
+    if name in ("standard.yaml", "tertial.yaml", "annual.yaml"):
+        # what each reader asks for: the full reports with their tables, the short versions, the group
+        # reports with theirs, then the books that bind them
+        sets = [(p.notebook.stem if p.notebook else "book", p.jobs[0].formats, p.per) for p in plans]
+        assert sets[:3] == [
+            ("report", ("html", "pdf", "xlsx"), "org"),
+            ("report_kort", ("html", "pdf"), "org"),
+            ("group_report", ("html", "pdf", "xlsx"), "kind"),
+        ]
+        assert sets[3][0] == "book" and len(plans) == 4
+        assert len(plans[0].jobs) == len(plans[1].jobs) == 32
+        assert {j.parameters["kind"] for j in plans[3].jobs} >= {"namnd", "bolag"}
 
 
 def test_run_set_with_several_runs(ils, demo, tmp_path):
@@ -445,12 +452,26 @@ def test_run_set_with_several_runs(ils, demo, tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("period: latest\norgs: [ALN]\ncolour: red\n", r"unknown setting 'colour'; valid: all, description"),
+        (
+            "period: latest\norgs: [ALN]\ncolour: red\n",
+            r"unknown setting 'colour'; valid: all, audience, book, description",
+        ),
         ("period: latest\norgs: [ALN\n", r"line \d+: not valid YAML"),
         ("- just\n- a list\n", r"expected a mapping of settings"),
         ("period: latest\nruns: []\n", r"'runs' must be a list of runs"),
         ("period: latest\norgs: [ALN]\njobs: many\n", r"'jobs' must be a whole number"),
         ("period: latest\norgs: [ALN]\nformats: html,odt\n", r"unknown format 'odt'"),
+        ("period: latest\norgs: [ALN]\naudience: alla\n", r"unknown audience 'alla': expected full"),
+        ("period: latest\norgs: [ALN]\naudience: [kort]\n", r"'audience' must be text"),
+        ("period: latest\nruns:\n  - all: true\n  - book: [enhet]\n", r"run 2.*no book is made for kind 'enhet'"),
+        ("period: latest\nruns:\n  - book: [bolagg]\n", r"unknown organisation kind 'bolagg'"),
+        ("period: latest\nruns:\n  - book: []\n", r"'book' must name one or more kinds"),
+        ("period: latest\nruns:\n  - book: {bolag: 1}\n", r"'book' must be a kind or a list of kinds"),
+        (
+            "period: latest\nruns:\n  - book: [bolag]\n    formats: pdf\n",
+            r"run 1: 'formats' is a setting of reports; a book entry takes book, description, out, period",
+        ),
+        ("period: latest\nbook: [bolag]\nruns:\n  - all: true\n", r"'book' belongs in an entry of 'runs'"),
         ("orgs: [ALN]\n", r"which period\?"),
     ],
 )

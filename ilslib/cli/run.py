@@ -213,6 +213,13 @@ def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[s
         kinds = args.kind or _as_list(book)
         if not kinds:
             raise ConfigError(f"{where}: 'book' must name one or more kinds, e.g. [namnd, bolag]")
+        from ..errors import IlsError
+        from ..runner.books import check_book_kinds
+
+        try:
+            kinds = check_book_kinds(kinds)
+        except IlsError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
         return RunRequest(
             period=period,
             book=kinds,
