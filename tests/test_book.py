@@ -147,7 +147,7 @@ def test_the_book_html_is_one_document_with_unique_ids(book: dict[str, Any]) -> 
 
 
 def test_missing_reports_are_named_and_no_reports_is_a_one_line_error(
-    produced: Path, demo_url: str, tmp_path: Path, ils: Any, monkeypatch: pytest.MonkeyPatch
+    produced: Path, demo_url: str, demo_wh: Any, tmp_path: Path, ils: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     partial = tmp_path / "partial"
     shutil.copytree(
@@ -175,7 +175,10 @@ def test_missing_reports_are_named_and_no_reports_is_a_one_line_error(
     assert "Rapporter som saknas" in book_html and "Mälarviks Hamn AB (HAMN)" in book_html
     assert (tmp_path / "o" / PERIOD / "_bok" / KIND / "book.pdf").read_bytes().startswith(b"%PDF-")
     assert not (partial / PERIOD / "_bok").exists(), "--out was honoured"
-    # no report of the kind at all
+    # no report of the kind at all (the boards' reports removed; their group report stays)
+    for org in f.organisations(demo_wh, "namnd")["org_id"]:
+        shutil.rmtree(partial / PERIOD / org)
+    assert (partial / PERIOD / "_grupp" / "namnd" / "report.html").is_file()
     code, out, err = ils("book", "--period", PERIOD, "--kind", "namnd", "--reports", partial)
     assert code != 0 and "Traceback" not in err
     assert err.count("\n") == 1 and err.startswith("ils: error: no reports of kind namnd for 2026-T2")

@@ -787,7 +787,9 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
             rep.line(f"ils run {run_id}: {summary}")
             for r in failed:
                 # The executed notebook to open, when this run wrote one (a failure in a cell).
-                kept = Path(r.out_dir) / "report.ipynb" if r.out_dir and r.published else None
+                job = by_label.get(r.label)
+                stem = job.stem if job is not None and job.task == "notebook" else None
+                kept = Path(r.out_dir) / f"{stem}.ipynb" if stem and r.out_dir and r.published else None
                 seen_nb = kept is not None and kept.is_file()
                 rep.line(f"  failed {r.label}: {r.error}" + (f" (see {kept})" if seen_nb else ""))
             finished = dt.datetime.now().astimezone()
