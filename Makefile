@@ -1,6 +1,6 @@
 # ils: set-up, demo and tests.
 #
-#   make demo    system packages + virtual environment + the embedded demo warehouse
+#   make demo    system packages + virtual environment + the embedded demo warehouse + the standard reports
 #   make test    system packages + virtual environment + the whole test suite
 #
 # Both work on a fresh Debian machine with only python3, make and git.
@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 .PHONY: help system venv node_modules demo test lint docs clean
 
 help:
-	@echo "make demo    set up everything and build the embedded demo warehouse"
+	@echo "make demo    set up everything, build the embedded demo warehouse and run the standard reports"
 	@echo "make test    set up everything and run the tests"
 	@echo "make venv    create .venv and install ilslib with its dev extras"
 	@echo "make system  install the Debian packages (scripts/install-system.sh)"
@@ -49,12 +49,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 node_modules: node_modules/.package-lock.json
 
-# The main job on the embedded demo warehouse: every organisation's report for the
-# latest period (HTML and PDF), the group reports, and the portal outputs/index.html.
+# The main job on the embedded demo warehouse, the standard run set (parameters/standard.yaml) for
+# the latest period: every organisation's report (HTML, PDF, Excel) and short version, the group
+# reports, the books of the nämnder and the bolag, and the portal outputs/index.html.
 demo: system venv
 	$(BIN)/ils demo
-	$(BIN)/ils run --period latest --all --format html,pdf --out outputs
-	$(BIN)/ils run --notebook group_report --period latest --all --format html,pdf --out outputs
+	$(BIN)/ils run parameters/standard.yaml --out outputs
 	@echo
 	@echo "Open the reports: $(CURDIR)/outputs/index.html   (or: $(BIN)/ils serve, then http://127.0.0.1:8000/)"
 

@@ -189,7 +189,7 @@ def smtp_settings() -> SmtpSettings:
         raise ConfigError(f"{where}: 'port' must be a whole number 1-65535, got {port!r}")
     sender = text("sender", required=True) or ""
     local, _, domain = sender.rpartition("@")
-    if not local or "." not in domain or any(c.isspace() or c in "<>,;\"" for c in sender):
+    if not local or "." not in domain or any(c.isspace() or c in '<>,;"' for c in sender):
         raise ConfigError(f"{where}: 'sender' must be an e-mail address (anna@stad.se), got {sender!r}")
     user = text("user")
     if user is not None and not starttls:

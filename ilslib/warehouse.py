@@ -635,7 +635,7 @@ def _note_read(sql: str, params: Sequence[Any], data: list[tuple[Any, ...]] | No
 def replay(entries: Iterable[Sequence[Any]]) -> None:
     """Record reads made earlier (``ReadLog.entries``) in every active log, as if made now.
 
-    For results kept in memory (``ilslib.runner.cache``): a report that gets a
+    For results kept in memory (the report context, :mod:`ilslib.figures.context`): a report that gets a
     kept result has read what computing it read.
     """
     if not _LOGS:

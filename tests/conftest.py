@@ -223,6 +223,14 @@ def reports(demo_url: str, tmp_path_factory: pytest.TempPathFactory):
     return Reports.shared(demo_url, tmp_path_factory)
 
 
+@pytest.fixture(scope="session")
+def standard_run(demo_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """``ils run parameters/standard.yaml`` on the demo, once per session: the output directory (read-only)."""
+    from report_support import standard_run as run
+
+    return run(demo_url, tmp_path_factory)
+
+
 @pytest.fixture(scope="module")
 def demo_wh(demo_url: str):
     """The demo warehouse, connected once per module (read-only)."""

@@ -198,6 +198,41 @@ class Reports:
         return self._run(GROUP_NB, {"kind": kind, "period": period}, f"{period}/_grupp/{kind}", formats)
 
 
+# -- the standard run set --------------------------------------------------------------------
+
+STANDARD_RUNSET = REPO / "parameters" / "standard.yaml"
+_STANDARD: dict[str, Path] = {}
+
+
+def standard_run(url: str, factory: pytest.TempPathFactory) -> Path:
+    """``ils run parameters/standard.yaml`` on the warehouse ``url``, once per session: its output directory.
+
+    The full reports (HTML, PDF, Excel), the short versions (HTML, PDF), the group reports (with
+    Excel) and the books of the nämnder and the bolag for the latest period (2026-T2 on the demo).
+    Read-only for the tests: a test that changes it works on a copy (:func:`linked_copy`).
+    """
+    if url not in _STANDARD:
+        from ilslib.cli import main
+
+        out = factory.mktemp("standard") / "outputs"
+        with warehouse_env(url):
+            code = main(["run", str(STANDARD_RUNSET), "--out", str(out), "--jobs", "2"])
+        assert code == 0, f"ils run {STANDARD_RUNSET.name} failed (exit code {code})"
+        _STANDARD[url] = out
+    return _STANDARD[url]
+
+
+def linked_copy(src: Path, dst: Path) -> Path:
+    """A copy of an output directory whose files are hard links (a run replaces files, never edits them).
+
+    The lock files are left out: a run writes into its lock file (who holds it).
+    """
+    import shutil
+
+    shutil.copytree(src, dst, copy_function=os.link, ignore=shutil.ignore_patterns("*.lock"))
+    return dst
+
+
 # -- reading the HTML --------------------------------------------------------------------------
 
 

@@ -1,13 +1,15 @@
-"""``ils book``: a kind's reports bound into one tagged PDF with a cover, contents and a bookmark per chapter.
+"""The board's book: a kind's reports bound into one tagged PDF with a cover, contents and a bookmark per chapter.
 
-The companies' reports for 2026-T2 (HTML and PDF) and their group report are produced once with
-``ils run``; the book made from them is checked with pypdf (outline, pages), pikepdf (title,
-language, tags), pdftotext (contents page numbers, running header) and the PDF/UA-1 validator
-page-validation (no failures).
+The companies' reports for 2026-T2 (HTML and PDF), their group report and their book are those
+of the standard run set (``ils run parameters/standard.yaml``: its book entry, once per session);
+the book is checked with pypdf (outline, pages), pikepdf (title, language, tags), pdftotext
+(contents page numbers, running header) and the PDF/UA-1 validator page-validation (no
+failures); ``ils book`` makes the same book from the same reports.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -24,31 +26,23 @@ KIND = "bolag"
 
 
 @pytest.fixture(scope="module")
-def produced(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every company's report (HTML and PDF) and the companies' group report, as ils run writes them."""
-    from ilslib.cli import main
-
-    out = tmp_path_factory.mktemp("book") / "outputs"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("ILS_WAREHOUSE", demo_url)
-    try:
-        for args in (
-            ["--period", PERIOD, "--kind", KIND, "--format", "html,pdf", "--jobs", "2"],
-            ["--notebook", "group_report", "--period", PERIOD, "--kind", KIND, "--format", "html,pdf"],
-        ):
-            assert main(["run", *args, "--out", str(out)]) == 0
-    finally:
-        mp.undo()
-    return out
+def produced(standard_run: Path) -> Path:
+    """Every company's report (HTML and PDF) and the companies' group report, as ils run wrote them."""
+    return standard_run
 
 
 @pytest.fixture(scope="module")
 def book(produced: Path, demo_wh: Any) -> dict[str, Any]:
-    from ilslib.report.book import make_book
+    """The companies' book the standard run set bound (its book entry)."""
+    import json
+
+    from ilslib.report.book import Book
 
     orgs = f.organisations(demo_wh, KIND)
     members = list(zip(orgs["org_id"], orgs["name"], strict=True))
-    made = make_book(members, period=f.as_period(demo_wh, PERIOD), kind=KIND, reports=produced)
+    target = produced / PERIOD / "_bok" / KIND
+    meta = json.loads((target / ".ils-state.book.json").read_text(encoding="utf-8"))["meta"]
+    made = Book(target / "book.html", target / "book.pdf", [], [], pages=meta["pages"], title=meta["title"])
     return {"book": made, "members": members, "reports": produced}
 
 
@@ -153,10 +147,24 @@ def test_the_book_html_is_one_document_with_unique_ids(book: dict[str, Any]) -> 
 
 
 def test_missing_reports_are_named_and_no_reports_is_a_one_line_error(
-    produced: Path, demo_url: str, tmp_path: Path, ils: Any, monkeypatch: pytest.MonkeyPatch
+    produced: Path, demo_url: str, demo_wh: Any, tmp_path: Path, ils: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     partial = tmp_path / "partial"
-    shutil.copytree(produced / PERIOD, partial / PERIOD, ignore=shutil.ignore_patterns("_bok"))
+    shutil.copytree(
+        produced / PERIOD, partial / PERIOD, ignore=shutil.ignore_patterns("_bok", "*.lock"), copy_function=os.link
+    )
+    # ils book binds the same book as the run set's book entry, from the same reports
+    monkeypatch.setenv("ILS_WAREHOUSE", demo_url)
+    code, out, err = ils("book", "--period", PERIOD, "--kind", KIND, "--reports", partial, "--html-only")
+    assert code == 0, err
+    made, run = (
+        re.sub(
+            r"<dt>Sammanställd</dt><dd>[^<]*</dd>", "", (d / PERIOD / "_bok" / KIND / "book.html").read_text("utf-8")
+        )
+        for d in (partial, produced)
+    )
+    assert made == run and "Mälarviks Hamn AB" in made
+    shutil.rmtree(partial / PERIOD / "_bok")
     for org in ("HAMN", "KONST"):
         shutil.rmtree(partial / PERIOD / org)
     monkeypatch.setenv("ILS_WAREHOUSE", demo_url)
@@ -167,7 +175,10 @@ def test_missing_reports_are_named_and_no_reports_is_a_one_line_error(
     assert "Rapporter som saknas" in book_html and "Mälarviks Hamn AB (HAMN)" in book_html
     assert (tmp_path / "o" / PERIOD / "_bok" / KIND / "book.pdf").read_bytes().startswith(b"%PDF-")
     assert not (partial / PERIOD / "_bok").exists(), "--out was honoured"
-    # no report of the kind at all
+    # no report of the kind at all (the boards' reports removed; their group report stays)
+    for org in f.organisations(demo_wh, "namnd")["org_id"]:
+        shutil.rmtree(partial / PERIOD / org)
+    assert (partial / PERIOD / "_grupp" / "namnd" / "report.html").is_file()
     code, out, err = ils("book", "--period", PERIOD, "--kind", "namnd", "--reports", partial)
     assert code != 0 and "Traceback" not in err
     assert err.count("\n") == 1 and err.startswith("ils: error: no reports of kind namnd for 2026-T2")

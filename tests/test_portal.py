@@ -342,3 +342,59 @@ def test_a_study_run_writes_no_status_page(demo, tmp_path):
     assert _run("run", "--notebook", study, "--period", PERIOD, "--org", "ALN", "--out", out) == 0
     assert not (out / PERIOD / "status.html").exists()
     assert "Inrapporteringens status" not in (out / "index.html").read_text(encoding="utf-8")
+
+
+# -- every reader's files from one run set -------------------------------------------------------------
+
+
+def test_portal_links_excel_short_version_and_books(page, standard_run):
+    """After the standard run set: each report's row links its tables in Excel and its short version; the
+    group reports link their Excel; the books have a table of their own; every link leads to a file."""
+    from bs4 import BeautifulSoup
+
+    index = standard_run / "index.html"
+    soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
+    rows = soup.select("#t-org tbody tr")
+    assert len(rows) == 32, "one row per organisation: the short version is in the report's row"
+    for tr in rows:
+        links = {a.contents[0].strip(): a["href"] for a in tr.select("a")}
+        org_dir = links["HTML"].rsplit("/", 1)[0]
+        assert links == {
+            "HTML": f"{org_dir}/report.html",
+            "PDF": f"{org_dir}/report.pdf",
+            "Tabeller (Excel)": f"{org_dir}/report.xlsx",
+            "Kortversion": f"{org_dir}/report-kort.html",
+            "Kortversion (PDF)": f"{org_dir}/report-kort.pdf",
+            "Nyckeltal (JSON)": f"{org_dir}/figures.json",
+        }
+        # each link names its report for a screen reader
+        assert all(a.select_one(".sr").get_text().startswith(" – ") for a in tr.select("a"))
+    groups = {
+        tr.th["data-v"]: {a.contents[0].strip() for a in tr.select("a")} for tr in soup.select("#t-group tbody tr")
+    }
+    assert set(groups) == {"Mål och måluppfyllelse – bolagen", "Mål och måluppfyllelse – nämnderna"}
+    assert all(links == {"HTML", "PDF", "Tabeller (Excel)", "Nyckeltal (JSON)"} for links in groups.values())
+    books = {tr.th["data-v"]: tr for tr in soup.select("#t-book tbody tr")}
+    assert set(books) == {"Bolagens rapporter", "Nämndernas rapporter"}
+    bolag = books["Bolagens rapporter"]
+    assert {a.contents[0].strip(): a["href"] for a in bolag.select("a")} == {
+        "Rapportbok (PDF)": "2026-T2/_bok/bolag/book.pdf",
+        "Rapportbok (HTML)": "2026-T2/_bok/bolag/book.html",
+    }
+    assert re.match(r"15 av 15 organisationers rapporter, \d+ sidor$", bolag.select("td")[3].get_text())
+    for a in soup.select("table.portal a"):
+        assert (standard_run / a["href"]).is_file(), a["href"]
+    # in the browser: filtering by kind shows that kind's book; no accessibility violation
+    page.goto(index.as_uri())
+    assert page.locator("#f-count").inner_text() == "Visar 36 av 36 rapporter."
+    page.select_option("#f-kind", "bolag")
+    assert visible_names(page, "#t-book") == ["Bolagens rapporter"]
+    assert len(visible_names(page)) == 15
+    page.locator("#t-book thead button[data-key=name]").click()
+    assert axe_violations(page) == []
+    page.select_option("#f-kind", "")
+    page.locator("#t-org tbody tr", has=page.locator("th[data-v='Äldrenämnden']")).locator(
+        "a", has_text="Kortversion"
+    ).first.click()
+    page.wait_for_load_state()
+    assert page.title() == "Tertialrapport 2 2026 i korthet – Äldrenämnden"

@@ -2,7 +2,7 @@
 
 - While a report notebook runs (the full report, the short version, the group report), no
   identical statement (SQL and parameters) reaches the warehouse twice: a tracer on the
-  warehouse records every statement (the batch runner's cache is not installed).
+  warehouse records every statement.
 - ``figures.figures_json`` is the context's document; the context's frames are those of the
   public figure functions.
 - Nothing is rebound at run time: the figure functions are the library's own after a report ran.
@@ -64,11 +64,8 @@ CASES = [
 def test_a_report_executes_no_statement_twice(
     demo_url: str, tmp_path: Path, traced: list, notebook: Path, params: dict[str, str]
 ) -> None:
-    import sys
-
     from ilslib.runner.job import Job, run_job
 
-    assert "ilslib.runner.cache" not in sys.modules or not sys.modules["ilslib.runner.cache"]._INSTALLED
     with warehouse_env(demo_url):
         result = run_job(Job(str(notebook), params, str(tmp_path / "out"), ("html",)))
     assert (result.status, result.error) == ("done", None)

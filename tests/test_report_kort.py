@@ -1,8 +1,9 @@
 """The short version for politicians (notebooks/report_kort.ipynb): two A4 pages, the same figures.
 
-Every demo organisation's short version for the latest period and for an annual report (BO) is
-two A4 pages as PDF; its headline figures, goals and judgements, main deviations and economy are
-those of the full report (the same report context).
+Every demo organisation's short version for the latest period (made by the standard run set,
+``ils run --audience kort``: ``report-kort.pdf`` beside the report) and for an annual report (BO)
+is two A4 pages as PDF; its headline figures, goals and judgements, main deviations and economy
+are those of the full report (the same report context).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import KORT_NB, Reports, done, find_table, kpis, table_rows, text
+from report_support import Reports, done, find_table, kpis, table_rows, text
 
 from ilslib import figures as f
 from ilslib import fmt
@@ -24,29 +25,28 @@ def doc_name(report: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def every_short_version(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The short version of every organisation for 2026-T2 (the latest) and 2025-BO, as PDF (ils run)."""
+def every_short_version(demo_url: str, standard_run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The short version of every organisation as PDF: 2026-T2 (the latest) from the standard run set, 2025-BO."""
     from ilslib.cli import main
 
     out = tmp_path_factory.mktemp("kort") / "outputs"
     mp = pytest.MonkeyPatch()
     mp.setenv("ILS_WAREHOUSE", demo_url)
     try:
-        for period in ("latest", "2025-BO"):
-            args = ["run", "--notebook", str(KORT_NB), "--period", period, "--all", "--format", "html,pdf"]
-            assert main([*args, "--jobs", "2", "--out", str(out)]) == 0
+        args = ["run", "--audience", "kort", "--period", "2025-BO", "--all", "--format", "html,pdf"]
+        assert main([*args, "--jobs", "2", "--out", str(out)]) == 0
     finally:
         mp.undo()
-    return out
+    return {"2026-T2": standard_run, "2025-BO": out}
 
 
 @pytest.mark.slow
-def test_two_a4_pages_for_every_organisation(every_short_version: Path, demo_wh: Any) -> None:
+def test_two_a4_pages_for_every_organisation(every_short_version: dict[str, Path], demo_wh: Any) -> None:
     import pypdf
 
     orgs = set(f.organisations(demo_wh)["org_id"])
-    for period in ("2026-T2", "2025-BO"):
-        pdfs = {p.parent.name: p for p in every_short_version.glob(f"**/{period}/*/report.pdf")}
+    for period, out in every_short_version.items():
+        pdfs = {p.parent.name: p for p in (out / period).glob("*/report-kort.pdf")}
         assert set(pdfs) == orgs, period
         for org, path in sorted(pdfs.items()):
             reader = pypdf.PdfReader(path)

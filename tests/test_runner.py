@@ -73,7 +73,10 @@ def state(out: Path, rel: str) -> dict:
             r"unknown organisation kind 'bolagg': expected one of kommun, koncern, namnd, bolag, enhet",
         ),
         (["--org", "ALN", "--notebook", "no_such_notebook"], r"notebook 'no_such_notebook' not found.*report"),
-        (["--org", "ALN", "--format", "html,docx"], r"unknown format 'docx': expected html, pdf or html,pdf"),
+        (["--org", "ALN", "--format", "html,docx"], r"unknown format 'docx': expected html, pdf or xlsx"),
+        (["--org", "ALN", "--format", "docx"], r"unknown format 'docx': expected html, pdf or xlsx, or several"),
+        (["--org", "ALN", "--audience", "x"], r"unknown audience 'x': expected full \(the whole report\) or kort"),
+        (["--kind", "bolag", "--audience", "kort", "--notebook", "group_report"], r"--audience kort is the short"),
         (
             ["--org", "ALN", "-p", "colour=red"],
             r"no parameter 'colour'; its parameters are: org_id, period, top_accounts, trend_indicators",
@@ -307,7 +310,6 @@ def test_plan_is_fast_path_for_unchanged(demo, tmp_path):
     p = plan(req)
     assert len(p.jobs) == 32 and not p.unchanged
     assert {j.meta["kind"] for j in p.jobs} == {"kommun", "koncern", "namnd", "bolag"}
-    assert sorted(p.prefetch_kinds) == ["bolag", "namnd"]
     labels = [j.label for j in p.jobs]
     assert len(set(labels)) == 32 and all(j.out_dir.startswith(str(tmp_path / "out")) for j in p.jobs)
 
@@ -393,27 +395,31 @@ def test_changed_notebook_or_parameters_rerun(ils, demo, tmp_path):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "parameters").glob("*.yaml")))
 def test_shipped_run_sets_are_valid(demo, tmp_path, monkeypatch, name):
-    """Every run set in parameters/ plans without error on the demo (validated, not run)."""
-    from ilslib.cli.run import load_runset
-    from ilslib.runner.batch import RunRequest, plan
+    """Every run set in parameters/ plans without error on the demo (validated as ils run does, not run)."""
+    from ilslib.cli import build_parser
+    from ilslib.cli.run import _request, load_runset
+    from ilslib.runner.batch import plan
 
     monkeypatch.chdir(REPO)
-    entries = load_runset(str(REPO / "parameters" / name))
+    path = str(REPO / "parameters" / name)
+    args = build_parser().parse_args(["run", path, "--out", str(tmp_path / "out")])
+    entries = load_runset(path)
     assert entries
-    for e in entries:
-        req = RunRequest(
-            period=str(e["period"]),
-            orgs=e.get("orgs") or [],
-            kinds=e.get("kinds") or [],
-            all=bool(e.get("all")),
-            notebook=e.get("notebook"),
-            formats=e.get("formats", "html"),
-            out=str(tmp_path / "out"),
-            parameters=e.get("parameters") or {},
-        )
-        p = plan(req)
-        assert p.jobs
+    plans = [plan(_request(args, e, {}, name)) for e in entries]
+    assert all(p.jobs for p in plans)
     assert not (tmp_path / "out").exists()
+    if name in ("standard.yaml", "tertial.yaml", "annual.yaml"):
+        # what each reader asks for: the full reports with their tables, the short versions, the group
+        # reports with theirs, then the books that bind them
+        sets = [(p.notebook.stem if p.notebook else "book", p.jobs[0].formats, p.per) for p in plans]
+        assert sets[:3] == [
+            ("report", ("html", "pdf", "xlsx"), "org"),
+            ("report_kort", ("html", "pdf"), "org"),
+            ("group_report", ("html", "pdf", "xlsx"), "kind"),
+        ]
+        assert sets[3][0] == "book" and len(plans) == 4
+        assert len(plans[0].jobs) == len(plans[1].jobs) == 32
+        assert {j.parameters["kind"] for j in plans[3].jobs} >= {"namnd", "bolag"}
 
 
 def test_run_set_with_several_runs(ils, demo, tmp_path):
@@ -446,12 +452,26 @@ def test_run_set_with_several_runs(ils, demo, tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("period: latest\norgs: [ALN]\ncolour: red\n", r"unknown setting 'colour'; valid: all, description"),
+        (
+            "period: latest\norgs: [ALN]\ncolour: red\n",
+            r"unknown setting 'colour'; valid: all, audience, book, description",
+        ),
         ("period: latest\norgs: [ALN\n", r"line \d+: not valid YAML"),
         ("- just\n- a list\n", r"expected a mapping of settings"),
         ("period: latest\nruns: []\n", r"'runs' must be a list of runs"),
         ("period: latest\norgs: [ALN]\njobs: many\n", r"'jobs' must be a whole number"),
         ("period: latest\norgs: [ALN]\nformats: html,odt\n", r"unknown format 'odt'"),
+        ("period: latest\norgs: [ALN]\naudience: alla\n", r"unknown audience 'alla': expected full"),
+        ("period: latest\norgs: [ALN]\naudience: [kort]\n", r"'audience' must be text"),
+        ("period: latest\nruns:\n  - all: true\n  - book: [enhet]\n", r"run 2.*no book is made for kind 'enhet'"),
+        ("period: latest\nruns:\n  - book: [bolagg]\n", r"unknown organisation kind 'bolagg'"),
+        ("period: latest\nruns:\n  - book: []\n", r"'book' must name one or more kinds"),
+        ("period: latest\nruns:\n  - book: {bolag: 1}\n", r"'book' must be a kind or a list of kinds"),
+        (
+            "period: latest\nruns:\n  - book: [bolag]\n    formats: pdf\n",
+            r"run 1: 'formats' is a setting of reports; a book entry takes book, description, out, period",
+        ),
+        ("period: latest\nbook: [bolag]\nruns:\n  - all: true\n", r"'book' belongs in an entry of 'runs'"),
         ("orgs: [ALN]\n", r"which period\?"),
     ],
 )
@@ -569,39 +589,59 @@ def test_parent_of_a_run_never_imports_jupyter(demo, tmp_path):
     assert "HEAVY [] 0" in second.stdout and "0 done, 1 unchanged" in second.stderr, second.stderr
 
 
-def test_cache_around_figure_functions_changes_no_figure(demo):
-    """The run's memo returns exactly what the figure functions return, and is hit."""
-    import pandas as pd
+def _originals() -> dict:
+    """Every function of every ilslib module as a fresh import defines it (tests/notebooks/originals.py)."""
+    proc = subprocess.run(
+        [sys.executable, str(TEST_NOTEBOOKS / "originals.py")], capture_output=True, text=True, timeout=300, check=True
+    )
+    return json.loads(proc.stdout)
 
-    from ilslib import connect, figures
-    from ilslib.runner import cache
 
-    with connect() as wh:
-        plain = {
-            o: (figures.comparisons(wh, o, PERIOD), figures.figures_json(wh, o, PERIOD, generated_at="x"))
-            for o in ("ALN", "IDN", "TEATER")
-        }
-        try:
-            assert "ilslib.figures.indicators.indicator_rows" in cache.install()
-            assert cache.prefetch(wh, PERIOD, ["namnd", "bolag"]) == 6
-            for o, (cmp, doc) in plain.items():
-                pd.testing.assert_frame_equal(figures.comparisons(wh, o, PERIOD), cmp)
-                assert figures.figures_json(wh, o, PERIOD, generated_at="x") == doc
-            s = cache.stats()
-            # the report context asks for the kind-wide frames only: all six come from the prefetch
-            assert s["hits"] > 10 and s["entries"] >= 6
-            # A caller that changes a frame does not change the cached one.
-            rows = sys.modules["ilslib.figures.indicators"].indicator_rows(
-                wh, figures.as_period(wh, PERIOD), kind="namnd"
-            )
-            rows.loc[:, "value"] = -1.0
-            again = sys.modules["ilslib.figures.indicators"].indicator_rows(
-                wh, figures.as_period(wh, PERIOD), kind="namnd"
-            )
-            assert (again["value"] != -1.0).any()
-        finally:
-            cache.uninstall()
-        assert not hasattr(sys.modules["ilslib.figures.compare"].indicator_rows, "__ils_memoised__")
+def _rebound(seen: dict, originals: dict) -> tuple[list[str], int]:
+    """The functions of ``seen`` that differ from the originals, and how many were compared."""
+    changed, compared = [], 0
+    for module, functions in seen.items():
+        for name, desc in functions.items():
+            if name in originals.get(module, {}):
+                compared += 1
+                if desc != originals[module][name]:
+                    changed.append(f"{module}.{name}: {desc} instead of {originals[module][name]}")
+    return changed, compared
+
+
+def test_no_function_of_the_library_is_rebound(ils, demo, tmp_path):
+    """A run replaces or wraps no ilslib function: not in the report processes, not in the caller.
+
+    The notebook computes a report context (the kind-wide frames of the comparisons) and records
+    where every function of every loaded ilslib module was defined; two reports of one kind, as
+    a batch runs them. (The old run memo rebound ``indicator_rows`` and two more in every report
+    process, to a wrapper defined in ``runner/cache.py``.)
+    """
+    sys.path.insert(0, str(TEST_NOTEBOOKS))
+    try:
+        from originals import snapshot
+    finally:
+        sys.path.remove(str(TEST_NOTEBOOKS))
+    from ilslib.runner.job import Job, run_job
+
+    originals = _originals()
+    before = snapshot(import_all=True)
+    assert _rebound(before, originals)[0] == []
+    out = tmp_path / "out"
+    nb = TEST_NOTEBOOKS / "rebound.py"
+    code, _, err = ils("run", "--notebook", nb, "--period", PERIOD, "--org", "ALN", "--org", "IDN", "--out", out)
+    assert code == 0, err
+    for org in ("ALN", "IDN"):
+        doc = json.loads((out / "_studier" / "rebound" / PERIOD / org / "figures.json").read_text(encoding="utf-8"))
+        assert doc["comparisons"] > 5
+        changed, compared = _rebound(doc["functions"], originals)
+        assert changed == [], changed
+        assert compared > 400 and "ilslib.figures.indicators" in doc["functions"]
+        assert doc["functions"]["ilslib.figures.indicators"]["indicator_rows"][3].endswith("figures/indicators.py")
+    # The caller too, after a run and after a report executed in this very process.
+    result = run_job(Job(str(nb), {"org_id": "TEATER", "period": PERIOD}, str(tmp_path / "here"), ("html",)))
+    assert result.status == "done", result.error
+    assert snapshot() == before
 
 
 def test_kernel_engine_gives_the_same_figures(ils, demo, tmp_path):

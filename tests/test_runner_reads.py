@@ -13,7 +13,7 @@ ODBC, and check which reports the plan reruns and what the rerun shows:
 - the precision stays: a comment reruns its report and its kind's group
   report, a ledger row of an organisation no report compares reruns nothing,
   a load record reruns nothing;
-- results kept in the run's memo (``runner/cache.py``) count as read.
+- a report run beside others of its kind records exactly what it reads when run alone.
 """
 
 from __future__ import annotations
@@ -210,33 +210,11 @@ def test_what_reruns_what(ils, demo_db, tmp_path):
         assert doc["provenance"]["data_hash"] == f.data_hash(wh, "ENERGI", PERIOD) != before["provenance"]["data_hash"]
 
 
-# -- the memo of a run ------------------------------------------------------------------------------
+# -- a report among others ----------------------------------------------------------------------------
 
 
-def test_results_from_the_memo_count_as_read(demo):
-    """A report that gets a kind-wide frame from the run's memo records the reads that computed it."""
-    import ilslib
-    import ilslib.figures as f
-    from ilslib import warehouse
-    from ilslib.runner import cache
-
-    with ilslib.connect() as wh:
-        with warehouse.reading() as plain:
-            f.figures_json(wh, "ALN", PERIOD)
-        try:
-            cache.install()
-            cache.prefetch(wh, PERIOD, ["namnd"])  # computed here, outside any report
-            with warehouse.reading() as memo:
-                f.figures_json(wh, "ALN", PERIOD)
-            assert cache.stats()["hits"] > 0
-        finally:
-            cache.uninstall()
-    assert memo.entries() == plain.entries() and memo.digest() == plain.digest()
-    assert any("IN (SELECT org_id FROM v_organisation WHERE kind" in e[0] for e in memo.entries())
-
-
-def test_a_run_with_the_memo_records_what_a_report_alone_reads(ils, demo, tmp_path):
-    """ALN run with IDN (kind-wide frames from the memo) and alone (no memo): the same record."""
+def test_a_report_among_others_records_what_it_reads_alone(ils, demo, tmp_path):
+    """ALN run with IDN (a batch of one kind) and alone: the same record of what it read."""
     run_ok(ils, "--org", "ALN", "--org", "IDN", "--out", tmp_path / "two")
     run_ok(ils, "--org", "ALN", "--out", tmp_path / "one")
     a, b = (json.loads((tmp_path / d / PERIOD / "ALN" / ".ils-state.json").read_text("utf-8")) for d in ("two", "one"))

@@ -26,7 +26,11 @@ RUNSET_KEYS = {
     "executor",
     "scheduler",
     "timeout",
+    "audience",
+    "book",
 }
+#: The settings of a book entry (``book: [namnd, bolag]``): a book binds reports already made.
+BOOK_KEYS = {"description", "book", "period", "out"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,14 +38,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "run",
         help="produce reports (HTML, PDF, figures.json) for organisations and a period",
         description="Execute a report notebook for each organisation (or kind) and write "
-        "OUT/PERIOD/ORG/report.html, report.pdf, report.ipynb and figures.json, "
-        "then the portal OUT/index.html. Unchanged reports are not rerun.",
+        "OUT/PERIOD/ORG/report.html, report.pdf, report.xlsx, report.ipynb and figures.json "
+        "(--audience kort: the two-page short version report-kort.html, .pdf beside them), "
+        "then the portal OUT/index.html. Unchanged reports are not rerun. A run set "
+        "(parameters/*.yaml) can also bind the board's books (OUT/PERIOD/_bok/KIND/book.pdf).",
         epilog="examples:\n"
         "  ils run --period 2026-T2 --org ALN\n"
-        "  ils run --period latest --all --format html,pdf\n"
+        "  ils run --period latest --all --format html,pdf,xlsx\n"
+        "  ils run --period latest --all --audience kort --format html,pdf   (the short versions)\n"
         "  ils run --period latest-BO --kind bolag --jobs 2\n"
         "  ils run --notebook group_report --period 2026-T2 --kind bolag\n"
-        "  ils run parameters/tertial.yaml            (a run set: see parameters/README.md)\n"
+        "  ils run parameters/standard.yaml           (a run set: see parameters/README.md)\n"
         "  ils run parameters/tertial.yaml --period 2026-T1 --force\n"
         "  ils run --period latest --all --executor dask --scheduler tcp://127.0.0.1:8786\n"
         "\n"
@@ -70,7 +77,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--all", action="store_true", help="every organisation")
     p.add_argument("--notebook", metavar="PATH", help="notebook to run (default notebooks/report.ipynb)")
-    p.add_argument("--format", dest="formats", metavar="LIST", help="html, pdf or html,pdf (default html)")
+    p.add_argument(
+        "--format",
+        dest="formats",
+        metavar="LIST",
+        help="html, pdf, xlsx, or several separated by commas, e.g. html,pdf,xlsx (default html)",
+    )
+    p.add_argument(
+        "--audience",
+        metavar="WHO",
+        help="full: the whole report (default); kort: the two-page short version for politicians "
+        "(notebooks/report_kort, written as report-kort.html/.pdf beside the report)",
+    )
     p.add_argument("--jobs", type=int, metavar="N", help="reports at once (default: the number of CPUs)")
     p.add_argument("--out", metavar="DIR", help="output directory (default outputs)")
     p.add_argument("--force", action="store_true", help="rerun reports whose inputs are unchanged")
@@ -133,6 +151,13 @@ def load_runset(path: str) -> list[dict[str, Any]]:
                 f"run set {path}{where}: unknown setting {unknown[0]!r}; "
                 f"valid: {', '.join(sorted(RUNSET_KEYS - {'runs'}))}"
             )
+        if "book" in entry:
+            not_for_books = sorted(set(entry) - BOOK_KEYS)
+            if not_for_books:
+                raise ConfigError(
+                    f"run set {path}{where}: {not_for_books[0]!r} is a setting of reports; a book entry takes "
+                    f"{', '.join(sorted(BOOK_KEYS))} (it binds the reports the entries before it made)"
+                )
         return entry
 
     base = check({k: v for k, v in data.items() if k != "runs"}, "")
@@ -141,11 +166,17 @@ def load_runset(path: str) -> list[dict[str, Any]]:
         return [base]
     if not isinstance(runs, list) or not runs:
         raise ConfigError(f"run set {path}: 'runs' must be a list of runs")
+    if "book" in base:
+        raise ConfigError(f"run set {path}: 'book' belongs in an entry of 'runs' (after the reports it binds)")
     out = []
     for i, entry in enumerate(runs, 1):
         if not isinstance(entry, dict):
             raise ConfigError(f"run set {path}, run {i}: expected a mapping")
-        out.append({**base, **check(entry, f", run {i}")})
+        check(entry, f", run {i}")
+        if "book" in entry:  # only the settings a book has are taken from the top
+            out.append({**{k: v for k, v in base.items() if k in BOOK_KEYS}, **entry})
+        else:
+            out.append({**base, **entry})
     return out
 
 
@@ -170,10 +201,34 @@ def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[s
             raise ConfigError(f"{where}: {name!r} must be {expected}, got {value!r}")
         return value
 
-    params = setting("parameters", entry.get("parameters"), dict) or {}
     period = args.period or (str(entry["period"]) if entry.get("period") is not None else "")
     if not period:
         raise ConfigError(f"{where}: which period? give --period YYYY-BU|T1|T2|BO, latest or latest-BO")
+    if "book" in entry:
+        book = entry["book"]
+        if not (isinstance(book, str) or isinstance(book, list) and all(isinstance(b, str) for b in book)):
+            raise ConfigError(f"{where}: 'book' must be a kind or a list of kinds, e.g. [namnd, bolag], got {book!r}")
+        if args.org:
+            raise ConfigError(f"{where}: a book is made per kind: use --kind, not --org")
+        kinds = args.kind or _as_list(book)
+        if not kinds:
+            raise ConfigError(f"{where}: 'book' must name one or more kinds, e.g. [namnd, bolag]")
+        from ..errors import IlsError
+        from ..runner.books import check_book_kinds
+
+        try:
+            kinds = check_book_kinds(kinds)
+        except IlsError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        return RunRequest(
+            period=period,
+            book=kinds,
+            out=args.out or setting("out", entry.get("out"), str) or "outputs",
+            force=args.force,
+            wait=args.wait,
+            warehouse=args.warehouse,
+        )
+    params = setting("parameters", entry.get("parameters"), dict) or {}
     jobs = args.jobs if args.jobs is not None else setting("jobs", entry.get("jobs"), int) or 0
     if jobs < 0:
         raise ConfigError(f"--jobs {jobs}: expected 1 or more")
@@ -203,6 +258,7 @@ def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[s
         wait=args.wait,
         warehouse=args.warehouse,
         timeout=timeout,
+        audience=args.audience or setting("audience", entry.get("audience"), str) or "full",
     )
 
 

@@ -80,6 +80,7 @@ def find_chapters(
     The group report comes first when it exists; the organisations follow in Swedish
     alphabetical order of their names.
     """
+    from ..identifiers import folder_name
     from .group import swedish_key
 
     base = Path(reports) / str(period)
@@ -89,7 +90,7 @@ def find_chapters(
         chapters.append(Chapter(GROUP_DIR, f"Mål och måluppfyllelse – {_group_plural(kind)}", group, group=True))
     missing = []
     for org_id, name in sorted(orgs, key=lambda o: (swedish_key(o[1]), o[0])):
-        path = base / org_id / "report.html"
+        path = base / folder_name(org_id) / "report.html"  # the folder ils run gives the id (con -> ~con)
         if path.is_file():
             chapters.append(Chapter(org_id, name, path))
         else:
@@ -247,6 +248,39 @@ BOOK_CSS = """
 """
 
 
+def book_files(
+    orgs: Sequence[tuple[str, str]],
+    *,
+    period: Period,
+    kind: str,
+    reports: Path,
+    pdf: bool = True,
+    today: dt.date | None = None,
+) -> tuple[dict[str, bytes], Book]:
+    """The book of ``orgs`` (``(org_id, name)``) from the reports under ``reports``, in memory.
+
+    Returns ``{"book.html": ..., "book.pdf": ...}`` (the PDF when ``pdf``) and what went into it
+    (its ``html``/``pdf`` paths are the bare file names). Raises :class:`BookError` when no report
+    of the kind exists. ``ils run`` publishes these files as one set; :func:`make_book` writes them.
+    """
+    chapters, missing = find_chapters(orgs, period, kind, reports)
+    if not any(not c.group for c in chapters):
+        shown = ", ".join(o for o, _ in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        raise BookError(
+            f"no reports of kind {kind} for {period} under {Path(reports) / str(period)} (missing: {shown}); "
+            f"produce them first: ils run --period {period} --kind {kind} --format html"
+        )
+    title = f"{BOOK_TITLES.get(kind, 'Rapporter')} – {period.title}"
+    files = {"book.html": book_html(chapters, kind=kind, period=period, missing=missing, today=today).encode("utf-8")}
+    book = Book(Path("book.html"), None, chapters, list(missing), title=title)
+    if pdf:
+        files["book.pdf"], book.pages = render_pdf(
+            book_html(chapters, kind=kind, period=period, missing=missing, today=today, for_pdf=True)
+        )
+        book.pdf = Path("book.pdf")
+    return files, book
+
+
 def make_book(
     orgs: Sequence[tuple[str, str]],
     *,
@@ -262,30 +296,16 @@ def make_book(
     Writes ``OUT/PERIOD/_bok/KIND/book.html`` and ``book.pdf`` (``out`` defaults to ``reports``),
     each whole or not at all. Raises :class:`BookError` when no report of the kind exists.
     """
-    from ..fsutil import atomic_write_bytes, atomic_write_text
+    from ..fsutil import atomic_write_bytes
 
-    chapters, missing = find_chapters(orgs, period, kind, reports)
-    if not any(not c.group for c in chapters):
-        shown = ", ".join(o for o, _ in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-        raise BookError(
-            f"no reports of kind {kind} for {period} under {Path(reports) / str(period)} (missing: {shown}); "
-            f"produce them first: ils run --period {period} --kind {kind} --format html"
-        )
-    html = book_html(chapters, kind=kind, period=period, missing=missing, today=today)
+    files, book = book_files(orgs, period=period, kind=kind, reports=reports, pdf=pdf, today=today)
     target = Path(out or reports) / str(period) / BOOK_DIR / kind
     target.mkdir(parents=True, exist_ok=True)
-    html_path = target / "book.html"
-    atomic_write_text(html_path, html)
-    book = Book(
-        html_path, None, chapters, list(missing), title=f"{BOOK_TITLES.get(kind, 'Rapporter')} – {period.title}"
-    )
+    book.html = target / "book.html"
+    atomic_write_bytes(book.html, files["book.html"])
     if pdf:
-        data, pages = render_pdf(
-            book_html(chapters, kind=kind, period=period, missing=missing, today=today, for_pdf=True)
-        )
         book.pdf = target / "book.pdf"
-        atomic_write_bytes(book.pdf, data)
-        book.pages = pages
+        atomic_write_bytes(book.pdf, files["book.pdf"])
     return book
 
 

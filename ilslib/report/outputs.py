@@ -18,12 +18,18 @@ FORMATS = {"html": "report.html", "pdf": "report.pdf", "xlsx": "report.xlsx"}
 
 
 def report_files(
-    nb: Any, *, formats: tuple[str, ...] = ("html", "pdf", "xlsx"), stem: str = "report", notebook: str | None = None
+    nb: Any,
+    *,
+    formats: tuple[str, ...] = ("html", "pdf", "xlsx"),
+    stem: str = "report",
+    notebook: str | None = None,
+    title: str | None = None,
 ) -> dict[str, bytes]:
     """The report's files: ``STEM.html``, ``STEM.pdf``, ``STEM.xlsx`` (as asked) and ``figures.json``.
 
     ``stem`` names the files (``report-kort`` for the short version); ``notebook``
-    is written into ``figures.json``'s provenance.
+    is written into ``figures.json``'s provenance; ``title`` is the document's title
+    when the notebook published none (``publish_meta(title=...)``), else ``stem``.
     """
     from .excel import workbook
     from .present import read_meta, read_tables
@@ -33,7 +39,7 @@ def report_files(
     if unknown:
         raise ValueError(f"unknown report format(s) {', '.join(unknown)}: expected {', '.join(FORMATS)}")
     meta = read_meta(nb)
-    title = str(meta.get("title") or stem)
+    title = str(meta.get("title") or title or stem)
     out: dict[str, bytes] = {}
     figures = meta.get("figures")
     if figures is not None:

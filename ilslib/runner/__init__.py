@@ -3,7 +3,6 @@
 - :mod:`ilslib.runner.batch`: plan (validate, skip unchanged), lock, run, log, manifest;
 - :mod:`ilslib.runner.job`: one report, executed, rendered and written atomically;
 - :mod:`ilslib.runner.pool`: warm, isolated, parallel report processes;
-- :mod:`ilslib.runner.cache`: kind-wide figure inputs computed once per run;
 - :mod:`ilslib.runner.portal`: ``OUT/index.html``;
 - :mod:`ilslib.runner.dask_executor`: the same jobs on a Dask cluster.
 

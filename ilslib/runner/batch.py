@@ -52,15 +52,22 @@ from ..fmt import KIND_PLURAL
 from ..fsutil import OutputError, atomic_write_text, inside, remove_scratch
 from ..periods import Period
 from ..warehouse import absolute_url
-from .job import FORMATS, STATE_FILE, Job, JobResult, publish_failure
+from .job import FORMATS, REPORT_STEM, Job, JobResult, publish_failure
 from .params import check_parameters, declared_parameters
 
 LOCK_FILE = ".ils-run.lock"
 GROUP_DIR = "_grupp"
+BOOK_DIR = "_bok"
 STUDY_DIR = "_studier"
 RUNS_DIR = "runs"
 REPORT_NOTEBOOK = "report"
 GROUP_NOTEBOOK = "group_report"
+KORT_NOTEBOOK = "report_kort"
+KORT_STEM = "report-kort"
+#: ``--audience``: who the organisation report is for, and the notebook that makes it.
+AUDIENCES = {"full": REPORT_NOTEBOOK, "kort": KORT_NOTEBOOK}
+#: The project's own notebooks and the set each writes in OUT/PERIOD/... (any other notebook is a study).
+OFFICIAL_SETS = {REPORT_NOTEBOOK: REPORT_STEM, KORT_NOTEBOOK: KORT_STEM, GROUP_NOTEBOOK: REPORT_STEM}
 EXECUTORS = ("local", "dask")
 ENGINES = ("inprocess", "kernel")
 PERIOD_CODES = ("BU", "T1", "T2", "BO")
@@ -132,6 +139,8 @@ class RunRequest:
     wait: bool = False
     warehouse: str | None = None
     timeout: float | None = None
+    audience: str = "full"  # full: notebooks/report; kort: the short version, notebooks/report_kort
+    book: list[str] = field(default_factory=list)  # kinds: a run of books (ilslib.runner.books), not of reports
 
 
 @dataclass
@@ -139,14 +148,20 @@ class Plan:
     """The jobs of a run, with what is unchanged already set aside."""
 
     period: str
-    notebook: Path
+    notebook: Path | None  # None for a run of books
     jobs: list[Job]
     unchanged: list[Job]
     provenance: dict[str, Any]
     out: Path
-    per: str = "org"  # "org", "kind" or "once"
-    prefetch_kinds: list[str] = field(default_factory=list)
+    per: str = "org"  # "org", "kind", "once" or "book"
     rejected: list[JobResult] = field(default_factory=list)  # reports that cannot run (an invalid id)
+
+    @property
+    def what(self) -> str:
+        """What the run makes, for its log: the notebook, or the books."""
+        if self.notebook is None:
+            return "books " + ", ".join(str(j.parameters.get("kind")) for j in self.jobs + self.unchanged)
+        return f"notebook {self.notebook.name}"
 
 
 def parse_formats(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -156,8 +171,26 @@ def parse_formats(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
     bad = [f for f in out if f not in FORMATS]
     if bad or not out:
         shown = ", ".join(map(repr, bad)) if bad else repr(text)
-        raise ConfigError(f"unknown format {shown}: expected html, pdf or html,pdf")
+        raise ConfigError(
+            f"unknown format {shown}: expected html, pdf or xlsx, or several separated by commas (html,pdf,xlsx)"
+        )
     return out
+
+
+def check_audience(value: str | None) -> str:
+    """``full`` or ``kort`` (``--audience``); anything else is a one-line error naming both."""
+    audience = (value or "full").strip().lower()
+    if audience not in AUDIENCES:
+        raise ConfigError(
+            f"unknown audience {value!r}: expected full (the whole report) or kort (the two-page short version)"
+        )
+    return audience
+
+
+def official_set(notebook: Path) -> str | None:
+    """The set a project notebook writes (``report``, ``report-kort``), or None for any other notebook (a study)."""
+    standard = notebook.parent == default_notebook_dir().resolve() and notebook.suffix == ".ipynb"
+    return OFFICIAL_SETS.get(notebook.stem) if standard else None
 
 
 def _hash(obj: Any) -> str:
@@ -180,9 +213,10 @@ def library_fingerprint() -> str:
     return f"{__version__}+{h.hexdigest()[:16]}"
 
 
-def _read_state(out_dir: Path) -> dict[str, Any]:
+def read_state(out_dir: Path, name: str) -> dict[str, Any]:
+    """A set's state file (``name`` in ``out_dir``) as a mapping; {} when missing or damaged."""
     try:
-        state = json.loads((out_dir / STATE_FILE).read_text(encoding="utf-8"))
+        state = json.loads((out_dir / name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return state if isinstance(state, dict) else {}
@@ -210,7 +244,7 @@ def _same_inputs(job: Job, state: dict[str, Any]) -> bool:
     if state.get("status") != "done" or state.get("input_hash") != job.input_hash:
         return False
     out_dir = Path(job.out_dir)
-    needed = ["report.ipynb"] + [f"report.{f}" for f in job.formats]
+    needed = [f"{job.stem}.ipynb"] + [f"{job.stem}.{f}" for f in job.formats]
     return all((out_dir / n).is_file() for n in needed)
 
 
@@ -243,7 +277,7 @@ def split_unchanged(
         return list(jobs), []
     candidates: list[tuple[Job, dict[str, Any], list[tuple[str, list[Any], str]]]] = []
     for j in jobs:
-        state = _read_state(Path(j.out_dir)) if j.out_dir else {}
+        state = read_state(Path(j.out_dir), j.state_file) if j.out_dir else {}
         reads = _recorded_reads(state) if _same_inputs(j, state) else None
         if reads is not None:
             candidates.append((j, state, reads))
@@ -295,6 +329,8 @@ def folder_problem(value: str) -> str | None:
     reason = identifiers.problem(value)
     if reason is None and identifiers.folder_name(value) == GROUP_DIR:  # OUT/PERIOD/_grupp: the group reports'
         reason = f"its folder would be the group reports' folder {GROUP_DIR!r}"
+    if reason is None and identifiers.folder_name(value) == BOOK_DIR:  # OUT/PERIOD/_bok: the books'
+        reason = f"its folder would be the books' folder {BOOK_DIR!r}"
     return reason
 
 
@@ -327,7 +363,12 @@ def plan(req: RunRequest) -> Plan:
     """
     from .. import connect, figures, settings
 
+    if req.book:
+        from .books import plan_books
+
+        return plan_books(req)
     parse_formats(req.formats)  # a bad format is an error before anything else
+    audience = check_audience(req.audience)
     if req.engine not in ENGINES:
         raise ConfigError(f"unknown engine {req.engine!r}: expected {' or '.join(ENGINES)}")
     if req.executor not in EXECUTORS:
@@ -341,6 +382,13 @@ def plan(req: RunRequest) -> Plan:
     for k in req.kinds:
         figures.check_kind(k)
     notebook = resolve_notebook(req.notebook)
+    if audience == "kort":  # the short version of the organisation report: its own notebook, its own set
+        if official_set(notebook) not in (REPORT_STEM, KORT_STEM) or notebook.stem == GROUP_NOTEBOOK:
+            raise ConfigError(
+                f"--audience kort is the short version of the organisation report (notebooks/{KORT_NOTEBOOK}); "
+                f"it cannot be combined with --notebook {req.notebook}"
+            )
+        notebook = resolve_notebook(KORT_NOTEBOOK)
     declared = declared_parameters(notebook)
     if not declared:
         raise ConfigError(f"notebook {notebook.name} has no cell tagged 'parameters'")
@@ -380,12 +428,7 @@ def plan(req: RunRequest) -> Plan:
         jobs, rejected = _jobs(req, notebook, declared, period_s, targets, per_org, per_kind, known, names, out)
         todo, unchanged = split_unchanged(jobs, force=req.force, wh=wh, url=req.warehouse)
     per = "org" if per_org else "kind" if per_kind else "once"
-    kind_counts: dict[str, int] = {}
-    for j in todo:
-        if per == "org":
-            kind_counts[j.meta["kind"]] = kind_counts.get(j.meta["kind"], 0) + 1
-    prefetch = [k for k, n in kind_counts.items() if n > 1]
-    return Plan(period_s, notebook, todo, unchanged, provenance, out, per, prefetch, rejected)
+    return Plan(period_s, notebook, todo, unchanged, provenance, out, per, rejected)
 
 
 def _jobs(
@@ -404,10 +447,15 @@ def _jobs(
     formats = parse_formats(req.formats)
     nb_hash = _file_hash(notebook)
     library = library_fingerprint()
-    study = is_study(notebook)
+    # Only the project's own report notebooks write to OUT/PERIOD/...; any other notebook (a fork
+    # named report.ipynb elsewhere too) is a study with a directory of its own.
+    stem = official_set(notebook)
+    study = stem is None
+    stem = stem or REPORT_STEM
     if study:  # the name becomes a directory: the identifier rule, and a safe folder name
         identifiers.check(notebook.stem, "notebook name")
     base = out / STUDY_DIR / identifiers.folder_name(notebook.stem) if study else out
+    suffix = "" if stem == REPORT_STEM else f"/{stem}"  # a label of its own for the short version beside the report
     jobs: list[Job] = []
     rejected: list[JobResult] = []
     for t in targets:
@@ -419,7 +467,7 @@ def _jobs(
             meta = {"org_id": t, "name": names[t], "kind": known[t], "period": period_s}
             reason = folder_problem(str(t))
             if reason is not None:  # ids from the warehouse never stop the batch: this report fails alone
-                label = f"{period_s}/{t!r}"
+                label = f"{period_s}/{t!r}{suffix}"
                 error = f"organisation id {str(t)[:80]!r} is not valid: {reason}"
                 rejected.append(JobResult(label, "failed", 0.0, error, "", {**meta, "notebook": notebook.stem}))
                 continue
@@ -441,9 +489,12 @@ def _jobs(
         if study:  # what the portal lists as a study: the study's name and what one page covers
             meta["study"] = notebook.stem
             meta["scope"] = "org" if per_org else "kind" if per_kind else "all"
+        if stem != REPORT_STEM:
+            meta["set"] = stem
         # The data is not part of it: the recorded reads say whether the data changed (split_unchanged).
         input_hash = _hash({"notebook": nb_hash, "parameters": params, "library": library})
-        jobs.append(Job(str(notebook), params, str(inside(base, *rel)), formats, "/".join(rel), input_hash, meta))
+        label = "/".join(rel) + suffix
+        jobs.append(Job(str(notebook), params, str(inside(base, *rel)), formats, label, input_hash, meta, stem))
     return jobs, rejected
 
 
@@ -571,7 +622,8 @@ def _execute(
     plan_: Plan, req: RunRequest, run_dir: Path, url: str, rep: Reporter, on_result: Callable[[JobResult], None]
 ) -> None:
     # The report processes read the warehouse from the environment, never from a parameter.
-    if req.executor == "dask":
+    books = plan_.per == "book"  # books read the reports on disk: made here, beside them
+    if req.executor == "dask" and not books:
         from .dask_executor import run_on_dask
 
         iterator = run_on_dask(
@@ -585,15 +637,14 @@ def _execute(
     else:
         from .pool import cpu_count, run_many
 
-        prefetch = {"period": plan_.period, "kinds": plan_.prefetch_kinds} if plan_.prefetch_kinds else None
         iterator = run_many(
             plan_.jobs,
             jobs=req.jobs or cpu_count(),
             engine=req.engine,
             timeout=req.timeout,
-            prefetch=prefetch,
             env={**os.environ, "ILS_WAREHOUSE": url},
             replace_env=True,
+            check_warehouse=not books,
             output_log=str(run_dir / "output.log"),
             on_start=lambda job, pid: rep.line(f"started   {job.label} (pid {pid})", to_stream=False),
         )
@@ -614,7 +665,7 @@ def _argv() -> list[str]:
 def _state_seen(job: Job) -> tuple[int, int] | None:
     """What the job's state file looked like (mtime, size): changed meanwhile means another run wrote it."""
     try:
-        st = (Path(job.out_dir) / STATE_FILE).stat()
+        st = (Path(job.out_dir) / job.state_file).stat()
     except OSError:
         return None
     return st.st_mtime_ns, st.st_size
@@ -678,14 +729,19 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
         plan_ = plan(req)
     out = plan_.out
     seen = {j.label: _state_seen(j) for j in plan_.jobs}
-    if plan_.jobs and req.executor == "local":
+    if plan_.jobs and (req.executor == "local" or plan_.per == "book"):
         from .pool import start_server
 
         start_server()  # warms up while the lock is taken and the log opened
     with run_lock(out, wait=req.wait):
         # A run that held the lock meanwhile may have done some of the work: check the reports it wrote.
         written = [j for j in plan_.jobs if _state_seen(j) != seen[j.label]]
-        if written:
+        if plan_.per == "book":  # a book's input is the reports on disk now, made by the runs before this one
+            from .books import split_unchanged_books
+
+            plan_.jobs, more_unchanged = split_unchanged_books(plan_.jobs, force=req.force)
+            plan_.unchanged += more_unchanged
+        elif written:
             _, more_unchanged = split_unchanged(written, force=req.force, url=req.warehouse)
             plan_.unchanged += more_unchanged
             plan_.jobs = [j for j in plan_.jobs if j not in more_unchanged]
@@ -694,7 +750,7 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
         total = len(plan_.jobs) + len(plan_.rejected)
         log = _open_run_log(
             run_dir,
-            f"ils run {run_id}: period {plan_.period}, notebook {plan_.notebook.name}, "
+            f"ils run {run_id}: period {plan_.period}, {plan_.what}, "
             f"{total} to run, {len(plan_.unchanged)} unchanged, "
             f"warehouse {redact_url(resolved.url)}, output {out}, ilslib {library_fingerprint()}",
         )
@@ -739,7 +795,9 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
             rep.line(f"ils run {run_id}: {summary}")
             for r in failed:
                 # The executed notebook to open, when this run wrote one (a failure in a cell).
-                kept = Path(r.out_dir) / "report.ipynb" if r.out_dir and r.published else None
+                job = by_label.get(r.label)
+                stem = job.stem if job is not None and job.task == "notebook" else None
+                kept = Path(r.out_dir) / f"{stem}.ipynb" if stem and r.out_dir and r.published else None
                 seen_nb = kept is not None and kept.is_file()
                 rep.line(f"  failed {r.label}: {r.error}" + (f" (see {kept})" if seen_nb else ""))
             finished = dt.datetime.now().astimezone()
@@ -777,13 +835,12 @@ def is_study(notebook: Path) -> bool:
     report.ipynb elsewhere too) is a study with a directory of its own,
     ``OUT/_studier/NAME/``.
     """
-    standard = notebook.parent == default_notebook_dir().resolve() and notebook.suffix == ".ipynb"
-    return not standard or notebook.stem not in (REPORT_NOTEBOOK, GROUP_NOTEBOOK)
+    return official_set(notebook) is None
 
 
 def _is_official(plan_: Plan) -> bool:
-    """True for the project's own report notebooks (not a study)."""
-    return not is_study(plan_.notebook)
+    """True for the project's own report notebooks (not a study, not a run of books)."""
+    return plan_.notebook is not None and official_set(plan_.notebook) is not None
 
 
 def _write_status_page(req: RunRequest, out: Path, period: str) -> Path:
@@ -805,7 +862,11 @@ def _manifest(
     results: list[JobResult],
     interrupted: bool,
 ) -> dict[str, Any]:
-    """The audit record of the run (``OUT/runs/RUN-ID/manifest.json``)."""
+    """The audit record of the run (``OUT/runs/RUN-ID/manifest.json``).
+
+    Each report lists the files of its set (name, size, SHA-256): those it
+    published, or for an unchanged report those its state records.
+    """
     jobs_by_label = {j.label: j for j in plan_.jobs + plan_.unchanged}
     done = [r for r in results if r.status == "done"]
     total = len(plan_.jobs) + len(plan_.rejected)
@@ -823,9 +884,11 @@ def _manifest(
         "warehouse": redact_url(resolved.url),
         "warehouse_source": resolved.source,
         "period": plan_.period,
-        "notebook": plan_.notebook.name,
-        "notebook_sha256": _file_hash(plan_.notebook),
-        "formats": list(parse_formats(req.formats)),
+        "notebook": plan_.notebook.name if plan_.notebook else None,
+        "notebook_sha256": _file_hash(plan_.notebook) if plan_.notebook else None,
+        "audience": None if plan_.notebook is None or req.book else check_audience(req.audience),
+        "books": list(req.book) or None,
+        "formats": ["html", "pdf"] if req.book else list(parse_formats(req.formats)),
         "executor": req.executor,
         "scheduler": redact_url(req.scheduler) if req.scheduler else None,
         "engine": req.engine,
@@ -842,6 +905,7 @@ def _manifest(
         "reports": [
             {
                 **r.to_dict(),
+                "set": jobs_by_label[r.label].stem if r.label in jobs_by_label else None,
                 "seconds": round(r.seconds, 3),
                 "input_hash": jobs_by_label[r.label].input_hash if r.label in jobs_by_label else None,
                 "data_hash": r.data_digest,
@@ -856,6 +920,8 @@ def _manifest(
                 "error": None,
                 "out_dir": j.out_dir,
                 "meta": j.meta,
+                "files": read_state(Path(j.out_dir), j.state_file).get("files") or {},
+                "set": j.stem,
                 "input_hash": j.input_hash,
                 "data_hash": j.meta.get("data_hash"),
             }

@@ -1,14 +1,19 @@
 """One report: execute a notebook with parameters, render it, publish its files as one set.
 
 A job's outputs live in one directory (``OUT/PERIOD/ORG`` for an organisation
-report): ``report.ipynb`` (the executed notebook, kept also when it failed,
-with papermill's error marker at the top), ``report.html``, ``report.pdf``,
-``figures.json`` and the state ``.ils-state.json`` (how the report ended and
-what it read). They are made in memory and published together
-(:func:`ilslib.fsutil.publish_set`): a reader, or a run killed at any point,
-sees the previous report's complete set or the new one, never a mix; files of
-other sets in the directory stay. The executed notebook never touches the disk
-before that: papermill writes it into memory.
+report), as a *set* of files named after the set's stem: for the full report
+(stem ``report``) ``report.ipynb`` (the executed notebook, kept also when it
+failed, with papermill's error marker at the top), ``report.html``,
+``report.pdf``, ``report.xlsx``, ``figures.json`` and the state
+``.ils-state.json`` (how the report ended, what it read, its files); for the
+short version (stem ``report-kort``) ``report-kort.ipynb``, ``.html``,
+``.pdf``, ``.xlsx`` and ``.ils-state.report-kort.json`` (its figures are the
+full report's: ``figures.json`` belongs to the full set). The files come from
+the executed notebook (:func:`ilslib.report.report_files`), are made in memory
+and published together (:func:`ilslib.fsutil.publish_set`): a reader, or a run
+killed at any point, sees the previous complete set or the new one, never a
+mix; the other set in the directory stays exactly as it is. The executed
+notebook never touches the disk before that: papermill writes it into memory.
 
 While the notebook runs, every warehouse read is recorded
 (:func:`ilslib.warehouse.reading`); the state keeps the reads and their
@@ -23,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 import json
 import os
 import tempfile
@@ -39,11 +45,34 @@ from ..fsutil import OutputError, publish_set
 from .params import check_parameters, declared_parameters  # noqa: F401  (re-exported)
 
 ENGINES = {"inprocess": "ils-inprocess", "kernel": "nbclient"}
-FORMATS = ("html", "pdf")
+FORMATS = ("html", "pdf", "xlsx")
 STATE_FILE = ".ils-state.json"
-OUTPUT_FILES = ("report.ipynb", "report.html", "report.pdf", "figures.json")
-"""The report's set: published together with :data:`STATE_FILE`; a name it no longer writes is removed."""
+REPORT_STEM = "report"
+BOOK_STEM = "book"
+FIGURES_FILE = "figures.json"
 MEMORY_SCHEME = "ils-memory://"
+
+
+def state_file(stem: str = REPORT_STEM) -> str:
+    """The state file of a set: ``.ils-state.json`` for the full report's, ``.ils-state.STEM.json`` for another."""
+    return STATE_FILE if stem == REPORT_STEM else f".ils-state.{stem}.json"
+
+
+def set_files(stem: str = REPORT_STEM) -> tuple[str, ...]:
+    """The files of a set besides its state: published together; a name it no longer writes is removed."""
+    if stem == BOOK_STEM:  # a book: bound from the reports, no notebook of its own
+        return ("book.html", "book.pdf")
+    names = tuple(f"{stem}.{ext}" for ext in ("ipynb", "html", "pdf", "xlsx"))
+    return (*names, FIGURES_FILE) if stem == REPORT_STEM else names
+
+
+OUTPUT_FILES = set_files(REPORT_STEM)
+"""The full report's set: published together with :data:`STATE_FILE`."""
+
+
+def file_record(files: dict[str, bytes]) -> dict[str, dict[str, Any]]:
+    """``{name: {"bytes": size, "sha256": digest}}`` of a set's files (the state and the manifest list them)."""
+    return {n: {"bytes": len(b), "sha256": hashlib.sha256(b).hexdigest()} for n, b in sorted(files.items())}
 
 
 @dataclass
@@ -57,6 +86,18 @@ class Job:
     label: str = ""
     input_hash: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    stem: str = REPORT_STEM  # the set: report (the full report, a group report, a study), report-kort, book
+    task: str = "notebook"  # "notebook": execute and render it; "book": bind reports (ilslib.runner.books)
+
+    @property
+    def state_file(self) -> str:
+        """The name of the set's state file in :attr:`out_dir`."""
+        return state_file(self.stem)
+
+    @property
+    def set_files(self) -> tuple[str, ...]:
+        """The names of the set's files (besides the state)."""
+        return set_files(self.stem)
 
 
 @dataclass
@@ -71,6 +112,7 @@ class JobResult:
     meta: dict[str, Any] = field(default_factory=dict)
     data_digest: str | None = None  # the digest of what the report read (done reports)
     published: bool = False  # its files and state are in its directory (else the run records the failure)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # what it published: name -> bytes, sha256
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain data (for the manifest)."""
@@ -90,12 +132,14 @@ def state_document(
     meta: dict[str, Any] | None = None,
     reads: list[list[Any]] | None = None,
     digest: str | None = None,
+    files: dict[str, dict[str, Any]] | None = None,
 ) -> bytes:
-    """The report's state file (``.ils-state.json``): how it ended and, when done, what it read.
+    """The set's state file (``.ils-state.json``): how it ended, its files and, when done, what it read.
 
     ``input_hash`` (notebook, parameters, library) and ``reads`` (each
     statement, its parameters and the digest of its rows) are what ``ils run``
     compares to skip an unchanged report; a failed report has neither.
+    ``files`` (:func:`file_record`) lists the set's files published with it.
     """
     done = status == "done"
     state = {
@@ -105,7 +149,9 @@ def state_document(
         "finished_at": _now(),
         "seconds": round(seconds, 3),
         "formats": list(job.formats),
+        "set": job.stem,
         "meta": {**job.meta, **(meta or {})},
+        "files": files or {},
         "data_digest": digest if done else None,
     }
     text = json.dumps(state, ensure_ascii=False, indent=2)
@@ -123,7 +169,7 @@ def publish_failure(job: Job, result: JobResult) -> None:
     as if it were current. Raises :class:`~ilslib.fsutil.OutputError`.
     """
     state = state_document(job, "failed", error=result.error, seconds=result.seconds, meta=result.meta)
-    publish_set(job.out_dir, {STATE_FILE: state}, remove=OUTPUT_FILES)
+    publish_set(job.out_dir, {job.state_file: state}, remove=job.set_files)
 
 
 @functools.lru_cache(maxsize=32)
@@ -212,7 +258,11 @@ def _profiled(job: Job, fn: Any) -> Any:
 
 
 def run_job(job: Job, *, engine: str = "inprocess") -> JobResult:
-    """Execute, render and write one report; never raises for a failing notebook."""
+    """Execute, render and write one report (or bind one book); never raises for a failing notebook."""
+    if job.task == "book":
+        from .books import run_book_job
+
+        return _profiled(job, lambda: run_book_job(job))
     return _profiled(job, lambda: _run_job(job, engine))
 
 
@@ -249,8 +299,8 @@ def _run_job(job: Job, engine: str) -> JobResult:
         from papermill.exceptions import PapermillExecutionError
 
         from ..report import engine as _engine  # noqa: F401  (registers the in-process engine)
+        from ..report import report_files
         from ..report.present import read_meta
-        from ..report.render import html_to_pdf, notebook_to_html
 
         _register_memory_handler()
         nb_path = Path(job.notebook)
@@ -290,32 +340,27 @@ def _run_job(job: Job, engine: str) -> JobResult:
             # papermill records where the notebook came from and went (here: objects in memory).
             pm_meta = executed.metadata.setdefault("papermill", {})
             pm_meta["input_path"] = str(nb_path)
-            pm_meta["output_path"] = str(out_dir / "report.ipynb")
+            pm_meta["output_path"] = str(out_dir / f"{job.stem}.ipynb")
         if error is not None:
             # papermill has put its error marker at the top of the notebook: keep it, nothing else.
             return _failed(job, started, _error_summary(error), executed, nbformat)
         meta = read_meta(executed)
         title = meta.get("title") or job.meta.get("title") or nb_path.stem
-        files: dict[str, bytes] = {}
-        html = notebook_to_html(executed, title=title)
-        figures = meta.get("figures")
-        if figures is not None:
-            figures.setdefault("provenance", {})["notebook"] = nb_path.name
-            files["figures.json"] = (json.dumps(figures, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode()
-        if "html" in job.formats:
-            files["report.html"] = html.encode("utf-8")
-        if "pdf" in job.formats:
-            files["report.pdf"] = html_to_pdf(html)
-        files["report.ipynb"] = nbformat.writes(executed).encode("utf-8")
+        # Every file of the set from the executed notebook (one home: ilslib.report.report_files).
+        files = report_files(executed, formats=job.formats, stem=job.stem, notebook=nb_path.name, title=str(title))
+        if job.stem != REPORT_STEM:  # the short version shows the full report's figures: figures.json is the full set's
+            files.pop(FIGURES_FILE, None)
+        files[f"{job.stem}.ipynb"] = nbformat.writes(executed).encode("utf-8")
+        record = file_record(files)
         # Plain data only (no NotebookNode): the result travels to a parent that never imports nbformat.
         summary = json.loads(json.dumps(meta.get("summary") or {}, default=str))
         done_meta = {"title": str(title), "summary": summary, "data_hash": reads.digest()}
         seconds = time.monotonic() - started
-        files[STATE_FILE] = state_document(
-            job, "done", seconds=seconds, meta=done_meta, reads=reads.entries(), digest=reads.digest()
+        files[job.state_file] = state_document(
+            job, "done", seconds=seconds, meta=done_meta, reads=reads.entries(), digest=reads.digest(), files=record
         )
         try:
-            publish_set(out_dir, files, remove=[n for n in OUTPUT_FILES if n not in files])
+            publish_set(out_dir, files, remove=[n for n in job.set_files if n not in files])
         except OutputError as exc:
             return JobResult(job.label, "failed", time.monotonic() - started, str(exc), str(out_dir), job.meta)
         return JobResult(
@@ -327,6 +372,7 @@ def _run_job(job: Job, engine: str) -> JobResult:
             {**job.meta, **done_meta},
             data_digest=reads.digest(),
             published=True,
+            files=record,
         )
     except Exception as exc:  # a job never takes the batch down with it
         if os.environ.get("ILS_DEBUG"):
@@ -342,14 +388,15 @@ def _failed(job: Job, started: float, error: str, executed: Any, nbformat: Any) 
     seconds = time.monotonic() - started
     files: dict[str, bytes] = {}
     if executed is not None and nbformat is not None:
-        files["report.ipynb"] = nbformat.writes(executed).encode("utf-8")
-    files[STATE_FILE] = state_document(job, "failed", error=error, seconds=seconds)
+        files[f"{job.stem}.ipynb"] = nbformat.writes(executed).encode("utf-8")
+    record = file_record(files)
+    files[job.state_file] = state_document(job, "failed", error=error, seconds=seconds, files=record)
     published = True
     try:
-        publish_set(job.out_dir, files, remove=[n for n in OUTPUT_FILES if n not in files])
+        publish_set(job.out_dir, files, remove=[n for n in job.set_files if n not in files])
     except OutputError as exc:
-        error, published = f"{error}; and {exc}", False
-    return JobResult(job.label, "failed", seconds, error, job.out_dir, job.meta, published=published)
+        error, published, record = f"{error}; and {exc}", False, {}
+    return JobResult(job.label, "failed", seconds, error, job.out_dir, job.meta, published=published, files=record)
 
 
 def _main(argv: list[str]) -> int:

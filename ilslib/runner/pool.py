@@ -8,14 +8,17 @@ work is done by processes that have all of that imported already:
   process that runs reports, with :mod:`ilslib.runner.warm` preloaded: the
   imports done, the report template compiled, a chart and a PDF drawn once;
 - for each call of :func:`run_many`, a *run process* forked from it. It takes
-  the caller's environment and working directory, installs the run's cache
-  (:mod:`ilslib.runner.cache`) and fills it with the kind-wide data of the
-  run's period, then schedules the reports;
+  the caller's environment and working directory, checks once that the
+  warehouse answers, then schedules the reports;
 - for each report, a fresh *report process* forked from the run process. It
-  starts with everything imported and the kind-wide data at hand, yet nothing
-  a previous report did (module globals, matplotlib settings, pandas options,
-  its own cache entries) can reach the next one: it exits when its report is
-  written. ``jobs`` report processes run at once.
+  starts with everything imported, yet nothing a previous report did (module
+  globals, matplotlib settings, pandas options, the figures it computed) can
+  reach the next one: it exits when its report is written. ``jobs`` report
+  processes run at once.
+
+Nothing is shared between reports but the warm imports: each report computes
+its figures through its own report context (:mod:`ilslib.figures.context`),
+and no function of the library is replaced or wrapped at run time.
 
 A report process that dies (killed, out of memory, timed out) fails its own
 report only. If the caller dies (``kill -9``), the run process sees its pipe
@@ -40,7 +43,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any
 
 from .job import Job, JobResult, run_job
 
@@ -77,7 +79,7 @@ class RunSetup:
     env: dict[str, str] = field(default_factory=dict)
     replace_env: bool = True
     cwd: str | None = None
-    prefetch: dict[str, Any] | None = None  # {"period": "2026-T2", "kinds": ["namnd", ...]}
+    check_warehouse: bool = True  # connect once before the first report (reports that read the warehouse)
     output_log: str | None = None  # stdout/stderr of the report processes go here
 
 
@@ -115,26 +117,22 @@ def _report_process(job: Job, engine: str, wfd: int) -> None:
         os._exit(code)
 
 
-def _prefetch(setup: RunSetup) -> str | None:
-    """Fill the run's cache; return an error message when the warehouse cannot be reached."""
-    from . import cache
-
-    cache.install()
-    spec = setup.prefetch
-    if not spec or not spec.get("kinds"):
+def _unreachable(setup: RunSetup) -> str | None:
+    """Why the warehouse cannot be reached (redacted), or None: said once for the run, not once per report."""
+    if not setup.check_warehouse:
         return None
     from .. import connect
     from ..errors import UnreachableError, WarehouseError
 
     try:
-        with connect() as wh:
-            cache.prefetch(wh, spec["period"], spec["kinds"])
+        with connect():
+            pass
     except (UnreachableError, WarehouseError) as exc:
         from ..config import redact
 
         return redact(str(exc))
-    except Exception:  # noqa: BLE001  (only a cache: the reports will say what is wrong)
-        cache.clear()
+    except Exception:  # noqa: BLE001  (anything else: each report will say what is wrong)
+        return None
     return None
 
 
@@ -154,7 +152,7 @@ def _run_process(jobs_list: list[Job], setup: RunSetup, conn: Connection) -> Non
         os.dup2(fd, 2)
         os.close(fd)
     pending = deque(jobs_list)
-    unreachable = _prefetch(setup)
+    unreachable = _unreachable(setup)
     if unreachable:
         for job in pending:
             conn.send(("result", JobResult(job.label, "failed", 0.0, unreachable, job.out_dir, job.meta)))
@@ -239,7 +237,7 @@ def run_many(
     engine: str = "inprocess",
     timeout: float | None = None,
     on_start: Callable[[Job, int], None] | None = None,
-    prefetch: dict[str, Any] | None = None,
+    check_warehouse: bool = True,
     env: dict[str, str] | None = None,
     replace_env: bool = False,
     output_log: str | None = None,
@@ -249,8 +247,8 @@ def run_many(
     ``env``: variables for the reports, added to the fork server's
     environment (``replace_env``: instead of it); default: this process's
     whole environment, instead of the fork server's. ``on_start(job, pid)``
-    is called when a report process starts. ``prefetch``:
-    ``{"period": ..., "kinds": [...]}``, the kind-wide data to compute once.
+    is called when a report process starts. ``check_warehouse``: connect
+    once first; when that fails, every job fails with the reason.
     """
     todo = list(jobs_list)
     if not todo:
@@ -263,7 +261,7 @@ def run_many(
         env=dict(os.environ) if env is None else dict(env),
         replace_env=env is None or replace_env,
         cwd=os.getcwd(),
-        prefetch=prefetch,
+        check_warehouse=check_warehouse,
         output_log=output_log,
     )
     ctx = context()

@@ -1,10 +1,13 @@
 """The report portal: ``OUT/index.html``, a list of every report in the output directory.
 
-Built from the reports' ``.ils-state.json`` files, so it lists what is on
-disk whatever run produced it. One self-contained page (inline style and
-script, nothing fetched) that works opened straight from disk and through
-``ils serve``: filter by kind and by name, sort by any column, links to the
-HTML, PDF and figures of each report.
+Built from the state files of the sets on disk (``.ils-state.json`` of a
+report, ``.ils-state.report-kort.json`` of its short version beside it,
+``.ils-state.book.json`` of a book), so it lists what is on disk whatever run
+produced it. One self-contained page (inline style and script, nothing
+fetched) that works opened straight from disk and through ``ils serve``:
+filter by kind and by name, sort by any column; each report's row links its
+HTML, PDF, tables (Excel), short version (HTML, PDF) and figures; the books
+have a table of their own.
 """
 
 from __future__ import annotations
@@ -19,63 +22,117 @@ from ..fsutil import atomic_write_text
 from ..report.present import esc
 
 STATUS_LABELS = {"done": "Klar", "failed": "Misslyckades"}
-NOTEBOOK_LABELS = {"report": "Rapport", "group_report": "Sammanställning"}
+NOTEBOOK_LABELS = {
+    "report": "Rapport",
+    "group_report": "Sammanställning",
+    "report_kort": "Kortversion",
+    "book": "Rapportbok",
+}
+STATE_GLOB = ".ils-state*.json"
+#: The links of a row, in order: (file, label, for a failed set only). ``report-kort.*`` is the short version.
+LINKS = (
+    ("report.html", "HTML", False),
+    ("report.pdf", "PDF", False),
+    ("report.xlsx", "Tabeller (Excel)", False),
+    ("report-kort.html", "Kortversion", False),
+    ("report-kort.pdf", "Kortversion (PDF)", False),
+    ("figures.json", "Nyckeltal (JSON)", False),
+    ("book.pdf", "Rapportbok (PDF)", False),
+    ("book.html", "Rapportbok (HTML)", False),
+    ("report.ipynb", "Notebook", True),
+    ("report-kort.ipynb", "Notebook (kortversion)", True),
+)
+
+
+def _set_name(state_path: Path, state: dict[str, Any]) -> str:
+    """``report``, ``report-kort``, ``book``: from the state, else from the state file's name."""
+    if isinstance(state.get("set"), str):
+        return state["set"]
+    name = state_path.name
+    return name[len(".ils-state.") : -len(".json")] if name.count(".") > 2 else "report"
 
 
 def collect(out: Path) -> list[dict[str, Any]]:
-    """Every report found under ``out`` (from the state files), newest period first."""
-    from .job import STATE_FILE
+    """Every report and book found under ``out`` (from the state files), newest period first.
 
-    rows = []
-    for state_path in out.rglob(STATE_FILE):
+    A report's short version is part of the report's row (``kort``: its state), or a row of
+    its own when the folder has no full report.
+    """
+    sets: dict[str, dict[str, dict[str, Any]]] = {}
+    for state_path in out.rglob(STATE_GLOB):
         if any(part.startswith(".") for part in state_path.relative_to(out).parts[:-1]):
             continue  # a set being published, or one replaced a moment ago
         try:
             state = json.loads(state_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
+        if not isinstance(state, dict):
+            continue
         d = state_path.parent
         rel = d.relative_to(out).as_posix()
         meta = state.get("meta") or {}
-        rows.append(
-            {
-                "dir": rel,
-                "name": meta.get("name") or rel,
-                "org_id": meta.get("org_id") or "",
-                "kind": meta.get("kind") or "",
-                "period": meta.get("period") or "",
-                "notebook": meta.get("notebook") or "",
-                "group": bool(meta.get("group")),
-                "status": state.get("status") or "",
-                "error": state.get("error"),
-                "summary": meta.get("summary") or {},
-                "finished_at": state.get("finished_at") or "",
-                "files": {f: (d / f).is_file() for f in ("report.html", "report.pdf", "figures.json", "report.ipynb")},
-            }
-        )
+        sets.setdefault(rel, {})[_set_name(state_path, state)] = {
+            "dir": rel,
+            "name": meta.get("name") or rel,
+            "org_id": meta.get("org_id") or "",
+            "kind": meta.get("kind") or "",
+            "period": meta.get("period") or "",
+            "notebook": meta.get("notebook") or "",
+            "group": bool(meta.get("group")),
+            "book": bool(meta.get("book")),
+            "status": state.get("status") or "",
+            "error": state.get("error"),
+            "summary": meta.get("summary") or {},
+            "meta": meta,
+            "finished_at": state.get("finished_at") or "",
+            "files": {f: (d / f).is_file() for f, _, _ in LINKS},
+        }
+    rows = []
+    for found in sets.values():
+        main = found.get("report") or found.get("book") or next(iter(found.values()))
+        kort = found.get("report-kort")
+        rows.append({**main, "kort": kort if kort is not main else None})
     rows.sort(key=lambda r: (r["name"].lower(), r["notebook"], r["dir"]))
     rows.sort(key=lambda r: r["period"], reverse=True)
     return rows
 
 
+def _link(r: dict[str, Any], f: str, label: str) -> str:
+    return f'<a href="{esc(r["dir"])}/{f}">{esc(label)}<span class="sr"> – {esc(r["name"])}</span></a>'
+
+
 def _links(r: dict[str, Any]) -> str:
+    kort = r.get("kort")
     parts = []
-    labels = {
-        "report.html": "HTML",
-        "report.pdf": "PDF",
-        "figures.json": "Nyckeltal (JSON)",
-        "report.ipynb": "Notebook",
-    }
-    for f, label in labels.items():
-        if r["files"].get(f) and (f != "report.ipynb" or r["status"] != "done"):
-            parts.append(f'<a href="{esc(r["dir"])}/{f}">{esc(label)}<span class="sr"> – {esc(r["name"])}</span></a>')
+    for f, label, failed_only in LINKS:
+        owner = kort if kort is not None and f.startswith("report-kort.") else r
+        if not r["files"].get(f) or (failed_only and owner["status"] == "done"):
+            continue
+        if not failed_only and owner["status"] != "done":
+            continue  # a file of a failed set is not there (the set was replaced by the failure)
+        parts.append(_link(r, f, label))
+    if kort is not None and kort["status"] != "done":
+        parts.append(f'<span class="s-bad">✗ Kortversionen misslyckades: {esc(kort["error"] or "")}</span>')
     return " ".join(parts) or "–"
+
+
+def _book_summary(r: dict[str, Any]) -> tuple[str, int]:
+    m = r["meta"]
+    n, members = int(m.get("organisations") or 0), int(m.get("members") or 0)
+    text = f"{n} av {members} organisationers rapporter"
+    if m.get("pages"):
+        text += f", {int(m['pages'])} sidor"
+    if not m.get("group_report"):
+        text += "; sammanställningen saknas"
+    return esc(text), n
 
 
 def _summary(r: dict[str, Any]) -> tuple[str, int]:
     s = r["summary"]
     if r["status"] != "done":
         return f"✗ {esc(STATUS_LABELS.get(r['status'], r['status']))}: {esc(r['error'] or '')}", -1
+    if r.get("book"):
+        return _book_summary(r)
     if not s:
         return "–", 0
     met, part, nm = int(s.get("uppfyllt", 0)), int(s.get("delvis", 0)), int(s.get("ej_uppfyllt", 0))
@@ -85,15 +142,22 @@ def _summary(r: dict[str, Any]) -> tuple[str, int]:
     ), met
 
 
-def _table(rows: list[dict[str, Any]], caption: str, table_id: str) -> str:
+def _table(
+    rows: list[dict[str, Any]],
+    caption: str,
+    table_id: str,
+    *,
+    first: str = "Organisation",
+    summary: str = "Måluppfyllelse (indikatorer)",
+) -> str:
     if not rows:
         return f'<p class="empty">{esc(caption)}: inga rapporter ännu.</p>'
     heads = [
-        ("name", "Organisation"),
+        ("name", first),
         ("kind", "Typ"),
         ("period", "Period"),
         ("notebook", "Rapport"),
-        ("met", "Måluppfyllelse (indikatorer)"),
+        ("met", summary),
         ("finished", "Skapad"),
         (None, "Filer"),
     ]
@@ -206,8 +270,9 @@ def _status_links(periods: list[str]) -> str:
 
 def render_portal(rows: list[dict[str, Any]], status: list[str] | None = None) -> str:
     """The portal page for these reports (and links to the status pages of ``status``' periods)."""
-    orgs = [r for r in rows if not r["group"]]
+    orgs = [r for r in rows if not r["group"] and not r["book"]]
     groups = [r for r in rows if r["group"]]
+    books = [r for r in rows if r["book"]]
     kinds = sorted({r["kind"] for r in rows if r["kind"]})
     options = "".join(f'<option value="{esc(k)}">{esc(KIND_LABELS.get(k, k))}</option>' for k in kinds)
     now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
@@ -217,8 +282,9 @@ def render_portal(rows: list[dict[str, Any]], status: list[str] | None = None) -
 <title>Rapporter – mål och måluppfyllelse</title><style>{_STYLE}</style></head>
 <body><main>
 <h1>Rapporter – mål och måluppfyllelse</h1>
-<p>Analys- och måluppfyllelserapporter per organisation och period, och sammanställningar per
-organisationstyp. Måluppfyllelsen visar antalet indikatorer per status.</p>
+<p>Analys- och måluppfyllelserapporter per organisation och period, med tabellerna i Excel och en
+kortversion på två sidor, sammanställningar per organisationstyp och rapportböcker som samlar en
+organisationstyps rapporter i en PDF. Måluppfyllelsen visar antalet indikatorer per status.</p>
 <form role="search" onsubmit="return false">
 <div><label for="f-kind">Typ av organisation</label>
 <select id="f-kind"><option value="">Alla</option>{options}</select></div>
@@ -229,6 +295,8 @@ organisationstyp. Måluppfyllelsen visar antalet indikatorer per status.</p>
 {_table(orgs, "Rapporter per organisation", "t-org")}
 <h2>Sammanställningar</h2>
 {_table(groups, "Sammanställningar per organisationstyp", "t-group")}
+<h2>Rapportböcker</h2>
+{_table(books, "Rapportböcker per organisationstyp", "t-book", first="Bok", summary="Innehåll")}
 {_status_links(status or [])}<footer><p>Sidan uppdaterades {esc(now)}.</p></footer>
 </main>
 <script>{_SCRIPT}</script>

@@ -81,6 +81,10 @@ def warm_up() -> None:
     job._MemoryHandler.written.clear()
     html = notebook_to_html(executed, title="Uppvärmning")
     html_to_pdf(html)
+    # report.xlsx (openpyxl) and the books: imported once here, not in every report process
+    from ..report import book, excel  # noqa: F401
+
+    excel.workbook([], title="Uppvärmning", about=[("Organisation", "Åre")])
     frame.to_dict("records")
     engine.fresh_shell()
     from IPython.core.interactiveshell import InteractiveShell
