@@ -31,6 +31,8 @@ COMMANDS = {
     "approve": "ilslib.cli.approve",
     "status": "ilslib.cli.status",
     "log": "ilslib.cli.log",
+    # Who may do what in the database, and publication (docs/access.md, docs/publish.md).
+    "access": "ilslib.cli.access",
 }
 
 EPILOG = textwrap.dedent(
