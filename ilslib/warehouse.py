@@ -270,7 +270,7 @@ class Warehouse:
             cur.close()
             if read and _LOGS:
                 _note_read(sql, params, None)  # a read that failed is a read too: it may work next time
-            refused = refusal(exc)
+            refused = refusal(exc, read=read)
             if refused is not None:
                 raise refused from exc
             raise WarehouseError(f"query failed on {self.url}: {_first_line(exc)}") from exc
@@ -427,6 +427,14 @@ class Warehouse:
         _ident(name)
         if self.dialect == "sqlite":
             sql = "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?"
+        elif self.dialect == "postgresql":
+            # The catalogue, not information_schema: that shows only what the login may use, and a login
+            # without rights must hear that it may not read the warehouse, not that there is none.
+            sql = (
+                "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind IN ('r', 'v', 'p', 'm', 'f') AND LOWER(c.relname) = ? "
+                "AND n.nspname = ANY (current_schemas(false))"
+            )
         else:
             sql = "SELECT 1 FROM information_schema.tables WHERE LOWER(table_name) = ?"
         return bool(self.rows(sql, (name.lower(),)))
@@ -720,7 +728,7 @@ _REFUSAL_WORDS = (
 )
 
 
-def refusal(exc: BaseException) -> AccessDeniedError | None:
+def refusal(exc: BaseException, *, read: bool = False) -> AccessDeniedError | None:
     """The one-line :class:`AccessDeniedError` for a statement the database's own permissions refused, else None.
 
     This is the backstop behind the application's checks (:mod:`ilslib.rights`):
@@ -737,9 +745,10 @@ def refusal(exc: BaseException) -> AccessDeniedError | None:
     text = re.sub(r"^(\[[^\]]*\])+", "", text).strip()
     text = re.sub(r"^ERROR:\s*", "", text).rstrip(";").strip()
     text = re.sub(r"\s*\(\d+\)\s*(\(SQLExecDirectW\))?$", "", text).strip() or "permission denied"
+    done = "your login may not read it" if read else "nothing of it was written"
     return AccessDeniedError(
-        f"the warehouse refused it: {text}; nothing of it was written (the database's own permissions for your "
-        "login: ils access review lists them, an administrator changes them in users and runs ils access apply)"
+        f"the warehouse refused it: {text}; {done} (the database's own permissions for your login: ils access "
+        "review lists them, an administrator changes them in users and runs ils access apply)"
     )
 
 

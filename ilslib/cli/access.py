@@ -101,8 +101,9 @@ def run_apply(args: argparse.Namespace) -> int:
         n = len(result.changes)
         print(f"-- {n} change{'' if n == 1 else 's'}; nothing was changed (--dry-run)", file=sys.stderr)
         return 0
-    if not result.applied:
-        print(f"the database already matches users (group roles {result.prefix}*): nothing to change")
+    if not result.changes:
+        done = "; the group role prefix is recorded in the warehouse" if result.applied else ": nothing to change"
+        print(f"the database already matches users (group roles {result.prefix}*){done}")
         return 0
     for s in result.changes:
         print(s.what)
