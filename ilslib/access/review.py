@@ -320,7 +320,22 @@ def _privs_text(privs: dict[str, frozenset[str]]) -> str:
 
 
 def _diff_text(diff: dict[str, set[str]]) -> str:
-    return ", ".join(f"{'/'.join(sorted(p, key=model.TABLE_PRIVILEGES.index))} på {t}" for t, p in sorted(diff.items()))
+    """Privileges on tables, grouped: ``INSERT/UPDATE på ils_ledger``; many tables are counted."""
+    total = len(model.objects())
+    by: dict[tuple[str, ...], list[str]] = {}
+    for t, p in diff.items():
+        by.setdefault(tuple(sorted(p, key=model.TABLE_PRIVILEGES.index)), []).append(t)
+    parts = []
+    for privs, tables in sorted(by.items()):
+        tables.sort()
+        if len(tables) == total:
+            where = "alla tabeller och vyer"
+        elif len(tables) > 12:
+            where = f"{len(tables)} av {total} tabeller och vyer (bland dem {', '.join(tables[:3])})"
+        else:
+            where = ", ".join(tables)
+        parts.append(f"{'/'.join(privs)} på {where}")
+    return "; ".join(parts)
 
 
 def _postgres(wh: Warehouse, people: list[Person], today: str) -> tuple[list[str], list[Finding]]:
@@ -415,19 +430,21 @@ def _postgres(wh: Warehouse, people: list[Person], today: str) -> tuple[list[str
                 for (obj, grantee), privs in cat.acl.items()
                 if grantee == login and privs & extra.get(obj, set())
             )
-            member_of = sorted(g for g, ms in cat.members.items() if login in ms)
+            given = person_roles.get(login, set())
+            not_given = sorted(g for g, ms in cat.members.items() if login in ms and groups.role_of(g) not in given)
             how = []
             if direct:
                 how.append("ta bort de direkta rättigheterna: " + " ".join(direct))
-            if member_of and (
-                person is None
-                or not person.active
-                or any(groups.role_of(g) not in person_roles.get(login, set()) for g in member_of)
-            ):
-                how.append("kör ils access apply (tar bort medlemskap i " + ", ".join(member_of) + ")")
+            if not_given and person is not None:
+                how.append("kör ils access apply (tar bort medlemskap i " + ", ".join(not_given) + ")")
+            elif not_given:
+                how.append(
+                    "ta bort medlemskapen: " + " ".join(f"REVOKE {pg.q(g)} FROM {pg.q(login)};" for g in not_given)
+                )
             if not how:
                 how.append("kontrollera vilka roller inloggningen är medlem i (\\du i psql) och ta bort rättigheten")
-            action = "; ".join(how).capitalize() + "."
+            action = "; ".join(how)
+            action = action[0].upper() + action[1:] + ("" if action.endswith(";") else ".")
             if person is None:
                 findings.append(
                     Finding(
