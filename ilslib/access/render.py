@@ -186,7 +186,9 @@ def render_page(r: Review) -> str:
         valid = e(p.valid_to() or "tills vidare")
         if not p.active:
             valid = f'<span class="expired">{valid} (utgången)</span>'
-        last = "".join(f'<td class="num">{e(_when(p.last.get(a)))}</td>' for a in ACTIONS_EVENT)
+        done = [f"<li>{e(LAST_LABELS[a].split()[1].capitalize())} {e(_when(p.last[a]))}</li>" for a in ACTIONS_EVENT
+                if p.last.get(a)]  # fmt: skip
+        last = f"<td><ul>{''.join(done)}</ul></td>" if done else "<td>–</td>"
         people.append(
             f'<tr><th scope="row">{e(p.name)}<br><span class="sub">{e(p.user_id)}</span></th><td>{roles}</td>'
             f"<td>{valid}</td><td>{e(p.database if p.database is not None else '–')}</td>{last}</tr>"
@@ -226,7 +228,7 @@ godkände.</p>
 {
         _table(
             "Personer och deras rättigheter",
-            ["Person", "Roller", "Giltig till", "Rättigheter i databasen", *LAST_LABELS.values()],
+            ["Person", "Roller", "Giltig till", "Rättigheter i databasen", "Senast"],
             people,
             "Personer i users",
         )
