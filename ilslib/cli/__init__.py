@@ -33,6 +33,7 @@ COMMANDS = {
     "log": "ilslib.cli.log",
     # Who may do what in the database, and publication (docs/access.md, docs/publish.md).
     "access": "ilslib.cli.access",
+    "publish": "ilslib.cli.publish",
 }
 
 EPILOG = textwrap.dedent(
