@@ -38,6 +38,7 @@ import pandas as pd
 
 from . import config
 from .errors import (
+    AccessDeniedError,
     ConfigError,
     DriverMissingError,
     LoginFailedError,
@@ -269,6 +270,9 @@ class Warehouse:
             cur.close()
             if read and _LOGS:
                 _note_read(sql, params, None)  # a read that failed is a read too: it may work next time
+            refused = refusal(exc, read=read)
+            if refused is not None:
+                raise refused from exc
             raise WarehouseError(f"query failed on {self.url}: {_first_line(exc)}") from exc
         return cur
 
@@ -318,6 +322,9 @@ class Warehouse:
                 flush(buf)
                 total += len(buf)
         except (sqlite3.Error, err) as exc:
+            refused = refusal(exc)
+            if refused is not None:
+                raise refused from exc
             raise WarehouseError(f"writing to {self.url} failed: {_first_line(exc)}") from exc
         finally:
             cur.close()
@@ -420,6 +427,14 @@ class Warehouse:
         _ident(name)
         if self.dialect == "sqlite":
             sql = "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?"
+        elif self.dialect == "postgresql":
+            # The catalogue, not information_schema: that shows only what the login may use, and a login
+            # without rights must hear that it may not read the warehouse, not that there is none.
+            sql = (
+                "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind IN ('r', 'v', 'p', 'm', 'f') AND LOWER(c.relname) = ? "
+                "AND n.nspname = ANY (current_schemas(false))"
+            )
         else:
             sql = "SELECT 1 FROM information_schema.tables WHERE LOWER(table_name) = ?"
         return bool(self.rows(sql, (name.lower(),)))
@@ -697,6 +712,44 @@ def _error_parts(exc: BaseException) -> tuple[str, str]:
     texts = [a for a in args if not _SQLSTATE.fullmatch(a)]
     message = config.redact(texts[0] if texts else (args[0] if args else str(exc)))
     return (states[0] if states else ""), message
+
+
+# What a database says when its own permissions refuse a statement: PostgreSQL's insufficient_privilege
+# (SQLSTATE 42501: a missing grant, and a row that row-level security refuses), SQL Server's "The INSERT
+# permission was denied" (error 229) and a security policy's block predicate (error 33504).
+_REFUSAL_STATES = ("42501",)
+_REFUSAL_WORDS = (
+    "permission denied",
+    "row-level security",
+    "row level security",
+    "permission was denied",
+    "block predicate",
+    "insufficient privilege",
+)
+
+
+def refusal(exc: BaseException, *, read: bool = False) -> AccessDeniedError | None:
+    """The one-line :class:`AccessDeniedError` for a statement the database's own permissions refused, else None.
+
+    This is the backstop behind the application's checks (:mod:`ilslib.rights`):
+    grants and row-level security set by ``ils access apply``. The statement
+    was not carried out; inside a transaction the whole transaction is rolled back.
+    """
+    state, message = _error_parts(exc)
+    args = " ".join(str(a) for a in getattr(exc, "args", ()))
+    low = (message + " " + args).lower()
+    if state not in _REFUSAL_STATES and not any(w in low for w in _REFUSAL_WORDS):
+        return None
+    text = _first_line(exc)
+    # psqlODBC prefixes the server's text with the driver's own tags ("[unixODBC]ERROR: ...").
+    text = re.sub(r"^(\[[^\]]*\])+", "", text).strip()
+    text = re.sub(r"^ERROR:\s*", "", text).rstrip(";").strip()
+    text = re.sub(r"\s*\(\d+\)\s*(\(SQLExecDirectW\))?$", "", text).strip() or "permission denied"
+    done = "your login may not read it" if read else "nothing of it was written"
+    return AccessDeniedError(
+        f"the warehouse refused it: {text}; {done} (the database's own permissions for your login: ils access "
+        "review lists them, an administrator changes them in users and runs ils access apply)"
+    )
 
 
 def _first_line(exc: BaseException) -> str:

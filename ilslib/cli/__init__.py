@@ -32,6 +32,9 @@ COMMANDS = {
     "status": "ilslib.cli.status",
     "log": "ilslib.cli.log",
     "remind": "ilslib.cli.remind",
+    # Who may do what in the database, and publication (docs/access.md, docs/publish.md).
+    "access": "ilslib.cli.access",
+    "publish": "ilslib.cli.publish",
 }
 
 EPILOG = textwrap.dedent(

@@ -1,4 +1,5 @@
-"""``ils serve``: the report portal over HTTP, read-only, on this machine."""
+"""``ils serve [DIR]``: a portal over HTTP, read-only, on this machine: the internal one (``ils run``'s
+``outputs/``) or the published one (``ils publish``'s directory, served as it is)."""
 
 from __future__ import annotations
 
@@ -77,16 +78,19 @@ class ReadOnlyHandler(http.server.SimpleHTTPRequestHandler):
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve",
-        help="serve the report portal read-only over HTTP (http://127.0.0.1:8000/)",
-        description="Serve OUT (default outputs) read-only: the portal index.html and every report. "
+        help="serve a portal read-only over HTTP (http://127.0.0.1:8000/)",
+        description="Serve DIR (default outputs) read-only: the portal index.html and every report. "
         "Only GET and HEAD; hidden files, the run logs (runs/) and directory listings are "
-        "not served. The portal is rewritten from the reports on disk at start.",
-        epilog="examples:\n  ils serve\n  ils serve --out /srv/ils/outputs --port 8080\n"
+        "not served. The internal portal is rewritten from the reports on disk at start; a portal "
+        "made by ils publish is served as it is.",
+        epilog="examples:\n  ils serve\n  ils serve publicerat          (the external portal of ils publish)\n"
+        "  ils serve --out /srv/ils/outputs --port 8080\n"
         "  ils serve --port 0              (any free port; the address is printed)\n"
         "  ils serve --bind 0.0.0.0        (let other machines read it)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--out", default="outputs", metavar="DIR", help="directory to serve (default outputs)")
+    p.add_argument("dir", nargs="?", metavar="DIR", help="directory to serve (default outputs)")
+    p.add_argument("--out", metavar="DIR", help="the same as DIR")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.set_defaults(func=run)
@@ -107,15 +111,22 @@ def make_server(out: str, bind: str = "127.0.0.1", port: int = 8000) -> http.ser
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..publish import is_published
     from ..runner.portal import write_portal
 
-    server = make_server(args.out, args.bind, args.port)
-    try:
-        write_portal(Path(args.out))
-    except OSError as exc:  # a read-only directory: serve the portal as it is
-        print(f"ils serve: the portal was not rewritten ({exc.strerror or exc})", flush=True)
+    if args.dir and args.out and args.dir != args.out:
+        raise ConfigError(f"two directories to serve: {args.dir!r} and --out {args.out!r}; give one")
+    out = args.dir or args.out or "outputs"
+    server = make_server(out, args.bind, args.port)
+    published = is_published(Path(out))
+    if not published:
+        try:
+            write_portal(Path(out))
+        except OSError as exc:  # a read-only directory: serve the portal as it is
+            print(f"ils serve: the portal was not rewritten ({exc.strerror or exc})", flush=True)
     host, port = server.server_address[:2]
-    print(f"Serving {Path(args.out).resolve()} read-only at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    what = "the published portal " if published else ""
+    print(f"Serving {what}{Path(out).resolve()} read-only at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

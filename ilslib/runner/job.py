@@ -308,6 +308,11 @@ def _run_job(job: Job, engine: str) -> JobResult:
         scratch = f"{MEMORY_SCHEME}{os.getpid()}-{id(job)}.ipynb"
         error: BaseException | None = None
         with warehouse.reading() as reads:
+            # The reporting round's state the report is made in, as one of its reads: publication (ils publish)
+            # takes only reports made in the approved state, and a change of state makes the report run again.
+            from ..publish import round_meta
+
+            round_info = round_meta(job.meta)
             try:
                 # A notebook without kernel metadata still runs: in process any name will do; with
                 # Jupyter kernels its own kernel if installed, else ipykernel's python3.
@@ -354,7 +359,7 @@ def _run_job(job: Job, engine: str) -> JobResult:
         record = file_record(files)
         # Plain data only (no NotebookNode): the result travels to a parent that never imports nbformat.
         summary = json.loads(json.dumps(meta.get("summary") or {}, default=str))
-        done_meta = {"title": str(title), "summary": summary, "data_hash": reads.digest()}
+        done_meta = {"title": str(title), "summary": summary, "data_hash": reads.digest(), **round_info}
         seconds = time.monotonic() - started
         files[job.state_file] = state_document(
             job, "done", seconds=seconds, meta=done_meta, reads=reads.entries(), digest=reads.digest(), files=record

@@ -1,13 +1,18 @@
-"""The report portal: ``OUT/index.html``, a list of every report in the output directory.
+"""The report portal: ``OUT/index.html``, a list of every report in the output directory (inside the city).
 
 Built from the state files of the sets on disk (``.ils-state.json`` of a
 report, ``.ils-state.report-kort.json`` of its short version beside it,
 ``.ils-state.book.json`` of a book), so it lists what is on disk whatever run
 produced it. One self-contained page (inline style and script, nothing
-fetched) that works opened straight from disk and through ``ils serve``:
-filter by kind and by name, sort by any column; each report's row links its
-HTML, PDF, tables (Excel), short version (HTML, PDF) and figures; the books
-have a table of their own.
+fetched) that works opened straight from disk and through ``ils serve``. Its
+sections keep apart the official reports (each row links the report's HTML,
+PDF, tables in Excel, short version and figures), the group reports, the
+books, the status pages of the reporting round and the special studies (never
+mixed into the official list); filter by period, report type, kind and name,
+sort by any column. A report made while its organisation's reporting was not
+yet approved is marked as a draft ("Utkast", with the state it was made in;
+:func:`ilslib.publish.round_meta` records it). The external portal is ``ils
+publish``'s (:mod:`ilslib.publish`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ NOTEBOOK_LABELS = {
     "report_kort": "Kortversion",
     "book": "Rapportbok",
 }
+#: The report types the portal filters by: the official notebooks, the books, and every other notebook as a study.
+TYPE_LABELS = {"report": "Rapport", "report_kort": "Kortversion", "group_report": "Sammanställning",
+               "book": "Rapportbok", "study": "Specialstudie"}  # fmt: skip
+OFFICIAL = ("report", "report_kort", "group_report")
 STATE_GLOB = ".ils-state*.json"
 #: The links of a row, in order: (file, label, for a failed set only). ``report-kort.*`` is the short version.
 LINKS = (
@@ -71,8 +80,13 @@ def collect(out: Path) -> list[dict[str, Any]]:
         d = state_path.parent
         rel = d.relative_to(out).as_posix()
         meta = state.get("meta") or {}
+        notebook = meta.get("notebook") or ""
+        kind_of = "book" if meta.get("book") else notebook if notebook in OFFICIAL else "study"
         sets.setdefault(rel, {})[_set_name(state_path, state)] = {
             "dir": rel,
+            "type": kind_of,
+            "study": "" if kind_of != "study" else notebook or rel.split("/")[1 if rel.startswith("_studier/") else 0],
+            "round": _round_of(meta),
             "name": meta.get("name") or rel,
             "org_id": meta.get("org_id") or "",
             "kind": meta.get("kind") or "",
@@ -99,6 +113,34 @@ def collect(out: Path) -> list[dict[str, Any]]:
 
 def _link(r: dict[str, Any], f: str, label: str) -> str:
     return f'<a href="{esc(r["dir"])}/{f}">{esc(label)}<span class="sr"> – {esc(r["name"])}</span></a>'
+
+
+def _round_of(meta: dict[str, Any]) -> dict[str, Any] | None:
+    """The reporting round's state the report was made in: ``{"state": code}`` or ``{"approved": n, "of": m}``."""
+    if "round_state" in meta:
+        return {"state": meta.get("round_state")}  # None: no stored state (not started or in progress)
+    states = meta.get("round_states")
+    if isinstance(states, dict) and states:
+        return {"approved": sum(1 for v in states.values() if v == "godkand"), "of": len(states)}
+    return None
+
+
+def draft_label(r: dict[str, Any]) -> tuple[str, bool]:
+    """The report's mark, and whether it is a draft: ``✔ Godkänd``, ``✎ Utkast (Klarmarkerad)``, ``–`` (unknown)."""
+    from ..round.state import LABELS
+
+    info = r.get("round")
+    if not info or r.get("status") != "done":
+        return "–", False
+    if "state" in info:
+        if info["state"] == "godkand":
+            return "✔ Godkänd", False
+        if not info["state"]:
+            return "✎ Utkast", True
+        return f"✎ Utkast ({LABELS.get(info['state'], info['state'])})", True
+    if info["approved"] == info["of"]:
+        return "✔ Alla godkända", False
+    return f"✎ Utkast ({info['approved']} av {info['of']} godkända)", True
 
 
 def _links(r: dict[str, Any]) -> str:
@@ -149,14 +191,16 @@ def _table(
     *,
     first: str = "Organisation",
     summary: str = "Måluppfyllelse (indikatorer)",
+    empty: str = "inga rapporter ännu",
 ) -> str:
     if not rows:
-        return f'<p class="empty">{esc(caption)}: inga rapporter ännu.</p>'
+        return f'<p class="empty">{esc(caption)}: {esc(empty)}.</p>'
     heads = [
         ("name", first),
         ("kind", "Typ"),
         ("period", "Period"),
         ("notebook", "Rapport"),
+        ("draft", "Läge"),
         ("met", summary),
         ("finished", "Skapad"),
         (None, "Filer"),
@@ -174,14 +218,17 @@ def _table(
     for r in rows:
         summary, met = _summary(r)
         kind_label = KIND_LABELS.get(r["kind"], r["kind"])
-        nb_label = NOTEBOOK_LABELS.get(r["notebook"], r["notebook"])
+        nb_label = NOTEBOOK_LABELS.get(r["notebook"], r["notebook"]) if r["type"] != "study" else r["study"]
+        mark, draft = draft_label(r)
         body.append(
-            f'<tr data-kind="{esc(r["kind"])}" data-name="{esc(r["name"].lower())}">'
+            f'<tr data-kind="{esc(r["kind"])}" data-period="{esc(r["period"])}" data-type="{esc(r["type"])}" '
+            f'data-name="{esc(r["name"].lower())}">'
             f'<th scope="row" data-v="{esc(r["name"])}">{esc(r["name"])}'
             f"{' <span class=id>(' + esc(r['org_id']) + ')</span>' if r['org_id'] else ''}</th>"
             f'<td data-v="{esc(kind_label)}">{esc(kind_label)}</td>'
             f'<td class="nw" data-v="{esc(r["period"])}">{esc(r["period"])}</td>'
             f'<td data-v="{esc(nb_label)}">{esc(nb_label)}</td>'
+            f'<td data-v="{esc(mark)}"{" class=draft" if draft else ""}>{esc(mark)}</td>'
             f'<td data-v="{met}">{summary}</td>'
             f'<td class="nw" data-v="{esc(r["finished_at"])}">{esc(r["finished_at"][:16].replace("T", " "))}</td>'
             f"<td>{_links(r)}</td></tr>"
@@ -192,20 +239,24 @@ def _table(
     )
 
 
-_SCRIPT = """
+FILTER_SCRIPT = """
 (function () {
-  var kind = document.getElementById('f-kind'), name = document.getElementById('f-name');
-  var count = document.getElementById('f-count');
+  var sel = {}, name = document.getElementById('f-name'), count = document.getElementById('f-count');
+  ['period', 'kind', 'type'].forEach(function (k) {
+    var el = document.getElementById('f-' + k); if (el) sel[k] = el;
+  });
   function filter() {
-    var k = kind.value, n = name.value.trim().toLowerCase(), shown = 0, total = 0;
+    var n = name.value.trim().toLowerCase(), shown = 0, total = 0;
     document.querySelectorAll('table.portal tbody tr').forEach(function (tr) {
       total++;
-      var ok = (!k || tr.dataset.kind === k) && (!n || tr.dataset.name.indexOf(n) >= 0);
+      var ok = !n || tr.dataset.name.indexOf(n) >= 0;
+      Object.keys(sel).forEach(function (k) { if (sel[k].value && tr.dataset[k] !== sel[k].value) ok = false; });
       tr.hidden = !ok; if (ok) shown++;
     });
     count.textContent = 'Visar ' + shown + ' av ' + total + ' rapporter.';
   }
-  kind.addEventListener('change', filter); name.addEventListener('input', filter);
+  Object.keys(sel).forEach(function (k) { sel[k].addEventListener('change', filter); });
+  name.addEventListener('input', filter);
   document.querySelectorAll('table.portal th button').forEach(function (btn) {
     btn.addEventListener('click', function () {
       var th = btn.parentNode, table = th.closest('table'), col = +btn.dataset.col;
@@ -226,10 +277,11 @@ _SCRIPT = """
   filter();
 })();
 """
+"""The portals' filter (period, kind, report type, name; each select only where the page has it) and sorting."""
 
-_STYLE = """
+STYLE = """
 html { font-family: "DejaVu Sans", Arial, sans-serif; color: #1b1f24; background: #fff; }
-body { margin: 0 auto; max-width: 75rem; padding: 1.5rem; line-height: 1.45; }
+body { margin: 0 auto; max-width: 80rem; padding: 1.5rem; line-height: 1.45; }
 h1 { color: #0b4f8a; } h2 { color: #0b4f8a; margin-top: 2rem; }
 form { display: flex; gap: 1.5rem; flex-wrap: wrap; align-items: end; margin: 1rem 0; }
 label { display: block; font-weight: bold; margin-bottom: 0.2rem; }
@@ -242,11 +294,13 @@ table.portal tbody th { font-weight: normal; }
 th button { font: inherit; font-weight: bold; background: none; border: 0; padding: 0; cursor: pointer; color: #0b4f8a; text-decoration: underline; }
 th[aria-sort=ascending] button::after { content: " ▲"; } th[aria-sort=descending] button::after { content: " ▼"; }
 .id { color: #4a5360; } .s-ok { color: #0f5223; } .s-part { color: #5c3d00; } .s-bad { color: #7a1414; }
+.draft { color: #5c3d00; font-weight: bold; } .partial { color: #5c3d00; }
 a { color: #0b4f8a; margin-right: 0.6rem; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .empty, footer { color: #4a5360; }
 .nw { white-space: nowrap; }
 """
+"""The portals' style sheet (the internal portal and the published one look alike)."""
 
 
 def status_pages(out: Path) -> list[str]:
@@ -270,36 +324,51 @@ def _status_links(periods: list[str]) -> str:
 
 def render_portal(rows: list[dict[str, Any]], status: list[str] | None = None) -> str:
     """The portal page for these reports (and links to the status pages of ``status``' periods)."""
-    orgs = [r for r in rows if not r["group"] and not r["book"]]
-    groups = [r for r in rows if r["group"]]
-    books = [r for r in rows if r["book"]]
+    from ..periods import Period, is_period
+
+    official = [r for r in rows if r["type"] in ("report", "report_kort")]
+    groups = [r for r in rows if r["type"] == "group_report" or (r["group"] and r["type"] != "study")]
+    books = [r for r in rows if r["type"] == "book"]
+    studies = [r for r in rows if r["type"] == "study"]
     kinds = sorted({r["kind"] for r in rows if r["kind"]})
+    periods = sorted({r["period"] for r in rows if is_period(r["period"])}, key=Period.parse, reverse=True)
+    types = [t for t in TYPE_LABELS if any(r["type"] == t for r in rows)]
     options = "".join(f'<option value="{esc(k)}">{esc(KIND_LABELS.get(k, k))}</option>' for k in kinds)
+    period_options = "".join(f'<option value="{esc(p)}">{esc(Period.parse(p).title)}</option>' for p in periods)
+    type_options = "".join(f'<option value="{esc(t)}">{esc(TYPE_LABELS[t])}</option>' for t in types)
     now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
     return f"""<!DOCTYPE html>
 <html lang="sv">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Rapporter – mål och måluppfyllelse</title><style>{_STYLE}</style></head>
+<title>Rapporter – mål och måluppfyllelse</title><style>{STYLE}</style></head>
 <body><main>
 <h1>Rapporter – mål och måluppfyllelse</h1>
 <p>Analys- och måluppfyllelserapporter per organisation och period, med tabellerna i Excel och en
-kortversion på två sidor, sammanställningar per organisationstyp och rapportböcker som samlar en
-organisationstyps rapporter i en PDF. Måluppfyllelsen visar antalet indikatorer per status.</p>
+kortversion på två sidor, sammanställningar per organisationstyp, rapportböcker som samlar en
+organisationstyps rapporter i en PDF, inrapporteringens status och specialstudier. Måluppfyllelsen
+visar antalet indikatorer per status. En rapport som gjordes innan organisationens inrapportering var
+godkänd är ett utkast.</p>
 <form role="search" onsubmit="return false">
+<div><label for="f-period">Period</label>
+<select id="f-period"><option value="">Alla</option>{period_options}</select></div>
+<div><label for="f-type">Typ av rapport</label>
+<select id="f-type"><option value="">Alla</option>{type_options}</select></div>
 <div><label for="f-kind">Typ av organisation</label>
 <select id="f-kind"><option value="">Alla</option>{options}</select></div>
 <div><label for="f-name">Sök på namn</label><input id="f-name" type="search" autocomplete="off"></div>
 <p id="f-count" aria-live="polite"></p>
 </form>
 <h2>Organisationernas rapporter</h2>
-{_table(orgs, "Rapporter per organisation", "t-org")}
+{_table(official, "Rapporter per organisation", "t-org")}
 <h2>Sammanställningar</h2>
 {_table(groups, "Sammanställningar per organisationstyp", "t-group")}
 <h2>Rapportböcker</h2>
 {_table(books, "Rapportböcker per organisationstyp", "t-book", first="Bok", summary="Innehåll")}
-{_status_links(status or [])}<footer><p>Sidan uppdaterades {esc(now)}.</p></footer>
+{_status_links(status or [])}<h2>Specialstudier</h2>
+{_table(studies, "Specialstudier, per studie och organisation", "t-study", empty="inga studier")}
+<footer><p>Sidan uppdaterades {esc(now)}.</p></footer>
 </main>
-<script>{_SCRIPT}</script>
+<script>{FILTER_SCRIPT}</script>
 </body></html>
 """
 
