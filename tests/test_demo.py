@@ -249,7 +249,9 @@ def test_comments_and_texts(demo_url: str) -> None:
     assert text.str.contains("'").any() and text.str.contains("\n").any()
     assert text.str.contains("[åäö]").mean() > 0.9
     latest = c[(c["period"] == demo.LATEST_PERIOD) & (c["kind"] == "vd_kommentar")]
-    assert len(latest) == 32
+    # every organisation but the one that has not started the 2026-T2 round and the one partly reported
+    orgs = set(frame(demo_url, "SELECT org_id FROM v_organisation")["org_id"])
+    assert orgs - set(latest["org_id"]) == {"EXN", "SBN"}
 
 
 def _number(text: str) -> float:
@@ -304,6 +306,8 @@ def test_every_reference_resolves(demo_url: str) -> None:
             if col.references:
                 ref_file, ref_col = col.references.split(".")
                 values = set(tables[name][col.name].dropna())
+                if col.default == "":  # users.org_id: empty for a role without organisation (part of the key)
+                    values.discard("")
                 assert values <= set(tables[ref_file][ref_col]), f"{name}.{col.name}"
                 checked += 1
     assert checked >= 10
@@ -341,7 +345,7 @@ def test_ledger(demo_url: str) -> None:
         n_orgs = wh.scalar("SELECT COUNT(*) FROM v_organisation")
     assert months == [f"{y}-{m:02d}" for y in (2024, 2025, 2026) for m in range(1, 13)]
     assert len(per_org) == n_orgs and {n for _, n in per_org} == {36}
-    assert after[0] == 0 and after[1] == 0 and after[2] > 0  # budget, but nothing booked or forecast yet
+    assert after[0] is None and after[1] == 0 and after[2] > 0  # budget; nothing booked (empty, never 0) or forecast
     assert before[0] > 0 and before[1] > 0  # booked months have outcomes; some have no forecast
     assert [k for k, *_ in kinds] == ["intakt", "kostnad"]
     assert kinds[0][1].startswith("3") and kinds[0][2].startswith("3")
@@ -421,7 +425,7 @@ def test_bad_arguments(tmp_path: Path) -> None:
 def test_build_on_every_backend(empty_url: str, backend: str) -> None:
     info = demo.build(empty_url)
     expected = {name: len(df) for name, df in demo.generate().items()}
-    assert info["rows"] == expected | {"deadlines": 0, "users": 0}  # the demo has no users or deadlines (yet)
+    assert info["rows"] == expected and expected["deadlines"] > 0 and expected["users"] > 0
     assert info["outcome_periods"][-1] in ("2026-T2", "2026-BO")
     with connect(empty_url) as wh:
         text = wh.scalar(

@@ -99,10 +99,12 @@ def test_figures_json_equals_the_api(reports: Reports, demo_wh: Any, org_id: str
 
 @pytest.mark.parametrize(("org_id", "period"), MATRIX, ids=MATRIX_IDS)
 def test_title_and_cover(reports: Reports, demo_wh: Any, org_id: str, period: str) -> None:
-    soup = done(reports.org(org_id, period)).soup()
+    report = done(reports.org(org_id, period))
+    soup = report.soup()
     org, per = f.organisation(demo_wh, org_id), f.as_period(demo_wh, period)
     assert soup.html["lang"] == "sv"
-    assert soup.title.string == f"{per.title} – {org.name}"
+    draft = " (utkast)" if report.figures()["draft"] else ""  # its reporting is not approved
+    assert soup.title.string == f"{per.title} – {org.name}{draft}"
     assert [text(h) for h in soup.find_all("h1")] == [per.title]
     cover = soup.select_one("header.cover")
     assert text(cover.select_one(".org-name")) == org.name

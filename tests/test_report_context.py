@@ -112,7 +112,9 @@ def test_the_contexts_frames_are_the_public_figures(demo_wh: Any, org: str, per:
     for got, expected in pairs:
         pd.testing.assert_frame_equal(plain(got), plain(expected))
     economy = f.economy(demo_wh, per, org).iloc[0]
-    assert ctx.economy == {k: (None if v != v else float(v)) for k, v in economy.items()}
+    assert ctx.economy == {
+        k: (None if v is None or v != v else v if isinstance(v, str) else float(v)) for k, v in economy.items()
+    }
     sick = f.compare(demo_wh, per, "sick_leave_pct", org_id=org)
     assert ctx.sick_leave_compare[["org_id", "value", "rank", "colour"]].equals(
         sick[["org_id", "value", "rank", "colour"]]

@@ -63,7 +63,8 @@ def test_the_short_version_shows_the_full_reports_figures(reports: Reports, org_
     s, fsoup = short.soup(), full.soup()
     assert kpis(s) == {k: v for k, v in kpis(fsoup).items() if k in kpis(s)}
     assert len(kpis(s)) >= 6
-    assert s.title.string == f"{f.as_period(None, period).title} i korthet – {doc_name(full)}"
+    draft = " (utkast)" if full.figures()["draft"] else ""
+    assert s.title.string == f"{f.as_period(None, period).title} i korthet – {doc_name(full)}{draft}"
     caption = "Budgetuppföljning januari–"
     assert [text(c) for r in table_rows(find_table(s, caption))[1] for c in r.values()] == [
         text(c) for r in table_rows(find_table(fsoup, caption))[1] for c in r.values()
@@ -87,5 +88,6 @@ def test_the_short_version_shows_the_full_reports_figures(reports: Reports, org_
 
 def test_the_short_version_is_titled_as_such(reports: Reports) -> None:
     soup = done(reports.kort("UTN", "2026-T2")).soup()
-    assert soup.title.string == "Tertialrapport 2 2026 i korthet – Utbildningsnämnden"
+    # UTN has marked its reporting ready, the controller has not approved it: a draft
+    assert soup.title.string == "Tertialrapport 2 2026 i korthet – Utbildningsnämnden (utkast)"
     assert [text(h) for h in soup.find_all("h1")] == ["Tertialrapport 2 2026 i korthet"]

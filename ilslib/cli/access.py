@@ -17,6 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Who may do what, in the database itself. 'apply' makes a PostgreSQL warehouse's roles, "
         "grants and row-level security match the users table; 'review' is internal control's review of it. "
         "See docs/access.md.",
+        epilog="examples:\n"
+        "  ils access apply --dry-run                 print the SQL that would make the database match users\n"
+        "  ils access apply                           make it so (the owner of the warehouse's tables)\n"
+        "  ils access review --out granskning.html    internal control's review; exit 1 on findings\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = p.add_subparsers(dest="access_command", metavar="ACTION", parser_class=type(p))

@@ -216,8 +216,9 @@ def economy_table(
 
     ``forecast``: the full-year forecast deviation as a column (the tertials; the annual report has none).
     With the ``period``, organisations whose last months are not yet booked are shown with the month
-    their outcome reaches (a column "Utfall t.o.m." and a note): their outcome is compared with the
-    budget of the same months (:func:`ilslib.figures.partly_booked`).
+    their outcome reaches (after the name, "utfall t.o.m. juni", and in a note; not a column of its own, so
+    the table still fits an A4 page): their outcome is compared with the budget of the same months
+    (:func:`ilslib.figures.partly_booked`).
     """
     from ..figures.economy import partly_booked
 
@@ -225,11 +226,12 @@ def economy_table(
     u = fmt.amount_unit(*(econ[c] for c in cols), *(total.get(c) for c in cols))
     partly = [o for o in econ.index if partly_booked(econ.loc[o].to_dict(), period)] if period is not None else []
 
+    def through(o: str) -> str:
+        return fmt.MONTH_NAMES[int(str(econ.loc[o, "booked_through"])[5:7]) - 1]
+
     def line(label: str, e: dict[str, Any]) -> dict[str, m.Cell]:
-        through = e.get("booked_through")
         return {
             "name": m.text(label),
-            "booked": m.text(fmt.MONTH_NAMES[int(str(through)[5:7]) - 1] if isinstance(through, str) else None),
             "net": m.amount(e.get("net"), u),
             "budget_net": m.amount(e.get("budget_net"), u),
             "deviation": m.amount(e.get("deviation"), u, signed=True),
@@ -237,15 +239,17 @@ def economy_table(
             "forecast_deviation": m.amount(e.get("forecast_deviation"), u, signed=True),
         }
 
-    rows = [line(names.get(o, o), econ.loc[o].to_dict()) for o in by_name(list(econ.index), names)]
+    rows = [
+        line(
+            f"{names.get(o, o)} (utfall t.o.m. {through(o)})" if o in partly else names.get(o, o), econ.loc[o].to_dict()
+        )
+        for o in by_name(list(econ.index), names)
+    ]
     if rows:
-        rows.append(line(TOTAL, {**total, "booked_through": None}))
+        rows.append(line(TOTAL, total))
     booked_notes = []
     if partly:
-        who = ", ".join(
-            f"{names.get(o, o)} t.o.m. {fmt.MONTH_NAMES[int(str(econ.loc[o, 'booked_through'])[5:7]) - 1]}"
-            for o in by_name(partly, names)
-        )
+        who = ", ".join(f"{names.get(o, o)} t.o.m. {through(o)}" for o in by_name(partly, names))
         booked_notes.append(
             f"Utfall t.o.m.: periodens sista månader är ännu inte bokförda för {who}. Deras utfall jämförs med "
             "budgeten för samma månader, och summan med summan av dessa; en månad utan bokfört utfall räknas "
@@ -257,7 +261,6 @@ def economy_table(
         "Ekonomi",
         [
             Column("name", "Organisation"),
-            *([Column("booked", "Utfall t.o.m.")] if partly else []),
             Column("net", "Nettoresultat", numeric=True, unit=u.label),
             Column("budget_net", "Budgeterat nettoresultat", numeric=True, unit=u.label),
             Column("deviation", "Budgetavvikelse", numeric=True, unit=u.label),

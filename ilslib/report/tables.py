@@ -621,7 +621,7 @@ def comparison_table(df: pd.DataFrame, *, caption: str, kind: str) -> Table:
 
     >>> tbl = t.comparison_table(f.comparisons(wh, "ALN", "2026-T2"), caption="Rang", kind="namnd")
     >>> tbl.columns[-1].header, tbl.rows[-1]["rank"].text
-    ('Jämfört med nämnderna', '11 av 15')
+    ('Jämfört med nämnderna', '11 av 14')
     """
     repeated = set(df["label"][df["label"].duplicated(keep=False)]) if not df.empty else set()
     rows = []
