@@ -160,7 +160,7 @@ def smtp_settings() -> SmtpSettings:
     if table is None:
         raise ConfigError(
             f"no SMTP relay is configured: add an [smtp] table with host and sender (and port, starttls, user, "
-            f"cafile) to {path}; see docs/reminders.md"
+            f"cafile) to {path}; see docs/round.md"
         )
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: 'smtp' must be a table ([smtp]) with host, port, starttls, sender")

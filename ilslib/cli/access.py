@@ -33,8 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "rows of users (an expired user leaves its groups), grants, and row-level security on every table a "
         "reporter or controller writes, keyed on the organisations the login may report for. Run it as the "
         "owner of the warehouse's tables, after every change of users and after ils init. Idempotent: a "
-        "second run changes nothing; every run that changes something is recorded (ils log --action "
-        "access_apply, ils access review). The embedded warehouse has no roles: its file's permissions are "
+        "second run changes nothing; every run that changes something is recorded (the next ils access "
+        "review lists it under its changes). The embedded warehouse has no roles: its file's permissions are "
         "its only protection.",
         epilog="examples:\n"
         "  ils access apply --dry-run                      print the SQL it would run\n"

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "deadline is at most N days away or has passed. Nothing is sent without --send; --send sends one "
         "message per reporter through the SMTP relay of [smtp] in ~/.config/ils/config.toml (the password in "
         f"${ENV_SMTP_PASSWORD}) and records each message sent (ils log). Sending needs the role controller of "
-        "the organisations (a controller reminds those it follows) or admin. See docs/reminders.md.",
+        "the organisations (a controller reminds those it follows) or admin. See docs/round.md.",
         epilog="examples:\n"
         "  ils remind --period 2026-T2                        who would be reminded, and the texts\n"
         "  ils remind --period 2026-T2 --days-before 7        only deadlines within a week, or passed\n"
