@@ -286,3 +286,48 @@ def test_file_mode_is_read(tmp_path: Path) -> None:
     p.write_text("x")
     os.chmod(p, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP)
     assert file_mode(p) == "-rw-r-----"
+
+
+@pytest.mark.postgres
+def test_a_policy_or_function_altered_in_place_is_found_and_redone(acc: PgAccess) -> None:
+    """ALTER POLICY and CREATE OR REPLACE FUNCTION keep the comment apply left: the expressions and the
+    body the server holds are compared, so the review finds them, apply redoes them, and the server
+    refuses the cross-organisation write again."""
+    from test_access_pg import refused
+
+    assert acc.apply().returncode == 0
+    acc.set_passwords()
+    acc.ils("access", "review")  # records the apply: the next review is clean
+    with connect(acc.url) as wh:
+        assert review(wh, record=False).findings == []
+    acc.pg.psql("ALTER POLICY ils_report ON ils_outcome USING (true) WITH CHECK (true)", database=acc.database)
+    acc.pg.psql(
+        "CREATE OR REPLACE FUNCTION ils_access_is_admin() RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER "
+        "SET search_path = pg_catalog, pg_temp AS $x$ SELECT true $x$",
+        database=acc.database,
+    )
+    insert = "INSERT INTO ils_outcome (org_id, indicator_id, period, value, gender) VALUES (?, ?, ?, ?, ?)"
+    row = ("BOL_C", "I_L", "2026-BO", 1.0, "T")
+    conn = acc.raw("anna")
+    try:  # the tampering works: the server now lets Anna write another organisation's rows
+        conn.cursor().execute(insert, row)
+        conn.cursor().execute("DELETE FROM ils_outcome WHERE org_id = 'BOL_C' AND period = '2026-BO'")
+    finally:
+        conn.close()
+    with connect(acc.url) as wh:
+        r = review(wh, record=False)
+    security = find(r, "security")
+    assert "regeln ils_report för ils_outcome är ändrad" in security.text
+    assert "funktionen ils_access_is_admin saknas eller är ändrad" in security.text
+    dry = acc.apply("--dry-run")
+    assert dry.returncode == 0 and "CREATE POLICY" in dry.stdout and "ils_access_is_admin" in dry.stdout
+    assert acc.apply().returncode == 0
+    with connect(acc.url) as wh:
+        assert not [f for f in review(wh, record=False).findings if f.code == "security"]
+    conn = acc.raw("anna")
+    try:
+        assert "row-level security" in refused(conn, insert, row)
+    finally:
+        conn.close()
+    again = acc.apply("--dry-run")
+    assert again.returncode == 0 and "CREATE POLICY" not in again.stdout, again.stdout  # intact now: nothing to redo

@@ -400,20 +400,54 @@ def fingerprint(definition: str) -> str:
     return f"{FINGERPRINT} {_hash(definition)}"
 
 
+def expressions_hash(using: str | None, check: str | None) -> str:
+    """The digest of a policy's expressions as the server holds them (``pg_get_expr`` of USING and WITH CHECK).
+
+    The same digest as :func:`policy_comment`'s SQL computes: ``md5(using || '|' || check)``, empty for none.
+    """
+    return hashlib.md5(f"{using or ''}|{check or ''}".encode()).hexdigest()
+
+
+def policy_comment(p: PolicyDef) -> str:
+    """The statement that comments a policy just created: its definition's fingerprint and the server's
+    own rendering of its expressions, digested (so an ``ALTER POLICY`` that keeps the comment is seen)."""
+    expr = (
+        "SELECT md5(COALESCE(pg_get_expr(p.polqual, p.polrelid), '') || '|' || "
+        "COALESCE(pg_get_expr(p.polwithcheck, p.polrelid), '')) FROM pg_policy p "
+        f"WHERE p.polrelid = {lit(p.table)}::regclass AND p.polname = {lit(p.name)}"
+    )
+    return (
+        f"DO $ils$ BEGIN EXECUTE format('COMMENT ON POLICY %I ON %s IS %L', {lit(p.name)}, {lit(p.table)}, "
+        f"{lit(fingerprint(p.sql()) + ' ')} || ({expr})); END $ils$"
+    )
+
+
 def policy_intact(existing: Policy, p: PolicyDef) -> bool:
-    """True when the policy in the database is the one ``p`` defines (same name, fingerprint, command, roles)."""
+    """True when the policy in the database is the one ``p`` defines: same name, command and roles, the
+    fingerprint of its definition, and expressions as the server rendered them when it was made (a policy
+    altered in place keeps its comment, not its expressions)."""
     cmd = {"SELECT": "r", "INSERT": "a", "UPDATE": "w", "DELETE": "d", "ALL": "*"}[p.command]
     return (
-        existing.comment == fingerprint(p.sql())
+        existing.comment == f"{fingerprint(p.sql())} {expressions_hash(existing.using, existing.check)}"
         and existing.command == cmd
         and existing.roles == tuple(sorted(p.roles))
     )
 
 
+def function_body(definition: str) -> str:
+    """The body of a function ``ils access apply`` defines, as ``pg_proc.prosrc`` holds it."""
+    return definition.split("$ils$")[1]
+
+
 def function_intact(cat: Catalogue, name: str, definition: str) -> bool:
-    """True when the function exists as ``ils access apply`` made it (its fingerprint, security definer)."""
+    """True when the function exists as ``ils access apply`` made it: its fingerprint, its body as the server
+    holds it now (a ``CREATE OR REPLACE`` keeps the comment, not the body), security definer, search path."""
     found = cat.functions.get(name)
-    return found is not None and found[1] == fingerprint(definition) and "|True|" in found[0]
+    return (
+        found is not None
+        and found[1] == fingerprint(definition)
+        and found[0] == f"{function_body(definition)}|True|search_path=pg_catalog, pg_temp"
+    )
 
 
 def structure_problems(cat: Catalogue, groups: Groups) -> list[str]:
@@ -592,9 +626,7 @@ def plan(cat: Catalogue, want: Desired) -> list[Step]:
                 steps.append(Step(f"DROP POLICY {q(p.name)} ON {p.table}", "", "policy"))
             verb = "redone" if p.name in have else "created"
             steps.append(Step(p.sql(), f"policy {p.name} on {table} {verb}", "policy", ("policy", table, p.name)))
-            steps.append(
-                Step(f"COMMENT ON POLICY {q(p.name)} ON {p.table} IS {lit(fingerprint(p.sql()))}", "", "comment")
-            )
+            steps.append(Step(policy_comment(p), "", "comment"))
     return steps
 
 
