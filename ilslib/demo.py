@@ -1078,6 +1078,36 @@ def play_round(wh: Warehouse, demo: _Demo, load_id: str | None = None) -> int:
     return int(wh.scalar("SELECT COUNT(*) FROM ils_event"))
 
 
+def attribute_round(wh: Warehouse, users: pd.DataFrame) -> None:
+    """Who did what in the demo's history: each organisation's loads and ready marks by its reporter, its
+    approvals by its controller, as in a real round where every person logs in as themselves.
+
+    The demo is built by one login, which :func:`play_round` records; internal control's review would
+    otherwise see that one person mark ready and approve every organisation. An organisation without an
+    active reporter keeps the builder.
+    """
+    active = users[users["valid_to"].isna() | users["valid_to"].eq("")]
+
+    def first(role: str) -> dict[str, str]:
+        rows = active[active["role"] == role].drop_duplicates("org_id")
+        return dict(zip(rows["org_id"], rows["user_id"], strict=True))
+
+    reporter, controller = first("reporter"), first("controller")
+    for action, who in (("load", reporter), ("ready", reporter), ("approve", controller)):
+        wh.executemany(
+            "UPDATE ils_event SET user_name = ? WHERE action = ? AND org_id = ?",
+            [(user, action, org) for org, user in who.items()],
+        )
+    wh.executemany(
+        "UPDATE ils_round_state SET changed_by = ? WHERE org_id = ? AND state <> 'godkand'",
+        [(user, org) for org, user in reporter.items()],
+    )
+    wh.executemany(
+        "UPDATE ils_round_state SET changed_by = ? WHERE org_id = ? AND state = 'godkand'",
+        [(user, org) for org, user in controller.items()],
+    )
+
+
 def ledger_indexes(dialect: str) -> list[tuple[str, str]]:
     """(index name, CREATE INDEX statement) of the ledger, exactly as :mod:`ilslib.schema` defines them."""
     out = []
@@ -1154,6 +1184,7 @@ def build(
             record = _load_record(seed, ledger_rows, counts, started_at)
             record.load_id = store.new_load_id()
             events = play_round(wh, demo, record.load_id)
+            attribute_round(wh, tables["users"])
             step(f"reporting round: {_count(events)} events")
             store.record_load(wh, record)
         if ledger_rows is not None and wh.dialect == "sqlite":

@@ -260,6 +260,10 @@ def plan(
         kst, _ = usable(d, KORT_NOTEBOOK, state_name=state_file(KORT_STEM), org_id=org)
         if kst is not None and (kst.get("meta") or {}).get("round_state") == "godkand" and reads.current(kst):
             files.update({n: d / n for n in ORG_FILES if n.startswith(KORT_STEM + ".") and (d / n).is_file()})
+        elif kst is not None:  # the report is published without it: say so
+            result.needs_run.append(
+                (f"{org} (short version)", "made before the approval or the latest data: run ils run --audience kort")
+            )
         published_at[org] = _finished(st)
         result.items.append(Item("org", org, str(names[org]), str(kinds[org]), period, files))
 

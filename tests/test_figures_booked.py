@@ -178,4 +178,4 @@ def test_the_demo_group_report_shows_the_booked_month(reports) -> None:
     assert "Mälarviks Sjötrafik AB (utfall t.o.m. juli)" in names  # not yet booked in August
     assert "Mälarviks Hamn AB" in names and names[-1] == "Summa"  # fully booked: the name alone
     text = soup.get_text(" ", strip=True)
-    assert "periodens sista månader är ännu inte bokförda för Mälarviks Sjötrafik AB t.o.m. juli" in text
+    assert "Periodens sista månader är ännu inte bokförda för Mälarviks Sjötrafik AB (bokfört t.o.m. juli)" in text

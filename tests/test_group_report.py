@@ -185,7 +185,7 @@ def test_economy_covers_every_organisation_with_a_total_of_sums(reports: Reports
         e = by_name[re.sub(r" \(utfall t\.o\.m\. \w+\)$", "", text(row["Organisation"]))]
         assert text(row[f"Nettoresultat ({unit})"]) == u.number(e["net"])
         assert text(row[f"Budgetavvikelse ({unit})"]) == u.signed(e["deviation"])
-        assert text(row["Budgetavvikelse (%)"]) == fmt.number(e["deviation_pct"], 1)
+        assert text(row["Budgetavvikelse (%)"]) == fmt.signed(e["deviation_pct"], 1)  # with its sign, as the kronor
     total = rows[-1]
     assert text(total["Organisation"]) == "Summa" and "total" in total["Organisation"].parent.get("class", [])
     have = [e for e in econ.values() if e["deviation"] is not None]
@@ -193,7 +193,7 @@ def test_economy_covers_every_organisation_with_a_total_of_sums(reports: Reports
     ratio = sum(e["deviation"] for e in have) / sum(e["budget_costs"] for e in have) * 100
     assert doc["economy_total"]["deviation_pct"] == pytest.approx(ratio)  # a ratio of sums
     assert ratio != pytest.approx(sum(e["deviation_pct"] for e in have) / len(have))  # not a mean of ratios
-    assert text(total["Budgetavvikelse (%)"]) == fmt.number(ratio, 1)
+    assert text(total["Budgetavvikelse (%)"]) == fmt.signed(ratio, 1)
     assert text(total[f"Budgetavvikelse ({unit})"]) == u.signed(doc["economy_total"]["deviation"])
 
 

@@ -38,7 +38,7 @@ NAMN_A_MISSING = [  # in indicator id order: I_G, I_L, I_T
     "Utfall: Andel nöjda brukare",
     "Status för aktivitet: Fler aktiviteter för äldre",
     f"Status för aktivitet: {HOSTILE_TITLE}",
-    "VD-kommentar",
+    "Förvaltningschefens kommentar",  # a board's vd_kommentar: the heading its report gives it
 ]
 
 

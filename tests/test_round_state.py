@@ -147,7 +147,7 @@ def test_ready_and_approve_name_the_missing_items(logins: Logins) -> None:
             "Utfall: Andel nöjda brukare",
             "Status för aktivitet: Fler aktiviteter för äldre",
             f"Status för aktivitet: {HOSTILE_TITLE}",
-            "VD-kommentar",
+            "Förvaltningschefens kommentar",
         )
         assert approve(wh, "NAMN_A", PERIOD).missing == change.missing
         assert mark_ready(wh, "NAMN_B", PERIOD).missing == ()
@@ -299,7 +299,7 @@ def test_the_commands_as_a_reporter_and_a_controller(logins: Logins, backend: st
     assert p.stdout.strip() == "NAMN_A 2026-T2: marked ready (Ej påbörjad -> Klarmarkerad, by STAD\\anna)"
     assert p.stderr.splitlines()[0] == "warning: 6 required items still missing:"
     assert "  Utfall: Andel nöjda brukare" in p.stderr.splitlines()
-    assert "  VD-kommentar" in p.stderr.splitlines()
+    assert "  Förvaltningschefens kommentar" in p.stderr.splitlines()
     p = ils("approve", "--period", PERIOD, "--org", "NAMN_A", env=rep)
     assert p.returncode == 4 and "Traceback" not in p.stderr
     assert p.stderr.strip() == (

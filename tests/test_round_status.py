@@ -46,7 +46,7 @@ NAMN_A_MISSING = [
     "Utfall: Antal olyckor",
     "Status för aktivitet: Fler aktiviteter för äldre",
     f"Status för aktivitet: {HOSTILE_TITLE}",
-    "VD-kommentar",
+    "Förvaltningschefens kommentar",  # a board's vd_kommentar: the heading its report gives it
 ]
 
 
@@ -167,7 +167,7 @@ def test_kind_and_periods_without_a_deadline(logins: Logins) -> None:
         enh = st.round_status(wh, PERIOD, kind="enhet", today=dt.date(2026, 12, 1))
         t1 = st.round_status(wh, "2026-T1", kind="namnd", today=dt.date(2026, 12, 1))
     assert [(r.org_id, r.missing, r.deadline, r.days_late) for r in enh.rows] == [
-        ("ENH", ("VD-kommentar",), dt.date(2026, 9, 15), 77)  # the row for every kind; 15 + 31 + 30 + 1 days
+        ("ENH", ("Enhetschefens kommentar",), dt.date(2026, 9, 15), 77)  # the row for every kind; 15 + 31 + 30 + 1 days
     ]
     assert {r.org_id: (r.state, r.deadline, r.days_late) for r in t1.rows} == {
         "NAMN_A": ("pagaende", None, None),  # no deadline: never late, days_late null

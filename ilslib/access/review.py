@@ -163,6 +163,7 @@ def _persons(wh: Warehouse, today: str) -> list[Person]:
 
 def _org_findings(wh: Warehouse, people: list[Person], today: str) -> list[Finding]:
     out = []
+    roles_in_db = wh.dialect == "postgresql"  # the embedded warehouse has no roles: users is all there is
     orgs = wh.rows(
         f"SELECT org_id, name, kind FROM v_organisation WHERE kind IN ({', '.join('?' for _ in REPORTING_KINDS)}) "
         "ORDER BY org_id",
@@ -179,8 +180,8 @@ def _org_findings(wh: Warehouse, people: list[Person], today: str) -> list[Findi
                         code,
                         subject,
                         f"Ingen aktiv {word} för organisationen i users.",
-                        f"Utse en {word} och lägg in en rad i users (role {role}, org_id {org_id}); "
-                        "kör sedan ils access apply.",
+                        f"Utse en {word} och lägg in en rad i users (role {role}, org_id {org_id})"
+                        + ("; kör sedan ils access apply." if roles_in_db else "."),
                     )
                 )
     for p in people:
@@ -195,8 +196,8 @@ def _org_findings(wh: Warehouse, people: list[Person], today: str) -> list[Findi
                     _who(p),
                     f"Är både rapporteringsansvarig och controller för {org}: kan klarmarkera och godkänna sin egen "
                     "inrapportering.",
-                    f"Låt en annan person vara controller för {org} (ta bort den ena raden i users) och kör ils access "
-                    "apply.",
+                    f"Låt en annan person vara controller för {org} (ta bort den ena raden i users)"
+                    + (" och kör ils access apply." if roles_in_db else "."),
                 )
             )
     return out
@@ -233,8 +234,8 @@ def _in_fact(wh: Warehouse) -> list[Finding]:
                     "segregation_in_fact",
                     f"{key[0]} {key[1]}",
                     f"{user} klarmarkerade och godkände inrapporteringen själv.",
-                    f"Låt organisationens controller granska och godkänna den på nytt (ils approve --undo, sedan "
-                    f"ils approve --period {key[1]} --org {key[0]}).",
+                    f"Låt organisationens controller granska och godkänna den på nytt (ils approve --period {key[1]} "
+                    f"--org {key[0]} --undo, sedan ils approve --period {key[1]} --org {key[0]}).",
                 )
             )
     return out

@@ -130,3 +130,18 @@ def tracer_for(args: argparse.Namespace):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def round_period(wh, text: str):
+    """The period of a reporting-round command (status, log, remind, template, ready, approve).
+
+    ``YYYY-BU`` ... ``YYYY-BO`` as it is, or ``latest``: the latest period due or reported, the same rule as
+    ``ils run --period latest`` (:func:`ilslib.figures.latest_period`).
+    """
+    from ..periods import Period
+
+    if text.strip().lower() == "latest":
+        from ..figures import latest_period
+
+        return latest_period(wh)
+    return Period.parse(text)

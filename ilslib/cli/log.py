@@ -14,7 +14,7 @@ from ..cells import csv_text
 from ..errors import ConfigError
 from ..fsutil import atomic_write_bytes
 from ..periods import Period
-from . import add_warehouse_option, tracer_for
+from . import add_warehouse_option, round_period, tracer_for
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_warehouse_option(p)
-    p.add_argument("--period", metavar="P", required=True, help="YYYY-BU, YYYY-T1, YYYY-T2 or YYYY-BO")
+    p.add_argument(
+        "--period", metavar="P", required=True, help="YYYY-BU, YYYY-T1, YYYY-T2, YYYY-BO or latest (due or reported)"
+    )
     p.add_argument("--org", metavar="ID", help="only this organisation")
     p.add_argument("--format", choices=("text", "json", "csv"), default="text", help="text (default), json or csv")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of the terminal")
@@ -53,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
     """Print (or write) the events."""
     from ..round.state import ACTIONS, LABELS, history
 
-    period = str(Period.parse(args.period))
+    if args.period.strip().lower() != "latest":
+        Period.parse(args.period)  # a malformed period is an error before connecting
     with connect(args.warehouse, tracer=tracer_for(args)) as wh:
+        period = str(round_period(wh, args.period))
         if args.org:
             from ..figures import organisation
 

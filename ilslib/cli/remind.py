@@ -9,7 +9,7 @@ from .. import connect
 from ..config import ENV_SMTP_PASSWORD, config_path, redact, smtp_password, smtp_settings
 from ..errors import ConfigError
 from ..periods import Period
-from . import add_warehouse_option, tracer_for
+from . import add_warehouse_option, round_period, tracer_for
 
 EXIT_CODES = (
     "exit codes: 0 listed, or every message sent; 1 a message was not sent (each named on its own line, the\n"
@@ -50,7 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_warehouse_option(p)
-    p.add_argument("--period", metavar="P", required=True, help="YYYY-BU, YYYY-T1, YYYY-T2 or YYYY-BO")
+    p.add_argument(
+        "--period", metavar="P", required=True, help="YYYY-BU, YYYY-T1, YYYY-T2, YYYY-BO or latest (due or reported)"
+    )
     p.add_argument(
         "--days-before",
         metavar="N",
@@ -68,13 +70,15 @@ def run(args: argparse.Namespace) -> int:
     """List the reminders, and send them with ``--send``."""
     from ..round import remind
 
-    period = Period.parse(args.period)
+    if args.period.strip().lower() != "latest":
+        Period.parse(args.period)  # a malformed period is an error before connecting
     if args.kind and args.org:
         raise ConfigError("give --kind or --org, not both")
     smtp = None
     if args.send:
         smtp = smtp_settings()  # a bad setting is an error before anything is read or sent
     with connect(args.warehouse, tracer=tracer_for(args)) as wh:
+        period = round_period(wh, args.period)
         plan = remind.plan(wh, period, days_before=args.days_before, kind=args.kind, org_ids=args.org)
         if smtp is not None:
             plan = remind.restrict_to_sender(wh, plan, explicit=bool(args.org))

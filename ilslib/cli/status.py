@@ -8,7 +8,7 @@ from pathlib import Path
 from .. import connect
 from ..errors import ConfigError
 from ..periods import Period
-from . import add_warehouse_option, tracer_for
+from . import add_warehouse_option, round_period, tracer_for
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_warehouse_option(p)
-    p.add_argument("--period", metavar="P", required=True, help="YYYY-BU, YYYY-T1, YYYY-T2 or YYYY-BO")
+    p.add_argument(
+        "--period", metavar="P", required=True, help="YYYY-BU, YYYY-T1, YYYY-T2, YYYY-BO or latest (due or reported)"
+    )
     p.add_argument("--kind", metavar="K", help="only the organisations of this kind (default: namnd and bolag)")
     p.add_argument("--format", choices=("text", "json", "csv"), default="text", help="text (default), json or csv")
     p.add_argument(
@@ -50,8 +52,10 @@ def run(args: argparse.Namespace) -> int:
     """Show or write the status."""
     from ..round import status as st
 
-    period = Period.parse(args.period)
+    if args.period.strip().lower() != "latest":
+        Period.parse(args.period)  # a malformed period is an error before connecting
     with connect(args.warehouse, tracer=tracer_for(args)) as wh:
+        period = round_period(wh, args.period)
         if args.html:
             out = Path(args.out or "outputs")
             if out.exists() and not out.is_dir():

@@ -28,7 +28,7 @@ ASSESSMENT_COLUMNS = {
 #: Status cells of the group indicator table: symbol and (short) word.
 CELL_TEXT = {
     "uppfyllt": "✓ Uppfyllt",
-    "delvis": "◐ Delvis",
+    "delvis": "◐ Delvis uppfyllt",
     "ej_uppfyllt": "✗ Ej uppfyllt",
     "saknas": "– Saknas",
     "ej_malsatt": "Ej målsatt",
@@ -36,7 +36,7 @@ CELL_TEXT = {
 #: Judgement cells of the roll-up per organisation.
 JUDGEMENT_TEXT = {
     "uppfyllt": "✓ Uppfyllt",
-    "delvis": "◐ Delvis",
+    "delvis": "◐ Delvis uppfyllt",
     "ej_uppfyllt": "✗ Ej uppfyllt",
     "saknas": "– Ej bedömt",
 }
@@ -235,7 +235,7 @@ def economy_table(
             "net": m.amount(e.get("net"), u),
             "budget_net": m.amount(e.get("budget_net"), u),
             "deviation": m.amount(e.get("deviation"), u, signed=True),
-            "deviation_pct": m.number(e.get("deviation_pct"), 1),
+            "deviation_pct": m.number(e.get("deviation_pct"), 1, signed=True),
             "forecast_deviation": m.amount(e.get("forecast_deviation"), u, signed=True),
         }
 
@@ -249,9 +249,9 @@ def economy_table(
         rows.append(line(TOTAL, total))
     booked_notes = []
     if partly:
-        who = ", ".join(f"{names.get(o, o)} t.o.m. {through(o)}" for o in by_name(partly, names))
+        who = ", ".join(f"{names.get(o, o)} (bokfört t.o.m. {through(o)})" for o in by_name(partly, names))
         booked_notes.append(
-            f"Utfall t.o.m.: periodens sista månader är ännu inte bokförda för {who}. Deras utfall jämförs med "
+            f"Periodens sista månader är ännu inte bokförda för {who}. Deras utfall jämförs med "
             "budgeten för samma månader, och summan med summan av dessa; en månad utan bokfört utfall räknas "
             "aldrig som noll."
         )

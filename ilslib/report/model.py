@@ -231,14 +231,16 @@ def html_text(value: str, html: Html) -> Cell:
     return Cell(value, value, html=html)
 
 
-def number(x: Any, decimals: int = 0, *, special: str | None = None) -> Cell:
-    """A plain number: ``1 234,5``; a special value (``..``, ``-``, ``.``) as text; missing empty."""
+def number(x: Any, decimals: int = 0, *, special: str | None = None, signed: bool = False) -> Cell:
+    """A plain number: ``1 234,5`` (``signed``: ``+1 234,5``, a deviation); a special value (``..``, ``-``,
+    ``.``) as text; missing empty."""
     if special:
         return Cell(special, special)
     v = _plain(x)
     if v is None:
         return Cell(None, fmt.MISSING)
-    return Cell(v, fmt.number(v, decimals), fmt.excel_format(decimals))
+    shown = fmt.signed(v, decimals) if signed else fmt.number(v, decimals)
+    return Cell(v, shown, fmt.excel_format(decimals, signed=signed))
 
 
 def count(x: Any) -> Cell:

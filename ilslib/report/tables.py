@@ -577,7 +577,7 @@ def accounts_table(df: pd.DataFrame, *, caption: str) -> Table:
             "utfall": m.amount(r["outcome"], u),
             "budget": m.amount(r["budget"], u),
             "avvikelse": m.amount(r["deviation"], u, signed=True),
-            "pct": m.number(r["deviation_pct"], 1),
+            "pct": m.number(r["deviation_pct"], 1, signed=True),
         }
         for r in df.to_dict("records")
     ]
@@ -864,7 +864,11 @@ NO_DEVIATIONS = "Inga indikatorer avviker från målet i perioden."
 def deviation_table(
     df: pd.DataFrame, *, caption: str = "Indikatorer som avviker från målet", comments: bool = True
 ) -> Table:
-    """Indicators not met or partly met, with their comments; a sentence when none deviates."""
+    """Indicators not met or partly met, with their comments; a sentence when none deviates.
+
+    The comment column only when some deviation has a comment (never a column of empty cells).
+    """
+    comments = comments and "comment" in df and bool(df["comment"].map(lambda c: not missing(c)).any())
     rows = [
         {
             "name": m.text(r["name"]),

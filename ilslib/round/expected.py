@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .. import rules
-from ..figures.texts import TEXT_LABELS
+from ..figures.texts import TEXT_LABELS, text_label
 from ..periods import Period
 from ..warehouse import Warehouse
 
@@ -232,9 +232,12 @@ def items(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | None = N
         )
         if t is not None and str(t).strip()
     }
+    org_kinds = {str(o): str(k) for o, k in wh.rows("SELECT org_id, kind FROM v_organisation")}
     for org in orgs:
         for n, kind in enumerate(kinds):
-            out[org].append(Item("comment", kind, COMMENT_NAMES[kind], (org, kind) in written, required=n == 0))
+            # a board's vd_kommentar is its förvaltningschef's: the heading the report gives it (text_label)
+            title = text_label(kind, org_kinds.get(org))
+            out[org].append(Item("comment", kind, title, (org, kind) in written, required=n == 0))
     return out
 
 

@@ -42,7 +42,7 @@ from ..periods import Period, is_period
 from ..warehouse import Warehouse
 from . import workbook as wbk
 from .deadlines import deadline
-from .expected import COMMENT_NAMES, Item, items
+from .expected import Item, items
 
 DIRECTION_WORDS = {"higher": "Högre är bättre", "lower": "Lägre är bättre"}
 LEVEL_WORDS = {"namndmal": "Nämndmål", "bolagsmal": "Bolagsmål"}
@@ -183,7 +183,7 @@ def _comment_sheet(wh: Warehouse, org_id: str, p: Period, found: list[Item]) -> 
                 "org_id": org_id,
                 "period": str(p),
                 "kind": item.ref,
-                "label": COMMENT_NAMES[item.ref],
+                "label": item.title,  # the heading the report gives it (a board's is the förvaltningschef's)
                 "text": text(current.get(item.ref)),
             }
         )
