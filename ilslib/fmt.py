@@ -375,3 +375,38 @@ def excel_format(decimals: int = 0, *, scale: int = 0, suffix: str = "", signed:
     if signed:
         return f'[>={half}]"+"{body}{unit};[<=-{half}]"{MINUS}"{body}{unit};{body}{unit}'
     return f'[<=-{half}]"{MINUS}"{body}{unit};{body}{unit}'
+
+
+CITY_TIME_ZONE = "Europe/Stockholm"
+"""The city's time zone: every time a reader sees (reports, portals, status pages, the review, ``ils log``)."""
+
+
+def local_time(when: Any, *, seconds: bool = False) -> str:
+    """A time as the city's local time, ``2026-11-22 12:36`` (``seconds``: ``12:36:05``); ``–`` when none.
+
+    ``when`` is a :class:`datetime.datetime` or an ISO 8601 text; a time without a zone is taken as it is.
+    The one rule for a time a reader sees, whatever the machine's own time zone is.
+
+    >>> local_time("2026-11-22T11:36:05+00:00"), local_time("2026-07-01T10:00:00Z"), local_time(None)
+    ('2026-11-22 12:36', '2026-07-01 12:00', '–')
+    """
+    import datetime as dt
+
+    if when is None or (isinstance(when, float) and when != when) or not str(when).strip():
+        return "–"
+    if isinstance(when, dt.datetime):
+        t = when
+    else:
+        try:
+            t = dt.datetime.fromisoformat(str(when))
+        except ValueError:
+            return str(when)
+    pattern = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    if t.tzinfo is not None:
+        try:
+            from zoneinfo import ZoneInfo
+
+            t = t.astimezone(ZoneInfo(CITY_TIME_ZONE))
+        except Exception:  # no time zone data on this machine: say it is UTC
+            return t.astimezone(dt.UTC).strftime(pattern + " UTC")
+    return t.strftime(pattern)

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import identifiers
+from . import fmt, identifiers
 from .contract import ORG_KINDS
 from .errors import ConfigError
 from .fsutil import SCRATCH_SUFFIX, cannot_write
@@ -569,7 +569,7 @@ def render_index(rows: Iterable[dict[str, Any]]) -> str:
 
     orgs = [r for r in rows if r["type"] == "org"]
     groups = [r for r in rows if r["type"] != "org"]
-    now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    now = fmt.local_time(dt.datetime.now(dt.UTC))
     return f"""<!DOCTYPE html>
 <html lang="sv">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

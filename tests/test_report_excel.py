@@ -201,8 +201,9 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def sheet_table(ws: Any) -> tuple[str, list[str], list[list[Any]]]:
-    """Caption (A1), headers (row 2) and the data rows (cells) of a table sheet."""
+    """Caption (A1, without a draft's mark), headers (row 2) and the data rows (cells) of a table sheet."""
     caption = ws.cell(1, 1).value
+    caption = caption.removesuffix(" (utkast)") if isinstance(caption, str) else caption
     width = ws.max_column
     headers = [ws.cell(2, j).value for j in range(1, width + 1)]
     rows = []
@@ -556,6 +557,12 @@ def test_demo_workbooks(reports: Reports, which: str, params: dict[str, str]) ->
     data = report_files(report.notebook(), formats=("xlsx",))["report.xlsx"]
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert check_workbook_against_html(wb, report.soup()) > 0
+    # a draft (its reporting not approved) says so on every sheet, as its HTML and PDF do on every page
+    doc = report.figures()
+    draft = bool(doc.get("draft") or doc.get("not_approved"))
+    for ws in wb.worksheets[:-1]:
+        assert str(ws.cell(1, 1).value).endswith(" (utkast)") == draft, (ws.title, draft)
+        assert ("Utkast" in (ws.oddHeader.center.text or "")) == draft, ws.title
     check_inert(wb)
     numeric = [
         c

@@ -12,7 +12,7 @@ import io
 import re
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, fmt
 from ..cells import csv_text
 from ..config import redact_url
 from ..errors import ConfigError
@@ -24,7 +24,7 @@ LAST_LABELS = {"load": "Senaste inläsning", "ready": "Senaste klarmarkering", "
 
 
 def _when(at: str | None) -> str:
-    return at[:16].replace("T", " ") if at else "–"
+    return fmt.local_time(at)
 
 
 def _summary(r: Review) -> str:

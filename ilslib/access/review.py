@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import rights
+from .. import fmt, rights
 from ..contract import FILES
 from ..fmt import KIND_LABELS
 from ..settings import REPORTING_KINDS
@@ -562,7 +562,7 @@ def review(wh: Warehouse, *, since: str | None = None, record: bool = True, toda
                 "changed",
                 f"{len(changes)} {'ändring' if len(changes) == 1 else 'ändringar'}",
                 "Behörigheterna har ändrats sedan "
-                + (f"förra granskningen ({window[:16].replace('T', ' ')})" if window else "lagret skapades")
+                + (f"förra granskningen ({fmt.local_time(window)})" if window else "lagret skapades")
                 + ": se Ändringar nedan.",
                 "Kontrollera att varje ändring är beslutad och dokumenterad.",
             )

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import io
 import json
 from pathlib import Path
 
-from .. import connect
+from .. import connect, fmt
 from ..cells import csv_text
 from ..errors import ConfigError
 from ..fsutil import atomic_write_bytes
@@ -44,11 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _local(at: str) -> str:
-    """An ISO UTC time as local ``YYYY-MM-DD HH:MM:SS``."""
-    try:
-        return dt.datetime.fromisoformat(at).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    except (TypeError, ValueError):
-        return str(at)
+    """An ISO time as the city's local ``YYYY-MM-DD HH:MM:SS`` (:func:`ilslib.fmt.local_time`)."""
+    return fmt.local_time(at, seconds=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -61,13 +61,19 @@ def _width(text: str) -> int:
     return longest
 
 
-def _sheet(wb: Any, table: Table, name: str) -> None:
+DRAFT_MARK = " (utkast)"
+"""After every sheet's caption of a draft's workbook (as after the report's title)."""
+
+
+def _sheet(wb: Any, table: Table, name: str, draft: bool = False) -> None:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title=name)
     cols = [c for c in table.columns if c.excel]
-    _put(ws, 1, 1, table.caption).font = Font(bold=True, size=12)
+    _put(ws, 1, 1, table.caption + (DRAFT_MARK if draft else "")).font = Font(bold=True, size=12)
+    if draft:  # printed too: every page of the sheet says so
+        ws.oddHeader.center.text = "Utkast – inrapporteringen är inte godkänd"
     head_fill = PatternFill("solid", fgColor="EEF2F6")
     rule = Border(bottom=Side(style="thin", color="8D99A6"))
     widths = [_width(c.header) for c in cols]
@@ -138,8 +144,13 @@ def workbook(
     title: str,
     about: Sequence[tuple[str, Any]] = (),
     notes: Iterable[str] = (),
+    draft: bool = False,
 ) -> bytes:
-    """The workbook (xlsx bytes): one sheet per table in order, then "Om rapporten" (``about`` pairs, ``notes``)."""
+    """The workbook (xlsx bytes): one sheet per table in order, then "Om rapporten" (``about`` pairs, ``notes``).
+
+    A ``draft`` (its reporting is not approved) says so on every sheet: "(utkast)" after the caption, and in
+    the printed page header.
+    """
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -149,7 +160,7 @@ def workbook(
         table = Table.from_dict(t) if isinstance(t, dict) else t
         name = sheet_name(table.sheet, taken)
         taken.append(name)
-        _sheet(wb, table, name)
+        _sheet(wb, table, name, draft)
     _about(wb, title, about, notes)
     wb.properties.title = title[:255]
     wb.properties.language = "sv-SE"

@@ -53,5 +53,8 @@ def report_files(
         out[f"{stem}.pdf"] = html_to_pdf(html)
     if "xlsx" in formats:
         about = [tuple(pair) for pair in meta.get("about") or []]
-        out[f"{stem}.xlsx"] = workbook(read_tables(nb), title=title, about=about, notes=meta.get("about_notes") or ())
+        draft = bool(figures and (figures.get("draft") or figures.get("not_approved")))
+        out[f"{stem}.xlsx"] = workbook(
+            read_tables(nb), title=title, about=about, notes=meta.get("about_notes") or (), draft=draft
+        )
     return out

@@ -706,7 +706,7 @@ def loads_table(df: pd.DataFrame, *, caption: str) -> Table:
     """The latest data loads (provenance)."""
     rows = [
         {
-            "when": m.text(local_time(r.get("finished_at") or r.get("started_at"))),
+            "when": m.text(fmt.local_time(r.get("finished_at") or r.get("started_at"))),
             "who": m.text(r.get("user_name") or ""),
             "source": m.text(r.get("source") or ""),
             "rows": m.count(r.get("rows_inserted")),
@@ -739,26 +739,6 @@ def finite(x: Any) -> bool:
 def swedish_date(d: Any) -> str:
     """``22 november 2026``."""
     return f"{d.day} {MONTH_NAMES[d.month - 1]} {d.year}"
-
-
-def local_time(iso: Any, zone: str = "Europe/Stockholm") -> str:
-    """An ISO timestamp as Swedish local time, ``2026-11-22 12:36``; ``–`` when there is none."""
-    import datetime as dt
-
-    if missing(iso) or not str(iso).strip():
-        return "–"
-    try:
-        t = dt.datetime.fromisoformat(str(iso))
-    except ValueError:
-        return str(iso)
-    if t.tzinfo is not None:
-        try:
-            from zoneinfo import ZoneInfo
-
-            t = t.astimezone(ZoneInfo(zone))
-        except Exception:  # no time zone data on this machine: say it is UTC
-            return t.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return t.strftime("%Y-%m-%d %H:%M")
 
 
 def cover(org: Any, per: Any, today: Any, *, title: str | None = None) -> Html:
@@ -953,7 +933,7 @@ def about_items(figures: dict[str, Any], *, notebook: str, title: str | None = N
         ("Datats kontrollsumma", prov.get("data_hash") or "–"),
         ("Rapportmall", f"{notebook}.ipynb"),
         ("Programversion", f"ilslib {prov.get('ilslib_version') or '–'}"),
-        ("Skapad", local_time(prov.get("generated_at"))),
+        ("Skapad", fmt.local_time(prov.get("generated_at"))),
         ("Dataavtal", f"version {figures.get('contract_version')}"),
     ]
     return items

@@ -309,7 +309,7 @@ def _deadline_text(found: dict[str | None, dt.date]) -> str:
 def render_page(st: RoundStatus, *, generated: dt.datetime | None = None) -> str:
     """The status page (a whole HTML document, Swedish, self-contained)."""
     e = html.escape
-    when = (generated or dt.datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M")
+    when = fmt.local_time(generated or dt.datetime.now(dt.UTC))
     title = f"Inrapportering – {st.period.title}"
     kpis = "".join(
         f'<li><span class="label">{e(LABELS[s])}</span><span class="value">{SYMBOLS[s]} {st.count(s)}</span></li>'

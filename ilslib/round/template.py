@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import settings
+from .. import fmt, settings
 from ..errors import ConfigError
 from ..figures import indicators, organisation
 from ..figures._common import CODE_ORDER, num, text
@@ -222,7 +222,7 @@ def build(wh: Warehouse, org_id: str, period: str | Period, *, now: dt.datetime 
         _activity_sheet(wh, org.org_id, p, found),
         _comment_sheet(wh, org.org_id, p, found),
     ]
-    created = (now or dt.datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M")
+    created = fmt.local_time(now or dt.datetime.now(dt.UTC))
     return wbk.WorkbookData(
         org_id=org.org_id,
         org_name=org.name,
