@@ -188,10 +188,10 @@ def test_send_one_message_per_reporter_and_record_each(logins: Logins, tmp_path:
     assert relay.received[1].body == plan.letters[1].body  # exactly the text that was listed
     admin = PEOPLE["admin"]
     assert events == [
-        ("BOL_C", admin, "remind", "to avvisad@stad.se (vera@stad.se): 3 missing, deadline 2026-09-08"),
-        ("BOL_D", admin, "remind", "to anna@stad.se (STAD\\anna): 1 missing, deadline 2026-09-08"),
-        ("BOL_D", admin, "remind", "to orjan@stad.se (orjan): 1 missing, deadline 2026-09-08"),
-        ("NAMN_A", admin, "remind", "to anna@stad.se (STAD\\anna): 6 missing, deadline 2026-09-15"),
+        ("BOL_C", admin, "remind", "till avvisad@stad.se (vera@stad.se): 3 saknas, sista dag 2026-09-08"),
+        ("BOL_D", admin, "remind", "till anna@stad.se (STAD\\anna): 1 saknas, sista dag 2026-09-08"),
+        ("BOL_D", admin, "remind", "till orjan@stad.se (orjan): 1 saknas, sista dag 2026-09-08"),
+        ("NAMN_A", admin, "remind", "till anna@stad.se (STAD\\anna): 6 saknas, sista dag 2026-09-15"),
     ]
 
 
@@ -276,7 +276,7 @@ def test_the_command_sends_and_says_what_failed(cli, ils, isolated_env, tmp_path
     )
     assert len(relay.received) == 2
     code, out, _ = ils("log", "--period", PERIOD, "--org", "NAMN_A")
-    assert code == 0 and "Påminnelse" in out and "to anna@stad.se (STAD\\anna): 6 missing" in out
+    assert code == 0 and "Påminnelse" in out and "till anna@stad.se (STAD\\anna): 6 saknas" in out
 
 
 def test_an_unreachable_relay_is_one_line_naming_it(cli, ils, isolated_env, monkeypatch) -> None:

@@ -130,7 +130,7 @@ def test_every_transition_and_its_record(logins: Logins, tmp_path: Path) -> None
         # first the owner's load of the data set (NAMN_B's outcome and comment), then every change above
         assert got[0][:4] == ("load", "NAMN_B", "ej_paborjad", "pagaende")
         assert got[1:] == expected_events
-        assert all(str(d).startswith("load ") for d in events.loc[events["action"] == "load", "detail"])
+        assert all(str(d).startswith("inläsning ") for d in events.loc[events["action"] == "load", "detail"])
         assert history(wh, PERIOD, "NAMN_A")["org_id"].unique().tolist() == ["NAMN_A"]
         assert history(wh, "2026-T1")["org_id"].tolist() == ["NAMN_A"]  # the data set's T1 outcomes
         assert history(wh, "2026-BO").empty
@@ -337,7 +337,7 @@ def test_the_commands_as_a_reporter_and_a_controller(logins: Logins, backend: st
     assert lines[0] == "Händelser i inrapporteringen NAMN_A 2026-T2 (3):"
     assert re.search(r"NAMN_A  Klarmarkerad +STAD\\anna +Ej påbörjad -> Klarmarkerad$", lines[1]), lines[1]
     assert re.search(r"NAMN_A  Godkänd +carl@stad.se +Klarmarkerad -> Godkänd$", lines[2]), lines[2]
-    assert "Inläsning" in lines[3] and "Godkänd -> Pågående  (load " in lines[3]
+    assert "Inläsning" in lines[3] and "Godkänd -> Pågående  (inläsning " in lines[3]
     p = ils("log", "--period", PERIOD, "--format", "csv", env=rep)
     assert p.stdout.splitlines()[0] == "tid;vem;händelse;organisation;period;från;till;detalj"
     assert ";Klarmarkerad;NAMN_A;2026-T2;Ej påbörjad;Klarmarkerad;" in p.stdout

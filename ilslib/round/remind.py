@@ -404,7 +404,7 @@ def send_reminders(
     """Send the plan's letters (only those of organisations the login may remind) and record each one sent.
 
     Each letter sent is recorded at once, as an event ``remind`` per organisation
-    it is about (``detail``: ``to ADDRESS (LOGIN): N missing, deadline DATE``),
+    it is about (``detail``: ``till ADDRESS (LOGIN): N saknas, sista dag DATE``, Swedish like the rest of ``ils log``),
     so what was sent to whom is in the audit trail (``ils log``) even if a later
     letter fails.
     """
@@ -415,8 +415,8 @@ def send_reminders(
         if outcome.sent:
             person, orgs = outcome.letter.key  # type: ignore[misc]
             for d in orgs:
-                deadline = d.deadline.isoformat() if d.deadline else "none"
-                detail = f"to {outcome.letter.to} ({person.user_id}): {len(d.missing)} missing, deadline {deadline}"
+                deadline = d.deadline.isoformat() if d.deadline else "ingen"
+                detail = f"till {outcome.letter.to} ({person.user_id}): {len(d.missing)} saknas, sista dag {deadline}"
                 try:
                     record_event(wh, "remind", org_id=d.org_id, period=str(mine.period), detail=detail)
                 except WarehouseError as exc:

@@ -364,7 +364,7 @@ def after_load(
                 period=per,
                 from_state=old,
                 to_state="pagaende",
-                detail=f"load {load_id}" if load_id else None,
+                detail=f"inläsning {load_id}" if load_id else None,
                 user=user,
                 at=at,
             )
