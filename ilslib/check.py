@@ -58,7 +58,7 @@ from . import fmt, settings
 from .cells import csv_text
 from .errors import ConfigError, UnknownValueError
 from .fsutil import atomic_write_bytes
-from .periods import Period
+from .periods import Period, is_latest, latest_code
 from .warehouse import Warehouse
 
 OUTLIER_MADS = 3.0
@@ -509,12 +509,14 @@ CSV_COLUMNS = ["kontroll", "rubrik", "organisation", "objekt", "period", "värde
 
 def run_checks(wh: Warehouse, period: str | Period | None = None) -> CheckReport:
     """Run every check for ``period`` (default: the latest reported period) and collect the findings."""
-    if period is None or (isinstance(period, str) and period.strip().lower() == "latest"):
-        from .figures.orgs import latest_period  # what "latest" means everywhere
+    if period is None or is_latest(period):
+        from .figures import as_period  # what "latest" means everywhere
 
         try:
-            p: Period | None = latest_period(wh)
+            p: Period | None = as_period(wh, period or "latest")
         except UnknownValueError:  # an empty warehouse; a broken one raises its own error
+            if period is not None and latest_code(str(period)) is not None:
+                raise  # no latest-BO: say so rather than check no period
             p = None
     else:
         p = period if isinstance(period, Period) else Period.parse(period)

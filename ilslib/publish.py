@@ -43,6 +43,7 @@ from . import identifiers
 from .contract import ORG_KINDS
 from .errors import ConfigError
 from .fsutil import SCRATCH_SUFFIX, cannot_write
+from .periods import Period, is_period, period_order
 from .warehouse import Warehouse
 
 GENERATOR = "ils publish"
@@ -404,12 +405,12 @@ def publish(
     with_data: bool = False,
 ) -> PublishResult:
     """Publish ``period``'s approved reports from ``reports`` into ``out`` (see the module docstring)."""
+    from .figures import as_period
     from .report.render import html_to_pdf
-    from .runner.batch import resolve_period
 
     reports, out = Path(reports), Path(out)
     _check_dirs(reports, out)
-    period = resolve_period(wh, period)
+    period = str(as_period(wh, period))
     result = plan(wh, period, reports, allow_partial=allow_partial, with_data=with_data)
     result.out = out
     scratch: Path | None = None
@@ -450,7 +451,6 @@ def publish(
 def collect_published(wh: Warehouse | None, root: Path) -> list[dict[str, Any]]:
     """Every report of a published tree (from its directories; names and kinds from the warehouse)."""
     from .fmt import KIND_PLURAL
-    from .periods import is_period
 
     names: dict[str, tuple[str, str]] = {}
     if wh is not None:
@@ -460,7 +460,11 @@ def collect_published(wh: Warehouse | None, root: Path) -> list[dict[str, Any]]:
         for o, n, k in zip(orgs["org_id"], orgs["name"], orgs["kind"], strict=True):
             names[identifiers.folder_name(str(o))] = (str(n), str(k))
     rows = []
-    for pdir in sorted((p for p in root.iterdir() if p.is_dir() and is_period(p.name)), reverse=True):
+    for pdir in sorted(
+        (p for p in root.iterdir() if p.is_dir() and is_period(p.name)),
+        key=lambda p: Period.parse(p.name),
+        reverse=True,
+    ):
         for d in sorted(p for p in pdir.iterdir() if p.is_dir()):
             if d.name in ("_grupp", "_bok"):
                 for k in sorted(x for x in d.iterdir() if x.is_dir()):
@@ -522,12 +526,11 @@ def render_index(rows: Iterable[dict[str, Any]]) -> str:
     """The public portal's ``index.html``: Swedish, self-contained, filter by period, kind, type and name."""
     from . import __version__
     from .fmt import KIND_LABELS
-    from .periods import Period
     from .runner.portal import FILTER_SCRIPT, STYLE
 
     rows = list(rows)
     e = html.escape
-    periods = sorted({r["period"] for r in rows}, key=lambda p: Period.parse(p), reverse=True)
+    periods = sorted({r["period"] for r in rows}, key=period_order, reverse=True)
     kinds = sorted({r["kind"] for r in rows if r["kind"]})
     types = [t for t in TYPE_LABELS if any(r["type"] == t for r in rows)]
 
@@ -538,7 +541,7 @@ def render_index(rows: Iterable[dict[str, Any]]) -> str:
         if not part:
             return f'<p class="empty">{e(caption)}: inga publicerade ännu.</p>'
         body = []
-        for r in sorted(part, key=lambda r: (r["period"], r["name"].lower()), reverse=False):
+        for r in sorted(part, key=lambda r: (period_order(r["period"]), r["name"].lower())):
             links = " ".join(
                 f'<a href="{e(r["dir"])}/{e(f)}">{e(FILE_LABELS[f])}<span class="sr"> – {e(r["name"])}, '
                 f"{e(r['period'])}</span></a>"

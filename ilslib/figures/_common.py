@@ -10,66 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import UnknownValueError
-from ..periods import Period
 from ..warehouse import Warehouse
-
-CODE_ORDER = {"BU": 0, "T1": 1, "T2": 2, "BO": 3}
-
-
-def period_key(p: Period) -> tuple[int, int]:
-    """Calendar order of periods: BU < T1 < T2 < BO within a year."""
-    return (p.year, CODE_ORDER[p.code])
-
-
-def as_period(wh: Warehouse, period: str | Period) -> Period:
-    """``period`` as a :class:`Period`; ``"latest"`` is the latest reported period.
-
-    A malformed period, or a year the warehouse has no data for at all, is an
-    :class:`UnknownValueError` listing the nearest periods with data. A
-    :class:`Period` object is taken as it is.
-    """
-    if isinstance(period, Period):
-        return period
-    if isinstance(period, str) and period.strip().lower() == "latest":
-        from .orgs import latest_period
-
-        return latest_period(wh)
-    try:
-        p = Period.parse(period)
-    except UnknownValueError:
-        raise UnknownValueError(
-            f"malformed period {period!r}: expected YYYY-BU, YYYY-T1, YYYY-T2, YYYY-BO or 'latest'"
-            f"{_periods_hint(wh, str(period))}"
-        ) from None
-    if wh is not None and not _year_has_data(wh, p.year):
-        raise UnknownValueError(f"the warehouse has no data for {p.year} (period {p}){_periods_hint(wh, str(p))}")
-    return p
-
-
-def _periods_hint(wh: Warehouse | None, text: str) -> str:
-    from .orgs import periods
-
-    have = periods(wh)["period"].tolist() if wh is not None else []
-    if not have:
-        return "; the warehouse has no data for any period"
-    near = difflib.get_close_matches(text, have, n=4, cutoff=0.3)
-    return f"; periods with data: {', '.join(near or have[-4:])}"
-
-
-def _year_has_data(wh: Warehouse, year: int) -> bool:
-    """True when anything is stored for the year (cheap: one index seek per table)."""
-    periods = (f"{year}-BO", f"{year}-T2")  # the year's period codes sort between these
-    months = (f"{year}-01", f"{year}-12")
-    checks = (
-        ("SELECT MIN(year) FROM v_target WHERE year = ?", (year,)),
-        ("SELECT MIN(period) FROM v_outcome WHERE period >= ? AND period <= ?", periods),
-        ("SELECT MIN(month) FROM v_ledger WHERE month >= ? AND month <= ?", months),
-        ("SELECT MIN(month) FROM v_personnel WHERE month >= ? AND month <= ?", months),
-        ("SELECT MIN(period) FROM v_assessment WHERE period >= ? AND period <= ?", periods),
-        ("SELECT MIN(period) FROM v_comment WHERE period >= ? AND period <= ?", periods),
-        ("SELECT MIN(period) FROM v_activity_status WHERE period >= ? AND period <= ?", periods),
-    )
-    return any(wh.scalar(sql, params) is not None for sql, params in checks)
 
 
 def org_row(wh: Warehouse, org_id: str) -> dict[str, Any]:

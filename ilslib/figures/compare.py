@@ -30,9 +30,10 @@ import pandas as pd
 from ..errors import UnknownValueError
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import as_period, frame, num, org_row
+from ._common import frame, num, org_row
 from .economy import economy_frame
 from .indicators import indicator_rows
+from .latest import as_period
 from .orgs import check_kind
 from .personnel import personnel_frame
 

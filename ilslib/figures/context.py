@@ -31,13 +31,14 @@ import pandas as pd
 from ..contract import CONTRACT_VERSION
 from ..periods import Period
 from ..warehouse import Warehouse, reading, replay
-from ._common import as_period, frame
+from ._common import frame
 from .activities import activities
 from .catalogue import indicator_catalogue
 from .compare import KEY_FIGURES, comparisons_from, key_figure_compare, status_matrix_from
 from .economy import BOOKED_COLUMNS, ECONOMY_COLUMNS, accounts, economy_frame, economy_series
 from .goals import goals_from, judgements
 from .indicators import INDICATOR_COLUMNS, deviations_from, history, indicator_rows
+from .latest import as_period
 from .orgs import goal_map, goal_tree, group_kinds, loads, organisation, organisations
 from .personnel import PERSONNEL_COLUMNS, personnel_frame, sick_leave_series
 from .projection import PROJECTION_COLUMNS, projection_from, projection_inputs

@@ -47,7 +47,7 @@ def data_hash(wh: Warehouse, org_id: str, period: str | Period) -> str:
 
 def data_hashes(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | None = None) -> dict[str, str]:
     """:func:`data_hash` of several organisations (``org_ids`` None: every organisation): ``{org_id: hash}``."""
-    from ._common import as_period
+    from .latest import as_period
 
     p = as_period(wh, period)
     if org_ids is None:

@@ -34,7 +34,6 @@ import getpass
 import hashlib
 import json
 import os
-import re
 import socket
 import sys
 import time
@@ -50,7 +49,6 @@ from ..config import redact, redact_url, resolve_warehouse
 from ..errors import ConfigError, IlsError, UnknownValueError
 from ..fmt import KIND_PLURAL
 from ..fsutil import OutputError, atomic_write_text, inside, remove_scratch
-from ..periods import Period
 from ..warehouse import absolute_url
 from .job import FORMATS, REPORT_STEM, Job, JobResult, publish_failure
 from .params import check_parameters, declared_parameters
@@ -70,7 +68,6 @@ AUDIENCES = {"full": REPORT_NOTEBOOK, "kort": KORT_NOTEBOOK}
 OFFICIAL_SETS = {REPORT_NOTEBOOK: REPORT_STEM, KORT_NOTEBOOK: KORT_STEM, GROUP_NOTEBOOK: REPORT_STEM}
 EXECUTORS = ("local", "dask")
 ENGINES = ("inprocess", "kernel")
-PERIOD_CODES = ("BU", "T1", "T2", "BO")
 # Parameters ils run sets itself from --org/--kind/--period.
 RESERVED_PARAMETERS = ("org_id", "kind", "period")
 #: The portal's name of a study page that covers the whole city (a study without org_id and kind).
@@ -295,35 +292,6 @@ def split_unchanged(
     return [j for j in jobs if id(j) not in same], [j for j in jobs if id(j) in same]
 
 
-def resolve_period(wh: Any, text: str) -> str:
-    """A period code, or ``latest``/``senaste`` (the latest period due or reported), or ``latest-BO``, ``latest-T``
-    (the latest of a kind): the rule is :func:`ilslib.figures.latest_period`'s."""
-    from .. import figures
-
-    value = (text or "").strip()
-    low = value.lower()
-    if low in ("latest", "senaste"):
-        return str(figures.latest_period(wh))
-    if low.startswith(("latest-", "senaste-")):
-        code = value.split("-", 1)[1].upper()
-        if code not in figures.LATEST_CODES:
-            raise ConfigError(
-                f"period {text!r}: expected latest, latest-T (a tertial), or latest-{', latest-'.join(PERIOD_CODES)}"
-            )
-        try:
-            return str(figures.latest_period(wh, code))
-        except UnknownValueError as exc:
-            raise UnknownValueError(f"period {text!r}: {exc}") from None
-    if is_period_shaped(value):
-        Period.parse(value)  # a year outside 1900-2199 is refused with a message of its own
-    return str(figures.as_period(wh, value))
-
-
-def is_period_shaped(text: str) -> bool:
-    """``YYYY-BU|T1|T2|BO`` in form, whatever the year."""
-    return bool(re.fullmatch(r"[0-9]{4}-(BU|T1|T2|BO)", text))
-
-
 def folder_problem(value: str) -> str | None:
     """Why an id from the warehouse cannot name its report's folder, or None (then ``folder_name`` is safe)."""
     reason = identifiers.problem(value)
@@ -400,7 +368,7 @@ def plan(req: RunRequest) -> Plan:
     per_kind = not per_org and "kind" in declared
     out = Path(req.out).resolve()
     with connect(req.warehouse) as wh:
-        period_s = resolve_period(wh, req.period)
+        period_s = str(figures.as_period(wh, req.period))
         orgs_df = figures.organisations(wh)
         known = dict(zip(orgs_df["org_id"], orgs_df["kind"], strict=True))
         names = dict(zip(orgs_df["org_id"], orgs_df["name"], strict=True))

@@ -53,7 +53,7 @@ def plan_books(req: Any) -> Any:
     """
     from .. import connect, figures
     from ..report.book import BOOK_TITLES
-    from .batch import BOOK_DIR, Plan, resolve_period
+    from .batch import BOOK_DIR, Plan
 
     if req.orgs:
         raise ConfigError("a book is made per kind: use --kind, not --org")
@@ -63,7 +63,7 @@ def plan_books(req: Any) -> Any:
     out = Path(req.out).resolve()
     jobs = []
     with connect(req.warehouse) as wh:
-        period = resolve_period(wh, req.period)
+        period = str(figures.as_period(wh, req.period))
         for kind in kinds:
             orgs = figures.organisations(wh, figures.group_kinds(kind))
             members = [[str(o), str(n)] for o, n in zip(orgs["org_id"], orgs["name"], strict=True)]

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..fmt import KIND_LABELS
 from ..fsutil import atomic_write_text
+from ..periods import Period, is_period, period_order
 from ..report.present import esc
 
 STATUS_LABELS = {"done": "Klar", "failed": "Misslyckades"}
@@ -107,7 +108,7 @@ def collect(out: Path) -> list[dict[str, Any]]:
         kort = found.get("report-kort")
         rows.append({**main, "kort": kort if kort is not main else None})
     rows.sort(key=lambda r: (r["name"].lower(), r["notebook"], r["dir"]))
-    rows.sort(key=lambda r: r["period"], reverse=True)
+    rows.sort(key=lambda r: period_order(r["period"]), reverse=True)
     return rows
 
 
@@ -305,8 +306,6 @@ a { color: #0b4f8a; margin-right: 0.6rem; }
 
 def status_pages(out: Path) -> list[str]:
     """The periods (newest first) that have a status page of the reporting round (``OUT/PERIOD/status.html``)."""
-    from ..periods import Period, is_period
-
     found = [p.parent.name for p in out.glob("*/status.html") if is_period(p.parent.name)]
     return sorted(found, key=lambda per: Period.parse(per), reverse=True)
 
@@ -314,7 +313,6 @@ def status_pages(out: Path) -> list[str]:
 def _status_links(periods: list[str]) -> str:
     if not periods:
         return ""
-    from ..periods import Period
 
     items = "".join(
         f'<li><a href="{esc(p)}/status.html">Inrapportering {esc(Period.parse(p).title)}</a></li>' for p in periods
@@ -324,8 +322,6 @@ def _status_links(periods: list[str]) -> str:
 
 def render_portal(rows: list[dict[str, Any]], status: list[str] | None = None) -> str:
     """The portal page for these reports (and links to the status pages of ``status``' periods)."""
-    from ..periods import Period, is_period
-
     official = [r for r in rows if r["type"] in ("report", "report_kort")]
     groups = [r for r in rows if r["type"] == "group_report" or (r["group"] and r["type"] != "study")]
     books = [r for r in rows if r["type"] == "book"]
