@@ -42,6 +42,7 @@ from typing import Any
 from . import identifiers
 from .contract import ORG_KINDS
 from .errors import ConfigError
+from .fmt import MISSING
 from .fsutil import SCRATCH_SUFFIX, cannot_write
 from .periods import Period, is_period, period_order
 from .warehouse import Warehouse
@@ -556,7 +557,7 @@ def render_index(rows: Iterable[dict[str, Any]]) -> str:
                 f'<th scope="row" data-v="{e(r["name"])}">{e(r["name"])}{note}</th>'
                 f'<td data-v="{e(kind_label)}">{e(kind_label)}</td>'
                 f'<td class="nw" data-v="{e(r["period"])}">{e(Period.parse(r["period"]).title)}</td>'
-                f"<td>{links or '–'}</td></tr>"
+                f"<td>{links or MISSING}</td></tr>"
             )
         return (
             f'<table id="{table_id}" class="portal"><caption>{e(caption)}</caption><thead><tr>'

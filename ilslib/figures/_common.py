@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import UnknownValueError
+from ..fmt import is_missing
 from ..warehouse import Warehouse
 
 
@@ -46,7 +47,7 @@ def placeholders(values: Sequence[Any]) -> str:
 
 def num(value: Any) -> float | None:
     """A float, or None for missing/NaN."""
-    if value is None or value is pd.NA:
+    if is_missing(value):
         return None
     try:
         f = float(value)
@@ -71,11 +72,35 @@ def ratio(numerator: Any, denominator: Any, scale: float = 100.0) -> float | Non
 
 def text(value: Any) -> str | None:
     """A string, or None for missing (dates become ISO strings)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return None
     if hasattr(value, "isoformat"):
         return value.isoformat()[:10]
     return str(value)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy: NaN/NA become None, NumPy scalars Python numbers, dates ISO strings."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # NumPy scalar
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value + 0.0
+    if isinstance(value, (bool, int, str)):
+        return value
+    if is_missing(value):  # pd.NA, NaT
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 def frame(rows: Iterable[dict[str, Any]] | pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 import pandas as pd
 
 from ..errors import UnknownValueError
+from ..fmt import MISSING, NOT_APPLICABLE, SUPPRESSED
 from ..periods import Period
 from ..warehouse import Warehouse
 from ._common import frame, num, org_row
@@ -38,8 +39,6 @@ from .orgs import check_kind
 from .personnel import personnel_frame
 
 COMPARE_COLUMNS = ("org_id", "name", "value", "special", "rank", "ranked", "colour", "status", "selected")
-
-MISSING, NOT_APPLICABLE, SUPPRESSED = "-", ".", ".."
 
 
 @dataclass(frozen=True)

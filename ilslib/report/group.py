@@ -17,7 +17,7 @@ from .. import fmt
 from . import model as m
 from .model import Column, Table
 from .present import Html, definition_list, heading, paragraph, tag
-from .tables import KIND_LABELS, KIND_PLURAL, missing, swedish_date
+from .tables import KIND_LABELS, KIND_PLURAL, swedish_date
 
 ASSESSMENT_COLUMNS = {
     "uppfyllt": "✓ Uppfyllt",
@@ -128,7 +128,7 @@ def rollup_table(roll: pd.DataFrame, *, caption: str) -> Table:
 
 def judgement_cell(assessment: Any, derived: bool) -> m.Cell:
     """One organisation's judgement of a KF goal; a derived one is marked ``(härledd)``."""
-    code = "saknas" if missing(assessment) else str(assessment)
+    code = "saknas" if fmt.is_missing(assessment) else str(assessment)
     shown = JUDGEMENT_TEXT.get(code, code) + (f" ({DERIVED})" if derived else "")
     key = "ej_bedomt" if code == "saknas" else code
     return m.Cell(_words(shown), shown, css=f"status-{key}" + (" derived" if derived else ""))
@@ -176,7 +176,7 @@ def matrix_table(
         row = {"organisation": m.text(names.get(o, o))}
         for i in ids:
             v = matrix.loc[o, i]
-            if missing(v):
+            if fmt.is_missing(v):
                 row[i] = m.Cell(fmt.MISSING, fmt.MISSING)
             else:
                 row[i] = m.Cell(_words(CELL_TEXT.get(v, v)), CELL_TEXT.get(v, v), css=f"status-{v}")

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..fmt import KIND_LABELS
+from ..fmt import KIND_LABELS, MISSING
 from ..fsutil import atomic_write_text
 from ..periods import Period, is_period, period_order
 from ..report.present import esc
@@ -132,7 +132,7 @@ def draft_label(r: dict[str, Any]) -> tuple[str, bool]:
 
     info = r.get("round")
     if not info or r.get("status") != "done":
-        return "–", False
+        return MISSING, False
     if "state" in info:
         if info["state"] == "godkand":
             return "✔ Godkänd", False
@@ -156,7 +156,7 @@ def _links(r: dict[str, Any]) -> str:
         parts.append(_link(r, f, label))
     if kort is not None and kort["status"] != "done":
         parts.append(f'<span class="s-bad">✗ Kortversionen misslyckades: {esc(kort["error"] or "")}</span>')
-    return " ".join(parts) or "–"
+    return " ".join(parts) or MISSING
 
 
 def _book_summary(r: dict[str, Any]) -> tuple[str, int]:
@@ -177,7 +177,7 @@ def _summary(r: dict[str, Any]) -> tuple[str, int]:
     if r.get("book"):
         return _book_summary(r)
     if not s:
-        return "–", 0
+        return MISSING, 0
     met, part, nm = int(s.get("uppfyllt", 0)), int(s.get("delvis", 0)), int(s.get("ej_uppfyllt", 0))
     return (
         f'<span class="s-ok">✓ {met} uppfyllda</span>, <span class="s-part">◐ {part} delvis</span>, '
