@@ -54,7 +54,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import fmt, settings
+from . import fmt, rules, settings
 from .cells import csv_text
 from .errors import ConfigError, UnknownValueError
 from .fsutil import atomic_write_bytes
@@ -135,21 +135,14 @@ def org_no_targets(wh: Warehouse, p: Period) -> list[Finding]:
     ]
 
 
-def _followed_up(p: Period) -> tuple[str, list[object]]:
-    """SQL condition on indicator ``i``: followed up in the period (tertial ones only in T1/T2)."""
-    if p.is_tertial:
-        return " AND i.frequency = ?", ["tertial"]
-    return "", []
-
-
 def indicator_no_outcome(wh: Warehouse, p: Period) -> list[Finding]:
     """Indicators with a target that applies to the period but no total outcome value for it."""
-    cond, extra = _followed_up(p)
+    cond, extra = rules.frequency_sql(p)  # the indicators the period follows up, as the report lists them
     rows = wh.rows(
         f"""
         SELECT t.org_id, t.indicator_id, MIN(i.name) FROM v_target t
         JOIN v_indicator i ON i.indicator_id = t.indicator_id
-        WHERE t.year = ? AND (t.period_type IS NULL OR t.period_type = ?){cond}
+        WHERE t.year = ? AND (t.period_type IS NULL OR t.period_type = ?){f" AND {cond}" if cond else ""}
           AND NOT EXISTS (SELECT 1 FROM v_outcome o
                           WHERE o.org_id = t.org_id AND o.indicator_id = t.indicator_id
                             AND o.period = ? AND o.gender = ? AND o.value IS NOT NULL)
@@ -185,17 +178,18 @@ def outcome_no_target(wh: Warehouse, p: Period) -> list[Finding]:
 
 def goal_no_judgement(wh: Warehouse, p: Period) -> list[Finding]:
     """The organisations' own goals valid in the year without an assessment for the period."""
+    judged, levels = rules.judged_levels_sql("g.level")
     rows = wh.rows(
-        """
+        f"""
         SELECT g.org_id, g.goal_id, g.title FROM v_goal g
-        WHERE g.level IN (?, ?)
+        WHERE {judged}
           AND (g.first_year IS NULL OR g.first_year <= ?) AND (g.last_year IS NULL OR g.last_year >= ?)
           AND NOT EXISTS (SELECT 1 FROM v_assessment a
                           WHERE a.org_id = g.org_id AND a.goal_id = g.goal_id AND a.period = ?
                             AND a.assessment IS NOT NULL)
         ORDER BY g.org_id, g.goal_id
         """,
-        ["namndmal", "bolagsmal", p.year, p.year, str(p)],
+        [*levels, p.year, p.year, str(p)],
     )
     return [
         Finding("goal_no_judgement", r[0], r[1], str(p), None, f"{_clip(r[2])}: ingen bedömning för {p}") for r in rows

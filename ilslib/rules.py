@@ -1,6 +1,7 @@
 """Rules of the goal model that several parts of ``ilslib`` apply: each lives here, once.
 
-- which indicators a period follows up (:func:`followed_up`);
+- which indicators a period follows up (:func:`followed_up`), and which a report
+  or check of the period lists (:func:`frequency_sql`);
 - which goals an organisation judges (:data:`JUDGED_LEVELS`, :func:`judges`).
 
 The reports, ``ils check``, the reporting workbook, completeness and the
@@ -45,6 +46,32 @@ def period_code(period: object) -> str:
 def followed_up(frequency: str | None, period: object) -> bool:
     """True when an indicator of this ``frequency`` (``tertial``, ``annual``; None = annual) is followed up."""
     return (frequency or "annual") in FOLLOWED_UP[period_code(period)]
+
+
+def frequency_sql(period: object, column: str = "i.frequency") -> tuple[str | None, list[object]]:
+    """The SQL condition on an indicator's ``column`` for the indicators a report of the period lists.
+
+    A tertial lists the indicators it follows up (:data:`FOLLOWED_UP`); the
+    budget (the year's targets) and the annual report list every indicator.
+    ``(None, [])`` when there is no condition.
+
+    >>> frequency_sql("2026-T1"), frequency_sql("2026-BO")
+    (('i.frequency IN (?)', ['tertial']), (None, []))
+    """
+    code = period_code(period)
+    if code not in ("T1", "T2"):
+        return None, []
+    wanted = FOLLOWED_UP[code]
+    return f"{column} IN ({', '.join('?' for _ in wanted)})", list(wanted)
+
+
+def judged_levels_sql(column: str = "g.level") -> tuple[str, list[object]]:
+    """The SQL condition on a goal's ``column`` for the levels an organisation judges (:data:`JUDGED_LEVELS`).
+
+    >>> judged_levels_sql()
+    ('g.level IN (?, ?)', ['namndmal', 'bolagsmal'])
+    """
+    return f"{column} IN ({', '.join('?' for _ in JUDGED_LEVELS)})", list(JUDGED_LEVELS)
 
 
 def valid_in(goal: Mapping[str, Any], year: int) -> bool:

@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..contract import CONTRACT_VERSION
 from ..periods import Period
+from ..rules import JUDGED_LEVELS
 from ..warehouse import Warehouse, reading, replay
 from ._common import frame, plain
 from .activities import activities
@@ -234,9 +235,9 @@ class ReportContext:
 
     @frame_property
     def own_goals(self) -> pd.DataFrame:
-        """The goals the organisation judges: its own, below the vision and the inriktningsmål."""
+        """The goals the organisation judges: its own of the levels an organisation judges (:data:`ilslib.rules.JUDGED_LEVELS`)."""
         g = self.goals
-        return g[g["own"] & ~g["level"].isin(["vision", "inriktningsmal"])].reset_index(drop=True)
+        return g[g["own"] & g["level"].isin(JUDGED_LEVELS)].reset_index(drop=True)
 
     @frame_property
     def goal_tree(self) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..periods import Period
+from ..rules import frequency_sql
 from ..warehouse import Warehouse
 from ._common import frame, num, org_row, text
 from ._status import applicable_target, effective_partial_limit, exact_difference, status
@@ -134,9 +135,10 @@ def indicator_rows(
         prev,
         *t_params,
     ]
-    if p.is_tertial:
-        sql += "WHERE i.frequency = ?"
-        params.append("tertial")
+    cond, extra = frequency_sql(p)  # a tertial lists the indicators it follows up
+    if cond:
+        sql += "WHERE " + cond
+        params += extra
     raw = wh.query(sql, params)
     return _rows_from_raw(raw, p, band_pct)
 
