@@ -288,7 +288,7 @@ def split_unchanged(
         for j, state, reads in candidates:
             if all(fresh[_read_key(sql, params)] == digest for sql, params, digest in reads):
                 same.add(id(j))
-                j.meta["data_hash"] = state.get("data_digest")
+                j.meta["data_hash"] = (state.get("meta") or {}).get("data_hash")
     return [j for j in jobs if id(j) not in same], [j for j in jobs if id(j) in same]
 
 
@@ -876,7 +876,7 @@ def _manifest(
                 "set": jobs_by_label[r.label].stem if r.label in jobs_by_label else None,
                 "seconds": round(r.seconds, 3),
                 "input_hash": jobs_by_label[r.label].input_hash if r.label in jobs_by_label else None,
-                "data_hash": r.data_digest,
+                "data_hash": r.meta.get("data_hash"),
             }
             for r in results
         ]

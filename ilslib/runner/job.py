@@ -110,13 +110,12 @@ class JobResult:
     error: str | None = None
     out_dir: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
-    data_digest: str | None = None  # the digest of what the report read (done reports)
     published: bool = False  # its files and state are in its directory (else the run records the failure)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # what it published: name -> bytes, sha256
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain data (for the manifest)."""
-        return {k: v for k, v in asdict(self).items() if k not in ("data_digest", "published")}
+        return {k: v for k, v in asdict(self).items() if k != "published"}
 
 
 def _now() -> str:
@@ -298,6 +297,7 @@ def _run_job(job: Job, engine: str) -> JobResult:
         import papermill as pm
         from papermill.exceptions import PapermillExecutionError
 
+        from ..figures.datahash import report_data_hash
         from ..report import engine as _engine  # noqa: F401  (registers the in-process engine)
         from ..report import report_files
         from ..report.present import read_meta
@@ -359,7 +359,9 @@ def _run_job(job: Job, engine: str) -> JobResult:
         record = file_record(files)
         # Plain data only (no NotebookNode): the result travels to a parent that never imports nbformat.
         summary = json.loads(json.dumps(meta.get("summary") or {}, default=str))
-        done_meta = {"title": str(title), "summary": summary, "data_hash": reads.digest(), **round_info}
+        # the figures' own data hash (figures.json's provenance.data_hash): one value in the set, the state and the manifest
+        data_hash = report_data_hash(meta.get("figures"), reads)
+        done_meta = {"title": str(title), "summary": summary, "data_hash": data_hash, **round_info}
         seconds = time.monotonic() - started
         files[job.state_file] = state_document(
             job, "done", seconds=seconds, meta=done_meta, reads=reads.entries(), digest=reads.digest(), files=record
@@ -375,7 +377,6 @@ def _run_job(job: Job, engine: str) -> JobResult:
             None,
             str(out_dir),
             {**job.meta, **done_meta},
-            data_digest=reads.digest(),
             published=True,
             files=record,
         )
