@@ -91,6 +91,14 @@ MONTH_NAMES = (
 )
 
 
+_SWEDISH_ORDER = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}"})  # the three after z
+
+
+def swedish_key(text: Any) -> str:
+    """A sort key in Swedish alphabetical order (å, ä, ö after z)."""
+    return str(text).lower().translate(_SWEDISH_ORDER)
+
+
 def is_missing(x: Any) -> bool:
     """True for a value that is not there: None, NaN, NaT or pandas' NA (never zero, never an empty text).
 

@@ -31,6 +31,7 @@ import pandas as pd
 from ..contract import CONTRACT_VERSION
 from ..periods import Period
 from ..rules import JUDGED_LEVELS
+from ..version import __version__
 from ..warehouse import Warehouse, reading, replay
 from ._common import frame, plain
 from .activities import activities
@@ -382,8 +383,6 @@ class ReportContext:
         return doc
 
     def _document(self, notebook: str | None, generated_at: str | None) -> dict[str, Any]:
-        from .. import __version__
-
         ind_list = [
             plain(
                 {
@@ -556,8 +555,6 @@ class GroupContext:
         return doc
 
     def _document(self, notebook: str | None, generated_at: str | None) -> dict[str, Any]:
-        from .. import __version__
-
         cells: dict[str, list[dict[str, Any]]] = {}
         for r in self.rollup_detail.to_dict("records"):
             cells.setdefault(r["goal_id"], []).append(

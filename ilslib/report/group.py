@@ -14,10 +14,11 @@ from typing import Any
 import pandas as pd
 
 from .. import fmt
+from ..fmt import KIND_LABELS, KIND_PLURAL
 from . import model as m
 from .model import Column, Table
 from .present import Html, definition_list, heading, paragraph, tag
-from .tables import KIND_LABELS, KIND_PLURAL, swedish_date
+from .tables import by_name, swedish_date
 
 ASSESSMENT_COLUMNS = {
     "uppfyllt": "✓ Uppfyllt",
@@ -80,19 +81,6 @@ def summary_counts(matrix: pd.DataFrame) -> dict[str, int]:
     values = pd.Series(matrix.to_numpy().ravel()).dropna()
     counts = values.value_counts().to_dict()
     return {k: int(counts.get(k, 0)) for k in fmt.STATUS}
-
-
-_SWEDISH_ORDER = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}"})  # the three after z
-
-
-def swedish_key(text: Any) -> str:
-    """A sort key in Swedish alphabetical order (å, ä, ö after z)."""
-    return str(text).lower().translate(_SWEDISH_ORDER)
-
-
-def by_name(ids: list[str], names: dict[str, str]) -> list[str]:
-    """Organisation ids in Swedish alphabetical order of their names."""
-    return sorted(ids, key=lambda o: (swedish_key(names.get(o, o)), o))
 
 
 def rollup_table(roll: pd.DataFrame, *, caption: str) -> Table:

@@ -728,6 +728,11 @@ def finite(x: Any) -> bool:
     return not fmt.is_missing(x) and isinstance(x, (int, float)) and math.isfinite(float(x))
 
 
+def by_name(ids: list[str], names: dict[str, str]) -> list[str]:
+    """Organisation ids in Swedish alphabetical order of their names."""
+    return sorted(ids, key=lambda o: (fmt.swedish_key(names.get(o, o)), o))
+
+
 def swedish_date(d: Any) -> str:
     """``22 november 2026``."""
     return f"{d.day} {MONTH_NAMES[d.month - 1]} {d.year}"
@@ -805,8 +810,6 @@ def group_draft_banner(states: dict[str, str | None], names: dict[str, str]) -> 
     pending = [o for o, st in states.items() if is_draft(st)]
     if not pending:
         return Html("")
-    from .group import by_name
-
     listed = "; ".join(f"{names.get(o, o)} ({LABELS[states[o]]})" for o in by_name(pending, names))
     n, total = len(pending), len(states)
     title = f"Utkast – {n} av {total} organisationer ej godkända"

@@ -227,7 +227,7 @@ def _move(
 
 
 def _org_and_period(wh: Warehouse, org_id: str, period: str | Period) -> str:
-    from ..figures import organisation
+    from ..figures.orgs import organisation
 
     organisation(wh, org_id)  # an unknown id is a one-line error naming the nearest ones
     return str(Period.parse(str(period)))
