@@ -7,7 +7,7 @@ portal. :func:`publish` builds it from the produced reports (``outputs/``):
   the short version ``report-kort.*``) when its reporting is approved
   (``godkand``) now AND the report was made in that state from the data as it
   is now: the runner records in each report's state the round state it was
-  made in (:func:`round_meta`, read through the warehouse, so it is one of the
+  made in (:func:`ilslib.round.state.round_meta`, read through the warehouse, so it is one of the
   report's recorded reads), and every recorded read must still return the same
   rows. An approved organisation whose report is older than its approval (or
   than its data) is named: run ``ils run`` first;
@@ -61,47 +61,6 @@ PARTIAL_CLASS = "ils-partial"
 # -- what the runner records ----------------------------------------------------------------------------
 
 
-def round_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    """The reporting round's state a report is made in, for its state file (the runner calls it as the report runs).
-
-    Read through the warehouse inside the report's read log, so the read is one
-    of the report's recorded reads: when the state changes (approved, or an
-    approval undone) the report is no longer unchanged and ``ils run`` makes it
-    again. An organisation's report gets ``{"round_state": state}`` (None: no
-    stored state, so not approved); a group report ``{"round_states": {org: state}}``
-    for every organisation of its kind. Never raises: a warehouse without the
-    round's tables gives ``{}`` (and nothing of it is published).
-    """
-    period = meta.get("period")
-    if not period:
-        return {}
-    try:
-        from . import connect
-
-        with connect() as wh:
-            if meta.get("org_id"):
-                rows = wh.rows(
-                    "SELECT state FROM v_round_state WHERE org_id = ? AND period = ?", (meta["org_id"], period)
-                )
-                return {"round_state": str(rows[0][0]) if rows else None}
-            if meta.get("group") and meta.get("kind"):
-                from .figures import group_kinds
-
-                kinds = group_kinds(str(meta["kind"]))
-                rows = wh.rows(
-                    "SELECT o.org_id, s.state FROM v_organisation o LEFT JOIN v_round_state s "
-                    f"ON s.org_id = o.org_id AND s.period = ? WHERE o.kind IN ({', '.join('?' for _ in kinds)})",
-                    (period, *kinds),
-                )
-                return {"round_states": {str(o): (str(s) if s else None) for o, s in rows}}
-    except Exception:  # noqa: BLE001  (a report never fails for this: without it, it is simply not published)
-        return {}
-    return {}
-
-
-# -- what is published -----------------------------------------------------------------------------------
-
-
 @dataclass
 class Item:
     """One published report (or book): what it is and the files it brings."""
@@ -136,7 +95,7 @@ class PublishResult:
 
 
 def _state(d: Path, name: str | None = None) -> dict[str, Any]:
-    from .runner.job import STATE_FILE
+    from .runner.layout import STATE_FILE
 
     try:
         data = json.loads((d / (name or STATE_FILE)).read_text(encoding="utf-8"))
@@ -213,8 +172,7 @@ def plan(
     """What would be published for ``period`` from ``reports`` (nothing is written)."""
     from . import figures
     from .round.state import states
-    from .runner.batch import GROUP_DIR
-    from .runner.job import state_file
+    from .runner.layout import GROUP_DIR, state_file
 
     result = PublishResult(Path(), period)
     orgs = figures.organisations(wh)

@@ -189,7 +189,7 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[str, Any], where: str):
-    from ..runner.batch import RunRequest, parse_formats
+    from ..runner.request import RunRequest, parse_formats
 
     def setting(name: str, value: Any, kind: type | tuple[type, ...]) -> Any:
         if value is not None and (not isinstance(value, kind) or isinstance(value, bool) and kind is not bool):
@@ -263,8 +263,8 @@ def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[s
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runner.batch import plan
     from ..runner.batch import run as run_batch
+    from ..runner.plan import plan
 
     entries = load_runset(args.runset) if args.runset else [{}]
     cli_params = _parse_parameters(args.parameter)

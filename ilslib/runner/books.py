@@ -26,7 +26,10 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..fsutil import OutputError, inside, publish_set
-from .job import BOOK_STEM, Job, JobResult, file_record, state_document
+from .incremental import library_fingerprint, read_state
+from .layout import BOOK_DIR, BOOK_STEM
+from .request import Plan
+from .sets import Job, JobResult, file_record, state_document
 
 #: The kinds a book is made for (``ils book --kind``), in the order they are made.
 BOOK_KINDS = ("namnd", "bolag", "koncern")
@@ -53,7 +56,6 @@ def plan_books(req: Any) -> Any:
     """
     from .. import connect, figures
     from ..report.book import BOOK_TITLES
-    from .batch import BOOK_DIR, Plan
 
     if req.orgs:
         raise ConfigError("a book is made per kind: use --kind, not --org")
@@ -95,7 +97,6 @@ def _chapters(job: Job) -> tuple[Any, Any, Any]:
 
 def book_input_hash(job: Job) -> str:
     """What the book binds: the library, its organisations, and the bytes of every report it finds now."""
-    from .batch import library_fingerprint
 
     _, chapters, missing = _chapters(job)
     h = hashlib.sha256()
@@ -123,7 +124,6 @@ def book_input_hash(job: Job) -> str:
 
 def split_unchanged_books(jobs: list[Job], *, force: bool) -> tuple[list[Job], list[Job]]:
     """``(to make, unchanged)``: a book is unchanged when its last state is done with the same input, files there."""
-    from .batch import read_state
 
     todo, same = [], []
     for j in jobs:

@@ -11,7 +11,7 @@ books, the status pages of the reporting round and the special studies (never
 mixed into the official list); filter by period, report type, kind and name,
 sort by any column. A report made while its organisation's reporting was not
 yet approved is marked as a draft ("Utkast", with the state it was made in;
-:func:`ilslib.publish.round_meta` records it). The external portal is ``ils
+:func:`ilslib.round.state.round_meta` records it). The external portal is ``ils
 publish``'s (:mod:`ilslib.publish`).
 """
 
