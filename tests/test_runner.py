@@ -407,8 +407,9 @@ def test_changed_notebook_or_parameters_rerun(ils, demo, tmp_path):
 def test_shipped_run_sets_are_valid(demo, tmp_path, monkeypatch, name):
     """Every run set in parameters/ plans without error on the demo (validated as ils run does, not run)."""
     from ilslib.cli import build_parser
-    from ilslib.cli.run import _request, load_runset
+    from ilslib.cli.run import _request
     from ilslib.runner.batch import plan
+    from ilslib.runner.request import load_runset
 
     monkeypatch.chdir(REPO)
     path = str(REPO / "parameters" / name)

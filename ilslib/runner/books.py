@@ -24,28 +24,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
 from ..fsutil import OutputError, inside, publish_set
 from .incremental import library_fingerprint, read_state
 from .layout import BOOK_DIR, BOOK_STEM
 from .request import Plan
 from .sets import Job, JobResult, file_record, state_document
-
-#: The kinds a book is made for (``ils book --kind``), in the order they are made.
-BOOK_KINDS = ("namnd", "bolag", "koncern")
-
-
-def check_book_kinds(kinds: list[str]) -> list[str]:
-    """The kinds of a book entry, each checked (a one-line error naming the valid ones)."""
-    from .. import figures
-
-    if not kinds:
-        raise ConfigError(f"which books? name one or more kinds: {', '.join(BOOK_KINDS)}")
-    for k in kinds:
-        figures.check_kind(k)
-        if k not in BOOK_KINDS:
-            raise ConfigError(f"no book is made for kind {k!r}: books are made for {', '.join(BOOK_KINDS)}")
-    return list(dict.fromkeys(kinds))
 
 
 def plan_books(req: Any) -> Any:
@@ -57,11 +40,7 @@ def plan_books(req: Any) -> Any:
     from .. import connect, figures
     from ..report.book import BOOK_TITLES
 
-    if req.orgs:
-        raise ConfigError("a book is made per kind: use --kind, not --org")
-    if "\0" in str(req.out):
-        raise ConfigError("--out: the path contains a NUL byte")
-    kinds = check_book_kinds(list(req.book))
+    kinds = list(req.book)  # checked by RunRequest.check
     out = Path(req.out).resolve()
     jobs = []
     with connect(req.warehouse) as wh:

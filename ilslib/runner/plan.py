@@ -19,8 +19,6 @@ from .incremental import _file_hash, _hash, library_fingerprint, split_unchanged
 from .layout import GROUP_DIR, KORT_STEM, REPORT_STEM, STUDY_DIR, folder_problem
 from .params import check_parameters, declared_parameters
 from .request import (
-    ENGINES,
-    EXECUTORS,
     GROUP_NOTEBOOK,
     KORT_NOTEBOOK,
     RESERVED_PARAMETERS,
@@ -70,21 +68,9 @@ def plan(req: RunRequest) -> Plan:
     if req.book:
         from .books import plan_books
 
-        return plan_books(req)
-    parse_formats(req.formats)  # a bad format is an error before anything else
+        return plan_books(req.check())
+    req.check()  # everything that needs no warehouse: the same checks as the command line's
     audience = check_audience(req.audience)
-    if req.engine not in ENGINES:
-        raise ConfigError(f"unknown engine {req.engine!r}: expected {' or '.join(ENGINES)}")
-    if req.executor not in EXECUTORS:
-        raise ConfigError(f"unknown executor {req.executor!r}: expected {' or '.join(EXECUTORS)}")
-    if req.jobs < 0:
-        raise ConfigError(f"--jobs {req.jobs}: expected 1 or more")
-    if req.timeout is not None and req.timeout <= 0:
-        raise ConfigError(f"--timeout {req.timeout:g}: expected a positive number of seconds")
-    if "\0" in str(req.out):
-        raise ConfigError("--out: the path contains a NUL byte")
-    for k in req.kinds:
-        figures.check_kind(k)
     notebook = resolve_notebook(req.notebook)
     if audience == "kort":  # the short version of the organisation report: its own notebook, its own set
         if official_set(notebook) not in (REPORT_STEM, KORT_STEM) or notebook.stem == GROUP_NOTEBOOK:
