@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..contract import CONTRACT_VERSION
 from ..periods import Period
-from ..rules import JUDGED_LEVELS
+from ..rules import ABOVE_OWN_GOALS
 from ..version import __version__
 from ..warehouse import Warehouse, reading, replay
 from ._common import frame, plain
@@ -236,9 +236,9 @@ class ReportContext:
 
     @frame_property
     def own_goals(self) -> pd.DataFrame:
-        """The goals the organisation judges: its own of the levels an organisation judges (:data:`ilslib.rules.JUDGED_LEVELS`)."""
+        """The organisation's own goals, the ones its report counts (:func:`ilslib.rules.own_goal`)."""
         g = self.goals
-        return g[g["own"] & g["level"].isin(JUDGED_LEVELS)].reset_index(drop=True)
+        return g[g["own"] & ~g["level"].isin(ABOVE_OWN_GOALS)].reset_index(drop=True)
 
     @frame_property
     def goal_tree(self) -> pd.DataFrame:
