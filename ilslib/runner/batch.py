@@ -41,9 +41,9 @@ from ..warehouse import absolute_url
 from .incremental import library_fingerprint, split_unchanged
 from .layout import RUNS_DIR
 from .lock import remove_leftovers, run_lock
-from .manifest import _manifest
+from .manifest import build_manifest
 from .plan import plan
-from .progress import Reporter, _closing_quietly, _open_run_log
+from .progress import Reporter, closing_quietly, open_run_log
 from .request import Plan, RunRequest, official_set
 from .sets import Job, JobResult, publish_failure
 
@@ -136,7 +136,7 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
         leftovers = remove_leftovers(out)
         run_dir = out / RUNS_DIR / run_id
         total = len(plan_.jobs) + len(plan_.rejected)
-        log = _open_run_log(
+        log = open_run_log(
             run_dir,
             f"ils run {run_id}: period {plan_.period}, {plan_.what}, "
             f"{total} to run, {len(plan_.unchanged)} unchanged, "
@@ -146,7 +146,7 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
         by_label = {j.label: j for j in plan_.jobs}
         t0 = time.monotonic()
         problems: list[str] = []  # the run's own records that could not be written
-        with _closing_quietly(log):
+        with closing_quietly(log):
             rep = Reporter(total, log, stream)
             if leftovers:
                 rep.line(f"removed {leftovers} partial file(s) left by an interrupted run", to_stream=False)
@@ -189,7 +189,7 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
                 seen_nb = kept is not None and kept.is_file()
                 rep.line(f"  failed {r.label}: {r.error}" + (f" (see {kept})" if seen_nb else ""))
             finished = dt.datetime.now().astimezone()
-            manifest = _manifest(req, plan_, resolved, run_id, started, finished, results, interrupted)
+            manifest = build_manifest(req, plan_, resolved, run_id, started, finished, results, interrupted)
             try:
                 atomic_write_text(
                     run_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n"

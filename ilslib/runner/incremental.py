@@ -21,11 +21,13 @@ from ..version import __version__
 from .sets import Job
 
 
-def _hash(obj: Any) -> str:
+def input_hash(obj: Any) -> str:
+    """A SHA-256 of a job's inputs (the notebook's hash, the parameters, the library) as canonical JSON."""
     return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-def _file_hash(path: Path) -> str:
+def file_hash(path: Path) -> str:
+    """A SHA-256 (hex) of a file's bytes."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..config import redact, redact_url
 from ..version import __version__
-from .incremental import _file_hash, library_fingerprint, read_state
+from .incremental import file_hash, library_fingerprint, read_state
 from .request import Plan, RunRequest, check_audience, parse_formats
 from .sets import JobResult
 
@@ -21,7 +21,7 @@ def _argv() -> list[str]:
     return [redact(a) for a in sys.argv]
 
 
-def _manifest(
+def build_manifest(
     req: RunRequest,
     plan_: Plan,
     resolved: Any,
@@ -54,7 +54,7 @@ def _manifest(
         "warehouse_source": resolved.source,
         "period": plan_.period,
         "notebook": plan_.notebook.name if plan_.notebook else None,
-        "notebook_sha256": _file_hash(plan_.notebook) if plan_.notebook else None,
+        "notebook_sha256": file_hash(plan_.notebook) if plan_.notebook else None,
         "audience": None if plan_.notebook is None or req.book else check_audience(req.audience),
         "books": list(req.book) or None,
         "formats": ["html", "pdf"] if req.book else list(parse_formats(req.formats)),

@@ -15,7 +15,7 @@ from .. import identifiers
 from ..errors import ConfigError, UnknownValueError
 from ..fmt import KIND_PLURAL
 from ..fsutil import inside
-from .incremental import _file_hash, _hash, library_fingerprint, split_unchanged
+from .incremental import file_hash, input_hash, library_fingerprint, split_unchanged
 from .layout import GROUP_DIR, KORT_STEM, REPORT_STEM, STUDY_DIR, folder_problem
 from .params import check_parameters, declared_parameters
 from .request import (
@@ -135,7 +135,7 @@ def _jobs(
 ) -> tuple[list[Job], list[JobResult]]:
     """The jobs of a run; an organisation whose id cannot name a folder is a failed result instead."""
     formats = parse_formats(req.formats)
-    nb_hash = _file_hash(notebook)
+    nb_hash = file_hash(notebook)
     library = library_fingerprint()
     # Only the project's own report notebooks write to OUT/PERIOD/...; any other notebook (a fork
     # named report.ipynb elsewhere too) is a study with a directory of its own.
@@ -182,7 +182,7 @@ def _jobs(
         if stem != REPORT_STEM:
             meta["set"] = stem
         # The data is not part of it: the recorded reads say whether the data changed (split_unchanged).
-        input_hash = _hash({"notebook": nb_hash, "parameters": params, "library": library})
+        digest = input_hash({"notebook": nb_hash, "parameters": params, "library": library})
         label = "/".join(rel) + suffix
-        jobs.append(Job(str(notebook), params, str(inside(base, *rel)), formats, label, input_hash, meta, stem))
+        jobs.append(Job(str(notebook), params, str(inside(base, *rel)), formats, label, digest, meta, stem))
     return jobs, rejected

@@ -82,7 +82,7 @@ class Reporter:
             self.bar.close()
 
 
-def _open_run_log(run_dir: Path, first_line: str) -> TextIO:
+def open_run_log(run_dir: Path, first_line: str) -> TextIO:
     """The run's log with its first line written; an :class:`OutputError` (nothing can run) when it cannot be."""
     path = run_dir / "run.log"
     try:
@@ -105,7 +105,7 @@ def _open_run_log(run_dir: Path, first_line: str) -> TextIO:
 
 
 @contextlib.contextmanager
-def _closing_quietly(log: TextIO) -> Iterator[TextIO]:
+def closing_quietly(log: TextIO) -> Iterator[TextIO]:
     """Close the run log at the end; its last buffered lines may not fit on a full disk (said already)."""
     try:
         yield log
