@@ -537,12 +537,12 @@ def _count(n: int) -> str:
 
 def format_text(report: CheckReport, limit: int = 20) -> str:
     """The report for the terminal, in Swedish: a count per check, then up to ``limit`` findings of each."""
-    period = str(report.period) if report.period else "-"
+    period = str(report.period) if report.period else fmt.MISSING
     out = [f"Datakvalitet i {report.warehouse}, period {period}"]
     groups = report.by_check()
     width = max(len(TITLES[n]) for n in groups if n in TITLES)
     for name, found in groups.items():
-        count = _count(len(found)) if name in report.ran else "-"
+        count = _count(len(found)) if name in report.ran else fmt.MISSING
         out.append(f"  {TITLES.get(name, name):<{width}}  {count:>6}")
     for note in report.notes:
         out.append(f"  Obs: {note}")
@@ -580,7 +580,7 @@ def markdown_text(value: object) -> str:
 
 def _markdown(report: CheckReport) -> str:
     cell = markdown_text
-    period = str(report.period) if report.period else "-"
+    period = str(report.period) if report.period else fmt.MISSING
     out = [f"# Datakvalitet: {cell(period)}", "", f"Lager: {cell(report.warehouse)}", ""]
     groups = report.by_check()
     out += ["| Kontroll | Iakttagelser |", "|---|---:|"]
