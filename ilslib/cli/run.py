@@ -107,27 +107,11 @@ def _parse_parameters(items: list[str]) -> dict[str, Any]:
 def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[str, Any], where: str) -> Any:
     from ..runner.request import RunRequest
 
-    return RunRequest.from_settings(
-        entry,
-        where=where,
-        period=args.period,
-        orgs=args.org,
-        kinds=args.kind,
-        all=args.all,
-        notebook=args.notebook,
-        formats=args.formats,
-        jobs=args.jobs,
-        out=args.out,
-        force=args.force,
-        engine=args.engine,
-        executor=args.executor,
-        scheduler=args.scheduler,
-        parameters=cli_params,
-        wait=args.wait,
-        warehouse=args.warehouse,
-        timeout=args.timeout,
-        audience=args.audience,
-    )
+    # the options named as the request's fields; --org, --kind and --parameter are lists of their own
+    same = ("period", "all", "notebook", "formats", "jobs", "out", "force", "engine", "executor", "scheduler")
+    same += ("wait", "warehouse", "timeout", "audience")
+    given = {name: getattr(args, name) for name in same}
+    return RunRequest.from_settings(entry, where=where, orgs=args.org, kinds=args.kind, parameters=cli_params, **given)
 
 
 def run(args: argparse.Namespace) -> int:
