@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # pgcluster.py
 PLAN = """
 import sys, time
 t0 = time.perf_counter()
-from ilslib.runner.batch import RunRequest, plan
+from ilslib.runner.plan import plan
+from ilslib.runner.request import RunRequest
 t1 = time.perf_counter()
 p = plan(RunRequest(period="latest", all=True, out=sys.argv[1]))
 t2 = time.perf_counter()

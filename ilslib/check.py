@@ -54,11 +54,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import fmt, settings
+from . import fmt, rules, settings
 from .cells import csv_text
 from .errors import ConfigError, UnknownValueError
 from .fsutil import atomic_write_bytes
-from .periods import Period
+from .periods import Period, is_latest, latest_code
 from .warehouse import Warehouse
 
 OUTLIER_MADS = 3.0
@@ -135,21 +135,14 @@ def org_no_targets(wh: Warehouse, p: Period) -> list[Finding]:
     ]
 
 
-def _followed_up(p: Period) -> tuple[str, list[object]]:
-    """SQL condition on indicator ``i``: followed up in the period (tertial ones only in T1/T2)."""
-    if p.is_tertial:
-        return " AND i.frequency = ?", ["tertial"]
-    return "", []
-
-
 def indicator_no_outcome(wh: Warehouse, p: Period) -> list[Finding]:
     """Indicators with a target that applies to the period but no total outcome value for it."""
-    cond, extra = _followed_up(p)
+    cond, extra = rules.frequency_sql(p)  # the indicators the period follows up, as the report lists them
     rows = wh.rows(
         f"""
         SELECT t.org_id, t.indicator_id, MIN(i.name) FROM v_target t
         JOIN v_indicator i ON i.indicator_id = t.indicator_id
-        WHERE t.year = ? AND (t.period_type IS NULL OR t.period_type = ?){cond}
+        WHERE t.year = ? AND (t.period_type IS NULL OR t.period_type = ?){f" AND {cond}" if cond else ""}
           AND NOT EXISTS (SELECT 1 FROM v_outcome o
                           WHERE o.org_id = t.org_id AND o.indicator_id = t.indicator_id
                             AND o.period = ? AND o.gender = ? AND o.value IS NOT NULL)
@@ -185,17 +178,18 @@ def outcome_no_target(wh: Warehouse, p: Period) -> list[Finding]:
 
 def goal_no_judgement(wh: Warehouse, p: Period) -> list[Finding]:
     """The organisations' own goals valid in the year without an assessment for the period."""
+    judged, levels = rules.judged_levels_sql("g.level")
     rows = wh.rows(
-        """
+        f"""
         SELECT g.org_id, g.goal_id, g.title FROM v_goal g
-        WHERE g.level IN (?, ?)
+        WHERE {judged}
           AND (g.first_year IS NULL OR g.first_year <= ?) AND (g.last_year IS NULL OR g.last_year >= ?)
           AND NOT EXISTS (SELECT 1 FROM v_assessment a
                           WHERE a.org_id = g.org_id AND a.goal_id = g.goal_id AND a.period = ?
                             AND a.assessment IS NOT NULL)
         ORDER BY g.org_id, g.goal_id
         """,
-        ["namndmal", "bolagsmal", p.year, p.year, str(p)],
+        [*levels, p.year, p.year, str(p)],
     )
     return [
         Finding("goal_no_judgement", r[0], r[1], str(p), None, f"{_clip(r[2])}: ingen bedömning för {p}") for r in rows
@@ -509,12 +503,14 @@ CSV_COLUMNS = ["kontroll", "rubrik", "organisation", "objekt", "period", "värde
 
 def run_checks(wh: Warehouse, period: str | Period | None = None) -> CheckReport:
     """Run every check for ``period`` (default: the latest reported period) and collect the findings."""
-    if period is None or (isinstance(period, str) and period.strip().lower() == "latest"):
-        from .figures.orgs import latest_period  # what "latest" means everywhere
+    if period is None or is_latest(period):
+        from .figures import as_period  # what "latest" means everywhere
 
         try:
-            p: Period | None = latest_period(wh)
+            p: Period | None = as_period(wh, period or "latest")
         except UnknownValueError:  # an empty warehouse; a broken one raises its own error
+            if period is not None and latest_code(str(period)) is not None:
+                raise  # no latest-BO: say so rather than check no period
             p = None
     else:
         p = period if isinstance(period, Period) else Period.parse(period)
@@ -541,12 +537,12 @@ def _count(n: int) -> str:
 
 def format_text(report: CheckReport, limit: int = 20) -> str:
     """The report for the terminal, in Swedish: a count per check, then up to ``limit`` findings of each."""
-    period = str(report.period) if report.period else "-"
+    period = str(report.period) if report.period else fmt.MISSING
     out = [f"Datakvalitet i {report.warehouse}, period {period}"]
     groups = report.by_check()
     width = max(len(TITLES[n]) for n in groups if n in TITLES)
     for name, found in groups.items():
-        count = _count(len(found)) if name in report.ran else "-"
+        count = _count(len(found)) if name in report.ran else fmt.MISSING
         out.append(f"  {TITLES.get(name, name):<{width}}  {count:>6}")
     for note in report.notes:
         out.append(f"  Obs: {note}")
@@ -584,7 +580,7 @@ def markdown_text(value: object) -> str:
 
 def _markdown(report: CheckReport) -> str:
     cell = markdown_text
-    period = str(report.period) if report.period else "-"
+    period = str(report.period) if report.period else fmt.MISSING
     out = [f"# Datakvalitet: {cell(period)}", "", f"Lager: {cell(report.warehouse)}", ""]
     groups = report.by_check()
     out += ["| Kontroll | Iakttagelser |", "|---|---:|"]

@@ -33,6 +33,7 @@ NBSP = "\u00a0"
 MINUS = "\u2212"
 
 MISSING = "-"
+"""The sign of a missing value, everywhere a reader sees one (tables, texts, the portal): Kolada's ``-``."""
 NOT_APPLICABLE = "."
 SUPPRESSED = ".."
 
@@ -90,18 +91,34 @@ MONTH_NAMES = (
 )
 
 
-def _missing(x: Any) -> bool:
+_SWEDISH_ORDER = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}"})  # the three after z
+
+
+def swedish_key(text: Any) -> str:
+    """A sort key in Swedish alphabetical order (å, ä, ö after z)."""
+    return str(text).lower().translate(_SWEDISH_ORDER)
+
+
+def is_missing(x: Any) -> bool:
+    """True for a value that is not there: None, NaN, NaT or pandas' NA (never zero, never an empty text).
+
+    The one "is this value missing" of the library: the figures, the report's
+    tables and charts and the workbooks ask it, and show :data:`MISSING` for it.
+
+    >>> [is_missing(x) for x in (None, float("nan"), 0, "", [1])]
+    [True, True, False, False, False]
+    """
     if x is None:
         return True
     try:
-        return bool(x != x) or (isinstance(x, float) and math.isnan(x))  # NaN, pd.NA
-    except (TypeError, ValueError):
-        return True
+        return bool(x != x)  # NaN and NaT are not equal to themselves
+    except (TypeError, ValueError):  # pandas' NA has no truth value; an array is not one value
+        return type(x).__name__ == "NAType"
 
 
 def _finite(x: Any) -> float | None:
     """``x`` as a finite float, or None (missing, NaN, infinite, or not a number at all)."""
-    if _missing(x) or isinstance(x, bool):
+    if is_missing(x) or isinstance(x, bool):
         return None
     try:
         f = float(x)
@@ -316,7 +333,7 @@ def status(code: str | None) -> str:
     >>> status("delvis"), status("ej_malsatt")
     ('◐ Delvis uppfyllt', 'Ej målsatt')
     """
-    if code is None or _missing(code):
+    if code is None or is_missing(code):
         return ""
     symbol, word = STATUS[code]
     return f"{symbol} {word}" if symbol else word
@@ -324,12 +341,12 @@ def status(code: str | None) -> str:
 
 def status_word(code: str | None) -> str:
     """The word of a status, without the symbol (``Delvis uppfyllt``)."""
-    return "" if code is None or _missing(code) else STATUS[code][1]
+    return "" if code is None or is_missing(code) else STATUS[code][1]
 
 
 def status_symbol(code: str | None) -> str:
     """The symbol of a status (``✓``, ``◐``, ``✗``, ``–``; empty for ``ej_malsatt``)."""
-    return "" if code is None or _missing(code) else STATUS[code][0]
+    return "" if code is None or is_missing(code) else STATUS[code][0]
 
 
 def assessment(code: str | None) -> str:
@@ -338,14 +355,14 @@ def assessment(code: str | None) -> str:
     >>> assessment("uppfyllt"), assessment(None)
     ('✓ Uppfyllt', '– Ej bedömt')
     """
-    if code is None or _missing(code) or code == "saknas":
+    if code is None or is_missing(code) or code == "saknas":
         return "– Ej bedömt"
     return status(code)
 
 
 def activity(code: str | None) -> str:
     """An activity status in Swedish (``Påbörjad``); ``– Saknas`` when none was reported."""
-    if code is None or _missing(code):
+    if code is None or is_missing(code):
         return "– Saknas"
     return ACTIVITY_STATUS[code]
 
@@ -382,18 +399,18 @@ CITY_TIME_ZONE = "Europe/Stockholm"
 
 
 def local_time(when: Any, *, seconds: bool = False) -> str:
-    """A time as the city's local time, ``2026-11-22 12:36`` (``seconds``: ``12:36:05``); ``–`` when none.
+    """A time as the city's local time, ``2026-11-22 12:36`` (``seconds``: ``12:36:05``); :data:`MISSING` when none.
 
     ``when`` is a :class:`datetime.datetime` or an ISO 8601 text; a time without a zone is taken as it is.
     The one rule for a time a reader sees, whatever the machine's own time zone is.
 
     >>> local_time("2026-11-22T11:36:05+00:00"), local_time("2026-07-01T10:00:00Z"), local_time(None)
-    ('2026-11-22 12:36', '2026-07-01 12:00', '–')
+    ('2026-11-22 12:36', '2026-07-01 12:00', '-')
     """
     import datetime as dt
 
-    if when is None or (isinstance(when, float) and when != when) or not str(when).strip():
-        return "–"
+    if is_missing(when) or not str(when).strip():
+        return MISSING
     if isinstance(when, dt.datetime):
         t = when
     else:

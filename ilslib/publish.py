@@ -7,7 +7,7 @@ portal. :func:`publish` builds it from the produced reports (``outputs/``):
   the short version ``report-kort.*``) when its reporting is approved
   (``godkand``) now AND the report was made in that state from the data as it
   is now: the runner records in each report's state the round state it was
-  made in (:func:`round_meta`, read through the warehouse, so it is one of the
+  made in (:func:`ilslib.round.state.round_meta`, read through the warehouse, so it is one of the
   report's recorded reads), and every recorded read must still return the same
   rows. An approved organisation whose report is older than its approval (or
   than its data) is named: run ``ils run`` first;
@@ -42,7 +42,9 @@ from typing import Any
 from . import fmt, identifiers
 from .contract import ORG_KINDS
 from .errors import ConfigError
+from .fmt import MISSING
 from .fsutil import SCRATCH_SUFFIX, cannot_write
+from .periods import Period, is_period, period_order
 from .warehouse import Warehouse
 
 GENERATOR = "ils publish"
@@ -57,47 +59,6 @@ PARTIAL_CLASS = "ils-partial"
 
 
 # -- what the runner records ----------------------------------------------------------------------------
-
-
-def round_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    """The reporting round's state a report is made in, for its state file (the runner calls it as the report runs).
-
-    Read through the warehouse inside the report's read log, so the read is one
-    of the report's recorded reads: when the state changes (approved, or an
-    approval undone) the report is no longer unchanged and ``ils run`` makes it
-    again. An organisation's report gets ``{"round_state": state}`` (None: no
-    stored state, so not approved); a group report ``{"round_states": {org: state}}``
-    for every organisation of its kind. Never raises: a warehouse without the
-    round's tables gives ``{}`` (and nothing of it is published).
-    """
-    period = meta.get("period")
-    if not period:
-        return {}
-    try:
-        from . import connect
-
-        with connect() as wh:
-            if meta.get("org_id"):
-                rows = wh.rows(
-                    "SELECT state FROM v_round_state WHERE org_id = ? AND period = ?", (meta["org_id"], period)
-                )
-                return {"round_state": str(rows[0][0]) if rows else None}
-            if meta.get("group") and meta.get("kind"):
-                from .figures import group_kinds
-
-                kinds = group_kinds(str(meta["kind"]))
-                rows = wh.rows(
-                    "SELECT o.org_id, s.state FROM v_organisation o LEFT JOIN v_round_state s "
-                    f"ON s.org_id = o.org_id AND s.period = ? WHERE o.kind IN ({', '.join('?' for _ in kinds)})",
-                    (period, *kinds),
-                )
-                return {"round_states": {str(o): (str(s) if s else None) for o, s in rows}}
-    except Exception:  # noqa: BLE001  (a report never fails for this: without it, it is simply not published)
-        return {}
-    return {}
-
-
-# -- what is published -----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -134,7 +95,7 @@ class PublishResult:
 
 
 def _state(d: Path, name: str | None = None) -> dict[str, Any]:
-    from .runner.job import STATE_FILE
+    from .runner.layout import STATE_FILE
 
     try:
         data = json.loads((d / (name or STATE_FILE)).read_text(encoding="utf-8"))
@@ -211,8 +172,7 @@ def plan(
     """What would be published for ``period`` from ``reports`` (nothing is written)."""
     from . import figures
     from .round.state import states
-    from .runner.batch import GROUP_DIR
-    from .runner.job import state_file
+    from .runner.layout import GROUP_DIR, state_file
 
     result = PublishResult(Path(), period)
     orgs = figures.organisations(wh)
@@ -408,12 +368,12 @@ def publish(
     with_data: bool = False,
 ) -> PublishResult:
     """Publish ``period``'s approved reports from ``reports`` into ``out`` (see the module docstring)."""
+    from .figures import as_period
     from .report.render import html_to_pdf
-    from .runner.batch import resolve_period
 
     reports, out = Path(reports), Path(out)
     _check_dirs(reports, out)
-    period = resolve_period(wh, period)
+    period = str(as_period(wh, period))
     result = plan(wh, period, reports, allow_partial=allow_partial, with_data=with_data)
     result.out = out
     scratch: Path | None = None
@@ -454,7 +414,6 @@ def publish(
 def collect_published(wh: Warehouse | None, root: Path) -> list[dict[str, Any]]:
     """Every report of a published tree (from its directories; names and kinds from the warehouse)."""
     from .fmt import KIND_PLURAL
-    from .periods import is_period
 
     names: dict[str, tuple[str, str]] = {}
     if wh is not None:
@@ -464,7 +423,11 @@ def collect_published(wh: Warehouse | None, root: Path) -> list[dict[str, Any]]:
         for o, n, k in zip(orgs["org_id"], orgs["name"], orgs["kind"], strict=True):
             names[identifiers.folder_name(str(o))] = (str(n), str(k))
     rows = []
-    for pdir in sorted((p for p in root.iterdir() if p.is_dir() and is_period(p.name)), reverse=True):
+    for pdir in sorted(
+        (p for p in root.iterdir() if p.is_dir() and is_period(p.name)),
+        key=lambda p: Period.parse(p.name),
+        reverse=True,
+    ):
         for d in sorted(p for p in pdir.iterdir() if p.is_dir()):
             if d.name in ("_grupp", "_bok"):
                 for k in sorted(x for x in d.iterdir() if x.is_dir()):
@@ -526,12 +489,11 @@ def render_index(rows: Iterable[dict[str, Any]]) -> str:
     """The public portal's ``index.html``: Swedish, self-contained, filter by period, kind, type and name."""
     from . import __version__
     from .fmt import KIND_LABELS
-    from .periods import Period
     from .runner.portal import FILTER_SCRIPT, STYLE
 
     rows = list(rows)
     e = html.escape
-    periods = sorted({r["period"] for r in rows}, key=lambda p: Period.parse(p), reverse=True)
+    periods = sorted({r["period"] for r in rows}, key=period_order, reverse=True)
     kinds = sorted({r["kind"] for r in rows if r["kind"]})
     types = [t for t in TYPE_LABELS if any(r["type"] == t for r in rows)]
 
@@ -542,7 +504,7 @@ def render_index(rows: Iterable[dict[str, Any]]) -> str:
         if not part:
             return f'<p class="empty">{e(caption)}: inga publicerade ännu.</p>'
         body = []
-        for r in sorted(part, key=lambda r: (r["period"], r["name"].lower()), reverse=False):
+        for r in sorted(part, key=lambda r: (period_order(r["period"]), r["name"].lower())):
             links = " ".join(
                 f'<a href="{e(r["dir"])}/{e(f)}">{e(FILE_LABELS[f])}<span class="sr"> – {e(r["name"])}, '
                 f"{e(r['period'])}</span></a>"
@@ -557,7 +519,7 @@ def render_index(rows: Iterable[dict[str, Any]]) -> str:
                 f'<th scope="row" data-v="{e(r["name"])}">{e(r["name"])}{note}</th>'
                 f'<td data-v="{e(kind_label)}">{e(kind_label)}</td>'
                 f'<td class="nw" data-v="{e(r["period"])}">{e(Period.parse(r["period"]).title)}</td>'
-                f"<td>{links or '–'}</td></tr>"
+                f"<td>{links or MISSING}</td></tr>"
             )
         return (
             f'<table id="{table_id}" class="portal"><caption>{e(caption)}</caption><thead><tr>'

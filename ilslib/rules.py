@@ -1,7 +1,9 @@
 """Rules of the goal model that several parts of ``ilslib`` apply: each lives here, once.
 
-- which indicators a period follows up (:func:`followed_up`);
-- which goals an organisation judges (:data:`JUDGED_LEVELS`, :func:`judges`).
+- which indicators a period follows up (:func:`followed_up`), and which a report
+  or check of the period lists (:func:`frequency_sql`);
+- which goals an organisation judges (:data:`JUDGED_LEVELS`, :func:`judges`, :func:`judged_levels_sql`)
+  and which its report counts as its own (:func:`own_goal`).
 
 The reports, ``ils check``, the reporting workbook, completeness and the
 status page all ask these functions, so they cannot disagree.
@@ -21,6 +23,13 @@ from typing import Any
 #: The vision, the inriktningsmål and the KF goals belong to the city council; an organisation's
 #: view of a KF goal is counted through its own goals that concretise it (the roll-up).
 JUDGED_LEVELS: tuple[str, ...] = ("namndmal", "bolagsmal")
+
+#: The levels no organisation's report counts among its own goals: the vision and KF's inriktningsmål.
+#: An organisation's report counts every goal it owns below them (:func:`own_goal`): for a board or a
+#: company its nämndmål or bolagsmål (:data:`JUDGED_LEVELS`); for the kommun, which owns the KF goals
+#: and judges them in the city's own report, the KF goals. The reporting round and ``ils check`` ask
+#: :func:`judges` (a reporting organisation's goals); the two agree for every nämnd and bolag.
+ABOVE_OWN_GOALS: tuple[str, ...] = ("vision", "inriktningsmal")
 
 #: Indicator frequencies followed up in each period code. The budget follows up nothing (targets only);
 #: a tertial report follows up the tertial indicators; the annual report (bokslut) all of them.
@@ -47,6 +56,32 @@ def followed_up(frequency: str | None, period: object) -> bool:
     return (frequency or "annual") in FOLLOWED_UP[period_code(period)]
 
 
+def frequency_sql(period: object, column: str = "i.frequency") -> tuple[str | None, list[object]]:
+    """The SQL condition on an indicator's ``column`` for the indicators a report of the period lists.
+
+    A tertial lists the indicators it follows up (:data:`FOLLOWED_UP`); the
+    budget (the year's targets) and the annual report list every indicator.
+    ``(None, [])`` when there is no condition.
+
+    >>> frequency_sql("2026-T1"), frequency_sql("2026-BO")
+    (('i.frequency IN (?)', ['tertial']), (None, []))
+    """
+    code = period_code(period)
+    if code not in ("T1", "T2"):
+        return None, []
+    wanted = FOLLOWED_UP[code]
+    return f"{column} IN ({', '.join('?' for _ in wanted)})", list(wanted)
+
+
+def judged_levels_sql(column: str = "g.level") -> tuple[str, list[object]]:
+    """The SQL condition on a goal's ``column`` for the levels an organisation judges (:data:`JUDGED_LEVELS`).
+
+    >>> judged_levels_sql()
+    ('g.level IN (?, ?)', ['namndmal', 'bolagsmal'])
+    """
+    return f"{column} IN ({', '.join('?' for _ in JUDGED_LEVELS)})", list(JUDGED_LEVELS)
+
+
 def valid_in(goal: Mapping[str, Any], year: int) -> bool:
     """True when a goal's ``first_year``-``last_year`` (either may be empty) contains ``year``."""
     first, last = goal.get("first_year"), goal.get("last_year")
@@ -58,3 +93,12 @@ def valid_in(goal: Mapping[str, Any], year: int) -> bool:
 def judges(org_id: str, goal: Mapping[str, Any], year: int) -> bool:
     """True when ``org_id`` judges ``goal`` (a row with org_id, level, first_year, last_year) in ``year``."""
     return goal.get("org_id") == org_id and goal.get("level") in JUDGED_LEVELS and valid_in(goal, year)
+
+
+def own_goal(org_id: str, goal: Mapping[str, Any]) -> bool:
+    """True when ``goal`` (a row with org_id and level) is one of the organisation's own goals in its report.
+
+    >>> own_goal("STAD", {"org_id": "STAD", "level": "kf_mal"}), own_goal("STAD", {"org_id": "STAD", "level": "vision"})
+    (True, False)
+    """
+    return goal.get("org_id") == org_id and goal.get("level") not in ABOVE_OWN_GOALS

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from .contract import FILES, LOAD_ORDER, Column, FileSpec
 from .errors import ConfigError, SchemaMissingError
-from .warehouse import DIALECTS, Warehouse
-
-SCHEMA_VERSION = 2
+from .warehouse import DIALECTS, SCHEMA_VERSION, Warehouse
 
 LOAD_LOCK = "load_lock"
 """The ``ils_meta`` row every load updates first: it serialises loads (see :mod:`ilslib.load`)."""

@@ -51,6 +51,9 @@ log = logging.getLogger("ilslib.sql")
 
 Tracer = Callable[[str, Sequence[Any]], None]
 
+#: The version of the ILS schema this library creates and reads (``ils init`` upgrades an older one; :mod:`ilslib.schema`).
+SCHEMA_VERSION = 2
+
 DIALECTS = ("sqlite", "postgresql", "mssql")
 
 # Which package installs which ODBC driver, for the "driver missing" message.
@@ -441,8 +444,6 @@ class Warehouse:
 
     def require_schema(self) -> None:
         """Raise :class:`SchemaMissingError` unless the ILS schema is present and current."""
-        from .schema import SCHEMA_VERSION
-
         found = None
         if self.has_table("ils_meta"):
             found = self.scalar("SELECT value FROM ils_meta WHERE name = ?", ("schema_version",))

@@ -67,7 +67,7 @@ def _pdftotext(*args: str) -> str:
 
 
 def test_one_bookmark_per_chapter_in_order_group_report_first(book: dict[str, Any]) -> None:
-    from ilslib.report.group import swedish_key
+    from ilslib.fmt import swedish_key
 
     made = book["book"]
     titles = [t for t, _ in _outline(made.pdf)]

@@ -110,7 +110,7 @@ def test_the_group_total_sums_the_same_months(ledger) -> None:
 
 
 def test_the_report_says_so_beside_the_economy(ledger) -> None:
-    from ilslib.figures.export import plain
+    from ilslib.figures._common import plain
     from ilslib.periods import Period
 
     per = Period.parse("2026-T2")

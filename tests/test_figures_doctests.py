@@ -1,4 +1,4 @@
-"""The docstring examples of ilslib.figures and ilslib.fmt run, against the embedded demo warehouse."""
+"""The docstring examples of ilslib.figures, ilslib.fmt, ilslib.periods and ilslib.rules run, against the embedded demo warehouse."""
 
 from __future__ import annotations
 
@@ -22,12 +22,15 @@ MODULES = [
     "ilslib.figures.export",
     "ilslib.figures.goals",
     "ilslib.figures.indicators",
+    "ilslib.figures.latest",
     "ilslib.figures.orgs",
     "ilslib.figures.personnel",
     "ilslib.figures.projection",
     "ilslib.figures.rollup",
     "ilslib.figures.texts",
     "ilslib.fmt",
+    "ilslib.periods",
+    "ilslib.rules",
 ]
 
 

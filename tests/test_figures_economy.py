@@ -168,7 +168,7 @@ def test_sick_leave_series_suppresses_small_months(staff):
 
 
 def test_economy_and_personnel_are_json_clean(ledger):
-    from ilslib.figures.export import plain
+    from ilslib.figures._common import plain
 
     doc = plain(f.economy(ledger, "2026-T2").reset_index().to_dict("records"))
     json.dumps(doc, allow_nan=False)

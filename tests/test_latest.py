@@ -14,7 +14,7 @@ from test_figures_data import base, outcome, target, write
 
 import ilslib.figures as f
 from ilslib.errors import UnknownValueError
-from ilslib.runner.batch import resolve_period
+from ilslib.figures import as_period
 
 TODAY = dt.date(2026, 11, 27)
 BOARDS = ("N1", "N2", "N3", "N4", "N5", "N6")  # with B1, the seven reporting organisations of the data
@@ -140,17 +140,17 @@ def test_only_booked_months_count_in_a_warehouse_without_outcomes(wh) -> None:
 def test_latest_x_of_the_runner_and_the_figures_agree(city) -> None:
     outcome(city, "B1", "IH", "2026-BO", 90)
     _deadline(city, "2026-T1", "2026-05-29")
-    assert resolve_period(city, "latest") == str(f.latest_period(city)) == "2026-T2"
-    assert resolve_period(city, "senaste") == "2026-T2"
-    assert resolve_period(city, "latest-BO") == "2025-BO"
-    assert resolve_period(city, "senaste-bo") == "2025-BO"
-    assert resolve_period(city, "latest-T") == "2026-T2"
-    assert resolve_period(city, "latest-BU") == "2026-BU"
+    assert str(as_period(city, "latest")) == str(f.latest_period(city)) == "2026-T2"
+    assert str(as_period(city, "senaste")) == "2026-T2"
+    assert str(as_period(city, "latest-BO")) == "2025-BO"
+    assert str(as_period(city, "senaste-bo")) == "2025-BO"
+    assert str(as_period(city, "latest-T")) == "2026-T2"
+    assert str(as_period(city, "latest-BU")) == "2026-BU"
     assert str(f.as_period(city, "latest")) == "2026-T2"
     with pytest.raises(UnknownValueError, match=r"period 'latest-T1': no T1 period is due"):
         city.execute("DELETE FROM ils_outcome WHERE period LIKE ?", ("%-T1",))
         city.execute("DELETE FROM ils_deadline")
-        resolve_period(city, "latest-T1")
+        as_period(city, "latest-T1")
 
 
 def test_the_demo_latest_is_its_tertial_and_the_nightly_run_stays_there(demo, tmp_path) -> None:

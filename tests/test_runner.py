@@ -364,6 +364,16 @@ def test_changed_data_reruns_only_what_reads_it(ils, demo_copy, tmp_path):
     code, _, err = ils("run", "--period", PERIOD, *orgs, "--out", out)
     assert code == 0 and "1 done, 2 unchanged" in summary_line(err) and "2026-T2/ALN" in err
     assert "Tillägg &lt;b&gt;&amp;&lt;/b&gt;" in (out / PERIOD / "ALN" / "report.html").read_text(encoding="utf-8")
+    # One data hash: the manifest's, the state file's and figures.json's are one value, done or unchanged
+    # (the group run, then the rerun of the three reports).
+    manifests = sorted((out / "runs").glob("*/manifest.json"), key=lambda p: p.stat().st_mtime_ns)
+    reports = [r for m in manifests[1:] for r in json.loads(m.read_text(encoding="utf-8"))["reports"]]
+    assert {r["status"] for r in reports} == {"done", "unchanged"} and len(reports) == 5
+    for r in reports:
+        doc = json.loads((Path(r["out_dir"]) / "figures.json").read_text(encoding="utf-8"))
+        st = json.loads((Path(r["out_dir"]) / ".ils-state.json").read_text(encoding="utf-8"))
+        assert len(r["data_hash"]) == 64 and r["data_hash"] == doc["provenance"]["data_hash"], r["label"]
+        assert st["meta"]["data_hash"] == r["data_hash"], r["label"]
     # An outcome: the comparisons rank every organisation of the kind on it, so the whole kind reruns,
     # and nothing of another kind.
     with sqlite3.connect(demo_copy) as c:
@@ -397,8 +407,9 @@ def test_changed_notebook_or_parameters_rerun(ils, demo, tmp_path):
 def test_shipped_run_sets_are_valid(demo, tmp_path, monkeypatch, name):
     """Every run set in parameters/ plans without error on the demo (validated as ils run does, not run)."""
     from ilslib.cli import build_parser
-    from ilslib.cli.run import _request, load_runset
+    from ilslib.cli.run import _request
     from ilslib.runner.batch import plan
+    from ilslib.runner.request import load_runset
 
     monkeypatch.chdir(REPO)
     path = str(REPO / "parameters" / name)

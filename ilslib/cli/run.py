@@ -3,34 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import re
-from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from . import add_warehouse_option
-
-RUNSET_KEYS = {
-    "description",
-    "period",
-    "notebook",
-    "orgs",
-    "kinds",
-    "all",
-    "formats",
-    "jobs",
-    "out",
-    "parameters",
-    "runs",
-    "engine",
-    "executor",
-    "scheduler",
-    "timeout",
-    "audience",
-    "book",
-}
-#: The settings of a book entry (``book: [namnd, bolag]``): a book binds reports already made.
-BOOK_KEYS = {"description", "book", "period", "out"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -128,143 +104,20 @@ def _parse_parameters(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def load_runset(path: str) -> list[dict[str, Any]]:
-    """Read a run set: one run (a mapping) or several (``runs: [...]``); unknown keys are errors."""
-    import yaml
+def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[str, Any], where: str) -> Any:
+    from ..runner.request import RunRequest
 
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"run set {path!r} does not exist")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"run set {path}{where}: not valid YAML") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"run set {path}: expected a mapping of settings")
-
-    def check(entry: dict[str, Any], where: str) -> dict[str, Any]:
-        unknown = sorted(set(entry) - RUNSET_KEYS)
-        if unknown:
-            raise ConfigError(
-                f"run set {path}{where}: unknown setting {unknown[0]!r}; "
-                f"valid: {', '.join(sorted(RUNSET_KEYS - {'runs'}))}"
-            )
-        if "book" in entry:
-            not_for_books = sorted(set(entry) - BOOK_KEYS)
-            if not_for_books:
-                raise ConfigError(
-                    f"run set {path}{where}: {not_for_books[0]!r} is a setting of reports; a book entry takes "
-                    f"{', '.join(sorted(BOOK_KEYS))} (it binds the reports the entries before it made)"
-                )
-        return entry
-
-    base = check({k: v for k, v in data.items() if k != "runs"}, "")
-    runs = data.get("runs")
-    if runs is None:
-        return [base]
-    if not isinstance(runs, list) or not runs:
-        raise ConfigError(f"run set {path}: 'runs' must be a list of runs")
-    if "book" in base:
-        raise ConfigError(f"run set {path}: 'book' belongs in an entry of 'runs' (after the reports it binds)")
-    out = []
-    for i, entry in enumerate(runs, 1):
-        if not isinstance(entry, dict):
-            raise ConfigError(f"run set {path}, run {i}: expected a mapping")
-        check(entry, f", run {i}")
-        if "book" in entry:  # only the settings a book has are taken from the top
-            out.append({**{k: v for k, v in base.items() if k in BOOK_KEYS}, **entry})
-        else:
-            out.append({**base, **entry})
-    return out
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
-
-
-def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[str, Any], where: str):
-    from ..runner.batch import RunRequest, parse_formats
-
-    def setting(name: str, value: Any, kind: type | tuple[type, ...]) -> Any:
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool) and kind is not bool):
-            expected = (
-                {bool: "true or false", int: "a whole number", str: "text", dict: "a mapping"}.get(kind, "a number")
-                if isinstance(kind, type)
-                else "a number"
-            )
-            raise ConfigError(f"{where}: {name!r} must be {expected}, got {value!r}")
-        return value
-
-    period = args.period or (str(entry["period"]) if entry.get("period") is not None else "")
-    if not period:
-        raise ConfigError(f"{where}: which period? give --period YYYY-BU|T1|T2|BO, latest or latest-BO")
-    if "book" in entry:
-        book = entry["book"]
-        if not (isinstance(book, str) or isinstance(book, list) and all(isinstance(b, str) for b in book)):
-            raise ConfigError(f"{where}: 'book' must be a kind or a list of kinds, e.g. [namnd, bolag], got {book!r}")
-        if args.org:
-            raise ConfigError(f"{where}: a book is made per kind: use --kind, not --org")
-        kinds = args.kind or _as_list(book)
-        if not kinds:
-            raise ConfigError(f"{where}: 'book' must name one or more kinds, e.g. [namnd, bolag]")
-        from ..errors import IlsError
-        from ..runner.books import check_book_kinds
-
-        try:
-            kinds = check_book_kinds(kinds)
-        except IlsError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
-        return RunRequest(
-            period=period,
-            book=kinds,
-            out=args.out or setting("out", entry.get("out"), str) or "outputs",
-            force=args.force,
-            wait=args.wait,
-            warehouse=args.warehouse,
-        )
-    params = setting("parameters", entry.get("parameters"), dict) or {}
-    jobs = args.jobs if args.jobs is not None else setting("jobs", entry.get("jobs"), int) or 0
-    if jobs < 0:
-        raise ConfigError(f"--jobs {jobs}: expected 1 or more")
-    timeout = args.timeout if args.timeout is not None else setting("timeout", entry.get("timeout"), (int, float))
-    executor = args.executor or setting("executor", entry.get("executor"), str) or "local"
-    scheduler = args.scheduler or setting("scheduler", entry.get("scheduler"), str)
-    if scheduler and executor != "dask":
-        raise ConfigError(f"{where}: --scheduler {scheduler!r} is for --executor dask (this run is local)")
-    if scheduler and not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+(:\d+)?/?", scheduler):
-        raise ConfigError(
-            f"{where}: --scheduler {scheduler!r} is not a scheduler address (expected e.g. tcp://10.0.0.5:8786)"
-        )
-    return RunRequest(
-        period=period,
-        orgs=args.org or _as_list(entry.get("orgs")),
-        kinds=args.kind or _as_list(entry.get("kinds")),
-        all=args.all or bool(setting("all", entry.get("all"), bool)),
-        notebook=args.notebook or setting("notebook", entry.get("notebook"), str),
-        formats=parse_formats(args.formats or entry.get("formats") or "html"),
-        jobs=jobs,
-        out=args.out or setting("out", entry.get("out"), str) or "outputs",
-        force=args.force,
-        engine=args.engine or setting("engine", entry.get("engine"), str) or "inprocess",
-        executor=executor,
-        scheduler=scheduler,
-        parameters={**params, **cli_params},
-        wait=args.wait,
-        warehouse=args.warehouse,
-        timeout=timeout,
-        audience=args.audience or setting("audience", entry.get("audience"), str) or "full",
-    )
+    # the options named as the request's fields; --org, --kind and --parameter are lists of their own
+    same = ("period", "all", "notebook", "formats", "jobs", "out", "force", "engine", "executor", "scheduler")
+    same += ("wait", "warehouse", "timeout", "audience")
+    given = {name: getattr(args, name) for name in same}
+    return RunRequest.from_settings(entry, where=where, orgs=args.org, kinds=args.kind, parameters=cli_params, **given)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runner.batch import plan
     from ..runner.batch import run as run_batch
+    from ..runner.plan import plan
+    from ..runner.request import load_runset
 
     entries = load_runset(args.runset) if args.runset else [{}]
     cli_params = _parse_parameters(args.parameter)

@@ -12,7 +12,6 @@ in figures.json). ``docs/figures.md`` is the reference.
 >>> f.indicators(wh, "ALN", "latest")                  # doctest: +SKIP
 """
 
-from ._common import as_period
 from ._status import (
     STATUSES,
     applicable_target,
@@ -28,18 +27,8 @@ from .economy import accounts, booked_months, economy, economy_series, partly_bo
 from .export import dumps, figures_json
 from .goals import divergence, goals
 from .indicators import deviations, history, indicators
-from .orgs import (
-    LATEST_CODES,
-    Organisation,
-    check_kind,
-    goal_tree,
-    group_kinds,
-    latest_period,
-    loads,
-    organisation,
-    organisations,
-    periods,
-)
+from .latest import as_period, latest_period, periods
+from .orgs import Organisation, check_kind, goal_tree, group_kinds, loads, organisation, organisations
 from .personnel import personnel, sick_leave_series
 from .projection import projection
 from .rollup import rollup, rollup_detail
@@ -48,7 +37,6 @@ from .totals import economy_total, personnel_total
 
 __all__ = [
     "KEY_FIGURES",
-    "LATEST_CODES",
     "STATUSES",
     "Organisation",
     "accounts",

@@ -10,66 +10,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import UnknownValueError
-from ..periods import Period
+from ..fmt import is_missing
 from ..warehouse import Warehouse
-
-CODE_ORDER = {"BU": 0, "T1": 1, "T2": 2, "BO": 3}
-
-
-def period_key(p: Period) -> tuple[int, int]:
-    """Calendar order of periods: BU < T1 < T2 < BO within a year."""
-    return (p.year, CODE_ORDER[p.code])
-
-
-def as_period(wh: Warehouse, period: str | Period) -> Period:
-    """``period`` as a :class:`Period`; ``"latest"`` is the latest reported period.
-
-    A malformed period, or a year the warehouse has no data for at all, is an
-    :class:`UnknownValueError` listing the nearest periods with data. A
-    :class:`Period` object is taken as it is.
-    """
-    if isinstance(period, Period):
-        return period
-    if isinstance(period, str) and period.strip().lower() == "latest":
-        from .orgs import latest_period
-
-        return latest_period(wh)
-    try:
-        p = Period.parse(period)
-    except UnknownValueError:
-        raise UnknownValueError(
-            f"malformed period {period!r}: expected YYYY-BU, YYYY-T1, YYYY-T2, YYYY-BO or 'latest'"
-            f"{_periods_hint(wh, str(period))}"
-        ) from None
-    if wh is not None and not _year_has_data(wh, p.year):
-        raise UnknownValueError(f"the warehouse has no data for {p.year} (period {p}){_periods_hint(wh, str(p))}")
-    return p
-
-
-def _periods_hint(wh: Warehouse | None, text: str) -> str:
-    from .orgs import periods
-
-    have = periods(wh)["period"].tolist() if wh is not None else []
-    if not have:
-        return "; the warehouse has no data for any period"
-    near = difflib.get_close_matches(text, have, n=4, cutoff=0.3)
-    return f"; periods with data: {', '.join(near or have[-4:])}"
-
-
-def _year_has_data(wh: Warehouse, year: int) -> bool:
-    """True when anything is stored for the year (cheap: one index seek per table)."""
-    periods = (f"{year}-BO", f"{year}-T2")  # the year's period codes sort between these
-    months = (f"{year}-01", f"{year}-12")
-    checks = (
-        ("SELECT MIN(year) FROM v_target WHERE year = ?", (year,)),
-        ("SELECT MIN(period) FROM v_outcome WHERE period >= ? AND period <= ?", periods),
-        ("SELECT MIN(month) FROM v_ledger WHERE month >= ? AND month <= ?", months),
-        ("SELECT MIN(month) FROM v_personnel WHERE month >= ? AND month <= ?", months),
-        ("SELECT MIN(period) FROM v_assessment WHERE period >= ? AND period <= ?", periods),
-        ("SELECT MIN(period) FROM v_comment WHERE period >= ? AND period <= ?", periods),
-        ("SELECT MIN(period) FROM v_activity_status WHERE period >= ? AND period <= ?", periods),
-    )
-    return any(wh.scalar(sql, params) is not None for sql, params in checks)
 
 
 def org_row(wh: Warehouse, org_id: str) -> dict[str, Any]:
@@ -105,7 +47,7 @@ def placeholders(values: Sequence[Any]) -> str:
 
 def num(value: Any) -> float | None:
     """A float, or None for missing/NaN."""
-    if value is None or value is pd.NA:
+    if is_missing(value):
         return None
     try:
         f = float(value)
@@ -130,11 +72,35 @@ def ratio(numerator: Any, denominator: Any, scale: float = 100.0) -> float | Non
 
 def text(value: Any) -> str | None:
     """A string, or None for missing (dates become ISO strings)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return None
     if hasattr(value, "isoformat"):
         return value.isoformat()[:10]
     return str(value)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy: NaN/NA become None, NumPy scalars Python numbers, dates ISO strings."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # NumPy scalar
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value + 0.0
+    if isinstance(value, (bool, int, str)):
+        return value
+    if is_missing(value):  # pd.NA, NaT
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 def frame(rows: Iterable[dict[str, Any]] | pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

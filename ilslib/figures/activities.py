@@ -8,7 +8,8 @@ import pandas as pd
 
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import as_period, frame, org_row, text
+from ._common import frame, org_row, text
+from .latest import as_period
 
 ACTIVITY_COLUMNS = ("activity_id", "title", "goal_id", "source", "start_date", "end_date", "status", "comment")
 

@@ -28,17 +28,17 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 import pandas as pd
 
 from ..errors import UnknownValueError
+from ..fmt import MISSING, NOT_APPLICABLE, SUPPRESSED
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import as_period, frame, num, org_row
+from ._common import frame, num, org_row
 from .economy import economy_frame
 from .indicators import indicator_rows
+from .latest import as_period
 from .orgs import check_kind
 from .personnel import personnel_frame
 
 COMPARE_COLUMNS = ("org_id", "name", "value", "special", "rank", "ranked", "colour", "status", "selected")
-
-MISSING, NOT_APPLICABLE, SUPPRESSED = "-", ".", ".."
 
 
 @dataclass(frozen=True)

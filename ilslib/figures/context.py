@@ -30,14 +30,17 @@ import pandas as pd
 
 from ..contract import CONTRACT_VERSION
 from ..periods import Period
+from ..rules import ABOVE_OWN_GOALS
+from ..version import __version__
 from ..warehouse import Warehouse, reading, replay
-from ._common import as_period, frame
+from ._common import frame, plain
 from .activities import activities
 from .catalogue import indicator_catalogue
 from .compare import KEY_FIGURES, comparisons_from, key_figure_compare, status_matrix_from
 from .economy import BOOKED_COLUMNS, ECONOMY_COLUMNS, accounts, economy_frame, economy_series
 from .goals import goals_from, judgements
 from .indicators import INDICATOR_COLUMNS, deviations_from, history, indicator_rows
+from .latest import as_period
 from .orgs import goal_map, goal_tree, group_kinds, loads, organisation, organisations
 from .personnel import PERSONNEL_COLUMNS, personnel_frame, sick_leave_series
 from .projection import PROJECTION_COLUMNS, projection_from, projection_inputs
@@ -126,22 +129,16 @@ class frame_property:  # noqa: N801  (used like functools.cached_property)
         return value
 
 
-def _plain(value: Any) -> Any:
-    from .export import plain
-
-    return plain(value)
-
-
 def _economy_record(row: Any) -> dict[str, Any]:
     """One organisation's economy row as figures.json has it: the contract's keys and how far it is booked."""
-    out = {k: _plain(row[k]) for k in ECONOMY_COLUMNS + BOOKED_COLUMNS}
+    out = {k: plain(row[k]) for k in ECONOMY_COLUMNS + BOOKED_COLUMNS}
     if out["booked_months"] is not None:
         out["booked_months"] = int(out["booked_months"])
     return out
 
 
 def _records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    return [{c: _plain(r[c]) for c in columns} for r in df.to_dict("records")]
+    return [{c: plain(r[c]) for c in columns} for r in df.to_dict("records")]
 
 
 GOAL_JSON = (
@@ -239,9 +236,9 @@ class ReportContext:
 
     @frame_property
     def own_goals(self) -> pd.DataFrame:
-        """The goals the organisation judges: its own, below the vision and the inriktningsmål."""
+        """The organisation's own goals, the ones its report counts (:func:`ilslib.rules.own_goal`)."""
         g = self.goals
-        return g[g["own"] & ~g["level"].isin(["vision", "inriktningsmal"])].reset_index(drop=True)
+        return g[g["own"] & ~g["level"].isin(ABOVE_OWN_GOALS)].reset_index(drop=True)
 
     @frame_property
     def goal_tree(self) -> pd.DataFrame:
@@ -322,9 +319,9 @@ class ReportContext:
             p = personnel_frame(self.wh, self.period, self.org_id)
         row = p.loc[self.org_id]
         return {
-            "headcount": _plain(row["headcount"]),
-            "fte": _plain(row["fte"]),
-            "sick_leave_pct": _plain(row["sick_leave_pct"]),
+            "headcount": plain(row["headcount"]),
+            "fte": plain(row["fte"]),
+            "sick_leave_pct": plain(row["sick_leave_pct"]),
             "suppressed": bool(row["suppressed"]),
         }
 
@@ -386,10 +383,8 @@ class ReportContext:
         return doc
 
     def _document(self, notebook: str | None, generated_at: str | None) -> dict[str, Any]:
-        from .. import __version__
-
         ind_list = [
-            _plain(
+            plain(
                 {
                     "indicator_id": r["indicator_id"],
                     "goal_id": r["goal_id"],
@@ -414,7 +409,7 @@ class ReportContext:
             )
             for r in self.indicators.to_dict("records")
         ]
-        return _plain(
+        return plain(
             {
                 "contract_version": CONTRACT_VERSION,
                 "org_id": self.org_id,
@@ -560,8 +555,6 @@ class GroupContext:
         return doc
 
     def _document(self, notebook: str | None, generated_at: str | None) -> dict[str, Any]:
-        from .. import __version__
-
         cells: dict[str, list[dict[str, Any]]] = {}
         for r in self.rollup_detail.to_dict("records"):
             cells.setdefault(r["goal_id"], []).append(
@@ -572,9 +565,9 @@ class GroupContext:
                     "derived": bool(r["derived"]),
                 }
             )
-        rollup = [{**_plain(r), "cells": cells.get(r["goal_id"], [])} for r in self.rollup.to_dict("records")]
+        rollup = [{**plain(r), "cells": cells.get(r["goal_id"], [])} for r in self.rollup.to_dict("records")]
         pers_cols = list(PERSONNEL_COLUMNS)
-        return _plain(
+        return plain(
             {
                 "contract_version": CONTRACT_VERSION,
                 "kind": self.kind,
@@ -586,11 +579,11 @@ class GroupContext:
                 "economy": [{"org_id": o, **_economy_record(r)} for o, r in self.economy.iterrows()],
                 "economy_total": self.economy_total,
                 "personnel": [
-                    {"org_id": o, **{k: _plain(r[k]) for k in pers_cols}} for o, r in self.personnel.iterrows()
+                    {"org_id": o, **{k: plain(r[k]) for k in pers_cols}} for o, r in self.personnel.iterrows()
                 ],
                 "personnel_total": self.personnel_total,
                 "indicator_status": {
-                    str(o): {str(i): _plain(v) for i, v in row.items()} for o, row in self.status_matrix.iterrows()
+                    str(o): {str(i): plain(v) for i, v in row.items()} for o, row in self.status_matrix.iterrows()
                 },
                 "round_states": dict(self.round_states),
                 "not_approved": self.not_approved,

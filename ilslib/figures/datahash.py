@@ -14,17 +14,21 @@ are not part of it: they are the data's provenance, not its content. Numbers
 are compared to 15 significant digits and rows in any order, so the hash is the
 same on every backend for the same data.
 
-``ils run`` uses the same mechanism for whole reports: a report's state keeps
-every read the report made, and the report reruns only when one of them
-returns something else (``docs/batch.md``).
+``ils run`` records the same value: a report's ``.ils-state.json`` and the
+run's ``manifest.json`` carry as ``data_hash`` the ``provenance.data_hash`` of
+the figures the report published (:func:`report_data_hash`), so the manifest,
+the state file and ``figures.json`` never disagree. (To decide whether a
+report must run again, the runner also keeps every read the whole notebook
+made and their digest, ``data_digest``, in the state file: ``docs/batch.md``.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..periods import Period
-from ..warehouse import Warehouse
+from ..warehouse import ReadLog, Warehouse
 
 
 def data_hash(wh: Warehouse, org_id: str, period: str | Period) -> str:
@@ -47,9 +51,22 @@ def data_hash(wh: Warehouse, org_id: str, period: str | Period) -> str:
 
 def data_hashes(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | None = None) -> dict[str, str]:
     """:func:`data_hash` of several organisations (``org_ids`` None: every organisation): ``{org_id: hash}``."""
-    from ._common import as_period
+    from .latest import as_period
 
     p = as_period(wh, period)
     if org_ids is None:
         org_ids = [r[0] for r in wh.rows("SELECT org_id FROM v_organisation ORDER BY org_id")]
     return {o: data_hash(wh, o, p) for o in org_ids}
+
+
+def report_data_hash(figures: Mapping[str, Any] | None, reads: ReadLog) -> str:
+    """The ``data_hash`` a report set records in its state and the run's manifest.
+
+    For a report that published figures (the report, its short version, the
+    group report): their ``provenance.data_hash``, the value :func:`data_hash`
+    gives and ``figures.json`` carries. For one without figures (a study): the
+    digest of every read it made (``reads``), by the same function
+    (:meth:`ilslib.warehouse.ReadLog.digest`).
+    """
+    value = ((figures or {}).get("provenance") or {}).get("data_hash")
+    return value if isinstance(value, str) and value else reads.digest()

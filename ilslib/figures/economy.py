@@ -34,7 +34,8 @@ import pandas as pd
 from ..periods import Period
 from ..settings import TOP_ACCOUNTS
 from ..warehouse import Warehouse
-from ._common import as_period, frame, money, org_row, placeholders, ratio
+from ._common import frame, money, org_row, placeholders, ratio
+from .latest import as_period
 
 #: The columns of :func:`economy`, exactly the output contract's economy keys.
 ECONOMY_COLUMNS = (

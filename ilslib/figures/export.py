@@ -8,38 +8,10 @@ interactive API cannot disagree. A number that cannot be computed is ``null``
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from ..periods import Period
 from ..warehouse import Warehouse
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready copy: NaN/NA become None, NumPy scalars Python numbers, dates ISO strings."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # NumPy scalar
-        try:
-            value = value.item()
-        except (ValueError, AttributeError):
-            pass
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value + 0.0
-    if isinstance(value, (bool, int, str)):
-        return value
-    try:
-        if value != value:  # pd.NA, NaT
-            return None
-    except (TypeError, ValueError):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 def figures_json(

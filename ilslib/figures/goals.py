@@ -20,8 +20,9 @@ import pandas as pd
 from ..contract import GOAL_LEVELS
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import as_period, frame, org_row, text
+from ._common import frame, org_row, text
 from .indicators import indicator_rows
+from .latest import as_period
 from .orgs import goal_map
 
 GOAL_COLUMNS = (

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..periods import Period
+from ..rules import frequency_sql
 from ..warehouse import Warehouse
-from ._common import as_period, frame, num, org_row, text
+from ._common import frame, num, org_row, text
 from ._status import applicable_target, effective_partial_limit, exact_difference, status
+from .latest import as_period
 
 INDICATOR_COLUMNS = (
     "indicator_id",
@@ -133,9 +135,10 @@ def indicator_rows(
         prev,
         *t_params,
     ]
-    if p.is_tertial:
-        sql += "WHERE i.frequency = ?"
-        params.append("tertial")
+    cond, extra = frequency_sql(p)  # a tertial lists the indicators it follows up
+    if cond:
+        sql += "WHERE " + cond
+        params += extra
     raw = wh.query(sql, params)
     return _rows_from_raw(raw, p, band_pct)
 
@@ -256,18 +259,16 @@ def history(
     '2025-BO'
     >>> h.plot(x="period", y=["value", "target"])     # doctest: +SKIP
     """
-    from ._common import period_key
-
     org_row(wh, org_id)
     params: list[object] = [org_id]
     sql = "SELECT DISTINCT period FROM v_outcome WHERE org_id = ?"
     if indicator_id is not None:
         sql += " AND indicator_id = ?"
         params.append(indicator_id)
-    found = sorted((Period.parse(r[0]) for r in wh.rows(sql, params)), key=period_key)
+    found = sorted(Period.parse(r[0]) for r in wh.rows(sql, params))
     if until is not None:
-        last = period_key(as_period(wh, until))
-        found = [p for p in found if period_key(p) <= last]
+        last = as_period(wh, until)
+        found = [p for p in found if p <= last]
     parts = []
     for p in found:
         df = indicator_rows(wh, p, org_id=org_id)

@@ -1,8 +1,7 @@
-"""Organisations, periods with data, the goal tree, and the load records."""
+"""Organisations, the goal tree, and the load records (the periods with data and ``latest``: :mod:`.latest`)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,23 +9,12 @@ import pandas as pd
 
 from ..contract import GOAL_LEVELS, ORG_KINDS
 from ..errors import UnknownValueError
-from ..periods import PERIOD_CODES, Period, is_period
+from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import as_period, frame, org_row, period_key, text
+from ._common import frame, org_row, text
+from .latest import as_period
 
 ORG_COLUMNS = ("org_id", "name", "kind", "parent_id", "parent_name", "controller")
-PERIOD_COLUMNS = (
-    "period",
-    "year",
-    "code",
-    "title",
-    "outcomes",
-    "assessments",
-    "activities",
-    "comments",
-    "economy",
-    "personnel",
-)
 GOAL_TREE_COLUMNS = (
     "goal_id",
     "level",
@@ -126,167 +114,6 @@ def organisation(wh: Warehouse, org_id: str) -> Organisation:
     if row["parent_id"] is not None:
         parent = wh.scalar("SELECT name FROM v_organisation WHERE org_id = ?", (row["parent_id"],))
     return Organisation(row["org_id"], row["name"], row["kind"], row["parent_id"], parent, row["controller"])
-
-
-def _distinct_periods(wh: Warehouse, view: str) -> dict[str, int]:
-    return {str(p): int(n) for p, n in wh.rows(f"SELECT period, COUNT(*) FROM {view} GROUP BY period")}
-
-
-def _month_range(wh: Warehouse, view: str) -> tuple[str | None, str | None]:
-    lo, hi = wh.rows(f"SELECT MIN(month), MAX(month) FROM {view}")[0]
-    return text(lo), text(hi)
-
-
-def periods(wh: Warehouse) -> pd.DataFrame:
-    """The periods that have data, oldest first (BU < T1 < T2 < BO within a year).
-
-    Columns: ``period, year, code, title``, the row counts ``outcomes,
-    assessments, activities`` (activity statuses) and ``comments`` for the
-    period, and ``economy``/``personnel``: True when the ledger/personnel
-    data reaches the period's last month (BU: when the year has budget rows).
-
-    >>> f.periods(wh)["period"].iloc[0]
-    '2024-BU'
-    >>> str(f.latest_period(wh))
-    '2026-T2'
-    """
-    counts = {
-        "outcomes": _distinct_periods(wh, "v_outcome"),
-        "assessments": _distinct_periods(wh, "v_assessment"),
-        "activities": _distinct_periods(wh, "v_activity_status"),
-        "comments": _distinct_periods(wh, "v_comment"),
-    }
-    found: set[Period] = set()
-    for c in counts.values():
-        found.update(Period.parse(p) for p in c)
-    ranges = {"economy": _month_range(wh, "v_ledger"), "personnel": _month_range(wh, "v_personnel")}
-    for lo, hi in ranges.values():
-        if lo and hi:
-            for year in range(int(lo[:4]), int(hi[:4]) + 1):
-                for code in ("BU", "T1", "T2", "BO"):
-                    p = Period(year, code)
-                    if code == "BU" or lo <= p.last_month <= hi:
-                        found.add(p)
-    for (year,) in wh.rows("SELECT DISTINCT year FROM v_target"):
-        found.add(Period(int(year), "BU"))
-    rows = []
-    for p in sorted(found, key=period_key):
-        row = {"period": str(p), "year": p.year, "code": p.code, "title": p.title}
-        for name, c in counts.items():
-            row[name] = c.get(str(p), 0)
-        for name, (lo, hi) in ranges.items():
-            if not (lo and hi):
-                row[name] = False
-            elif p.code == "BU":
-                row[name] = lo[:4] <= str(p.year) <= hi[:4]
-            else:
-                row[name] = lo <= p.last_month <= hi
-        rows.append(row)
-    return frame(rows, PERIOD_COLUMNS)
-
-
-#: What ``latest-X`` may ask for: a period code, or ``T`` for either tertial.
-LATEST_CODES: dict[str, tuple[str, ...]] = {
-    "T": ("T1", "T2"),
-    "BU": ("BU",),
-    "T1": ("T1",),
-    "T2": ("T2",),
-    "BO": ("BO",),
-}
-
-
-def _reporting_orgs(wh: Warehouse) -> set[str]:
-    """The organisations of the reporting kinds (all organisations when there are none)."""
-    from ..settings import REPORTING_KINDS
-
-    rows = wh.rows("SELECT org_id, kind FROM v_organisation")
-    reporting = {str(o) for o, k in rows if k in REPORTING_KINDS}
-    return reporting or {str(o) for o, _ in rows}
-
-
-def _reported_by(wh: Warehouse) -> dict[str, set[str]]:
-    """``{period: org_ids}``: who has reported each period (an outcome; in a budget, a target for the year).
-
-    A warehouse without any outcome or target counts booked ledger months and
-    personnel months instead: an organisation has a period when its last month is there.
-    """
-    out: dict[str, set[str]] = {}
-    for per, org in wh.rows("SELECT DISTINCT period, org_id FROM v_outcome"):
-        out.setdefault(str(per), set()).add(str(org))
-    for year, org in wh.rows("SELECT DISTINCT year, org_id FROM v_target"):
-        out.setdefault(f"{int(year):04d}-BU", set()).add(str(org))
-    if out:
-        return out
-    months: dict[str, set[str]] = {}
-    for sql in (
-        "SELECT DISTINCT month, org_id FROM v_ledger WHERE outcome IS NOT NULL",
-        "SELECT DISTINCT month, org_id FROM v_personnel",
-    ):
-        for month, org in wh.rows(sql):
-            months.setdefault(str(month), set()).add(str(org))
-    for month, orgs in months.items():
-        year, mm = int(month[:4]), int(month[5:7])
-        for code in ("T1", "T2", "BO"):
-            if Period(year, code).last_month_number == mm:
-                out.setdefault(f"{year:04d}-{code}", set()).update(orgs)
-    return out
-
-
-def latest_period(wh: Warehouse, code: str | None = None, *, today: dt.date | None = None) -> Period:
-    """The latest period whose reporting is due or done: what ``period="latest"`` means everywhere.
-
-    A period counts when
-
-    1. one of its deadlines (``deadlines``) has passed (the deadline day itself
-       has not), or
-    2. at least one organisation's reporting for it is ``klar`` or ``godkand``, or
-    3. it has no deadline at all and more than half of the reporting
-       organisations (nämnder and bolag) have reported it: an outcome (in a
-       budget ``YYYY-BU``, a target for the year). This is the rule of a
-       warehouse that does not use deadlines or the round's states; one
-       without any outcome or target counts booked ledger and personnel months.
-
-    The latest such period is returned, so one early row for the next period
-    (a draft, a company that reports ahead) never moves ``latest``; nor does a
-    deadline that is still ahead. ``code`` restricts it to one kind of period:
-    ``BU``, ``T1``, ``T2``, ``BO``, or ``T`` for either tertial (``latest-BO``,
-    ``latest-T``). ``today`` is the date the deadlines are judged on (default:
-    today). No period that counts is an :class:`UnknownValueError`.
-
-    >>> str(f.latest_period(wh)), str(f.latest_period(wh, "BO"))
-    ('2026-T2', '2025-BO')
-    """
-    if code is not None and code not in LATEST_CODES:
-        raise UnknownValueError(f"unknown period code {code!r}: expected T (a tertial), {', '.join(PERIOD_CODES)}")
-    codes = LATEST_CODES[code] if code is not None else PERIOD_CODES
-    day = today or dt.date.today()
-    due: set[str] = set()
-    with_deadline: set[str] = set()
-    for per, deadline in wh.rows("SELECT period, deadline FROM v_deadline"):
-        with_deadline.add(str(per))
-        if deadline is not None and dt.date.fromisoformat(str(deadline)[:10]) < day:
-            due.add(str(per))
-    done = {
-        str(r[0])
-        for r in wh.rows("SELECT DISTINCT period FROM v_round_state WHERE state IN (?, ?)", ("klar", "godkand"))
-    }
-    reporting = _reporting_orgs(wh)
-    for per, orgs in _reported_by(wh).items():
-        if per not in with_deadline and reporting and len(orgs & reporting) * 2 > len(reporting):
-            due.add(per)
-    found = sorted(
-        (p for p in (Period.parse(x) for x in due | done if is_period(x)) if p.code in codes), key=period_key
-    )
-    if found:
-        return found[-1]
-    what = "period" if code is None else f"{code} period"
-    if not periods(wh)["period"].tolist():
-        raise UnknownValueError("the warehouse has no data for any period (load data or run 'ils demo')")
-    raise UnknownValueError(
-        f"no {what} is due or reported yet: none has a deadline that has passed, an organisation marked ready "
-        "or approved, or (without deadlines) outcomes from most of the nämnder and bolag; give the period "
-        "itself (e.g. --period 2026-T2)"
-    )
 
 
 def _year(wh: Warehouse, year: int | str | Period) -> int:

@@ -18,7 +18,8 @@ import pandas as pd
 from .. import settings
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import as_period, frame, num, org_row, placeholders, ratio
+from ._common import frame, num, org_row, placeholders, ratio
+from .latest import as_period
 
 PERSONNEL_COLUMNS = ("headcount", "fte", "sick_leave_pct", "suppressed")
 FRAME_COLUMNS = (*PERSONNEL_COLUMNS, "sick_hours", "scheduled_hours")

@@ -26,9 +26,10 @@ import pandas as pd
 from .. import fmt
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import as_period, frame, num, org_row
+from ._common import frame, num, org_row
 from ._status import exact_difference, status
 from .indicators import indicator_rows
+from .latest import as_period
 
 PROJECTION_COLUMNS = (
     "indicator_id",

@@ -27,7 +27,8 @@ import pandas as pd
 from .. import settings
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import as_period, frame, text
+from ._common import frame, text
+from .latest import as_period
 from .orgs import check_kind, goal_map
 
 ROLLUP_COLUMNS = ("goal_id", "title", "uppfyllt", "delvis", "ej_uppfyllt", "saknas", "organisations", "derived")

@@ -7,7 +7,8 @@ import pandas as pd
 from ..contract import COMMENT_KINDS
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import as_period, frame, org_row
+from ._common import frame, org_row
+from .latest import as_period
 
 TEXT_COLUMNS = ("kind", "label", "text")
 

@@ -81,7 +81,6 @@ def find_chapters(
     alphabetical order of their names.
     """
     from ..identifiers import folder_name
-    from .group import swedish_key
 
     base = Path(reports) / str(period)
     chapters: list[Chapter] = []
@@ -89,7 +88,7 @@ def find_chapters(
     if group.is_file():
         chapters.append(Chapter(GROUP_DIR, f"Mål och måluppfyllelse – {_group_plural(kind)}", group, group=True))
     missing = []
-    for org_id, name in sorted(orgs, key=lambda o: (swedish_key(o[1]), o[0])):
+    for org_id, name in sorted(orgs, key=lambda o: (fmt.swedish_key(o[1]), o[0])):
         path = base / folder_name(org_id) / "report.html"  # the folder ils run gives the id (con -> ~con)
         if path.is_file():
             chapters.append(Chapter(org_id, name, path))

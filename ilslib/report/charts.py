@@ -66,10 +66,6 @@ class _SwedishTicks(Formatter):
         return fmt.number(x, self.decimals) + self.suffix
 
 
-def _missing(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
 def economy_chart(
     series: pd.DataFrame, *, period_title: str, unit: fmt.AmountUnit | None = None, height: float = 3.0
 ) -> Html:
@@ -207,7 +203,7 @@ def _readable_axis(ax: Any, values: list[float], *, count: bool) -> None:
 
     A count that is 0 throughout is drawn on 0-1, not on matplotlib's -0,04-0,04.
     """
-    finite_values = [float(v) for v in values if not _missing(v) and math.isfinite(float(v))]
+    finite_values = [float(v) for v in values if not fmt.is_missing(v) and math.isfinite(float(v))]
     if count:
         ax.yaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
     if finite_values and min(finite_values) >= 0:
@@ -230,7 +226,7 @@ def trends_figure(history: pd.DataFrame, ids: list[str]) -> tuple[Any, list[str]
         h = h[h["period"].str[-2:] != "BU"]
         name = str(h["name"].iloc[0])
         unit = str(h["unit"].iloc[0] or "")
-        dec = int(h["decimals"].iloc[0]) if not _missing(h["decimals"].iloc[0]) else 1
+        dec = int(h["decimals"].iloc[0]) if not fmt.is_missing(h["decimals"].iloc[0]) else 1
         x = list(range(len(h)))
         ax.plot(x, h["value"], color=BLUE, linewidth=2, marker="o", markersize=3.5, label="Utfall")
         if h["target"].notna().any():
@@ -246,7 +242,9 @@ def trends_figure(history: pd.DataFrame, ids: list[str]) -> tuple[Any, list[str]
         _style(ax)
         points = ", ".join(f"{p}: {fmt.value(v, unit, dec)}" for p, v in zip(h["period"], h["value"], strict=True))
         tgt = h["target"].iloc[-1]
-        alts.append(f"{name} – {points}" + (f"; senaste mål {fmt.value(tgt, unit, dec)}" if not _missing(tgt) else ""))
+        alts.append(
+            f"{name} – {points}" + (f"; senaste mål {fmt.value(tgt, unit, dec)}" if not fmt.is_missing(tgt) else "")
+        )
     for ax in list(axes.flat)[len(ids) :]:
         ax.set_visible(False)
     axes.flat[0].legend(frameon=False, fontsize=7.5, loc="best")
@@ -297,7 +295,7 @@ def comparison_chart(
     own_text = ""
     if not own.empty:
         o = own.iloc[0]
-        if not _missing(o["value"]):
+        if not fmt.is_missing(o["value"]):
             own_text = (
                 f" Den egna organisationen har {fmt.value(o['value'], unit, decimals)} och rang "
                 f"{int(o['rank'])} av {len(data)} ({fmt.COLOUR.get(o['colour'], '')})."

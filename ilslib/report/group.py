@@ -14,10 +14,11 @@ from typing import Any
 import pandas as pd
 
 from .. import fmt
+from ..fmt import KIND_LABELS, KIND_PLURAL
 from . import model as m
 from .model import Column, Table
 from .present import Html, definition_list, heading, paragraph, tag
-from .tables import KIND_LABELS, KIND_PLURAL, missing, swedish_date
+from .tables import by_name, swedish_date
 
 ASSESSMENT_COLUMNS = {
     "uppfyllt": "✓ Uppfyllt",
@@ -82,19 +83,6 @@ def summary_counts(matrix: pd.DataFrame) -> dict[str, int]:
     return {k: int(counts.get(k, 0)) for k in fmt.STATUS}
 
 
-_SWEDISH_ORDER = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}"})  # the three after z
-
-
-def swedish_key(text: Any) -> str:
-    """A sort key in Swedish alphabetical order (å, ä, ö after z)."""
-    return str(text).lower().translate(_SWEDISH_ORDER)
-
-
-def by_name(ids: list[str], names: dict[str, str]) -> list[str]:
-    """Organisation ids in Swedish alphabetical order of their names."""
-    return sorted(ids, key=lambda o: (swedish_key(names.get(o, o)), o))
-
-
 def rollup_table(roll: pd.DataFrame, *, caption: str) -> Table:
     """Per KF goal: how many organisations judged it met, partly met, not met, or gave none; how many derived."""
     rows = [
@@ -128,7 +116,7 @@ def rollup_table(roll: pd.DataFrame, *, caption: str) -> Table:
 
 def judgement_cell(assessment: Any, derived: bool) -> m.Cell:
     """One organisation's judgement of a KF goal; a derived one is marked ``(härledd)``."""
-    code = "saknas" if missing(assessment) else str(assessment)
+    code = "saknas" if fmt.is_missing(assessment) else str(assessment)
     shown = JUDGEMENT_TEXT.get(code, code) + (f" ({DERIVED})" if derived else "")
     key = "ej_bedomt" if code == "saknas" else code
     return m.Cell(_words(shown), shown, css=f"status-{key}" + (" derived" if derived else ""))
@@ -176,7 +164,7 @@ def matrix_table(
         row = {"organisation": m.text(names.get(o, o))}
         for i in ids:
             v = matrix.loc[o, i]
-            if missing(v):
+            if fmt.is_missing(v):
                 row[i] = m.Cell(fmt.MISSING, fmt.MISSING)
             else:
                 row[i] = m.Cell(_words(CELL_TEXT.get(v, v)), CELL_TEXT.get(v, v), css=f"status-{v}")

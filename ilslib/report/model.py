@@ -23,8 +23,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from .. import fmt
 from .present import Html, esc, tag
 
@@ -32,16 +30,6 @@ from .present import Html, esc, tag
 KEEP_ROWS = 16
 #: Characters Excel does not allow in a sheet name.
 _SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
-
-
-def _missing(x: Any) -> bool:
-    """True for None, NaN, NaT and pandas' NA."""
-    if x is None:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):  # a list or an array: not a missing scalar
-        return False
 
 
 @dataclass
@@ -220,7 +208,7 @@ def sheet_name(text: str, taken: Iterable[str] = ()) -> str:
 
 def text(value: Any, *, missing: str = "") -> Cell:
     """Text from the data or a label; shown exactly as written (escaped in HTML)."""
-    if _missing(value):
+    if fmt.is_missing(value):
         return Cell(None, missing)
     s = str(value)
     return Cell(s, s)
@@ -306,7 +294,7 @@ def _with_unit(v: Any, text_: str, suffix: str, number_format: str) -> Cell:
 
 def status(code: Any) -> Cell:
     """An indicator status: the word in Excel, symbol and word in a badge in the report."""
-    if _missing(code):
+    if fmt.is_missing(code):
         return Cell(None, "")
     word = fmt.status_word(code)
     return Cell(word, fmt.status(code), css=None, html=tag("span", fmt.status(code), class_=f"status status-{code}"))
@@ -314,7 +302,7 @@ def status(code: Any) -> Cell:
 
 def assessment(code: Any) -> Cell:
     """An organisation's judgement: ``Ej bedömt`` where none was given."""
-    key = "ej_bedomt" if _missing(code) or code == "saknas" else code
+    key = "ej_bedomt" if fmt.is_missing(code) or code == "saknas" else code
     shown = fmt.assessment(None if key == "ej_bedomt" else code)
     word = "Ej bedömt" if key == "ej_bedomt" else fmt.status_word(code)
     return Cell(word, shown, html=tag("span", shown, class_=f"status status-{key}"))
@@ -322,7 +310,7 @@ def assessment(code: Any) -> Cell:
 
 def _plain(x: Any) -> float | int | None:
     """A finite Python number, or None."""
-    if _missing(x) or isinstance(x, bool):
+    if fmt.is_missing(x) or isinstance(x, bool):
         return None
     if hasattr(x, "item"):
         x = x.item()

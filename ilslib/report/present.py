@@ -21,6 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from .. import fmt
+
 
 class Html(str):
     """A fragment of trusted HTML (built by this module); Jupyter shows it rendered.
@@ -96,7 +98,7 @@ def paragraph(text: Any, *, class_: str | None = None) -> Html:
 
 def text_block(text: Any, *, empty: str = "Ingen text har lämnats.") -> Html:
     """Free text from the data (comments): paragraphs split on blank lines, escaped."""
-    if text is None or (isinstance(text, float) and pd.isna(text)) or not str(text).strip():
+    if fmt.is_missing(text) or not str(text).strip():
         return paragraph(empty, class_="empty")
     paras = re.split(r"\n\s*\n", str(text).replace("\r\n", "\n").strip())
     return Html('<div class="free-text">' + "".join(paragraph(p) for p in paras) + "</div>")
@@ -188,11 +190,7 @@ def table(
 
 
 def _default_text(value: Any) -> Any:
-    if value is None:
-        return "–"
-    if isinstance(value, float) and pd.isna(value):
-        return "–"
-    return value
+    return fmt.MISSING if fmt.is_missing(value) else value
 
 
 def figure(fig: Any, *, alt: str, caption: str | None = None, dpi: int = 110) -> Html:

@@ -39,16 +39,6 @@ NO_GENDER_SPLIT = fmt.NOT_APPLICABLE
 NO_GENDER_NOTE = "Kvinnor och män: . betyder att indikatorn inte redovisas uppdelad på kön."
 
 
-def missing(x: Any) -> bool:
-    """True for None, NaN and pandas' NA."""
-    if x is None:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def status_badge(code: Any) -> Html:
     """An indicator status as symbol and word in a badge; empty where there is no status (budget)."""
     cell = m.status(code)
@@ -149,12 +139,12 @@ def assessment_count_table(assessments: pd.Series, *, caption: str) -> Table:
 
 
 def _dec(r: dict[str, Any]) -> int:
-    return 1 if missing(r.get("decimals")) else int(r["decimals"])
+    return 1 if fmt.is_missing(r.get("decimals")) else int(r["decimals"])
 
 
 def _unit(r: dict[str, Any]) -> str | None:
     u = r.get("unit")
-    return None if missing(u) else str(u)
+    return None if fmt.is_missing(u) else str(u)
 
 
 def _value(row: dict[str, Any], col: str) -> str:
@@ -167,7 +157,7 @@ def _indicator_name(r: dict[str, Any]) -> m.Cell:
 
 
 def _gender(r: dict[str, Any], col: str) -> m.Cell:
-    if missing(r.get("value_k")) and missing(r.get("value_m")):
+    if fmt.is_missing(r.get("value_k")) and fmt.is_missing(r.get("value_m")):
         return m.value(None, None, 0, special=NO_GENDER_SPLIT)
     return m.value(r.get(col), _unit(r), _dec(r))
 
@@ -192,7 +182,7 @@ def indicator_table(df: pd.DataFrame, *, caption: str, with_status: bool = True,
     for r in df.to_dict("records"):
         unit, dec = _unit(r), _dec(r)
         target = m.value(r.get("target"), unit, dec)
-        if not missing(r.get("target")) and r.get("target_type") not in (None, "annual"):
+        if not fmt.is_missing(r.get("target")) and r.get("target_type") not in (None, "annual"):
             target.text += f" ({TARGET_TYPE_LABELS.get(r['target_type'], r['target_type'])})"
         rows.append(
             {
@@ -241,7 +231,7 @@ def indicator_table(df: pd.DataFrame, *, caption: str, with_status: bool = True,
 
 def _annual(r: dict[str, Any]) -> str:
     """The column holding an indicator's annual target (``target`` when there is no ``annual_target``)."""
-    return "annual_target" if not missing(r.get("annual_target")) else "target"
+    return "annual_target" if not fmt.is_missing(r.get("annual_target")) else "target"
 
 
 def target_table(df: pd.DataFrame, *, caption: str) -> Table:
@@ -254,7 +244,7 @@ def target_table(df: pd.DataFrame, *, caption: str) -> Table:
     rows = []
     for r in df.to_dict("records"):
         unit, dec = _unit(r), _dec(r)
-        partial = "annual_partial_limit" if not missing(r.get("annual_partial_limit")) else "partial_limit"
+        partial = "annual_partial_limit" if not fmt.is_missing(r.get("annual_partial_limit")) else "partial_limit"
         rows.append(
             {
                 "name": m.text(r["name"]),
@@ -377,7 +367,7 @@ def goal_table(goals: pd.DataFrame, *, caption: str) -> Table:
                 "assessment": m.assessment(g.get("assessment")),
                 "met": m.Cell(int(g.get("uppfyllt", 0)), f"{int(g.get('uppfyllt', 0))} av {n}", f'0" av {n}"')
                 if n
-                else m.Cell(None, "–"),
+                else m.Cell(None, fmt.MISSING),
                 "flag": m.text("⚠ " + g["divergence_note"] if g.get("divergence") else ""),
             }
         )
@@ -400,7 +390,7 @@ def goal_table(goals: pd.DataFrame, *, caption: str) -> Table:
 
 def _dates(start: Any, end: Any) -> m.Cell:
     """``2025-01-01 – 2025-12-31``: each date kept on one line (a date never breaks at its hyphens)."""
-    a, b = (str(x) if not missing(x) and x else "–" for x in (start, end))
+    a, b = (str(x) if not fmt.is_missing(x) and x else fmt.MISSING for x in (start, end))
     html = Html(f'<span class="nowrap">{esc(a)}</span> – <span class="nowrap">{esc(b)}</span>')
     return m.html_text(f"{a} – {b}", html)
 
@@ -417,11 +407,11 @@ def activity_table(df: pd.DataFrame, goal_titles: dict[str, str], *, caption: st
     rows = [
         {
             "title": m.text(r["title"]),
-            "goal": m.text(goal_titles.get(r.get("goal_id"), "–")),
+            "goal": m.text(goal_titles.get(r.get("goal_id"), fmt.MISSING)),
             "period": _dates(r.get("start_date"), r.get("end_date")),
             "start": m.text(r.get("start_date")),
             "end": m.text(r.get("end_date")),
-            "status": m.text(fmt.activity(None if missing(r.get("status")) else r["status"])),
+            "status": m.text(fmt.activity(None if fmt.is_missing(r.get("status")) else r["status"])),
             "comment": m.text(r.get("comment")),
         }
         for r in df.to_dict("records")
@@ -533,7 +523,7 @@ def economy_table(
     """
 
     def dev(a: Any, b: Any, sign: float = 1.0) -> Any:
-        return None if missing(a) or missing(b) else sign * (a - b)
+        return None if fmt.is_missing(a) or fmt.is_missing(b) else sign * (a - b)
 
     u = unit or economy_unit(e)
     lines = [
@@ -572,7 +562,9 @@ def accounts_table(df: pd.DataFrame, *, caption: str) -> Table:
     u = fmt.amount_unit(df["outcome"], df["budget"], df["deviation"]) if not df.empty else fmt.KR
     rows = [
         {
-            "konto": m.text(f"{r['account']} {'' if missing(r.get('account_name')) else r['account_name']}".strip()),
+            "konto": m.text(
+                f"{r['account']} {'' if fmt.is_missing(r.get('account_name')) else r['account_name']}".strip()
+            ),
             "typ": m.text("Intäkt" if r["kind"] == "intakt" else "Kostnad"),
             "utfall": m.amount(r["outcome"], u),
             "budget": m.amount(r["budget"], u),
@@ -627,13 +619,13 @@ def comparison_table(df: pd.DataFrame, *, caption: str, kind: str) -> Table:
     rows = []
     for r in df.to_dict("records"):
         label = r["label"]
-        if label in repeated and not missing(r.get("unit")):  # e.g. the budget deviation in % and in kronor
+        if label in repeated and not fmt.is_missing(r.get("unit")):  # e.g. the budget deviation in % and in kronor
             label = f"{label} ({'belopp' if r['unit'] == 'kr' else r['unit']})"
-        special = None if missing(r.get("special")) else r["special"]
-        ranked = 0 if missing(r.get("ranked")) else int(r["ranked"])
+        special = None if fmt.is_missing(r.get("special")) else r["special"]
+        ranked = 0 if fmt.is_missing(r.get("ranked")) else int(r["ranked"])
         rank = (
-            m.Cell(None, "–")
-            if missing(r.get("rank"))
+            m.Cell(None, fmt.MISSING)
+            if fmt.is_missing(r.get("rank"))
             else m.Cell(int(r["rank"]), f"{int(r['rank'])} av {ranked}", f'0" av {ranked}"')  # a number in Excel too
         )
         colour = r.get("colour") or "grey"
@@ -710,7 +702,7 @@ def loads_table(df: pd.DataFrame, *, caption: str) -> Table:
             "who": m.text(r.get("user_name") or ""),
             "source": m.text(r.get("source") or ""),
             "rows": m.count(r.get("rows_inserted")),
-            "outcome": m.text(LOAD_OUTCOMES.get(r.get("outcome") or "", r.get("outcome") or "–")),
+            "outcome": m.text(LOAD_OUTCOMES.get(r.get("outcome") or "", r.get("outcome") or fmt.MISSING)),
         }
         for r in df.to_dict("records")
     ]
@@ -733,7 +725,12 @@ def loads_table(df: pd.DataFrame, *, caption: str) -> Table:
 
 def finite(x: Any) -> bool:
     """True for a real, finite number."""
-    return not missing(x) and isinstance(x, (int, float)) and math.isfinite(float(x))
+    return not fmt.is_missing(x) and isinstance(x, (int, float)) and math.isfinite(float(x))
+
+
+def by_name(ids: list[str], names: dict[str, str]) -> list[str]:
+    """Organisation ids in Swedish alphabetical order of their names."""
+    return sorted(ids, key=lambda o: (fmt.swedish_key(names.get(o, o)), o))
 
 
 def swedish_date(d: Any) -> str:
@@ -751,9 +748,9 @@ def cover(org: Any, per: Any, today: Any, *, title: str | None = None) -> Html:
         + definition_list(
             [
                 ("Organisation", f"{org.name} ({org.org_id})"),
-                ("Ingår i", org.parent_name or "–"),
+                ("Ingår i", org.parent_name or fmt.MISSING),
                 ("Period", f"{per.title} ({per})"),
-                ("Controller", org.controller or "–"),
+                ("Controller", org.controller or fmt.MISSING),
                 ("Rapportdatum", swedish_date(today)),
             ]
         )
@@ -793,8 +790,6 @@ def group_draft_banner(states: dict[str, str | None], names: dict[str, str]) -> 
     pending = [o for o, st in states.items() if is_draft(st)]
     if not pending:
         return Html("")
-    from .group import by_name
-
     listed = "; ".join(f"{names.get(o, o)} ({LABELS[states[o]]})" for o in by_name(pending, names))
     n, total = len(pending), len(states)
     title = f"Utkast – {n} av {total} organisationer ej godkända"
@@ -848,7 +843,7 @@ def deviation_table(
 
     The comment column only when some deviation has a comment (never a column of empty cells).
     """
-    comments = comments and "comment" in df and bool(df["comment"].map(lambda c: not missing(c)).any())
+    comments = comments and "comment" in df and bool(df["comment"].map(lambda c: not fmt.is_missing(c)).any())
     rows = [
         {
             "name": m.text(r["name"]),
@@ -879,7 +874,7 @@ def deviation_table(
 def forecast_text(e: dict[str, Any], per: Any) -> Html:
     """The full-year forecast in a sentence (or that there is none), in the economy table's unit."""
     u = economy_unit(e)
-    if missing(e.get("forecast_net")):
+    if fmt.is_missing(e.get("forecast_net")):
         return paragraph(
             f"Ingen helårsprognos är lämnad för {MONTH_NAMES[per.last_month_number - 1]} {per.year}.", class_="note"
         )
@@ -930,9 +925,9 @@ def about_items(figures: dict[str, Any], *, notebook: str, title: str | None = N
     if figures.get("period"):
         items.append(("Period", f"{figures.get('period_title') or ''} ({figures['period']})".strip()))
     items += [
-        ("Datats kontrollsumma", prov.get("data_hash") or "–"),
+        ("Datats kontrollsumma", prov.get("data_hash") or fmt.MISSING),
         ("Rapportmall", f"{notebook}.ipynb"),
-        ("Programversion", f"ilslib {prov.get('ilslib_version') or '–'}"),
+        ("Programversion", f"ilslib {prov.get('ilslib_version') or fmt.MISSING}"),
         ("Skapad", fmt.local_time(prov.get("generated_at"))),
         ("Dataavtal", f"version {figures.get('contract_version')}"),
     ]
@@ -972,14 +967,16 @@ def ranking_table(df: pd.DataFrame, *, caption: str) -> Table:
     decimals = int(df.attrs.get("decimals", 1))
     rows = []
     for r in df.to_dict("records"):
-        special = None if missing(r.get("special")) else r["special"]
+        special = None if fmt.is_missing(r.get("special")) else r["special"]
         colour = r.get("colour") or "grey"
         name = ("► " if bool(r.get("selected")) else "") + str(r["name"])
         rows.append(
             {
-                "rank": m.Cell(None, "–") if missing(r.get("rank")) else m.count(int(r["rank"])),
+                "rank": m.Cell(None, fmt.MISSING) if fmt.is_missing(r.get("rank")) else m.count(int(r["rank"])),
                 "name": m.text(name),
-                "value": m.value(r.get("value"), None if missing(unit) else str(unit), decimals, special=special),
+                "value": m.value(
+                    r.get("value"), None if fmt.is_missing(unit) else str(unit), decimals, special=special
+                ),
                 "colour": m.Cell(fmt.COLOUR.get(colour), fmt.COLOUR.get(colour, ""), css=f"q-{colour}"),
             }
         )

@@ -25,6 +25,7 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pandas as pd
 
@@ -227,7 +228,7 @@ def _move(
 
 
 def _org_and_period(wh: Warehouse, org_id: str, period: str | Period) -> str:
-    from ..figures import organisation
+    from ..figures.orgs import organisation
 
     organisation(wh, org_id)  # an unknown id is a one-line error naming the nearest ones
     return str(Period.parse(str(period)))
@@ -391,3 +392,44 @@ def history(wh: Warehouse, period: str | Period | None = None, org_id: str | Non
     if df.empty:
         return pd.DataFrame(columns=list(EVENT_COLUMNS))
     return df.sort_values(["at", "event_id"], kind="mergesort").reset_index(drop=True)
+
+
+def round_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """The reporting round's state a report is made in, for its state file (the runner calls it as the report runs).
+
+    Read through the warehouse inside the report's read log, so the read is one
+    of the report's recorded reads: when the state changes (approved, or an
+    approval undone) the report is no longer unchanged and ``ils run`` makes it
+    again. An organisation's report gets ``{"round_state": state}`` (None: no
+    stored state, so not approved); a group report ``{"round_states": {org: state}}``
+    for every organisation of its kind. Never raises: a warehouse without the
+    round's tables gives ``{}`` (and nothing of it is published).
+    """
+    period = meta.get("period")
+    if not period:
+        return {}
+    try:
+        from ..warehouse import connect
+
+        with connect() as wh:
+            if meta.get("org_id"):
+                rows = wh.rows(
+                    "SELECT state FROM v_round_state WHERE org_id = ? AND period = ?", (meta["org_id"], period)
+                )
+                return {"round_state": str(rows[0][0]) if rows else None}
+            if meta.get("group") and meta.get("kind"):
+                from ..figures.orgs import group_kinds
+
+                kinds = group_kinds(str(meta["kind"]))
+                rows = wh.rows(
+                    "SELECT o.org_id, s.state FROM v_organisation o LEFT JOIN v_round_state s "
+                    f"ON s.org_id = o.org_id AND s.period = ? WHERE o.kind IN ({', '.join('?' for _ in kinds)})",
+                    (period, *kinds),
+                )
+                return {"round_states": {str(o): (str(s) if s else None) for o, s in rows}}
+    except Exception:  # noqa: BLE001  (a report never fails for this: without it, it is simply not published)
+        return {}
+    return {}
+
+
+# -- what is published -----------------------------------------------------------------------------------

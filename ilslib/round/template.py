@@ -34,11 +34,11 @@ from typing import Any
 from .. import fmt, settings
 from ..errors import ConfigError
 from ..figures import indicators, organisation
-from ..figures._common import CODE_ORDER, num, text
+from ..figures._common import num, text
 from ..figures.orgs import goal_map
 from ..fmt import ACTIVITY_STATUS, STATUS
 from ..fsutil import atomic_write_bytes
-from ..periods import Period, is_period
+from ..periods import Period, is_period, period_order
 from ..warehouse import Warehouse
 from . import workbook as wbk
 from .deadlines import deadline
@@ -48,19 +48,14 @@ DIRECTION_WORDS = {"higher": "Högre är bättre", "lower": "Lägre är bättre"
 LEVEL_WORDS = {"namndmal": "Nämndmål", "bolagsmal": "Bolagsmål"}
 
 
-def _order(period: str) -> tuple[int, int]:
-    return (int(period[:4]), CODE_ORDER[period[5:]])
-
-
 def _previous(rows: Sequence[tuple[Any, ...]], period: Period) -> dict[Any, tuple[str, Any]]:
     """``{key: (period, value)}``: the latest period before ``period`` per key, from rows (key, period, value)."""
-    now = (period.year, CODE_ORDER[period.code])
     best: dict[Any, tuple[str, Any]] = {}
     for key, per, value in rows:
         per = str(per)
-        if not is_period(per) or _order(per) >= now:
+        if not is_period(per) or Period.parse(per) >= period:
             continue
-        if key not in best or _order(per) > _order(best[key][0]):
+        if key not in best or period_order(per) > period_order(best[key][0]):
             best[key] = (per, value)
     return best
 

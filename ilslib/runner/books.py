@@ -24,25 +24,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
 from ..fsutil import OutputError, inside, publish_set
-from .job import BOOK_STEM, Job, JobResult, file_record, state_document
-
-#: The kinds a book is made for (``ils book --kind``), in the order they are made.
-BOOK_KINDS = ("namnd", "bolag", "koncern")
-
-
-def check_book_kinds(kinds: list[str]) -> list[str]:
-    """The kinds of a book entry, each checked (a one-line error naming the valid ones)."""
-    from .. import figures
-
-    if not kinds:
-        raise ConfigError(f"which books? name one or more kinds: {', '.join(BOOK_KINDS)}")
-    for k in kinds:
-        figures.check_kind(k)
-        if k not in BOOK_KINDS:
-            raise ConfigError(f"no book is made for kind {k!r}: books are made for {', '.join(BOOK_KINDS)}")
-    return list(dict.fromkeys(kinds))
+from .incremental import library_fingerprint, read_state
+from .layout import BOOK_DIR, BOOK_STEM
+from .request import Plan
+from .sets import Job, JobResult, file_record, state_document
 
 
 def plan_books(req: Any) -> Any:
@@ -53,17 +39,12 @@ def plan_books(req: Any) -> Any:
     """
     from .. import connect, figures
     from ..report.book import BOOK_TITLES
-    from .batch import BOOK_DIR, Plan, resolve_period
 
-    if req.orgs:
-        raise ConfigError("a book is made per kind: use --kind, not --org")
-    if "\0" in str(req.out):
-        raise ConfigError("--out: the path contains a NUL byte")
-    kinds = check_book_kinds(list(req.book))
+    kinds = list(req.book)  # checked by RunRequest.check
     out = Path(req.out).resolve()
     jobs = []
     with connect(req.warehouse) as wh:
-        period = resolve_period(wh, req.period)
+        period = str(figures.as_period(wh, req.period))
         for kind in kinds:
             orgs = figures.organisations(wh, figures.group_kinds(kind))
             members = [[str(o), str(n)] for o, n in zip(orgs["org_id"], orgs["name"], strict=True)]
@@ -95,7 +76,6 @@ def _chapters(job: Job) -> tuple[Any, Any, Any]:
 
 def book_input_hash(job: Job) -> str:
     """What the book binds: the library, its organisations, and the bytes of every report it finds now."""
-    from .batch import library_fingerprint
 
     _, chapters, missing = _chapters(job)
     h = hashlib.sha256()
@@ -123,7 +103,6 @@ def book_input_hash(job: Job) -> str:
 
 def split_unchanged_books(jobs: list[Job], *, force: bool) -> tuple[list[Job], list[Job]]:
     """``(to make, unchanged)``: a book is unchanged when its last state is done with the same input, files there."""
-    from .batch import read_state
 
     todo, same = [], []
     for j in jobs:

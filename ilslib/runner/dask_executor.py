@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator
 
 from ..errors import IlsError
-from .job import Job, JobResult
+from .sets import Job, JobResult
 
 
 class DaskUnreachableError(IlsError):

@@ -26,150 +26,25 @@ This module is imported by the parent of a run too: Jupyter's libraries
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
-import hashlib
 import json
 import os
 import tempfile
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import warehouse
 from ..errors import ConfigError
 from ..fsutil import OutputError, publish_set
+from .layout import FIGURES_FILE, REPORT_STEM
 from .params import check_parameters, declared_parameters  # noqa: F401  (re-exported)
+from .sets import Job, JobResult, file_record, state_document
 
 ENGINES = {"inprocess": "ils-inprocess", "kernel": "nbclient"}
-FORMATS = ("html", "pdf", "xlsx")
-STATE_FILE = ".ils-state.json"
-REPORT_STEM = "report"
-BOOK_STEM = "book"
-FIGURES_FILE = "figures.json"
 MEMORY_SCHEME = "ils-memory://"
-
-
-def state_file(stem: str = REPORT_STEM) -> str:
-    """The state file of a set: ``.ils-state.json`` for the full report's, ``.ils-state.STEM.json`` for another."""
-    return STATE_FILE if stem == REPORT_STEM else f".ils-state.{stem}.json"
-
-
-def set_files(stem: str = REPORT_STEM) -> tuple[str, ...]:
-    """The files of a set besides its state: published together; a name it no longer writes is removed."""
-    if stem == BOOK_STEM:  # a book: bound from the reports, no notebook of its own
-        return ("book.html", "book.pdf")
-    names = tuple(f"{stem}.{ext}" for ext in ("ipynb", "html", "pdf", "xlsx"))
-    return (*names, FIGURES_FILE) if stem == REPORT_STEM else names
-
-
-OUTPUT_FILES = set_files(REPORT_STEM)
-"""The full report's set: published together with :data:`STATE_FILE`."""
-
-
-def file_record(files: dict[str, bytes]) -> dict[str, dict[str, Any]]:
-    """``{name: {"bytes": size, "sha256": digest}}`` of a set's files (the state and the manifest list them)."""
-    return {n: {"bytes": len(b), "sha256": hashlib.sha256(b).hexdigest()} for n, b in sorted(files.items())}
-
-
-@dataclass
-class Job:
-    """What to run and where its files go."""
-
-    notebook: str
-    parameters: dict[str, Any]
-    out_dir: str
-    formats: tuple[str, ...] = ("html",)
-    label: str = ""
-    input_hash: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
-    stem: str = REPORT_STEM  # the set: report (the full report, a group report, a study), report-kort, book
-    task: str = "notebook"  # "notebook": execute and render it; "book": bind reports (ilslib.runner.books)
-
-    @property
-    def state_file(self) -> str:
-        """The name of the set's state file in :attr:`out_dir`."""
-        return state_file(self.stem)
-
-    @property
-    def set_files(self) -> tuple[str, ...]:
-        """The names of the set's files (besides the state)."""
-        return set_files(self.stem)
-
-
-@dataclass
-class JobResult:
-    """How a job ended: ``done`` or ``failed`` (with the reason); ``unchanged`` jobs never run."""
-
-    label: str
-    status: str
-    seconds: float = 0.0
-    error: str | None = None
-    out_dir: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
-    data_digest: str | None = None  # the digest of what the report read (done reports)
-    published: bool = False  # its files and state are in its directory (else the run records the failure)
-    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # what it published: name -> bytes, sha256
-
-    def to_dict(self) -> dict[str, Any]:
-        """The result as plain data (for the manifest)."""
-        return {k: v for k, v in asdict(self).items() if k not in ("data_digest", "published")}
-
-
-def _now() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def state_document(
-    job: Job,
-    status: str,
-    *,
-    error: str | None = None,
-    seconds: float = 0.0,
-    meta: dict[str, Any] | None = None,
-    reads: list[list[Any]] | None = None,
-    digest: str | None = None,
-    files: dict[str, dict[str, Any]] | None = None,
-) -> bytes:
-    """The set's state file (``.ils-state.json``): how it ended, its files and, when done, what it read.
-
-    ``input_hash`` (notebook, parameters, library) and ``reads`` (each
-    statement, its parameters and the digest of its rows) are what ``ils run``
-    compares to skip an unchanged report; a failed report has neither.
-    ``files`` (:func:`file_record`) lists the set's files published with it.
-    """
-    done = status == "done"
-    state = {
-        "input_hash": job.input_hash if done else None,
-        "status": status,
-        "error": error,
-        "finished_at": _now(),
-        "seconds": round(seconds, 3),
-        "formats": list(job.formats),
-        "set": job.stem,
-        "meta": {**job.meta, **(meta or {})},
-        "files": files or {},
-        "data_digest": digest if done else None,
-    }
-    text = json.dumps(state, ensure_ascii=False, indent=2)
-    # One read per line: the file stays readable and small.
-    lines = [json.dumps(r, ensure_ascii=False) for r in (reads or [])] if done else []
-    body = ",\n    ".join(lines)
-    text = text[:-2] + ',\n  "reads": [' + (f"\n    {body}\n  " if lines else "") + "]\n}\n"
-    return text.encode("utf-8")
-
-
-def publish_failure(job: Job, result: JobResult) -> None:
-    """Record a failure the report could not record itself (killed, timed out, not written): state only.
-
-    The report's other files go, so nothing of an earlier run stays published
-    as if it were current. Raises :class:`~ilslib.fsutil.OutputError`.
-    """
-    state = state_document(job, "failed", error=result.error, seconds=result.seconds, meta=result.meta)
-    publish_set(job.out_dir, {job.state_file: state}, remove=job.set_files)
 
 
 @functools.lru_cache(maxsize=32)
@@ -298,6 +173,7 @@ def _run_job(job: Job, engine: str) -> JobResult:
         import papermill as pm
         from papermill.exceptions import PapermillExecutionError
 
+        from ..figures.datahash import report_data_hash
         from ..report import engine as _engine  # noqa: F401  (registers the in-process engine)
         from ..report import report_files
         from ..report.present import read_meta
@@ -310,7 +186,7 @@ def _run_job(job: Job, engine: str) -> JobResult:
         with warehouse.reading() as reads:
             # The reporting round's state the report is made in, as one of its reads: publication (ils publish)
             # takes only reports made in the approved state, and a change of state makes the report run again.
-            from ..publish import round_meta
+            from ..round.state import round_meta
 
             round_info = round_meta(job.meta)
             try:
@@ -359,7 +235,9 @@ def _run_job(job: Job, engine: str) -> JobResult:
         record = file_record(files)
         # Plain data only (no NotebookNode): the result travels to a parent that never imports nbformat.
         summary = json.loads(json.dumps(meta.get("summary") or {}, default=str))
-        done_meta = {"title": str(title), "summary": summary, "data_hash": reads.digest(), **round_info}
+        # the figures' own data hash (figures.json's provenance.data_hash): one value in the set, the state and the manifest
+        data_hash = report_data_hash(meta.get("figures"), reads)
+        done_meta = {"title": str(title), "summary": summary, "data_hash": data_hash, **round_info}
         seconds = time.monotonic() - started
         files[job.state_file] = state_document(
             job, "done", seconds=seconds, meta=done_meta, reads=reads.entries(), digest=reads.digest(), files=record
@@ -375,7 +253,6 @@ def _run_job(job: Job, engine: str) -> JobResult:
             None,
             str(out_dir),
             {**job.meta, **done_meta},
-            data_digest=reads.digest(),
             published=True,
             files=record,
         )

@@ -44,7 +44,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
-from .job import Job, JobResult, run_job
+from .job import run_job
+from .sets import Job, JobResult
 
 _CTX: mp.context.BaseContext | None = None
 

@@ -11,7 +11,7 @@ books, the status pages of the reporting round and the special studies (never
 mixed into the official list); filter by period, report type, kind and name,
 sort by any column. A report made while its organisation's reporting was not
 yet approved is marked as a draft ("Utkast", with the state it was made in;
-:func:`ilslib.publish.round_meta` records it). The external portal is ``ils
+:func:`ilslib.round.state.round_meta` records it). The external portal is ``ils
 publish``'s (:mod:`ilslib.publish`).
 """
 
@@ -22,8 +22,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..fmt import KIND_LABELS
+from ..fmt import KIND_LABELS, MISSING
 from ..fsutil import atomic_write_text
+from ..periods import Period, is_period, period_order
 from ..report.present import esc
 
 STATUS_LABELS = {"done": "Klar", "failed": "Misslyckades"}
@@ -107,7 +108,7 @@ def collect(out: Path) -> list[dict[str, Any]]:
         kort = found.get("report-kort")
         rows.append({**main, "kort": kort if kort is not main else None})
     rows.sort(key=lambda r: (r["name"].lower(), r["notebook"], r["dir"]))
-    rows.sort(key=lambda r: r["period"], reverse=True)
+    rows.sort(key=lambda r: period_order(r["period"]), reverse=True)
     return rows
 
 
@@ -131,7 +132,7 @@ def draft_label(r: dict[str, Any]) -> tuple[str, bool]:
 
     info = r.get("round")
     if not info or r.get("status") != "done":
-        return "–", False
+        return MISSING, False
     if "state" in info:
         if info["state"] == "godkand":
             return "✔ Godkänd", False
@@ -155,7 +156,7 @@ def _links(r: dict[str, Any]) -> str:
         parts.append(_link(r, f, label))
     if kort is not None and kort["status"] != "done":
         parts.append(f'<span class="s-bad">✗ Kortversionen misslyckades: {esc(kort["error"] or "")}</span>')
-    return " ".join(parts) or "–"
+    return " ".join(parts) or MISSING
 
 
 def _book_summary(r: dict[str, Any]) -> tuple[str, int]:
@@ -176,7 +177,7 @@ def _summary(r: dict[str, Any]) -> tuple[str, int]:
     if r.get("book"):
         return _book_summary(r)
     if not s:
-        return "–", 0
+        return MISSING, 0
     met, part, nm = int(s.get("uppfyllt", 0)), int(s.get("delvis", 0)), int(s.get("ej_uppfyllt", 0))
     return (
         f'<span class="s-ok">✓ {met} uppfyllda</span>, <span class="s-part">◐ {part} delvis</span>, '
@@ -305,8 +306,6 @@ a { color: #0b4f8a; margin-right: 0.6rem; }
 
 def status_pages(out: Path) -> list[str]:
     """The periods (newest first) that have a status page of the reporting round (``OUT/PERIOD/status.html``)."""
-    from ..periods import Period, is_period
-
     found = [p.parent.name for p in out.glob("*/status.html") if is_period(p.parent.name)]
     return sorted(found, key=lambda per: Period.parse(per), reverse=True)
 
@@ -314,7 +313,6 @@ def status_pages(out: Path) -> list[str]:
 def _status_links(periods: list[str]) -> str:
     if not periods:
         return ""
-    from ..periods import Period
 
     items = "".join(
         f'<li><a href="{esc(p)}/status.html">Inrapportering {esc(Period.parse(p).title)}</a></li>' for p in periods
@@ -324,8 +322,6 @@ def _status_links(periods: list[str]) -> str:
 
 def render_portal(rows: list[dict[str, Any]], status: list[str] | None = None) -> str:
     """The portal page for these reports (and links to the status pages of ``status``' periods)."""
-    from ..periods import Period, is_period
-
     official = [r for r in rows if r["type"] in ("report", "report_kort")]
     groups = [r for r in rows if r["type"] == "group_report" or (r["group"] and r["type"] != "study")]
     books = [r for r in rows if r["type"] == "book"]
