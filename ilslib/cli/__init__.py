@@ -9,10 +9,14 @@ import importlib
 import logging
 import sys
 import textwrap
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..config import redact
 from ..errors import IlsError
+
+if TYPE_CHECKING:  # the warehouse module is imported only by the commands that connect
+    from ..warehouse import Tracer
 
 # Subcommand name -> module (each module has ``register(subparsers)``).
 COMMANDS = {
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def tracer_for(args: argparse.Namespace):
+def tracer_for(args: argparse.Namespace) -> Tracer | None:
     """The SQL tracer asked for on the command line, if any."""
     if getattr(args, "trace_sql", False):
         from ..warehouse import trace_print

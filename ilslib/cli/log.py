@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from .. import connect
 from ..cells import csv_text
@@ -60,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
             organisation(wh, args.org)  # an unknown id is an error naming the nearest ones
         events = history(wh, period, args.org)
-    records = [
-        {k: (None if v != v else v) for k, v in rec.items()}  # NaN -> None
+    records: list[dict[str, Any]] = [
+        {str(k): (None if v != v else v) for k, v in rec.items()}  # NaN -> None
         for rec in events.to_dict("records")
     ]
     if args.format == "json":

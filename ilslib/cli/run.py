@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from . import add_warehouse_option
+
+if TYPE_CHECKING:  # the runner is imported only when it runs
+    from ..runner.batch import RunRequest
 
 RUNSET_KEYS = {
     "description",
@@ -188,7 +191,7 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
-def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[str, Any], where: str):
+def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[str, Any], where: str) -> RunRequest:
     from ..runner.batch import RunRequest, parse_formats
 
     def setting(name: str, value: Any, kind: type | tuple[type, ...]) -> Any:

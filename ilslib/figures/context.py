@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -58,7 +58,7 @@ class Snapshot:
     """
 
     def __init__(self, wh: Warehouse | Snapshot):
-        self._wh = wh._wh if isinstance(wh, Snapshot) else wh
+        self._wh: Warehouse = wh._wh if isinstance(wh, Snapshot) else wh
         self._memo: dict[tuple[str, str, tuple[Any, ...]], tuple[Any, list[list[Any]]]] = {}
 
     def _once(self, how: str, sql: str, params: Sequence[Any]) -> Any:
@@ -191,7 +191,8 @@ class ReportContext:
     """
 
     def __init__(self, wh: Warehouse | Snapshot, org_id: str, period: str | Period):
-        self.wh = Snapshot(wh)
+        # Typed as the Warehouse it stands in for: the figure functions take a Warehouse.
+        self.wh = cast(Warehouse, Snapshot(wh))
         self.period: Period = as_period(self.wh, period)
         with reading() as log:
             self.org = organisation(self.wh, org_id)
@@ -450,7 +451,8 @@ class GroupContext:
     """
 
     def __init__(self, wh: Warehouse | Snapshot, period: str | Period, kind: str):
-        self.wh = Snapshot(wh)
+        # Typed as the Warehouse it stands in for: the figure functions take a Warehouse.
+        self.wh = cast(Warehouse, Snapshot(wh))
         self.period: Period = as_period(self.wh, period)
         self.kind = kind
         self.kinds = group_kinds(kind)

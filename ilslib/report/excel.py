@@ -143,7 +143,7 @@ def workbook(
     from openpyxl import Workbook
 
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the empty sheet a new workbook has
     taken: list[str] = [ABOUT_SHEET]
     for t in tables:
         table = Table.from_dict(t) if isinstance(t, dict) else t

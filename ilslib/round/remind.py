@@ -30,6 +30,7 @@ import datetime as dt
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from .. import fmt, rights, settings
 from ..config import SmtpSettings
@@ -175,7 +176,7 @@ def plan(
     without = []
     if days_before is not None:
         without = [o for o in candidates if due_dates[o] is None]
-        candidates = [o for o in candidates if due_dates[o] is not None and (due_dates[o] - day).days <= days_before]
+        candidates = [o for o in candidates if (due := due_dates[o]) is not None and (due - day).days <= days_before]
     done = completeness(wh, p, candidates)
     who = contacts(wh, candidates, today=day)
     ctrl = _controllers(wh, candidates, day.isoformat())
@@ -413,7 +414,8 @@ def send_reminders(
 
     def record(outcome: Outcome) -> None:
         if outcome.sent:
-            person, orgs = outcome.letter.key  # type: ignore[misc]
+            # the key :func:`letters` gave the letter
+            person, orgs = cast("tuple[Reporter, tuple[Due, ...]]", outcome.letter.key)
             for d in orgs:
                 deadline = d.deadline.isoformat() if d.deadline else "none"
                 detail = f"to {outcome.letter.to} ({person.user_id}): {len(d.missing)} missing, deadline {deadline}"

@@ -141,7 +141,7 @@ def report_states(wh: Warehouse, period: str | Period, org_ids: Sequence[str]) -
     """
     if not in_round(wh, period):
         return dict.fromkeys(org_ids)
-    return states(wh, period, org_ids)
+    return dict(states(wh, period, org_ids))
 
 
 def is_draft(state_code: str | None) -> bool:
