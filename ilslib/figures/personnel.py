@@ -164,15 +164,15 @@ def sick_leave_series(
     sched = pd.to_numeric(df["scheduled_hours"]).astype("float64")
     cum_sick, cum_sched = sick.cumsum(), sched.cumsum()
     rows = []
-    for i, r in enumerate(df.to_dict("records")):  # positions: sick.iloc[i] is the row's month
+    for i, r in enumerate(df.to_dict("records")):  # the index is reset above: i is the row's label in sick
         suppressed = is_suppressed(r["headcount"])
         rows.append(
             {
                 "month": r["month"],
                 "headcount": num(r["headcount"]),
                 "fte": num(r["fte"]),
-                "sick_leave_pct": None if suppressed else ratio(_hours(sick.iloc[i]), _hours(sched.iloc[i])),
-                "cum_sick_leave_pct": None if suppressed else ratio(_hours(cum_sick.iloc[i]), _hours(cum_sched.iloc[i])),
+                "sick_leave_pct": None if suppressed else ratio(_hours(sick[i]), _hours(sched[i])),
+                "cum_sick_leave_pct": None if suppressed else ratio(_hours(cum_sick[i]), _hours(cum_sched[i])),
                 "suppressed": suppressed,
             }
         )
