@@ -156,7 +156,7 @@ def sick_leave_chart(series: pd.DataFrame, *, year_from: str | None = None) -> H
     ax.set_ylim(bottom=0)
     _style(ax)
     first, last = shown.iloc[0], shown.iloc[-1]
-    hi = shown.loc[shown["sick_leave_pct"].idxmax()]
+    hi = shown.iloc[shown["sick_leave_pct"].argmax()]
     alt = (
         f"Linjediagram: sjukfrånvaro i procent av schemalagd tid per månad från {first['month']} till "
         f"{last['month']}. Den senaste månaden var sjukfrånvaron {fmt.pct(last['sick_leave_pct'])}, "

@@ -104,7 +104,7 @@ def rollup_table(roll: pd.DataFrame, *, caption: str) -> Table:
             "organisations": m.count(r["organisations"]),
             "derived": m.count(r.get("derived", 0)),
         }
-        for r in roll.to_dict("records")
+        for r in m.records(roll)
     ]
     return Table(
         "rollup",
@@ -143,7 +143,7 @@ def rollup_matrix(detail: pd.DataFrame, names: dict[str, str], *, caption: str, 
     """Each organisation's judgement of each KF goal (rows organisations, columns KF goals), derived cells marked."""
     goals = list(dict.fromkeys(detail["goal_id"]))
     titles = dict(zip(detail["goal_id"], detail["title"], strict=False))
-    cells = {(r["org_id"], r["goal_id"]): r for r in detail.to_dict("records")}
+    cells = {(r["org_id"], r["goal_id"]): r for r in m.records(detail)}
     rows = []
     for o in by_name(list(dict.fromkeys(detail["org_id"])), names):
         row = {"organisation": m.text(names.get(o, o))}
@@ -179,7 +179,8 @@ def matrix_table(
             if missing(v):
                 row[i] = m.Cell(fmt.MISSING, fmt.MISSING)
             else:
-                row[i] = m.Cell(_words(CELL_TEXT.get(v, v)), CELL_TEXT.get(v, v), css=f"status-{v}")
+                shown = CELL_TEXT.get(str(v), str(v))
+                row[i] = m.Cell(_words(shown), shown, css=f"status-{v!s}")
         rows.append(row)
     return Table(
         "indicator_status",
@@ -237,7 +238,7 @@ def economy_table(
             "forecast_deviation": m.amount(e.get("forecast_deviation"), u, signed=True),
         }
 
-    rows = [line(names.get(o, o), econ.loc[o].to_dict()) for o in by_name(list(econ.index), names)]
+    rows = [line(names.get(o, o), m.record(econ, o)) for o in by_name(list(econ.index), names)]
     if rows:
         rows.append(line(TOTAL, {**total, "booked_through": None}))
     booked_notes = []
@@ -290,7 +291,7 @@ def budget_table(econ: pd.DataFrame, total: dict[str, Any], names: dict[str, str
     def line(label: str, e: dict[str, Any]) -> dict[str, m.Cell]:
         return {"name": m.text(label), **{c: m.amount(e.get(c), u) for c in cols}}
 
-    rows = [line(names.get(o, o), have.loc[o].to_dict()) for o in by_name(list(have.index), names)]
+    rows = [line(names.get(o, o), m.record(have, o)) for o in by_name(list(have.index), names)]
     if rows:
         rows.append(line(TOTAL, total))
     return Table(
@@ -321,7 +322,7 @@ def personnel_table(pers: pd.DataFrame, total: dict[str, Any], names: dict[str, 
             "sick": m.pct(p.get("sick_leave_pct"), 1, suppressed=bool(p.get("suppressed"))),
         }
 
-    rows = [line(names.get(o, o), pers.loc[o].to_dict()) for o in by_name(list(pers.index), names)]
+    rows = [line(names.get(o, o), m.record(pers, o)) for o in by_name(list(pers.index), names)]
     if rows:
         rows.append(line(TOTAL, total))
     notes = [

@@ -13,7 +13,7 @@ figures) return :class:`~ilslib.report.present.Html`.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 import pandas as pd
 
@@ -30,8 +30,9 @@ LEVEL_LABELS = {
     "namndmal": "Nämndmål",
     "bolagsmal": "Bolagsmål",
 }
-DIRECTION_LABELS = {"higher": "Högre är bättre", "lower": "Lägre är bättre"}
-SOURCE_LABELS = {"KF": "KF", "own": "Egen"}
+# Keyed by str | None: looked up with a row's value, which may be missing.
+DIRECTION_LABELS: dict[str | None, str] = {"higher": "Högre är bättre", "lower": "Lägre är bättre"}
+SOURCE_LABELS: dict[str | None, str] = {"KF": "KF", "own": "Egen"}
 LOAD_OUTCOMES = {"ok": "Genomförd", "rejected": "Avvisad", "failed": "Misslyckad"}
 TARGET_TYPE_LABELS = {"annual": "årsmål", "T1": "tertialmål", "T2": "tertialmål", "BO": "mål för bokslut"}
 #: Shown in a women/men cell of an indicator that is not reported by gender (Kolada's "not applicable").
@@ -189,7 +190,7 @@ def indicator_table(df: pd.DataFrame, *, caption: str, with_status: bool = True,
     True
     """
     rows = []
-    for r in df.to_dict("records"):
+    for r in m.records(df):
         unit, dec = _unit(r), _dec(r)
         target = m.value(r.get("target"), unit, dec)
         if not missing(r.get("target")) and r.get("target_type") not in (None, "annual"):
@@ -252,7 +253,7 @@ def target_table(df: pd.DataFrame, *, caption: str) -> Table:
     (['Årsmål', 'Gräns för delvis uppfyllt'], '82')
     """
     rows = []
-    for r in df.to_dict("records"):
+    for r in m.records(df):
         unit, dec = _unit(r), _dec(r)
         partial = "annual_partial_limit" if not missing(r.get("annual_partial_limit")) else "partial_limit"
         rows.append(
@@ -312,7 +313,7 @@ def goal_blocks(goals: pd.DataFrame, indicators: pd.DataFrame, tree: pd.DataFram
             heading(f"KF:s mål: {kf_title}" if kf_id else kf_title, 3, id=f"kf-{kf_id}" if kf_id else "mal-utan-kf")
         )
         # the KF goal itself (the kommun's own) first, under the heading that already names it
-        for g in sorted(group.to_dict("records"), key=lambda g: g["goal_id"] != kf_id):
+        for g in sorted(m.records(group), key=lambda g: g["goal_id"] != kf_id):
             inds = indicators[indicators["goal_id"] == g["goal_id"]] if not indicators.empty else indicators
             block: list[Any] = [] if g["goal_id"] == kf_id else [heading(g["title"], 4, id=f"mal-{g['goal_id']}")]
             if with_status:
@@ -325,15 +326,15 @@ def goal_blocks(goals: pd.DataFrame, indicators: pd.DataFrame, tree: pd.DataFram
                 block.append(text_block(g.get("comment"), empty="Ingen kommentar till bedömningen."))
             if not inds.empty:
                 if with_status:
-                    items = [
+                    items: list[str] = [
                         Html(
                             f"{esc(r['name'])}: {esc(_value(r, 'value'))} (mål {esc(_value(r, 'target'))}) "
                             f"{status_badge(r['status'])}"
                         )
-                        for r in inds.to_dict("records")
+                        for r in m.records(inds)
                     ]
                 else:  # the plan: no outcomes yet, only the targets
-                    items = [f"{r['name']}: årsmål {_value(r, _annual(r))}" for r in inds.to_dict("records")]
+                    items = [f"{r['name']}: årsmål {_value(r, _annual(r))}" for r in m.records(inds)]
                 block.append(paragraph("Indikatorer som mäter målet:", class_="intro") + bullet_list(items))
             else:
                 block.append(paragraph("Inga indikatorer är kopplade till målet i perioden.", class_="note"))
@@ -347,7 +348,7 @@ def goal_tree_list(tree: pd.DataFrame) -> Html:
         return paragraph("Inga mål finns för året.", class_="empty")
     html = []
     depth = -1
-    for r in tree.to_dict("records"):
+    for r in m.records(tree):
         d = int(r["depth"])
         while depth < d:
             html.append("<ul>")
@@ -369,7 +370,7 @@ def goal_tree_list(tree: pd.DataFrame) -> Html:
 def goal_table(goals: pd.DataFrame, *, caption: str) -> Table:
     """The organisation's goals in one compact table: judgement and its indicators' statuses (the short version)."""
     rows = []
-    for g in goals.to_dict("records"):
+    for g in m.records(goals):
         n = int(g.get("uppfyllt", 0)) + int(g.get("delvis", 0)) + int(g.get("ej_uppfyllt", 0))
         rows.append(
             {
@@ -417,14 +418,14 @@ def activity_table(df: pd.DataFrame, goal_titles: dict[str, str], *, caption: st
     rows = [
         {
             "title": m.text(r["title"]),
-            "goal": m.text(goal_titles.get(r.get("goal_id"), "–")),
+            "goal": m.text(goal_titles.get(r["goal_id"], "–") if r.get("goal_id") else "–"),
             "period": _dates(r.get("start_date"), r.get("end_date")),
             "start": m.text(r.get("start_date")),
             "end": m.text(r.get("end_date")),
             "status": m.text(fmt.activity(None if missing(r.get("status")) else r["status"])),
             "comment": m.text(r.get("comment")),
         }
-        for r in df.to_dict("records")
+        for r in m.records(df)
     ]
     return Table(
         "activities",
@@ -579,7 +580,7 @@ def accounts_table(df: pd.DataFrame, *, caption: str) -> Table:
             "avvikelse": m.amount(r["deviation"], u, signed=True),
             "pct": m.number(r["deviation_pct"], 1),
         }
-        for r in df.to_dict("records")
+        for r in m.records(df)
     ]
     return Table(
         "accounts",
@@ -625,7 +626,7 @@ def comparison_table(df: pd.DataFrame, *, caption: str, kind: str) -> Table:
     """
     repeated = set(df["label"][df["label"].duplicated(keep=False)]) if not df.empty else set()
     rows = []
-    for r in df.to_dict("records"):
+    for r in m.records(df):
         label = r["label"]
         if label in repeated and not missing(r.get("unit")):  # e.g. the budget deviation in % and in kronor
             label = f"{label} ({'belopp' if r['unit'] == 'kr' else r['unit']})"
@@ -672,7 +673,7 @@ def comparison_table(df: pd.DataFrame, *, caption: str, kind: str) -> Table:
 def projection_table(df: pd.DataFrame, *, caption: str) -> Table:
     """Year-end projections, labelled as such, with how each was made."""
     rows = []
-    for r in df.to_dict("records"):
+    for r in m.records(df):
         unit, dec = _unit(r), _dec(r)
         rows.append(
             {
@@ -712,7 +713,7 @@ def loads_table(df: pd.DataFrame, *, caption: str) -> Table:
             "rows": m.count(r.get("rows_inserted")),
             "outcome": m.text(LOAD_OUTCOMES.get(r.get("outcome") or "", r.get("outcome") or "–")),
         }
-        for r in df.to_dict("records")
+        for r in m.records(df)
     ]
     return Table(
         "loads",
@@ -731,7 +732,7 @@ def loads_table(df: pd.DataFrame, *, caption: str) -> Table:
     )
 
 
-def finite(x: Any) -> bool:
+def finite(x: Any) -> TypeGuard[float]:
     """True for a real, finite number."""
     return not missing(x) and isinstance(x, (int, float)) and math.isfinite(float(x))
 
@@ -810,12 +811,12 @@ def group_draft_banner(states: dict[str, str | None], names: dict[str, str]) -> 
     """The group report's banner when some of its organisations' reporting is not approved: which, in what state."""
     from ..round.state import LABELS, is_draft
 
-    pending = [o for o, st in states.items() if is_draft(st)]
+    pending = {o: st for o, st in states.items() if is_draft(st)}
     if not pending:
         return Html("")
     from .group import by_name
 
-    listed = "; ".join(f"{names.get(o, o)} ({LABELS[states[o]]})" for o in by_name(pending, names))
+    listed = "; ".join(f"{names.get(o, o)} ({LABELS[pending[o]]})" for o in by_name(list(pending), names))
     n, total = len(pending), len(states)
     title = f"Utkast – {n} av {total} organisationer ej godkända"
     return Html(
@@ -850,7 +851,7 @@ def main_deviations(df: pd.DataFrame, *, limit: int | None = None) -> Html:
     bad = df[df["status"] == "ej_uppfyllt"]
     if bad.empty:
         return paragraph("Inga indikatorer har status ej uppfyllt i perioden.")
-    records = bad.to_dict("records")
+    records = m.records(bad)
     shown = records if limit is None else records[: max(0, limit)]
     items = [f"{r['name']}: {_value(r, 'value')} mot målet {_value(r, 'target')}" for r in shown]
     if len(shown) < len(records):
@@ -873,7 +874,7 @@ def deviation_table(
             "status": m.status(r["status"]),
             "comment": m.text(r.get("comment")),
         }
-        for r in df.to_dict("records")
+        for r in m.records(df)
     ]
     return Table(
         "deviations",
@@ -987,7 +988,7 @@ def ranking_table(df: pd.DataFrame, *, caption: str) -> Table:
     unit = df.attrs.get("unit")
     decimals = int(df.attrs.get("decimals", 1))
     rows = []
-    for r in df.to_dict("records"):
+    for r in m.records(df):
         special = None if missing(r.get("special")) else r["special"]
         colour = r.get("colour") or "grey"
         name = ("► " if bool(r.get("selected")) else "") + str(r["name"])

@@ -25,6 +25,7 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeGuard
 
 import pandas as pd
 
@@ -144,7 +145,7 @@ def report_states(wh: Warehouse, period: str | Period, org_ids: Sequence[str]) -
     return dict(states(wh, period, org_ids))
 
 
-def is_draft(state_code: str | None) -> bool:
+def is_draft(state_code: str | None) -> TypeGuard[str]:
     """True when a report in this state is a draft: its reporting is in the round and not yet approved."""
     return state_code is not None and state_code != "godkand"
 
