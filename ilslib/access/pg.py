@@ -97,10 +97,6 @@ class Catalogue:
     database_acl: dict[str, set[str]] = field(default_factory=dict)  # grantee -> {"CONNECT", ...}
     schema_acl: dict[str, set[str]] = field(default_factory=dict)  # grantee -> {"USAGE", ...}
 
-    def role(self, name: str) -> Role | None:
-        """The role ``name`` if it exists."""
-        return self.roles.get(name)
-
     @property
     def me(self) -> Role | None:
         """The connected login's role."""
@@ -383,11 +379,6 @@ def policies(schema: str, groups: Groups) -> list[PolicyDef]:
             out.append(PolicyDef(t, "ils_lock", "UPDATE", everyone, lock, lock))
             out.append(PolicyDef(t, "ils_admin", "ALL", (g["admin"],), admin, admin))
     return out
-
-
-def policy_fingerprint(p: PolicyDef) -> str:
-    """The fingerprint of a policy's definition (the first half of its comment)."""
-    return _hash(p.sql())
 
 
 def fingerprint(definition: str) -> str:

@@ -26,7 +26,6 @@ from .present import Html, figure, paragraph  # noqa: E402
 BLUE = "#0b4f8a"
 BROWN = "#7a4b00"
 GREY = "#4a5360"
-RED = "#a4161a"
 QUARTILE_COLOURS = {"green": "#2e7d32", "yellow": "#b58900", "red": "#c62828", "grey": "#757575"}
 MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 

@@ -14,10 +14,11 @@ from typing import Any
 import pandas as pd
 
 from .. import fmt
+from ..fmt import KIND_LABELS, KIND_PLURAL
 from . import model as m
 from .model import Column, Table
 from .present import Html, definition_list, heading, paragraph, tag
-from .tables import KIND_LABELS, KIND_PLURAL, missing, swedish_date
+from .tables import missing, swedish_date
 
 ASSESSMENT_COLUMNS = {
     "uppfyllt": "✓ Uppfyllt",

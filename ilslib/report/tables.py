@@ -18,7 +18,7 @@ from typing import Any, TypeGuard
 import pandas as pd
 
 from .. import fmt
-from ..fmt import KIND_LABELS, KIND_PLURAL, MONTH_NAMES  # noqa: F401  (the notebooks use t.KIND_PLURAL ...)
+from ..fmt import KIND_LABELS, KIND_PLURAL, MONTH_NAMES
 from . import model as m
 from .model import Column, Table
 from .present import Html, bullet_list, definition_list, esc, heading, join, paragraph, tag, text_block

@@ -34,8 +34,6 @@ from ..figures.texts import TEXT_LABELS
 from ..periods import Period
 from ..warehouse import Warehouse
 
-ITEM_KINDS = ("outcome", "target", "status", "judgement", "comment")
-
 #: Swedish names of the comment kinds: the headings the report gives the texts (one home: ilslib.figures.texts).
 COMMENT_NAMES = TEXT_LABELS
 
@@ -121,11 +119,6 @@ class Completeness:
     def missing(self) -> list[str]:
         """The missing required items by name, in the order a reporter fills them in."""
         return [i.name for i in self.required if not i.present]
-
-
-def comment_kind(period: Period) -> str:
-    """The comment every organisation owes for the period: the Rapportkommentar in BO, else the VD-kommentar."""
-    return PERIOD_COMMENT_KINDS[period.code][0]
 
 
 def _iso(value: object) -> str | None:

@@ -47,9 +47,6 @@ FORMAT = "ils-inrapportering"
 FORMAT_VERSION = 1
 FILE_PREFIX = "inrapportering_"
 
-#: The contract files a reporting workbook has a sheet for, in sheet order.
-SHEET_ORDER = ("outcomes", "assessments", "activity_status", "comments")
-
 #: What each sheet holds, in Swedish, for the instructions.
 SHEET_TITLES = {
     "outcomes": "Utfall för indikatorer",
