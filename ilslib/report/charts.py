@@ -133,7 +133,7 @@ def economy_figure(data: pd.DataFrame, unit: fmt.AmountUnit, *, height: float = 
     return fig
 
 
-def sick_leave_chart(series: pd.DataFrame, *, year_from: str | None = None) -> Html:
+def sick_leave_chart(series: pd.DataFrame) -> Html:
     """Sick leave per month (%), the suppressed months left out and said so
 
     >>> html = charts.sick_leave_chart(f.sick_leave_series(wh, "ALN", "2026-T2"))
