@@ -9,7 +9,7 @@ sums, never averaged), and wide tables are split into parts that fit an A4 page
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,6 +19,9 @@ from . import model as m
 from .model import Column, Table
 from .present import Html, definition_list, heading, paragraph, tag
 from .tables import missing, swedish_date
+
+if TYPE_CHECKING:
+    from ..periods import Period
 
 ASSESSMENT_COLUMNS = {
     "uppfyllt": "✓ Uppfyllt",
@@ -57,7 +60,7 @@ def plural(kind: str) -> str:
     return GROUP_PLURAL.get(kind, kind)
 
 
-def cover(kind: str, per: Any, n_orgs: int) -> Html:
+def cover(kind: str, per: Period, n_orgs: int) -> Html:
     """The group report's cover."""
     return Html(
         '<header class="cover">'

@@ -12,8 +12,9 @@ figures) return :class:`~ilslib.report.present.Html`.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import pandas as pd
 
@@ -22,6 +23,11 @@ from ..fmt import KIND_LABELS, KIND_PLURAL, MONTH_NAMES
 from . import model as m
 from .model import Column, Table
 from .present import Html, bullet_list, definition_list, esc, heading, join, paragraph, tag, text_block
+
+if TYPE_CHECKING:
+    from ..figures.context import ReportContext
+    from ..figures.orgs import Organisation
+    from ..periods import Period
 
 LEVEL_LABELS = {
     "vision": "Vision",
@@ -84,7 +90,7 @@ def assessment_counts(assessments: pd.Series) -> dict[str | None, int]:
     return counts
 
 
-def summary_items(ctx: Any) -> list[tuple[str, str]]:
+def summary_items(ctx: ReportContext) -> list[tuple[str, str]]:
     """The headline figures of a report (label, value), from a report context; shared by both versions."""
     per, econ, pers = ctx.period, ctx.economy, ctx.personnel
     u = economy_unit(econ)  # the same unit as the economy table: one amount, one way of writing it
@@ -109,7 +115,7 @@ def summary_items(ctx: Any) -> list[tuple[str, str]]:
     return items
 
 
-def _deviation_label(econ: dict[str, Any], per: Any) -> str:
+def _deviation_label(econ: dict[str, Any], per: Period) -> str:
     said = booked_text(econ, per)
     return f"Budgetavvikelse t.o.m. {month_name(econ['booked_through'])}" if said else "Budgetavvikelse"
 
@@ -470,7 +476,7 @@ def month_name(month: str) -> str:
     return MONTH_NAMES[int(str(month)[5:7]) - 1]
 
 
-def booked_text(e: dict[str, Any], per: Any) -> str | None:
+def booked_text(e: dict[str, Any], per: Period) -> str | None:
     """``Utfall t.o.m. juni`` when months of the period are not yet booked (the rule:
     :func:`ilslib.figures.partly_booked`), else None."""
     from ..figures.economy import partly_booked
@@ -480,7 +486,7 @@ def booked_text(e: dict[str, Any], per: Any) -> str | None:
     return f"Utfall t.o.m. {month_name(e['booked_through'])}"
 
 
-def booked_note(e: dict[str, Any], per: Any) -> str | None:
+def booked_note(e: dict[str, Any], per: Period) -> str | None:
     """The note beside an economy table whose period has months not yet booked (None when all are)."""
     said = booked_text(e, per)
     if said is None:
@@ -503,7 +509,7 @@ def booked_note(e: dict[str, Any], per: Any) -> str | None:
     )
 
 
-def economy_caption(e: dict[str, Any], per: Any) -> str:
+def economy_caption(e: dict[str, Any], per: Period) -> str:
     """The economy table's caption: ``Budgetuppföljning januari–augusti 2026`` (``, utfall t.o.m. juni``)."""
     caption = f"Budgetuppföljning januari–{MONTH_NAMES[per.last_month_number - 1]} {per.year}"
     said = booked_text(e, per)
@@ -762,7 +768,7 @@ def local_time(iso: Any, zone: str = "Europe/Stockholm") -> str:
     return t.strftime("%Y-%m-%d %H:%M")
 
 
-def cover(org: Any, per: Any, today: Any, *, title: str | None = None) -> Html:
+def cover(org: Organisation, per: Period, today: dt.date, *, title: str | None = None) -> Html:
     """The cover: kind, report name, organisation, period, controller, date."""
     return Html(
         '<header class="cover">'
@@ -893,7 +899,7 @@ def deviation_table(
     )
 
 
-def forecast_text(e: dict[str, Any], per: Any) -> Html:
+def forecast_text(e: dict[str, Any], per: Period) -> Html:
     """The full-year forecast in a sentence (or that there is none), in the economy table's unit."""
     u = economy_unit(e)
     if missing(e.get("forecast_net")):
