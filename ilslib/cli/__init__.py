@@ -9,7 +9,7 @@ import importlib
 import logging
 import sys
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from .. import __version__
 from ..config import redact
@@ -59,7 +59,7 @@ EPILOG = textwrap.dedent(
 class _Parser(argparse.ArgumentParser):
     """argparse, with errors as one line naming the parameter, exit code 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 

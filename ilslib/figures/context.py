@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar, cast, overload
 
 import pandas as pd
 
@@ -95,7 +95,10 @@ class Snapshot:
         return f"<Snapshot of {self._wh!r}>"
 
 
-class frame_property:  # noqa: N801  (used like functools.cached_property)
+_T = TypeVar("_T")
+
+
+class frame_property(Generic[_T]):  # noqa: N801  (used like functools.cached_property)
     """A context frame: computed once, and every later use counts the reads it was computed from.
 
     A frame computed from other frames (or from the Snapshot's memory) reads
@@ -104,7 +107,7 @@ class frame_property:  # noqa: N801  (used like functools.cached_property)
     notebook asks for frames.
     """
 
-    def __init__(self, func: Any) -> None:
+    def __init__(self, func: Callable[[Any], _T]) -> None:
         self.func = func
         self.__doc__ = func.__doc__
         self.key = "_frame_" + func.__name__
@@ -112,7 +115,11 @@ class frame_property:  # noqa: N801  (used like functools.cached_property)
     def __set_name__(self, owner: type, name: str) -> None:
         self.key = "_frame_" + name
 
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> frame_property[_T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> frame_property[_T] | _T:
         if instance is None:
             return self
         cache = instance.__dict__
