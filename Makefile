@@ -93,5 +93,5 @@ docs: venv
 	ILS_UPDATE_DOCS=1 $(BIN)/python -m pytest -q tests/test_warehouse.py -k docs_ddl
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +
