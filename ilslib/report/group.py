@@ -183,8 +183,9 @@ def matrix_table(
             if missing(v):
                 row[i] = m.Cell(fmt.MISSING, fmt.MISSING)
             else:
-                shown = CELL_TEXT.get(str(v), str(v))
-                row[i] = m.Cell(_words(shown), shown, css=f"status-{v!s}")
+                code = str(v)  # a status code
+                shown = CELL_TEXT.get(code, code)
+                row[i] = m.Cell(_words(shown), shown, css=f"status-{code}")
         rows.append(row)
     return Table(
         "indicator_status",
