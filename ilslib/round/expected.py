@@ -34,9 +34,6 @@ from ..figures.texts import TEXT_LABELS
 from ..periods import Period
 from ..warehouse import Warehouse
 
-#: Swedish names of the comment kinds: the headings the report gives the texts (one home: ilslib.figures.texts).
-COMMENT_NAMES = TEXT_LABELS
-
 #: The comment kinds a reporter writes for a period, by period code; the first one is required.
 #: The budget has the VD-kommentar only; a tertial the VD-kommentar, deviations and an analysis;
 #: the annual report the Rapportkommentar, deviations and an analysis.
@@ -227,7 +224,7 @@ def items(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | None = N
     }
     for org in orgs:
         for n, kind in enumerate(kinds):
-            out[org].append(Item("comment", kind, COMMENT_NAMES[kind], (org, kind) in written, required=n == 0))
+            out[org].append(Item("comment", kind, TEXT_LABELS[kind], (org, kind) in written, required=n == 0))
     return out
 
 

@@ -30,12 +30,10 @@ from typing import TypeGuard
 import pandas as pd
 
 from .. import rights
-from ..contract import ROUND_STATES
 from ..errors import IlsError
 from ..periods import Period
 from ..warehouse import Warehouse
 
-STATES = ROUND_STATES
 LABELS = {"ej_paborjad": "Ej påbörjad", "pagaende": "Pågående", "klar": "Klarmarkerad", "godkand": "Godkänd"}
 #: A symbol per state, shown before the word (never the colour or the symbol alone).
 SYMBOLS = {"ej_paborjad": "○", "pagaende": "◐", "klar": "●", "godkand": "✔"}

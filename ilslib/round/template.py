@@ -36,13 +36,14 @@ from ..errors import ConfigError
 from ..figures import indicators, organisation
 from ..figures._common import CODE_ORDER, num, text
 from ..figures.orgs import goal_map
+from ..figures.texts import TEXT_LABELS
 from ..fmt import ACTIVITY_STATUS, STATUS
 from ..fsutil import atomic_write_bytes
 from ..periods import Period, is_period
 from ..warehouse import Warehouse
 from . import workbook as wbk
 from .deadlines import deadline
-from .expected import COMMENT_NAMES, Item, items
+from .expected import Item, items
 
 DIRECTION_WORDS = {"higher": "Högre är bättre", "lower": "Lägre är bättre"}
 LEVEL_WORDS = {"namndmal": "Nämndmål", "bolagsmal": "Bolagsmål"}
@@ -183,7 +184,7 @@ def _comment_sheet(wh: Warehouse, org_id: str, p: Period, found: list[Item]) -> 
                 "org_id": org_id,
                 "period": str(p),
                 "kind": item.ref,
-                "label": COMMENT_NAMES[item.ref],
+                "label": TEXT_LABELS[item.ref],
                 "text": text(current.get(item.ref)),
             }
         )
