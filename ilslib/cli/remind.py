@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from .. import connect
 from ..config import ENV_SMTP_PASSWORD, config_path, redact, smtp_password, smtp_settings
@@ -14,7 +14,6 @@ from . import add_warehouse_option, tracer_for
 
 if TYPE_CHECKING:
     from ..round.mail import Outcome
-    from ..round.remind import Due, Reporter
 
 EXIT_CODES = (
     "exit codes: 0 listed, or every message sent; 1 a message was not sent (each named on its own line, the\n"
@@ -114,8 +113,7 @@ def run(args: argparse.Namespace) -> int:
         told: set[str] = set()
 
         def said(outcome: Outcome) -> None:
-            _, orgs = cast("tuple[Reporter, tuple[Due, ...]]", outcome.letter.key)  # as round.remind.letters keys it
-            about = ", ".join(d.org_id for d in orgs)
+            about = ", ".join(d.org_id for d in remind.about(outcome.letter)[1])
             if outcome.sent:
                 print(f"sent to {outcome.letter.to} ({about})", flush=True)
                 return

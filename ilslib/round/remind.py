@@ -350,6 +350,11 @@ def letters(rows: Sequence[Due], period: Period, *, today: dt.date, signed_by: s
     return out
 
 
+def about(letter: Letter) -> tuple[Reporter, tuple[Due, ...]]:
+    """Whom a letter of :func:`letters` is to and which organisations it is about (the letter's key)."""
+    return cast("tuple[Reporter, tuple[Due, ...]]", letter.key)
+
+
 # -- sending ----------------------------------------------------------------------------------------
 
 
@@ -414,8 +419,7 @@ def send_reminders(
 
     def record(outcome: Outcome) -> None:
         if outcome.sent:
-            # the key :func:`letters` gave the letter
-            person, orgs = cast("tuple[Reporter, tuple[Due, ...]]", outcome.letter.key)
+            person, orgs = about(outcome.letter)
             for d in orgs:
                 deadline = d.deadline.isoformat() if d.deadline else "none"
                 detail = f"to {outcome.letter.to} ({person.user_id}): {len(d.missing)} missing, deadline {deadline}"
