@@ -26,7 +26,7 @@ help:
 	@echo "make system  install the Debian packages (scripts/install-system.sh)"
 	@echo "make lab     start JupyterLab with the project's kernel (LAB_ARGS='--no-browser --port 8890')"
 	@echo "make kernel  install the Jupyter kernel \"Python 3 (ils)\" into .venv"
-	@echo "make lint    ruff check and ruff format --check"
+	@echo "make lint    ruff check, ruff format --check, mypy and vulture"
 	@echo "make docs    refresh the generated DDL in docs/warehouse.md"
 	@echo "make clean   remove .venv, caches and build files (outputs/ and the demo warehouse stay)"
 
@@ -59,9 +59,11 @@ demo: system venv
 	@echo "Open the reports: $(CURDIR)/outputs/index.html   (or: $(BIN)/ils serve, then http://127.0.0.1:8000/)"
 
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
+# mypy: the type check of ilslib ([tool.mypy] in pyproject.toml), before the tests.
 test: system venv node_modules
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	@rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no tests" >&2; exit 1; fi; \
 	exit $$rc
@@ -80,13 +82,16 @@ LAB_ARGS ?=
 lab: kernel
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --MappingKernelManager.default_kernel_name=ils $(LAB_ARGS) notebooks/explore.ipynb
 
+# Style, format, types, and dead code (vulture: [tool.vulture] in pyproject.toml, scripts/vulture_whitelist.py).
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/vulture
 
 docs: venv
 	ILS_UPDATE_DOCS=1 $(BIN)/python -m pytest -q tests/test_warehouse.py -k docs_ddl
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

@@ -479,7 +479,7 @@ def _decimals(f: float, most: int = 6) -> int:
 def _num(v: object) -> str:
     """A number as the reports show it: ``1 234,5`` (:func:`ilslib.fmt.number`), up to six decimals."""
     try:
-        f = float(v)  # type: ignore[arg-type]
+        f = float(v)  # type: ignore[arg-type]  # any value: one float() refuses is shown as it is
     except (TypeError, ValueError):
         return str(v)
     if f != f:

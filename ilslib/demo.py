@@ -311,9 +311,10 @@ class _Demo:
 
     def _divergent(self, org_id: str, iid: str, period: str) -> bool:
         d = self.cat.get("divergent")
+        if not d:
+            return False
         return (
-            bool(d)
-            and d["org"] == org_id
+            d["org"] == org_id
             and self.ind[iid]["kf"] == d["kf"]
             and period in d["periods"]
             and self.ind[iid]["frequency"] == "tertial"
@@ -332,8 +333,8 @@ class _Demo:
                 values = self._raw_outcomes(org, iid, rng)
                 for period in self._periods_for(iid):
                     value = values[period]
-                    if self._divergent(org["id"], iid, period):
-                        target = self.applicable_target(org["id"], iid, period)
+                    target = self.applicable_target(org["id"], iid, period)
+                    if target is not None and self._divergent(org["id"], iid, period):
                         value = self._round(iid, target * (0.8 if self._sign(iid) > 0 else 1.25))
                     gap, missing_text = float(rng.random()), _pick(rng, texts["outcome_missing"])
                     gk, gm = (float(x) for x in rng.normal(0.0, 0.012, 2))
@@ -573,10 +574,13 @@ class _Demo:
                 r, variant = float(rng.random()), _pick(rng, texts["avvikelse"])
                 if worst and worst[0][0] < -0.08 and r < 0.75:
                     iid = worst[0][1]
+                    value = self._outcome_values[(org["id"], iid, period)]
+                    target = self.applicable_target(org["id"], iid, period)
+                    assert value is not None and target is not None  # _gaps keeps only indicators with both
                     rows[(org["id"], period, "avvikelse")] = variant.format(
                         indicator=self.ind[iid]["name"],
-                        value=self._with_unit(iid, self._outcome_values[(org["id"], iid, period)]),
-                        target=self._with_unit(iid, self.applicable_target(org["id"], iid, period)),
+                        value=self._with_unit(iid, value),
+                        target=self._with_unit(iid, target),
                     )
         rows.update(special)
         df = pd.DataFrame([(*k, v) for k, v in rows.items()], columns=list(FILES["comments"].column_names))
@@ -674,7 +678,9 @@ class _Demo:
             return None
         return max(1, round(self.ledger_rows / (len(self.orgs) * len(MONTHS))))
 
-    def _accounts(self, org: dict[str, Any], per_month: int | None, rng: np.random.Generator):
+    def _accounts(
+        self, org: dict[str, Any], per_month: int | None, rng: np.random.Generator
+    ) -> tuple[list[str], list[str], list[str], np.ndarray, np.ndarray, list[tuple[str, str, float, str]]]:
         plan = self.cat["ledger"][org["ledger"]]
         base = [(a, n, s, "intakt") for a, n, s in plan["income"]] + [(a, n, s, "kostnad") for a, n, s in plan["costs"]]
         if per_month is None:
@@ -903,9 +909,10 @@ def text_figures(wh: Warehouse) -> TextFigures:
         for org_id in econ.index:
             e = econ.loc[org_id]
             sick = pers.loc[org_id, "sick_leave_pct"] if org_id in pers.index else None
-            out[(org_id, period)] = tuple(
+            deviation, forecast, sick_pct = (
                 None if v is None or v != v else float(v) for v in (e["deviation"], e["forecast_deviation"], sick)
             )
+            out[(org_id, period)] = (deviation, forecast, sick_pct)
     return out
 
 

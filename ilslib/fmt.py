@@ -159,7 +159,7 @@ def number(x: Any, decimals: int = 0, *, missing: str = MISSING) -> str:
         d = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     negative = d < 0
     whole, _, frac = f"{d.copy_abs():f}".partition(".")  # copy_abs: exact, abs() would round to 28 digits
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

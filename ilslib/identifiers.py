@@ -72,11 +72,6 @@ def problem(value: object) -> str | None:
     return None
 
 
-def is_identifier(value: object) -> bool:
-    """True when ``value`` is a valid identifier as it stands."""
-    return problem(value) is None
-
-
 def check(value: object, what: str = "organisation id") -> str:
     """``value`` normalised (trimmed, NFC) when it is a valid identifier; else a one-line :class:`ConfigError`."""
     if isinstance(value, str):

@@ -234,11 +234,10 @@ def check_tree(paths: Iterable[str | Path]) -> list[str]:
     for root in roots:
         if root.is_file():
             base = root.with_suffix("")
-            py = base.with_suffix(".py")
-            nb = base.with_suffix(".ipynb")
+            script, notebook = base.with_suffix(".py"), base.with_suffix(".ipynb")
             if root.suffix == ".py" and not is_jupytext_py(root):
                 continue
-            found = [(py if py.is_file() else None, nb if nb.is_file() else None)]
+            found = [(script if script.is_file() else None, notebook if notebook.is_file() else None)]
         elif root.is_dir():
             found = pairs(root)
         else:
@@ -248,14 +247,15 @@ def check_tree(paths: Iterable[str | Path]) -> list[str]:
                 continue
             seen.add(pair)
             py, nb = pair
-            if py is None:
-                problems.append(
-                    f"{nb}: no paired percent script {nb.with_suffix('.py').name} "
-                    f"(jupytext --set-formats {PAIRING} {nb})"
-                )
-                continue
-            if nb is None:
-                problems.append(f"{py}: no paired notebook {py.with_suffix('.ipynb').name} (jupytext --sync {py})")
+            if py is None or nb is None:
+                if nb is not None:
+                    problems.append(
+                        f"{nb}: no paired percent script {nb.with_suffix('.py').name} "
+                        f"(jupytext --set-formats {PAIRING} {nb})"
+                    )
+                elif py is not None:
+                    problems.append(f"{py}: no paired notebook {py.with_suffix('.ipynb').name} (jupytext --sync {py})")
+                # neither: a path given that is no notebook and has none beside it (README.md): nothing to check
                 continue
             problems += metadata_problems(py)
             problems += sync_problems(py, nb)

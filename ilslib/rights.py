@@ -229,13 +229,3 @@ def require_approve(wh: Warehouse, org_ids: Iterable[str], action: str = "approv
     if refused:
         raise denied(r, action, refused, "controller of the organisation (or admin)")
     return r
-
-
-def require_admin(wh: Warehouse, action: str) -> Rights:
-    """The login's rights if it is an admin (or the owner while no admin is named); else an error."""
-    r = rights(wh)
-    if not r.is_admin:
-        raise AccessDeniedError(
-            f"{shown(r.user)} may not {action}: that needs the role admin (you are: {r.describe()})"
-        )
-    return r

@@ -176,8 +176,8 @@ def _create_view(spec: FileSpec) -> str:
             f"CREATE VIEW {_view_name(spec)} AS\nSELECT {cols}\nFROM {spec.table} t\n"
             f"LEFT JOIN {spec.table} x ON {on} AND x.{name} <> ''"
         )
-    cols = [f"NULLIF({c.name}, '') AS {c.name}" if c.default == "" else c.name for c in spec.columns]
-    return f"CREATE VIEW {_view_name(spec)} AS\nSELECT {', '.join(cols)}\nFROM {spec.table}"
+    shown = [f"NULLIF({c.name}, '') AS {c.name}" if c.default == "" else c.name for c in spec.columns]
+    return f"CREATE VIEW {_view_name(spec)} AS\nSELECT {', '.join(shown)}\nFROM {spec.table}"
 
 
 def ddl(dialect: str) -> list[str]:

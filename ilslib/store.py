@@ -331,8 +331,8 @@ def latest_loads(wh: Warehouse, limit: int = 5, *, outcome: str | None = "ok") -
         params,
     )
     out: list[dict[str, Any]] = []
-    for rec in loads.head(max(limit, 0)).to_dict("records"):
-        rec = {k: _clean(v) for k, v in rec.items()}
+    for row in loads.head(max(limit, 0)).to_dict("records"):
+        rec = {str(k): _clean(v) for k, v in row.items()}
         files = wh.query(
             "SELECT file_name, sha256, rows_read, rows_inserted, rows_replaced FROM v_load_file "
             "WHERE load_id = ? ORDER BY file_name",

@@ -662,11 +662,6 @@ def replay(entries: Iterable[Sequence[Any]]) -> None:
                 log_.add(sql, list(params), digest)
 
 
-def recording() -> bool:
-    """True while at least one :class:`ReadLog` is active."""
-    return bool(_LOGS)
-
-
 @contextlib.contextmanager
 def reading() -> Iterator[ReadLog]:
     """Record every read of this process (every connection) while the block runs.

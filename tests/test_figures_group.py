@@ -275,3 +275,21 @@ def test_in_the_demo_a_shown_value_has_one_rank_and_one_colour(demo_wh):
             ind, key = cmp.loc["SJUKFR"], cmp.loc["sick_leave_pct"]
             if fmt.number(ind["value"], 1) == fmt.number(key["value"], 1):
                 assert (ind["rank"], ind["colour"]) == (key["rank"], key["colour"]), org
+
+
+def test_key_figure_values_from_a_given_frame_and_without_one():
+    from ilslib.figures.compare import KEY_FIGURES, key_figure_values
+
+    pers = pd.DataFrame(
+        {"sick_leave_pct": [4.5, float("nan"), float("nan")], "suppressed": [False, True, False]},
+        index=pd.Index(["ÅSA", "BÖR", 'Ö"1'], name="org_id"),
+    )
+    values, special, _ = key_figure_values(None, None, "namnd", KEY_FIGURES["sick_leave_pct"], pers)
+    assert values == {"ÅSA": 4.5, "BÖR": None, 'Ö"1': None}
+    assert special == {"ÅSA": None, "BÖR": "..", 'Ö"1': "-"}  # suppressed, missing
+    econ = pd.DataFrame({"deviation": [0.0, -1.5], "deviation_pct": [float("nan"), -2.0]}, index=["A", "B"])
+    values, special, _ = key_figure_values(None, None, "bolag", KEY_FIGURES["deviation_pct"], econ)
+    assert values == {"A": None, "B": -2.0} and special == {"A": ".", "B": None}  # zero cost budget: no ratio
+    # Without a frame it reads the warehouse: with none it says so (it failed on None.query before).
+    with pytest.raises(ValueError, match="the warehouse and the period are needed"):
+        key_figure_values(None, None, "namnd", KEY_FIGURES["sick_leave_pct"])

@@ -70,6 +70,15 @@ def test_default_band_is_a_setting(monkeypatch):
     assert f.status(75, 80, "higher", band_pct=10) == "delvis"
 
 
+def test_default_band_needs_finite_numbers():
+    # a NaN target or band failed with "bad operand type for abs(): 'NoneType'" (found by mypy)
+    with pytest.raises(ValueError, match="target must be a finite number, got nan"):
+        f.default_partial_limit(float("nan"), "higher")
+    with pytest.raises(ValueError, match="partial band must be a finite percentage, got nan"):
+        f.status(71, 80, "higher", band_pct=float("nan"))
+    assert f.status(71, 80, "higher", partial_limit=70, band_pct=float("nan")) == "delvis"  # band not needed
+
+
 def test_effective_partial_limit():
     assert f.effective_partial_limit(80, "higher", 70) == 70.0
     assert f.effective_partial_limit(80, "higher", None) == 72.0

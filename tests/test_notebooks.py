@@ -253,6 +253,20 @@ def test_check_command_exit_codes(tmp_path: Path):
     assert bad.returncode == 1 and "no paired notebook" in bad.stderr
 
 
+def test_check_a_file_that_is_no_notebook(tmp_path: Path):
+    # pre-commit or a user may name any file: one that is neither a notebook nor a paired script, with none
+    # beside it, has nothing to check (it crashed with AttributeError on None before mypy found it).
+    (tmp_path / "anteckningar.md").write_text("# Anteckningar om åäö\n", encoding="utf-8")
+    assert nbs.check_tree([tmp_path / "anteckningar.md"]) == []
+    run = subprocess.run(
+        [sys.executable, "-m", "ilslib.notebooks", "check", str(tmp_path / "anteckningar.md")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+
+
 SECRET_CASES = [
     ("DRIVER={PostgreSQL Unicode};SERVER=db;UID=ils;PWD=Hemligt1", ["PWD"]),  # pragma: allowlist secret
     ("SERVER=db;Password=Sommar2026;DATABASE=lis", ["Password"]),  # pragma: allowlist secret

@@ -97,10 +97,6 @@ class Catalogue:
     database_acl: dict[str, set[str]] = field(default_factory=dict)  # grantee -> {"CONNECT", ...}
     schema_acl: dict[str, set[str]] = field(default_factory=dict)  # grantee -> {"USAGE", ...}
 
-    def role(self, name: str) -> Role | None:
-        """The role ``name`` if it exists."""
-        return self.roles.get(name)
-
     @property
     def me(self) -> Role | None:
         """The connected login's role."""
@@ -385,11 +381,6 @@ def policies(schema: str, groups: Groups) -> list[PolicyDef]:
     return out
 
 
-def policy_fingerprint(p: PolicyDef) -> str:
-    """The fingerprint of a policy's definition (the first half of its comment)."""
-    return _hash(p.sql())
-
-
 def fingerprint(definition: str) -> str:
     """The comment ``ils access apply`` puts on a policy or function it made: the hash of its definition.
 
@@ -563,23 +554,23 @@ def plan(cat: Catalogue, want: Desired) -> list[Step]:
             if missing:
                 grants.setdefault((grantee, missing), []).append(obj)
     # One statement per grantee and set of privileges, naming every table it concerns.
-    for (grantee, privs), objs in revokes.items():
+    for (grantee, listed), objs in revokes.items():
         who = "PUBLIC" if grantee == "PUBLIC" else q(grantee)
         steps.append(
             Step(
-                f"REVOKE {', '.join(privs)} ON {', '.join(f'{schema}.{o}' for o in objs)} FROM {who}",
-                f"{', '.join(privs)} on {_objects_text(objs)} revoked from {grantee}",
+                f"REVOKE {', '.join(listed)} ON {', '.join(f'{schema}.{o}' for o in objs)} FROM {who}",
+                f"{', '.join(listed)} on {_objects_text(objs)} revoked from {grantee}",
                 "revoke",
-                ("revoke", grantee, ", ".join(objs), ", ".join(privs)),
+                ("revoke", grantee, ", ".join(objs), ", ".join(listed)),
             )
         )
-    for (grantee, privs), objs in grants.items():
+    for (grantee, listed), objs in grants.items():
         steps.append(
             Step(
-                f"GRANT {', '.join(privs)} ON {', '.join(f'{schema}.{o}' for o in objs)} TO {q(grantee)}",
-                f"{', '.join(privs)} on {_objects_text(objs)} granted to {grantee}",
+                f"GRANT {', '.join(listed)} ON {', '.join(f'{schema}.{o}' for o in objs)} TO {q(grantee)}",
+                f"{', '.join(listed)} on {_objects_text(objs)} granted to {grantee}",
                 "grant",
-                ("grant", grantee, ", ".join(objs), ", ".join(privs)),
+                ("grant", grantee, ", ".join(objs), ", ".join(listed)),
             )
         )
     # 6. row-level security and its policies.
@@ -608,9 +599,9 @@ def plan(cat: Catalogue, want: Desired) -> list[Step]:
                     ("rls", table),
                 )
             )
-        have = cat.policies.get(table, {})
+        existing = cat.policies.get(table, {})
         defined = {p.name for p in by_table.get(table, [])}
-        for name in sorted(set(have) - defined):
+        for name in sorted(set(existing) - defined):
             steps.append(
                 Step(
                     f"DROP POLICY {q(name)} ON {schema}.{table}",
@@ -620,11 +611,11 @@ def plan(cat: Catalogue, want: Desired) -> list[Step]:
                 )
             )
         for p in by_table.get(table, []):
-            if p.name in have and policy_intact(have[p.name], p):
+            if p.name in existing and policy_intact(existing[p.name], p):
                 continue
-            if p.name in have:
+            if p.name in existing:
                 steps.append(Step(f"DROP POLICY {q(p.name)} ON {p.table}", "", "policy"))
-            verb = "redone" if p.name in have else "created"
+            verb = "redone" if p.name in existing else "created"
             steps.append(Step(p.sql(), f"policy {p.name} on {table} {verb}", "policy", ("policy", table, p.name)))
             steps.append(Step(policy_comment(p), "", "comment"))
     return steps

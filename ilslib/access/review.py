@@ -185,10 +185,8 @@ def _org_findings(wh: Warehouse, people: list[Person], today: str) -> list[Findi
                     )
                 )
     for p in people:
-        mine = [g for g in p.grants if g.active(today) and g.org_id]
-        both = sorted(
-            {g.org_id for g in mine if g.role == "reporter"} & {g.org_id for g in mine if g.role == "controller"}
-        )
+        mine = [(g.role, g.org_id) for g in p.grants if g.active(today) and g.org_id]
+        both = sorted({o for r, o in mine if r == "reporter"} & {o for r, o in mine if r == "controller"})
         for org in both:
             out.append(
                 Finding(
@@ -209,7 +207,7 @@ def _who(p: Person) -> str:
 
 def _in_fact(wh: Warehouse) -> list[Finding]:
     """Approvals in force made by the person who marked the same organisation and period ready."""
-    out = []
+    out: list[Finding] = []
     from ..round.state import history
 
     events = history(wh)

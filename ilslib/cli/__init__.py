@@ -9,10 +9,15 @@ import importlib
 import logging
 import sys
 import textwrap
+from typing import TYPE_CHECKING, NoReturn
 
 from .. import __version__
 from ..config import redact
 from ..errors import IlsError
+
+if TYPE_CHECKING:  # the warehouse module is imported only by the commands that connect
+    from ..periods import Period
+    from ..warehouse import Tracer, Warehouse
 
 # Subcommand name -> module (each module has ``register(subparsers)``).
 COMMANDS = {
@@ -55,7 +60,7 @@ EPILOG = textwrap.dedent(
 class _Parser(argparse.ArgumentParser):
     """argparse, with errors as one line naming the parameter, exit code 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def tracer_for(args: argparse.Namespace):
+def tracer_for(args: argparse.Namespace) -> Tracer | None:
     """The SQL tracer asked for on the command line, if any."""
     if getattr(args, "trace_sql", False):
         from ..warehouse import trace_print
@@ -132,16 +137,17 @@ if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
 
-def round_period(wh, text: str):
+def round_period(wh: Warehouse, text: str) -> Period:
     """The period of a reporting-round command (status, log, remind, template, ready, approve).
 
-    ``YYYY-BU`` ... ``YYYY-BO`` as it is, or ``latest``: the latest period due or reported, the same rule as
-    ``ils run --period latest`` (:func:`ilslib.figures.latest_period`).
+    ``YYYY-BU`` ... ``YYYY-BO`` as it is, or ``latest`` (``senaste``, ``latest-BO``, ...): the latest period due or
+    reported, the same rule as ``ils run --period latest`` (:func:`ilslib.figures.as_period`).
     """
-    from ..periods import Period
+    from ..periods import Period as Period_
+    from ..periods import is_latest
 
-    if text.strip().lower() == "latest":
-        from ..figures import latest_period
+    if is_latest(text):
+        from ..figures import as_period
 
-        return latest_period(wh)
-    return Period.parse(text)
+        return as_period(wh, text)
+    return Period_.parse(text)

@@ -7,12 +7,13 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from .. import connect, fmt
 from ..cells import csv_text
 from ..errors import ConfigError
 from ..fsutil import atomic_write_bytes
-from ..periods import Period
+from ..periods import Period, is_latest
 from . import add_warehouse_option, round_period, tracer_for
 
 
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     """Print (or write) the events."""
     from ..round.state import ACTIONS, LABELS, history
 
-    if args.period.strip().lower() != "latest":
+    if not is_latest(args.period):
         Period.parse(args.period)  # a malformed period is an error before connecting
     with connect(args.warehouse, tracer=tracer_for(args)) as wh:
         period = str(round_period(wh, args.period))
@@ -60,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
             organisation(wh, args.org)  # an unknown id is an error naming the nearest ones
         events = history(wh, period, args.org)
-    records = [
-        {k: (None if v != v else v) for k, v in rec.items()}  # NaN -> None
+    records: list[dict[str, Any]] = [
+        {str(k): (None if v != v else v) for k, v in rec.items()}  # NaN -> None
         for rec in events.to_dict("records")
     ]
     if args.format == "json":

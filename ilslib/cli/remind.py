@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from .. import connect
 from ..config import ENV_SMTP_PASSWORD, config_path, redact, smtp_password, smtp_settings
 from ..errors import ConfigError
-from ..periods import Period
+from ..periods import Period, is_latest
 from . import add_warehouse_option, round_period, tracer_for
+
+if TYPE_CHECKING:
+    from ..round.mail import Outcome
 
 EXIT_CODES = (
     "exit codes: 0 listed, or every message sent; 1 a message was not sent (each named on its own line, the\n"
@@ -70,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     """List the reminders, and send them with ``--send``."""
     from ..round import remind
 
-    if args.period.strip().lower() != "latest":
+    if not is_latest(args.period):
         Period.parse(args.period)  # a malformed period is an error before connecting
     if args.kind and args.org:
         raise ConfigError("give --kind or --org, not both")
@@ -112,8 +116,8 @@ def run(args: argparse.Namespace) -> int:
 
         told: set[str] = set()
 
-        def said(outcome) -> None:
-            about = ", ".join(d.org_id for d in outcome.letter.key[1])
+        def said(outcome: Outcome) -> None:
+            about = ", ".join(d.org_id for d in remind.about(outcome.letter)[1])
             if outcome.sent:
                 print(f"sent to {outcome.letter.to} ({about})", flush=True)
                 return

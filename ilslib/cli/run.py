@@ -108,8 +108,8 @@ def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[s
     from ..runner.request import RunRequest
 
     # the options named as the request's fields; --org, --kind and --parameter are lists of their own
-    same = ("period", "all", "notebook", "formats", "jobs", "out", "force", "engine", "executor", "scheduler")
-    same += ("wait", "warehouse", "timeout", "audience")
+    same: tuple[str, ...] = ("period", "all", "notebook", "formats", "jobs", "out", "force", "engine", "executor")
+    same += ("scheduler", "wait", "warehouse", "timeout", "audience")
     given = {name: getattr(args, name) for name in same}
     return RunRequest.from_settings(entry, where=where, orgs=args.org, kinds=args.kind, parameters=cli_params, **given)
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import io
+import os
 import posixpath
 import urllib.parse
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 from ..errors import ConfigError
 
@@ -57,7 +60,7 @@ class ReadOnlyHandler(http.server.SimpleHTTPRequestHandler):
             return False
         return not (parts and parts[0] in HIDDEN_TOP)
 
-    def send_head(self):  # type: ignore[override]
+    def send_head(self) -> io.BytesIO | BinaryIO | None:
         try:
             ok = self._allowed() and not self.translate_path(self.path).endswith(".ils-outside")
         except UnicodeDecodeError:
@@ -67,11 +70,11 @@ class ReadOnlyHandler(http.server.SimpleHTTPRequestHandler):
             return None
         return super().send_head()
 
-    def list_directory(self, path):  # type: ignore[override]  # noqa: ARG002
+    def list_directory(self, path: str | os.PathLike[str]) -> io.BytesIO | None:  # noqa: ARG002
         self.send_error(404, "not found")  # a directory without index.html is not shown
         return None
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
 
 
@@ -124,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
             write_portal(Path(out))
         except OSError as exc:  # a read-only directory: serve the portal as it is
             print(f"ils serve: the portal was not rewritten ({exc.strerror or exc})", flush=True)
-    host, port = server.server_address[:2]
+    host, port = cast("tuple[str, int]", server.server_address[:2])  # an IP socket's: (host, port)
     what = "the published portal " if published else ""
     print(f"Serving {what}{Path(out).resolve()} read-only at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import connect
 from ..errors import ConfigError
-from ..periods import Period
+from ..periods import Period, is_latest
 from . import add_warehouse_option, round_period, tracer_for
 
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     """Show or write the status."""
     from ..round import status as st
 
-    if args.period.strip().lower() != "latest":
+    if not is_latest(args.period):
         Period.parse(args.period)  # a malformed period is an error before connecting
     with connect(args.warehouse, tracer=tracer_for(args)) as wh:
         period = round_period(wh, args.period)

@@ -40,11 +40,16 @@ def default_partial_limit(target: float, direction: str, band_pct: float | None 
     >>> default_partial_limit(-10, "higher"), default_partial_limit(0, "lower")
     (-11.0, 0.0)
     """
-    return float(_default_limit(_dec(target), direction, band_pct))
+    t = _dec(target)
+    if t is None:
+        raise ValueError(f"the target must be a finite number, got {target!r}")
+    return float(_default_limit(t, direction, band_pct))
 
 
 def _default_limit(t: Decimal, direction: str, band_pct: float | None) -> Decimal:
     pct = _dec(settings.PARTIAL_BAND_PCT if band_pct is None else band_pct)
+    if pct is None:
+        raise ValueError(f"the partial band must be a finite percentage, got {band_pct!r}")
     band = abs(t) * pct / Decimal(100)
     return t - band if direction == "higher" else t + band
 

@@ -166,21 +166,18 @@ def compare(
     if what in KEY_FIGURES:
         fig = KEY_FIGURES[what]
         values, special, status = key_figure_values(wh, p, k, fig)
-        attrs = {"label": fig.label, "unit": fig.unit, "direction": fig.direction, "decimals": fig.decimals}
+        direction, decimals = fig.direction, fig.decimals
+        attrs = {"label": fig.label, "unit": fig.unit, "direction": direction, "decimals": decimals}
     else:
         meta = wh.rows("SELECT name, unit, direction, decimals FROM v_indicator WHERE indicator_id = ?", (what,))
         if not meta:
             raise _unknown_figure(wh, what)
-        name, unit, direction, decimals = meta[0]
+        name, unit, direction, places = meta[0]
         values, special, status = indicator_values(indicator_rows(wh, p, kind=k), what)
-        attrs = {
-            "label": name,
-            "unit": unit,
-            "direction": direction,
-            "decimals": int(decimals) if num(decimals) is not None else 1,
-        }
+        decimals = int(places) if num(places) is not None else 1
+        attrs = {"label": name, "unit": unit, "direction": direction, "decimals": decimals}
     absent = MISSING if what in KEY_FIGURES else NOT_APPLICABLE
-    df = ranked_frame(orgs, values, special, status, attrs["direction"], org_id, absent, attrs["decimals"])
+    df = ranked_frame(orgs, values, special, status, direction, org_id, absent, decimals)
     df.attrs.update({"what": what, "period": str(p), "kind": k, **attrs})
     return df
 
@@ -245,15 +242,20 @@ def key_figure_values(
     """
     values: dict[str, float | None] = {}
     special: dict[str, str | None] = {}
+    if source is None:
+        if wh is None or p is None:
+            raise ValueError("key_figure_values: without a source frame the warehouse and the period are needed")
+        source = (personnel_frame if fig.source == "personnel" else economy_frame)(wh, p, kinds=[kind])
+    df = source
     if fig.source == "personnel":
-        df = personnel_frame(wh, p, kinds=[kind]) if source is None else source
         for o, r in df.iterrows():
+            o = str(o)  # the index is org_id
             v = num(r["sick_leave_pct"])
             values[o] = v
             special[o] = SUPPRESSED if r["suppressed"] else (None if v is not None else MISSING)
     else:
-        df = economy_frame(wh, p, kinds=[kind]) if source is None else source
         for o, r in df.iterrows():
+            o = str(o)  # the index is org_id
             v = num(r[fig.key])
             values[o] = v
             if v is not None:

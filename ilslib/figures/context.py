@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar, cast, overload
 
 import pandas as pd
 
@@ -61,7 +61,7 @@ class Snapshot:
     """
 
     def __init__(self, wh: Warehouse | Snapshot):
-        self._wh = wh._wh if isinstance(wh, Snapshot) else wh
+        self._wh: Warehouse = wh._wh if isinstance(wh, Snapshot) else wh
         self._memo: dict[tuple[str, str, tuple[Any, ...]], tuple[Any, list[list[Any]]]] = {}
 
     def _once(self, how: str, sql: str, params: Sequence[Any]) -> Any:
@@ -98,7 +98,10 @@ class Snapshot:
         return f"<Snapshot of {self._wh!r}>"
 
 
-class frame_property:  # noqa: N801  (used like functools.cached_property)
+_T = TypeVar("_T")
+
+
+class frame_property(Generic[_T]):  # noqa: N801  (used like functools.cached_property)
     """A context frame: computed once, and every later use counts the reads it was computed from.
 
     A frame computed from other frames (or from the Snapshot's memory) reads
@@ -107,7 +110,7 @@ class frame_property:  # noqa: N801  (used like functools.cached_property)
     notebook asks for frames.
     """
 
-    def __init__(self, func: Any) -> None:
+    def __init__(self, func: Callable[[Any], _T]) -> None:
         self.func = func
         self.__doc__ = func.__doc__
         self.key = "_frame_" + func.__name__
@@ -115,7 +118,11 @@ class frame_property:  # noqa: N801  (used like functools.cached_property)
     def __set_name__(self, owner: type, name: str) -> None:
         self.key = "_frame_" + name
 
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> frame_property[_T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> frame_property[_T] | _T:
         if instance is None:
             return self
         cache = instance.__dict__
@@ -188,7 +195,8 @@ class ReportContext:
     """
 
     def __init__(self, wh: Warehouse | Snapshot, org_id: str, period: str | Period):
-        self.wh = Snapshot(wh)
+        # Typed as the Warehouse it stands in for: the figure functions take a Warehouse.
+        self.wh = cast(Warehouse, Snapshot(wh))
         self.period: Period = as_period(self.wh, period)
         with reading() as log:
             self.org = organisation(self.wh, org_id)
@@ -445,7 +453,8 @@ class GroupContext:
     """
 
     def __init__(self, wh: Warehouse | Snapshot, period: str | Period, kind: str):
-        self.wh = Snapshot(wh)
+        # Typed as the Warehouse it stands in for: the figure functions take a Warehouse.
+        self.wh = cast(Warehouse, Snapshot(wh))
         self.period: Period = as_period(self.wh, period)
         self.kind = kind
         self.kinds = group_kinds(kind)

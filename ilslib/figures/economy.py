@@ -161,14 +161,15 @@ def _economy_row(m: pd.DataFrame, p: Period) -> dict[str, object]:
     compared = in_period & m["month"].isin(booked) if booked else in_period
     out["budget_income"] = money(total("budget", compared & inc))
     out["budget_costs"] = money(total("budget", compared & cost))
-    out["budget_net"] = money(total("budget", compared & inc) - total("budget", compared & cost))
+    out["budget_net"] = budget_net = money(total("budget", compared & inc) - total("budget", compared & cost))
     if not p.has_outcomes:  # the budget period: the plan only
         return out
     out["booked_months"] = len(booked)
     if booked:  # nothing booked yet: missing, not 0
         income, costs = total("outcome", compared & inc), total("outcome", compared & cost)
-        out["income"], out["costs"], out["net"] = money(income), money(costs), money(income - costs)
-        out["deviation"] = money(out["net"] - out["budget_net"])
+        net = money(income - costs)
+        out["income"], out["costs"], out["net"] = money(income), money(costs), net
+        out["deviation"] = None if net is None or budget_net is None else money(net - budget_net)
         out["deviation_pct"] = ratio(out["deviation"], out["budget_costs"])
         out["booked_through"] = booked[-1]
     elif not in_period.any():
@@ -227,7 +228,7 @@ def economy_frame(wh: Warehouse, p: Period, org_id: str | None = None, kinds: li
     else:
         orgs = [r[0] for r in wh.rows("SELECT org_id FROM v_organisation")]
     monthly = _monthly(wh, p.year, org_id, kinds)
-    groups = dict(tuple(monthly.groupby("org_id", sort=False))) if not monthly.empty else {}
+    groups = {str(o): g for o, g in monthly.groupby("org_id", sort=False)} if not monthly.empty else {}
     orgs = sorted(set(orgs) | set(groups))
     empty = monthly.iloc[0:0]
     rows = [_economy_row(groups.get(o, empty), p) for o in orgs]

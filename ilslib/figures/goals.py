@@ -15,6 +15,8 @@ judgement, or ``n = 0``: no divergence.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from ..contract import GOAL_LEVELS
@@ -112,7 +114,7 @@ def goals_from(org_id: str, gm: pd.DataFrame, judged: pd.DataFrame, ind: pd.Data
     wanted = set(gm.loc[gm["org_id"] == org_id, "goal_id"]) | set(judged["goal_id"]) | set(counts)
     by_judgement = {r["goal_id"]: r for r in judged.to_dict("records")}
     level_rank = {lv: i for i, lv in enumerate(GOAL_LEVELS)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in gm[gm["goal_id"].isin(wanted)].to_dict("records"):
         g = r["goal_id"]
         c = counts.get(g, dict.fromkeys(_COUNTED, 0))
@@ -138,8 +140,8 @@ def goals_from(org_id: str, gm: pd.DataFrame, judged: pd.DataFrame, ind: pd.Data
         )
     rows.sort(key=lambda r: r["_sort"])
     df = frame(rows, GOAL_COLUMNS)
-    for c in ("indicators", *_COUNTED):
-        df[c] = df[c].astype("int64")
+    for col in ("indicators", *_COUNTED):
+        df[col] = df[col].astype("int64")
     df["divergence"] = df["divergence"].astype(bool)
     df["own"] = df["own"].astype(bool)
     return df

@@ -45,7 +45,7 @@ def _scope(alias_free_org: str, org_id: str | None, kind: str | Sequence[str] | 
     if org_id is not None:
         return f" AND {alias_free_org} = ?", [org_id]
     if kind is not None:
-        kinds = [kind] if isinstance(kind, str) else list(kind)
+        kinds: list[object] = [kind] if isinstance(kind, str) else list(kind)
         marks = ", ".join("?" for _ in kinds)
         return f" AND {alias_free_org} IN (SELECT org_id FROM v_organisation WHERE kind IN ({marks}))", kinds
     return "", []

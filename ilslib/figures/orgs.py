@@ -197,7 +197,7 @@ def goal_tree(wh: Warehouse, org_id: str, year: int | str | Period) -> pd.DataFr
         children.setdefault(parent, []).append(g)
     level_rank = {lv: i for i, lv in enumerate(GOAL_LEVELS)}
     for kids in children.values():
-        kids.sort(key=lambda g: (level_rank.get(by_id.at[g, "level"], 99), g))
+        kids.sort(key=lambda g: (level_rank.get(str(by_id.at[g, "level"]), 99), g))
     rows: list[dict[str, object]] = []
 
     def walk(g: str, depth: int, path: frozenset[str]) -> None:

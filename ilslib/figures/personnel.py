@@ -102,7 +102,7 @@ def personnel_frame(
         )
     found = {r["org_id"]: r for r in raw.to_dict("records")}
     orgs = sorted(set(orgs) | set(found))
-    rows = []
+    rows: list[dict[str, object]] = []
     for o in orgs:
         r = found.get(o)
         if r is None:
@@ -165,7 +165,7 @@ def sick_leave_series(
     sched = pd.to_numeric(df["scheduled_hours"]).astype("float64")
     cum_sick, cum_sched = sick.cumsum(), sched.cumsum()
     rows = []
-    for i, r in df.iterrows():
+    for i, r in enumerate(df.to_dict("records")):  # the index is reset above: i is the row's label in sick
         suppressed = is_suppressed(r["headcount"])
         rows.append(
             {

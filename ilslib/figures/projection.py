@@ -105,14 +105,14 @@ def projection_from(p: Period, ind: pd.DataFrame, hist: pd.DataFrame) -> pd.Data
             note = f"Ingen prognos: utfall för {p} saknas."
         elif ly_same is not None and ly_bo is not None:
             change = exact_difference(ly_bo, ly_same)
-            projected = exact_difference(value, -change)
+            projected = exact_difference(value, exact_difference(ly_same, ly_bo))  # value + change
             method = "last_year_pattern"
             note = (
                 f"Prognos: utfallet {p.code} {y} ({fmt.number(value, dec)}) plus förra årets förändring "
                 f"från {p.code} till bokslut ({fmt.signed(change, dec)})."
             )
         elif p.code == "T2" and t1 is not None:
-            projected = exact_difference(value, -exact_difference(value, t1))
+            projected = exact_difference(value, exact_difference(t1, value))  # value + (value - t1)
             method = "trend"
             note = (
                 f"Prognos: förändringen från T1 till T2 {y} ({fmt.signed(exact_difference(value, t1), dec)}) "

@@ -17,6 +17,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 
 from .. import fmt  # noqa: E402
@@ -26,12 +28,11 @@ from .present import Html, figure, paragraph  # noqa: E402
 BLUE = "#0b4f8a"
 BROWN = "#7a4b00"
 GREY = "#4a5360"
-RED = "#a4161a"
 QUARTILE_COLOURS = {"green": "#2e7d32", "yellow": "#b58900", "red": "#c62828", "grey": "#757575"}
 MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 
 
-def _style(ax: Any) -> None:
+def _style(ax: Axes) -> None:
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
     ax.grid(axis="y", color="#d5dbe1", linewidth=0.6)
@@ -100,7 +101,7 @@ def economy_chart(
     return figure(fig, alt=alt, caption=caption)
 
 
-def economy_figure(data: pd.DataFrame, unit: fmt.AmountUnit, *, height: float = 3.0) -> Any:
+def economy_figure(data: pd.DataFrame, unit: fmt.AmountUnit, *, height: float = 3.0) -> Figure:
     """The matplotlib figure of :func:`economy_chart` (for tests: the axes can be inspected)."""
     months = [int(m[5:7]) for m in data["month"]]
     fig, ax = plt.subplots(figsize=(7.2, height))
@@ -130,7 +131,7 @@ def economy_figure(data: pd.DataFrame, unit: fmt.AmountUnit, *, height: float = 
     return fig
 
 
-def sick_leave_chart(series: pd.DataFrame, *, year_from: str | None = None) -> Html:
+def sick_leave_chart(series: pd.DataFrame) -> Html:
     """Sick leave per month (%), the suppressed months left out and said so
 
     >>> html = charts.sick_leave_chart(f.sick_leave_series(wh, "ALN", "2026-T2"))
@@ -152,7 +153,7 @@ def sick_leave_chart(series: pd.DataFrame, *, year_from: str | None = None) -> H
     ax.set_ylim(bottom=0)
     _style(ax)
     first, last = shown.iloc[0], shown.iloc[-1]
-    hi = shown.loc[shown["sick_leave_pct"].idxmax()]
+    hi = shown.iloc[shown["sick_leave_pct"].argmax()]
     alt = (
         f"Linjediagram: sjukfrånvaro i procent av schemalagd tid per månad från {first['month']} till "
         f"{last['month']}. Den senaste månaden var sjukfrånvaron {fmt.pct(last['sick_leave_pct'])}, "
@@ -183,7 +184,7 @@ def indicator_trends(history: pd.DataFrame, *, indicator_ids: list[str], title: 
 TITLE_WIDTH = 44
 
 
-def _period_axis(ax: Any, periods: list[str]) -> None:
+def _period_axis(ax: Axes, periods: list[str]) -> None:
     """Periods on the x axis, horizontal and whole: the code (T1, T2, BO) at each point, the year once
     below its periods. No label is rotated, broken over lines or run into its neighbour."""
     x = list(range(len(periods)))
@@ -198,7 +199,7 @@ def _period_axis(ax: Any, periods: list[str]) -> None:
                 color="#1b1f24", gid="year")  # fmt: skip
 
 
-def _readable_axis(ax: Any, values: list[float], *, count: bool) -> None:
+def _readable_axis(ax: Axes, values: list[float], *, count: bool) -> None:
     """Never a negative axis for figures that cannot be negative; whole ticks for counts.
 
     A count that is 0 throughout is drawn on 0-1, not on matplotlib's -0,04-0,04.

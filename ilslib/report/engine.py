@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import Any
+from typing import Any, cast
 
 import nbformat
 from IPython.core.displayhook import DisplayHook
@@ -54,11 +54,22 @@ class _Stream(io.TextIOBase):
 
 
 class _Publisher(DisplayPublisher):
-    def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs) -> None:  # noqa: ARG002
-        self.shell._ils_outputs.append(nbformat.v4.new_output("display_data", data=data, metadata=metadata or {}))
+    def publish(  # noqa: ARG002
+        self,
+        data: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        source: Any = None,
+        *,
+        transient: dict[str, Any] | None = None,
+        update: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        cast("_Shell", self.shell)._ils_outputs.append(
+            nbformat.v4.new_output("display_data", data=data, metadata=metadata or {})
+        )
 
     def clear_output(self, wait: bool = False) -> None:
-        self.shell._ils_outputs.clear()
+        cast("_Shell", self.shell)._ils_outputs.clear()
 
 
 class _Hook(DisplayHook):
@@ -68,8 +79,8 @@ class _Hook(DisplayHook):
     def write_output_prompt(self) -> None:
         pass
 
-    def write_format_data(self, format_dict, md_dict=None) -> None:
-        self.shell._ils_outputs.append(
+    def write_format_data(self, format_dict: dict[str, Any], md_dict: dict[str, Any] | None = None) -> None:
+        cast("_Shell", self.shell)._ils_outputs.append(
             nbformat.v4.new_output(
                 "execute_result", data=format_dict, metadata=md_dict or {}, execution_count=self.prompt_count
             )
@@ -84,15 +95,17 @@ class _Shell(InteractiveShell):
 
     display_pub_class = Type(_Publisher)
     displayhook_class = Type(_Hook)
+    #: The outputs of the cell that runs (notebook output nodes), set by :func:`fresh_shell` and :func:`run_cell`.
+    _ils_outputs: list[Any]
 
-    def _showtraceback(self, etype, evalue, stb) -> None:
+    def _showtraceback(self, etype: type[BaseException] | None, evalue: BaseException | None, stb: list[str]) -> None:
         self._ils_outputs.append(
             nbformat.v4.new_output(
                 "error", ename=getattr(etype, "__name__", str(etype)), evalue=str(evalue), traceback=list(stb)
             )
         )
 
-    def enable_gui(self, gui=None) -> None:  # no event loops in a batch run
+    def enable_gui(self, gui: str | None = None) -> None:  # no event loops in a batch run
         pass
 
 
@@ -113,7 +126,8 @@ def fresh_shell() -> _Shell:
 
 def run_cell(shell: _Shell, source: str) -> tuple[list[Any], bool]:
     """Run one cell; return its outputs and whether it raised."""
-    shell._ils_outputs = outputs = []
+    outputs: list[Any] = []
+    shell._ils_outputs = outputs
     old_out, old_err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Stream(outputs, "stdout"), _Stream(outputs, "stderr")
     try:
@@ -131,7 +145,7 @@ class InProcessEngine(Engine):
     """papermill engine: the cells run in this process (see the module docstring)."""
 
     @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs) -> None:  # noqa: ARG003
+    def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> None:  # noqa: ARG003
         shell = fresh_shell()
         count = 0
         for index, cell in enumerate(nb_man.nb.cells):

@@ -23,17 +23,22 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cells import is_dangerous
 from .model import Table, sheet_name
+
+if TYPE_CHECKING:  # openpyxl is imported when a workbook is made
+    from openpyxl.cell.cell import Cell, MergedCell
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 ABOUT_SHEET = "Om rapporten"
 MAX_WIDTH = 60
 MIN_WIDTH = 8
 
 
-def _put(ws: Any, row: int, col: int, value: Any, number_format: str | None = None) -> Any:
+def _put(ws: Worksheet, row: int, col: int, value: Any, number_format: str | None = None) -> Cell | MergedCell:
     """Write one cell; text is always a string cell (never a formula), dangerous text quote-prefixed."""
     cell = ws.cell(row=row, column=col)
     if value is None:
@@ -65,7 +70,7 @@ DRAFT_MARK = " (utkast)"
 """After every sheet's caption of a draft's workbook (as after the report's title)."""
 
 
-def _sheet(wb: Any, table: Table, name: str, draft: bool = False) -> None:
+def _sheet(wb: Workbook, table: Table, name: str, draft: bool = False) -> None:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
@@ -78,11 +83,11 @@ def _sheet(wb: Any, table: Table, name: str, draft: bool = False) -> None:
     rule = Border(bottom=Side(style="thin", color="8D99A6"))
     widths = [_width(c.header) for c in cols]
     for j, c in enumerate(cols, 1):
-        cell = _put(ws, 2, j, c.header)
-        cell.font = Font(bold=True)
-        cell.fill = head_fill
-        cell.border = rule
-        cell.alignment = Alignment(wrap_text=True, vertical="bottom", horizontal="right" if c.numeric else "left")
+        head = _put(ws, 2, j, c.header)
+        head.font = Font(bold=True)
+        head.fill = head_fill
+        head.border = rule
+        head.alignment = Alignment(wrap_text=True, vertical="bottom", horizontal="right" if c.numeric else "left")
     last = 2
     if not table.rows:
         last = 3
@@ -118,7 +123,7 @@ def _sheet(wb: Any, table: Table, name: str, draft: bool = False) -> None:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def _about(wb: Any, title: str, about: Sequence[tuple[str, Any]], notes: Iterable[str]) -> None:
+def _about(wb: Workbook, title: str, about: Sequence[tuple[str, Any]], notes: Iterable[str]) -> None:
     from openpyxl.styles import Alignment, Font
 
     ws = wb.create_sheet(title=ABOUT_SHEET)
@@ -154,7 +159,7 @@ def workbook(
     from openpyxl import Workbook
 
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the empty sheet a new workbook has
     taken: list[str] = [ABOUT_SHEET]
     for t in tables:
         table = Table.from_dict(t) if isinstance(t, dict) else t

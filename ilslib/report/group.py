@@ -9,7 +9,7 @@ sums, never averaged), and wide tables are split into parts that fit an A4 page
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,6 +19,9 @@ from . import model as m
 from .model import Column, Table
 from .present import Html, definition_list, heading, paragraph, tag
 from .tables import by_name, swedish_date
+
+if TYPE_CHECKING:
+    from ..periods import Period
 
 ASSESSMENT_COLUMNS = {
     "uppfyllt": "✓ Uppfyllt",
@@ -57,7 +60,7 @@ def plural(kind: str) -> str:
     return GROUP_PLURAL.get(kind, kind)
 
 
-def cover(kind: str, per: Any, n_orgs: int) -> Html:
+def cover(kind: str, per: Period, n_orgs: int) -> Html:
     """The group report's cover."""
     return Html(
         '<header class="cover">'
@@ -92,7 +95,7 @@ def rollup_table(roll: pd.DataFrame, *, caption: str) -> Table:
             "organisations": m.count(r["organisations"]),
             "derived": m.count(r.get("derived", 0)),
         }
-        for r in roll.to_dict("records")
+        for r in m.records(roll)
     ]
     return Table(
         "rollup",
@@ -131,7 +134,7 @@ def rollup_matrix(detail: pd.DataFrame, names: dict[str, str], *, caption: str, 
     """Each organisation's judgement of each KF goal (rows organisations, columns KF goals), derived cells marked."""
     goals = list(dict.fromkeys(detail["goal_id"]))
     titles = dict(zip(detail["goal_id"], detail["title"], strict=False))
-    cells = {(r["org_id"], r["goal_id"]): r for r in detail.to_dict("records")}
+    cells = {(r["org_id"], r["goal_id"]): r for r in m.records(detail)}
     rows = []
     for o in by_name(list(dict.fromkeys(detail["org_id"])), names):
         row = {"organisation": m.text(names.get(o, o))}
@@ -167,7 +170,9 @@ def matrix_table(
             if fmt.is_missing(v):
                 row[i] = m.Cell(fmt.MISSING, fmt.MISSING)
             else:
-                row[i] = m.Cell(_words(CELL_TEXT.get(v, v)), CELL_TEXT.get(v, v), css=f"status-{v}")
+                code = str(v)  # a status code
+                shown = CELL_TEXT.get(code, code)
+                row[i] = m.Cell(_words(shown), shown, css=f"status-{code}")
         rows.append(row)
     return Table(
         "indicator_status",
@@ -228,9 +233,7 @@ def economy_table(
         }
 
     rows = [
-        line(
-            f"{names.get(o, o)} (utfall t.o.m. {through(o)})" if o in partly else names.get(o, o), econ.loc[o].to_dict()
-        )
+        line(f"{names.get(o, o)} (utfall t.o.m. {through(o)})" if o in partly else names.get(o, o), m.record(econ, o))
         for o in by_name(list(econ.index), names)
     ]
     if rows:
@@ -281,7 +284,7 @@ def budget_table(econ: pd.DataFrame, total: dict[str, Any], names: dict[str, str
     def line(label: str, e: dict[str, Any]) -> dict[str, m.Cell]:
         return {"name": m.text(label), **{c: m.amount(e.get(c), u) for c in cols}}
 
-    rows = [line(names.get(o, o), have.loc[o].to_dict()) for o in by_name(list(have.index), names)]
+    rows = [line(names.get(o, o), m.record(have, o)) for o in by_name(list(have.index), names)]
     if rows:
         rows.append(line(TOTAL, total))
     return Table(
@@ -312,7 +315,7 @@ def personnel_table(pers: pd.DataFrame, total: dict[str, Any], names: dict[str, 
             "sick": m.pct(p.get("sick_leave_pct"), 1, suppressed=bool(p.get("suppressed"))),
         }
 
-    rows = [line(names.get(o, o), pers.loc[o].to_dict()) for o in by_name(list(pers.index), names)]
+    rows = [line(names.get(o, o), m.record(pers, o)) for o in by_name(list(pers.index), names)]
     if rows:
         rows.append(line(TOTAL, total))
     notes = [

@@ -21,15 +21,28 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import fmt
 from .present import Html, esc, tag
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Rows up to this many are kept on one page in print.
 KEEP_ROWS = 16
 #: Characters Excel does not allow in a sheet name.
 _SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a figure frame as dicts by column name (every column of a figure frame is named by a str)."""
+    return cast("list[dict[str, Any]]", df.to_dict("records"))
+
+
+def record(df: pd.DataFrame, key: str) -> dict[str, Any]:
+    """The row ``key`` of a figure frame indexed by a unique id (org_id) as a dict by column name."""
+    return cast("dict[str, Any]", df.loc[key].to_dict())
 
 
 @dataclass

@@ -17,11 +17,14 @@ import html as _html
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .. import fmt
+
+if TYPE_CHECKING:  # matplotlib is imported by the charts that need it
+    from matplotlib.figure import Figure
 
 
 class Html(str):
@@ -193,7 +196,7 @@ def _default_text(value: Any) -> Any:
     return fmt.MISSING if fmt.is_missing(value) else value
 
 
-def figure(fig: Any, *, alt: str, caption: str | None = None, dpi: int = 110) -> Html:
+def figure(fig: Figure, *, alt: str, caption: str | None = None, dpi: int = 110) -> Html:
     """A matplotlib figure as an inline PNG with a text alternative; the figure is closed.
 
     ``alt`` must say what the chart shows (the values that matter), not just its type.

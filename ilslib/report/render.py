@@ -13,10 +13,15 @@ import functools
 import io
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from .. import __version__
+
+if TYPE_CHECKING:  # imported when first used: both take a while to import
+    from nbconvert import HTMLExporter
+    from weasyprint.text.fonts import FontConfiguration
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE_NAME = "ils_report"
@@ -28,7 +33,7 @@ def _css() -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _exporter():
+def _exporter() -> HTMLExporter:
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
@@ -73,7 +78,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str, lang: str = "sv")
 
 
 @functools.lru_cache(maxsize=1)
-def _font_config():
+def _font_config() -> FontConfiguration:
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()

@@ -12,16 +12,22 @@ figures) return :class:`~ilslib.report.present.Html`.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import pandas as pd
 
 from .. import fmt
-from ..fmt import KIND_LABELS, KIND_PLURAL, MONTH_NAMES  # noqa: F401  (the notebooks use t.KIND_PLURAL ...)
+from ..fmt import KIND_LABELS, KIND_PLURAL, MONTH_NAMES
 from . import model as m
 from .model import Column, Table
 from .present import Html, bullet_list, definition_list, esc, heading, join, paragraph, tag, text_block
+
+if TYPE_CHECKING:
+    from ..figures.context import ReportContext
+    from ..figures.orgs import Organisation
+    from ..periods import Period
 
 LEVEL_LABELS = {
     "vision": "Vision",
@@ -30,8 +36,9 @@ LEVEL_LABELS = {
     "namndmal": "Nämndmål",
     "bolagsmal": "Bolagsmål",
 }
-DIRECTION_LABELS = {"higher": "Högre är bättre", "lower": "Lägre är bättre"}
-SOURCE_LABELS = {"KF": "KF", "own": "Egen"}
+# Keyed by str | None: looked up with a row's value, which may be missing.
+DIRECTION_LABELS: dict[str | None, str] = {"higher": "Högre är bättre", "lower": "Lägre är bättre"}
+SOURCE_LABELS: dict[str | None, str] = {"KF": "KF", "own": "Egen"}
 LOAD_OUTCOMES = {"ok": "Genomförd", "rejected": "Avvisad", "failed": "Misslyckad"}
 TARGET_TYPE_LABELS = {"annual": "årsmål", "T1": "tertialmål", "T2": "tertialmål", "BO": "mål för bokslut"}
 #: Shown in a women/men cell of an indicator that is not reported by gender (Kolada's "not applicable").
@@ -73,7 +80,7 @@ def assessment_counts(assessments: pd.Series) -> dict[str | None, int]:
     return counts
 
 
-def summary_items(ctx: Any) -> list[tuple[str, str]]:
+def summary_items(ctx: ReportContext) -> list[tuple[str, str]]:
     """The headline figures of a report (label, value), from a report context; shared by both versions."""
     per, econ, pers = ctx.period, ctx.economy, ctx.personnel
     u = economy_unit(econ)  # the same unit as the economy table: one amount, one way of writing it
@@ -98,7 +105,7 @@ def summary_items(ctx: Any) -> list[tuple[str, str]]:
     return items
 
 
-def _deviation_label(econ: dict[str, Any], per: Any) -> str:
+def _deviation_label(econ: dict[str, Any], per: Period) -> str:
     said = booked_text(econ, per)
     return f"Budgetavvikelse t.o.m. {month_name(econ['booked_through'])}" if said else "Budgetavvikelse"
 
@@ -179,7 +186,7 @@ def indicator_table(df: pd.DataFrame, *, caption: str, with_status: bool = True,
     True
     """
     rows = []
-    for r in df.to_dict("records"):
+    for r in m.records(df):
         unit, dec = _unit(r), _dec(r)
         target = m.value(r.get("target"), unit, dec)
         if not fmt.is_missing(r.get("target")) and r.get("target_type") not in (None, "annual"):
@@ -242,7 +249,7 @@ def target_table(df: pd.DataFrame, *, caption: str) -> Table:
     (['Årsmål', 'Gräns för delvis uppfyllt'], '82')
     """
     rows = []
-    for r in df.to_dict("records"):
+    for r in m.records(df):
         unit, dec = _unit(r), _dec(r)
         partial = "annual_partial_limit" if not fmt.is_missing(r.get("annual_partial_limit")) else "partial_limit"
         rows.append(
@@ -302,7 +309,7 @@ def goal_blocks(goals: pd.DataFrame, indicators: pd.DataFrame, tree: pd.DataFram
             heading(f"KF:s mål: {kf_title}" if kf_id else kf_title, 3, id=f"kf-{kf_id}" if kf_id else "mal-utan-kf")
         )
         # the KF goal itself (the kommun's own) first, under the heading that already names it
-        for g in sorted(group.to_dict("records"), key=lambda g: g["goal_id"] != kf_id):
+        for g in sorted(m.records(group), key=lambda g: g["goal_id"] != kf_id):
             inds = indicators[indicators["goal_id"] == g["goal_id"]] if not indicators.empty else indicators
             block: list[Any] = [] if g["goal_id"] == kf_id else [heading(g["title"], 4, id=f"mal-{g['goal_id']}")]
             if with_status:
@@ -315,15 +322,15 @@ def goal_blocks(goals: pd.DataFrame, indicators: pd.DataFrame, tree: pd.DataFram
                 block.append(text_block(g.get("comment"), empty="Ingen kommentar till bedömningen."))
             if not inds.empty:
                 if with_status:
-                    items = [
+                    items: list[str] = [
                         Html(
                             f"{esc(r['name'])}: {esc(_value(r, 'value'))} (mål {esc(_value(r, 'target'))}) "
                             f"{status_badge(r['status'])}"
                         )
-                        for r in inds.to_dict("records")
+                        for r in m.records(inds)
                     ]
                 else:  # the plan: no outcomes yet, only the targets
-                    items = [f"{r['name']}: årsmål {_value(r, _annual(r))}" for r in inds.to_dict("records")]
+                    items = [f"{r['name']}: årsmål {_value(r, _annual(r))}" for r in m.records(inds)]
                 block.append(paragraph("Indikatorer som mäter målet:", class_="intro") + bullet_list(items))
             else:
                 block.append(paragraph("Inga indikatorer är kopplade till målet i perioden.", class_="note"))
@@ -337,7 +344,7 @@ def goal_tree_list(tree: pd.DataFrame) -> Html:
         return paragraph("Inga mål finns för året.", class_="empty")
     html = []
     depth = -1
-    for r in tree.to_dict("records"):
+    for r in m.records(tree):
         d = int(r["depth"])
         while depth < d:
             html.append("<ul>")
@@ -359,7 +366,7 @@ def goal_tree_list(tree: pd.DataFrame) -> Html:
 def goal_table(goals: pd.DataFrame, *, caption: str) -> Table:
     """The organisation's goals in one compact table: judgement and its indicators' statuses (the short version)."""
     rows = []
-    for g in goals.to_dict("records"):
+    for g in m.records(goals):
         n = int(g.get("uppfyllt", 0)) + int(g.get("delvis", 0)) + int(g.get("ej_uppfyllt", 0))
         rows.append(
             {
@@ -407,14 +414,14 @@ def activity_table(df: pd.DataFrame, goal_titles: dict[str, str], *, caption: st
     rows = [
         {
             "title": m.text(r["title"]),
-            "goal": m.text(goal_titles.get(r.get("goal_id"), fmt.MISSING)),
+            "goal": m.text(goal_titles.get(r["goal_id"], fmt.MISSING) if r.get("goal_id") else fmt.MISSING),
             "period": _dates(r.get("start_date"), r.get("end_date")),
             "start": m.text(r.get("start_date")),
             "end": m.text(r.get("end_date")),
             "status": m.text(fmt.activity(None if fmt.is_missing(r.get("status")) else r["status"])),
             "comment": m.text(r.get("comment")),
         }
-        for r in df.to_dict("records")
+        for r in m.records(df)
     ]
     return Table(
         "activities",
@@ -459,7 +466,7 @@ def month_name(month: str) -> str:
     return MONTH_NAMES[int(str(month)[5:7]) - 1]
 
 
-def booked_text(e: dict[str, Any], per: Any) -> str | None:
+def booked_text(e: dict[str, Any], per: Period) -> str | None:
     """``Utfall t.o.m. juni`` when months of the period are not yet booked (the rule:
     :func:`ilslib.figures.partly_booked`), else None."""
     from ..figures.economy import partly_booked
@@ -469,7 +476,7 @@ def booked_text(e: dict[str, Any], per: Any) -> str | None:
     return f"Utfall t.o.m. {month_name(e['booked_through'])}"
 
 
-def booked_note(e: dict[str, Any], per: Any) -> str | None:
+def booked_note(e: dict[str, Any], per: Period) -> str | None:
     """The note beside an economy table whose period has months not yet booked (None when all are)."""
     said = booked_text(e, per)
     if said is None:
@@ -492,7 +499,7 @@ def booked_note(e: dict[str, Any], per: Any) -> str | None:
     )
 
 
-def economy_caption(e: dict[str, Any], per: Any) -> str:
+def economy_caption(e: dict[str, Any], per: Period) -> str:
     """The economy table's caption: ``Budgetuppföljning januari–augusti 2026`` (``, utfall t.o.m. juni``)."""
     caption = f"Budgetuppföljning januari–{MONTH_NAMES[per.last_month_number - 1]} {per.year}"
     said = booked_text(e, per)
@@ -571,7 +578,7 @@ def accounts_table(df: pd.DataFrame, *, caption: str) -> Table:
             "avvikelse": m.amount(r["deviation"], u, signed=True),
             "pct": m.number(r["deviation_pct"], 1, signed=True),
         }
-        for r in df.to_dict("records")
+        for r in m.records(df)
     ]
     return Table(
         "accounts",
@@ -617,7 +624,7 @@ def comparison_table(df: pd.DataFrame, *, caption: str, kind: str) -> Table:
     """
     repeated = set(df["label"][df["label"].duplicated(keep=False)]) if not df.empty else set()
     rows = []
-    for r in df.to_dict("records"):
+    for r in m.records(df):
         label = r["label"]
         if label in repeated and not fmt.is_missing(r.get("unit")):  # e.g. the budget deviation in % and in kronor
             label = f"{label} ({'belopp' if r['unit'] == 'kr' else r['unit']})"
@@ -664,7 +671,7 @@ def comparison_table(df: pd.DataFrame, *, caption: str, kind: str) -> Table:
 def projection_table(df: pd.DataFrame, *, caption: str) -> Table:
     """Year-end projections, labelled as such, with how each was made."""
     rows = []
-    for r in df.to_dict("records"):
+    for r in m.records(df):
         unit, dec = _unit(r), _dec(r)
         rows.append(
             {
@@ -704,7 +711,7 @@ def loads_table(df: pd.DataFrame, *, caption: str) -> Table:
             "rows": m.count(r.get("rows_inserted")),
             "outcome": m.text(LOAD_OUTCOMES.get(r.get("outcome") or "", r.get("outcome") or fmt.MISSING)),
         }
-        for r in df.to_dict("records")
+        for r in m.records(df)
     ]
     return Table(
         "loads",
@@ -723,7 +730,7 @@ def loads_table(df: pd.DataFrame, *, caption: str) -> Table:
     )
 
 
-def finite(x: Any) -> bool:
+def finite(x: Any) -> TypeGuard[float]:
     """True for a real, finite number."""
     return not fmt.is_missing(x) and isinstance(x, (int, float)) and math.isfinite(float(x))
 
@@ -738,7 +745,7 @@ def swedish_date(d: Any) -> str:
     return f"{d.day} {MONTH_NAMES[d.month - 1]} {d.year}"
 
 
-def cover(org: Any, per: Any, today: Any, *, title: str | None = None) -> Html:
+def cover(org: Organisation, per: Period, today: dt.date, *, title: str | None = None) -> Html:
     """The cover: kind, report name, organisation, period, controller, date."""
     return Html(
         '<header class="cover">'
@@ -787,10 +794,10 @@ def group_draft_banner(states: dict[str, str | None], names: dict[str, str]) -> 
     """The group report's banner when some of its organisations' reporting is not approved: which, in what state."""
     from ..round.state import LABELS, is_draft
 
-    pending = [o for o, st in states.items() if is_draft(st)]
+    pending = {o: st for o, st in states.items() if is_draft(st)}
     if not pending:
         return Html("")
-    listed = "; ".join(f"{names.get(o, o)} ({LABELS[states[o]]})" for o in by_name(pending, names))
+    listed = "; ".join(f"{names.get(o, o)} ({LABELS[pending[o]]})" for o in by_name(list(pending), names))
     n, total = len(pending), len(states)
     title = f"Utkast – {n} av {total} organisationer ej godkända"
     return Html(
@@ -825,7 +832,7 @@ def main_deviations(df: pd.DataFrame, *, limit: int | None = None) -> Html:
     bad = df[df["status"] == "ej_uppfyllt"]
     if bad.empty:
         return paragraph("Inga indikatorer har status ej uppfyllt i perioden.")
-    records = bad.to_dict("records")
+    records = m.records(bad)
     shown = records if limit is None else records[: max(0, limit)]
     items = [f"{r['name']}: {_value(r, 'value')} mot målet {_value(r, 'target')}" for r in shown]
     if len(shown) < len(records):
@@ -852,7 +859,7 @@ def deviation_table(
             "status": m.status(r["status"]),
             "comment": m.text(r.get("comment")),
         }
-        for r in df.to_dict("records")
+        for r in m.records(df)
     ]
     return Table(
         "deviations",
@@ -871,7 +878,7 @@ def deviation_table(
     )
 
 
-def forecast_text(e: dict[str, Any], per: Any) -> Html:
+def forecast_text(e: dict[str, Any], per: Period) -> Html:
     """The full-year forecast in a sentence (or that there is none), in the economy table's unit."""
     u = economy_unit(e)
     if fmt.is_missing(e.get("forecast_net")):
@@ -966,7 +973,7 @@ def ranking_table(df: pd.DataFrame, *, caption: str) -> Table:
     unit = df.attrs.get("unit")
     decimals = int(df.attrs.get("decimals", 1))
     rows = []
-    for r in df.to_dict("records"):
+    for r in m.records(df):
         special = None if fmt.is_missing(r.get("special")) else r["special"]
         colour = r.get("colour") or "grey"
         name = ("► " if bool(r.get("selected")) else "") + str(r["name"])

@@ -30,14 +30,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .. import rules
-from ..figures.texts import TEXT_LABELS, text_label
+from ..figures.texts import text_label
 from ..periods import Period
 from ..warehouse import Warehouse
-
-ITEM_KINDS = ("outcome", "target", "status", "judgement", "comment")
-
-#: Swedish names of the comment kinds: the headings the report gives the texts (one home: ilslib.figures.texts).
-COMMENT_NAMES = TEXT_LABELS
 
 #: The comment kinds a reporter writes for a period, by period code; the first one is required.
 #: The budget has the VD-kommentar only; a tertial the VD-kommentar, deviations and an analysis;
@@ -121,11 +116,6 @@ class Completeness:
     def missing(self) -> list[str]:
         """The missing required items by name, in the order a reporter fills them in."""
         return [i.name for i in self.required if not i.present]
-
-
-def comment_kind(period: Period) -> str:
-    """The comment every organisation owes for the period: the Rapportkommentar in BO, else the VD-kommentar."""
-    return PERIOD_COMMENT_KINDS[period.code][0]
 
 
 def _iso(value: object) -> str | None:

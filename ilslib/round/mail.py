@@ -20,7 +20,7 @@ import datetime as dt
 import email.utils
 import smtplib
 import ssl
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -262,11 +262,3 @@ def send(
     finally:
         relay.close()
     return delivery
-
-
-def addresses(letters: Iterable[Letter]) -> list[str]:
-    """The distinct recipients, in order."""
-    seen: dict[str, None] = {}
-    for letter in letters:
-        seen.setdefault(letter.to, None)
-    return list(seen)

@@ -30,6 +30,7 @@ import datetime as dt
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from .. import fmt, rights, settings
 from ..config import SmtpSettings
@@ -175,7 +176,7 @@ def plan(
     without = []
     if days_before is not None:
         without = [o for o in candidates if due_dates[o] is None]
-        candidates = [o for o in candidates if due_dates[o] is not None and (due_dates[o] - day).days <= days_before]
+        candidates = [o for o in candidates if (due := due_dates[o]) is not None and (due - day).days <= days_before]
     done = completeness(wh, p, candidates)
     who = contacts(wh, candidates, today=day)
     ctrl = _controllers(wh, candidates, day.isoformat())
@@ -349,6 +350,11 @@ def letters(rows: Sequence[Due], period: Period, *, today: dt.date, signed_by: s
     return out
 
 
+def about(letter: Letter) -> tuple[Reporter, tuple[Due, ...]]:
+    """Whom a letter of :func:`letters` is to and which organisations it is about (the letter's key)."""
+    return cast("tuple[Reporter, tuple[Due, ...]]", letter.key)
+
+
 # -- sending ----------------------------------------------------------------------------------------
 
 
@@ -413,7 +419,7 @@ def send_reminders(
 
     def record(outcome: Outcome) -> None:
         if outcome.sent:
-            person, orgs = outcome.letter.key  # type: ignore[misc]
+            person, orgs = about(outcome.letter)
             for d in orgs:
                 deadline = d.deadline.isoformat() if d.deadline else "ingen"
                 detail = f"till {outcome.letter.to} ({person.user_id}): {len(d.missing)} saknas, sista dag {deadline}"

@@ -25,17 +25,15 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 import pandas as pd
 
 from .. import rights
-from ..contract import ROUND_STATES
 from ..errors import IlsError
 from ..periods import Period
 from ..warehouse import Warehouse
 
-STATES = ROUND_STATES
 LABELS = {"ej_paborjad": "Ej påbörjad", "pagaende": "Pågående", "klar": "Klarmarkerad", "godkand": "Godkänd"}
 #: A symbol per state, shown before the word (never the colour or the symbol alone).
 SYMBOLS = {"ej_paborjad": "○", "pagaende": "◐", "klar": "●", "godkand": "✔"}
@@ -142,10 +140,10 @@ def report_states(wh: Warehouse, period: str | Period, org_ids: Sequence[str]) -
     """
     if not in_round(wh, period):
         return dict.fromkeys(org_ids)
-    return states(wh, period, org_ids)
+    return dict(states(wh, period, org_ids))
 
 
-def is_draft(state_code: str | None) -> bool:
+def is_draft(state_code: str | None) -> TypeGuard[str]:
     """True when a report in this state is a draft: its reporting is in the round and not yet approved."""
     return state_code is not None and state_code != "godkand"
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from .. import __version__, fmt, settings
 from ..cells import csv_text
+from ..contract import ROUND_STATES
 from ..fsutil import atomic_write_bytes, atomic_write_text
 from ..identifiers import folder_name
 from ..periods import Period
@@ -35,7 +36,7 @@ from ..warehouse import Warehouse
 from .deadlines import days_late, deadline_for, deadlines
 from .expected import completeness
 from .remind import Reporter, contacts
-from .state import LABELS, STATES, SYMBOLS, states
+from .state import LABELS, SYMBOLS, states
 
 STATUS_PAGE = "status.html"
 CAPTION = "Organisationernas inrapportering, sena och minst fullständiga först"
@@ -125,7 +126,7 @@ class RoundStatus:
 def sort_key(r: OrgStatus) -> tuple[Any, ...]:
     """Late first (most days first), then the least complete, then by state, then by id."""
     share = 1.0 if r.completeness is None else r.completeness
-    return (-(r.days_late or 0), share, STATES.index(r.state), r.org_id)
+    return (-(r.days_late or 0), share, ROUND_STATES.index(r.state), r.org_id)
 
 
 def round_status(
@@ -197,7 +198,7 @@ def _day(d: dt.date | None) -> str:
 def format_text(st: RoundStatus, *, show_missing: int = 5) -> str:
     """The status for the terminal, in Swedish: a summary, a table, and the missing items under each organisation."""
     rows = st.rows
-    counts = ", ".join(f"{LABELS[s].lower()} {st.count(s)}" for s in STATES)
+    counts = ", ".join(f"{LABELS[s].lower()} {st.count(s)}" for s in ROUND_STATES)
     out = [
         f"Inrapportering {st.period.title} ({st.period}), läget {st.today.isoformat()}: "
         f"{len(rows)} organisationer ({counts}); {len(st.late)} sena"
@@ -313,7 +314,7 @@ def render_page(st: RoundStatus, *, generated: dt.datetime | None = None) -> str
     title = f"Inrapportering – {st.period.title}"
     kpis = "".join(
         f'<li><span class="label">{e(LABELS[s])}</span><span class="value">{SYMBOLS[s]} {st.count(s)}</span></li>'
-        for s in STATES
+        for s in ROUND_STATES
     )
     kpis += f'<li><span class="label">Sena</span><span class="value">{len(st.late)}</span></li>'
     body = []
@@ -359,7 +360,7 @@ def render_page(st: RoundStatus, *, generated: dt.datetime | None = None) -> str
 <p>Läget för varje organisations inrapportering av perioden {e(str(st.period))} den {e(when)}.
 {e(_deadline_text(st.deadlines))}</p>
 <ul class="kpis" aria-label="Antal organisationer per läge">{kpis}</ul>
-<p class="note">Läge: {", ".join(f"{SYMBOLS[s]} {e(LABELS[s])}" for s in STATES)}. Fullständighet är andelen
+<p class="note">Läge: {", ".join(f"{SYMBOLS[s]} {e(LABELS[s])}" for s in ROUND_STATES)}. Fullständighet är andelen
 av det som ska rapporteras (utfall för indikatorer med målvärde, status för aktiviteter, bedömning av mål i
 bokslutet, periodens kommentar) som finns i lagret. Dagar sena räknas efter sista dag så länge
 inrapporteringen varken är klarmarkerad eller godkänd.</p>

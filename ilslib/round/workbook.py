@@ -34,21 +34,24 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..cells import is_dangerous
 from ..contract import ACTIVITY_STATUSES, ASSESSMENTS, CONTRACT_VERSION, MAX_ABS_NUMBER
 from ..fmt import ACTIVITY_STATUS, STATUS
 
+if TYPE_CHECKING:  # openpyxl is imported when a workbook is made
+    from openpyxl.cell.cell import Cell, MergedCell
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
+
 README_SHEET = "Läs först"
 META_SHEET = "_ils"
 FORMAT = "ils-inrapportering"
 FORMAT_VERSION = 1
 FILE_PREFIX = "inrapportering_"
-
-#: The contract files a reporting workbook has a sheet for, in sheet order.
-SHEET_ORDER = ("outcomes", "assessments", "activity_status", "comments")
 
 #: What each sheet holds, in Swedish, for the instructions.
 SHEET_TITLES = {
@@ -229,7 +232,7 @@ def is_workbook_name(name: str) -> bool:
 # -- writing ------------------------------------------------------------------------------------
 
 
-def _put(ws: Any, row: int, col: int, value: Any, *, number_format: str | None = None) -> Any:
+def _put(ws: Worksheet, row: int, col: int, value: Any, *, number_format: str | None = None) -> Cell | MergedCell:
     """Write one cell: text always as a string (never a formula), a dangerous text quote-prefixed."""
     cell = ws.cell(row=row, column=col)
     if value is None:
@@ -277,7 +280,7 @@ def _styles() -> dict[str, Any]:
     }
 
 
-def _validation(col: WbColumn, ref: str) -> Any:
+def _validation(col: WbColumn, ref: str) -> DataValidation:
     from openpyxl.worksheet.datavalidation import DataValidation
 
     if col.kind == "code":
@@ -304,7 +307,7 @@ def _validation(col: WbColumn, ref: str) -> Any:
     return dv
 
 
-def _data_sheet(wb: Any, data: SheetData, st: dict[str, Any]) -> None:
+def _data_sheet(wb: Workbook, data: SheetData, st: dict[str, Any]) -> None:
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title=data.file)
@@ -447,10 +450,11 @@ def _wrapped(lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
-def _readme(wb: Any, data: WorkbookData) -> None:
+def _readme(wb: Workbook, data: WorkbookData) -> None:
     from openpyxl.styles import Font
+    from openpyxl.worksheet.properties import PageSetupProperties
 
-    ws = wb.active
+    ws = wb.worksheets[0]  # the sheet a new workbook has
     ws.title = README_SHEET
     fonts = {
         "title": Font(name="Calibri", bold=True, size=16, color="0B4F8A"),
@@ -472,10 +476,10 @@ def _readme(wb: Any, data: WorkbookData) -> None:
     ws.page_setup.orientation = "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)  # fit to the page width
 
 
-def _meta(wb: Any, data: WorkbookData) -> None:
+def _meta(wb: Workbook, data: WorkbookData) -> None:
     ws = wb.create_sheet(title=META_SHEET)
     pairs = [
         ("nyckel", "värde"),
