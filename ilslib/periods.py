@@ -138,13 +138,13 @@ def is_period(text: object) -> bool:
     (True, False, False)
     """
     m = _PERIOD_RE.fullmatch(text) if isinstance(text, str) else None
-    return bool(m) and is_year(int(m.group(1)))
+    return m is not None and is_year(int(m.group(1)))
 
 
 def is_month(text: object) -> bool:
     """True when ``text`` is a well-formed ``YYYY-MM`` month of a year 1900-2199."""
     m = _MONTH_RE.fullmatch(text) if isinstance(text, str) else None
-    return bool(m) and is_year(int(m.group(1)))
+    return m is not None and is_year(int(m.group(1)))
 
 
 def is_period_shaped(text: object) -> bool:

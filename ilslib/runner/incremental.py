@@ -113,7 +113,7 @@ def split_unchanged(
             candidates.append((j, state, reads))
     same: set[int] = set()
     if candidates:
-        distinct = {}
+        distinct: dict[tuple[str, str], tuple[str, list[Any]]] = {}
         for _, _, reads in candidates:
             for sql, params, _ in reads:
                 distinct.setdefault(_read_key(sql, params), (sql, params))

@@ -259,7 +259,7 @@ def _run_job(job: Job, engine: str) -> JobResult:
     except Exception as exc:  # a job never takes the batch down with it
         if os.environ.get("ILS_DEBUG"):
             traceback.print_exc()
-        nbf = None
+        nbf: Any = None
         with contextlib.suppress(ImportError):
             import nbformat as nbf
         return _failed(job, started, _error_summary(exc), executed, nbf)

@@ -30,7 +30,9 @@ def _cells(path: Path) -> list[tuple[str, list[str], str]]:
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".py":
         cells: list[tuple[str, list[str], str]] = []
-        kind, tags, lines = None, [], []
+        kind: str | None = None
+        tags: list[str] = []
+        lines: list[str] = []
         for line in text.splitlines():
             m = _PERCENT.match(line)
             if m:
@@ -87,11 +89,14 @@ def declared_parameters(path: str | Path) -> dict[str, Any]:
                     if isinstance(node, ast.AnnAssign)
                     else []
                 )
-                value = getattr(node, "value", None)
+                value: ast.expr | None = getattr(node, "value", None)
                 for t in targets:
                     if isinstance(t, ast.Name):
+                        if value is None:  # a bare annotation: no default
+                            found[t.id] = None
+                            continue
                         try:
-                            found[t.id] = ast.literal_eval(value) if value is not None else None
+                            found[t.id] = ast.literal_eval(value)
                         except ValueError:
                             found[t.id] = Expression(ast.get_source_segment(source, value) or "")
             return found

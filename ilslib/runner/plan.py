@@ -154,7 +154,7 @@ def _jobs(
             params["period"] = period_s
         if per_org:
             params["org_id"] = t
-            meta = {"org_id": t, "name": names[t], "kind": known[t], "period": period_s}
+            meta: dict[str, Any] = {"org_id": t, "name": names[str(t)], "kind": known[str(t)], "period": period_s}
             reason = folder_problem(str(t))
             if reason is not None:  # ids from the warehouse never stop the batch: this report fails alone
                 label = f"{period_s}/{t!r}{suffix}"

@@ -267,7 +267,8 @@ def run_many(
     )
     ctx = context()
     mine, theirs = ctx.Pipe(duplex=True)
-    proc = ctx.Process(target=_run_process, args=(todo, setup, theirs), name="ils-run")
+    # the fork-server and spawn contexts have Process; typeshed's BaseContext does not declare it
+    proc = ctx.Process(target=_run_process, args=(todo, setup, theirs), name="ils-run")  # type: ignore[attr-defined]
     proc.start()
     theirs.close()
     outstanding = dict(by_label)

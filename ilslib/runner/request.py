@@ -125,7 +125,7 @@ class RunRequest:
             return value if value not in (None, [], "", False) else setting(name, kind)
 
         period = given.get("period") or (str(entry["period"]) if entry.get("period") is not None else "")
-        common = {
+        common: dict[str, Any] = {
             "period": period,
             "out": first("out", str) or "outputs",
             "force": bool(given.get("force")),

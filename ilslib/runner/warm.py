@@ -17,7 +17,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # rfc3987-syntax package at import, over a second of CPU, for an "iri" string
 # format that notebooks never use. Without it jsonschema skips that format.
 if "jsonschema" not in sys.modules:
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None in sys.modules: "not importable"
 
 
 def warm_up() -> None:
