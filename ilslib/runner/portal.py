@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .. import fmt
 from ..fmt import KIND_LABELS, MISSING
 from ..fsutil import atomic_write_text
 from ..periods import Period, is_period, period_order
@@ -231,7 +232,7 @@ def _table(
             f'<td data-v="{esc(nb_label)}">{esc(nb_label)}</td>'
             f'<td data-v="{esc(mark)}"{" class=draft" if draft else ""}>{esc(mark)}</td>'
             f'<td data-v="{met}">{summary}</td>'
-            f'<td class="nw" data-v="{esc(r["finished_at"])}">{esc(r["finished_at"][:16].replace("T", " "))}</td>'
+            f'<td class="nw" data-v="{esc(r["finished_at"])}">{esc(fmt.local_time(r["finished_at"]))}</td>'
             f"<td>{_links(r)}</td></tr>"
         )
     return (
@@ -332,7 +333,7 @@ def render_portal(rows: list[dict[str, Any]], status: list[str] | None = None) -
     options = "".join(f'<option value="{esc(k)}">{esc(KIND_LABELS.get(k, k))}</option>' for k in kinds)
     period_options = "".join(f'<option value="{esc(p)}">{esc(Period.parse(p).title)}</option>' for p in periods)
     type_options = "".join(f'<option value="{esc(t)}">{esc(TYPE_LABELS[t])}</option>' for t in types)
-    now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    now = fmt.local_time(dt.datetime.now(dt.UTC))
     return f"""<!DOCTYPE html>
 <html lang="sv">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -359,7 +360,7 @@ godkänd är ett utkast.</p>
 <h2>Sammanställningar</h2>
 {_table(groups, "Sammanställningar per organisationstyp", "t-group")}
 <h2>Rapportböcker</h2>
-{_table(books, "Rapportböcker per organisationstyp", "t-book", first="Bok", summary="Innehåll")}
+{_table(books, "Rapportböcker per organisationstyp", "t-book", first="Bok", summary="Innehåll", empty="inga böcker ännu")}
 {_status_links(status or [])}<h2>Specialstudier</h2>
 {_table(studies, "Specialstudier, per studie och organisation", "t-study", empty="inga studier")}
 <footer><p>Sidan uppdaterades {esc(now)}.</p></footer>
