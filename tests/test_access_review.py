@@ -104,7 +104,7 @@ def test_clean_setup_then_every_planted_anomaly(acc: PgAccess) -> None:
     anna = next(f for f in r.findings if f.code == "extra_rights" and "Anna" in f.subject)
     assert (
         "INSERT/UPDATE på ils_ledger" in anna.text
-        and "som users inte ger (rapporteringsansvarig för NAMN_A" in anna.text
+        and "som users inte ger. Users ger: rapporteringsansvarig för NAMN_A (tills vidare)." in anna.text
     )
     assert f'REVOKE INSERT, UPDATE ON "public".ils_ledger FROM "{acc.login("anna")}";' in anna.action
     bo = next(f for f in r.findings if f.code == "extra_rights" and "Bo" in f.subject)

@@ -299,6 +299,29 @@ def _last_review(wh: Warehouse) -> str | None:
 # -- the database's own rights ----------------------------------------------------------------------
 
 
+#: What the tables a login may write hold, in the words of the review (the table's name follows).
+TABLE_WORDS = {
+    "ils_outcome": "utfall",
+    "ils_assessment": "bedömningar",
+    "ils_activity_status": "aktiviteternas status",
+    "ils_comment": "kommentarer",
+    "ils_round_state": "inrapporteringens läge",
+    "ils_event": "händelseloggen",
+    "ils_load": "inläsningsloggen",
+    "ils_load_file": "inlästa filer",
+    "ils_meta": "lagrets inställningar",
+    "ils_user": "användare",
+    "ils_organisation": "organisationer",
+    "ils_goal": "mål",
+    "ils_indicator": "indikatorer",
+    "ils_target": "målvärden",
+    "ils_activity": "aktiviteter",
+    "ils_ledger": "huvudboken",
+    "ils_personnel": "personaluppgifter",
+    "ils_deadline": "sista dagar",
+}
+
+
 def _privs_text(privs: dict[str, frozenset[str]]) -> str:
     """What a login may do, grouped by the same privileges: ``läsa: alla ...; lägga till, ändra: ils_x, ils_y``."""
     total = len(model.objects())
@@ -314,7 +337,8 @@ def _privs_text(privs: dict[str, frozenset[str]]) -> str:
         if writes:
             by.setdefault(writes, []).append(t)
     for writes, tables in sorted(by.items(), key=lambda kv: (-len(kv[0]), kv[0])):
-        parts.append(", ".join(PRIV_LABELS[w] for w in writes) + ": " + ", ".join(sorted(tables)))
+        named = (f"{TABLE_WORDS[t]} ({t})" if t in TABLE_WORDS else t for t in sorted(tables))
+        parts.append(", ".join(PRIV_LABELS[w] for w in writes) + ": " + ", ".join(named))
     return "; ".join(parts) or "inga rättigheter"
 
 
@@ -464,7 +488,7 @@ def _postgres(wh: Warehouse, people: list[Person], today: str) -> tuple[list[str
                     Finding(
                         "extra_rights",
                         _who(person),
-                        f"Har i databasen {_diff_text(extra)}, som users inte ger ({', '.join(person.roles_text())}).",
+                        f"Har i databasen {_diff_text(extra)}, som users inte ger. Users ger: {', '.join(person.roles_text())}.",
                         action,
                     )
                 )
