@@ -2,8 +2,8 @@
 
 - which indicators a period follows up (:func:`followed_up`), and which a report
   or check of the period lists (:func:`frequency_sql`);
-- which goals an organisation judges (:data:`JUDGED_LEVELS`, :func:`judges`, :func:`judged_levels_sql`)
-  and which its report counts as its own (:func:`own_goal`).
+- which goals are an organisation's own and so judged by it (:func:`own_goal`, :func:`judges`,
+  :func:`judged_levels_sql`; :data:`ABOVE_OWN_GOALS`).
 
 The reports, ``ils check``, the reporting workbook, completeness and the
 status page all ask these functions, so they cannot disagree.
@@ -19,16 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-#: The goal levels an organisation judges when it owns the goal: its own goals (nämndmål, bolagsmål).
-#: The vision, the inriktningsmål and the KF goals belong to the city council; an organisation's
-#: view of a KF goal is counted through its own goals that concretise it (the roll-up).
-JUDGED_LEVELS: tuple[str, ...] = ("namndmal", "bolagsmal")
-
-#: The levels no organisation's report counts among its own goals: the vision and KF's inriktningsmål.
-#: An organisation's report counts every goal it owns below them (:func:`own_goal`): for a board or a
-#: company its nämndmål or bolagsmål (:data:`JUDGED_LEVELS`); for the kommun, which owns the KF goals
-#: and judges them in the city's own report, the KF goals. The reporting round and ``ils check`` ask
-#: :func:`judges` (a reporting organisation's goals); the two agree for every nämnd and bolag.
+#: The levels no organisation judges or counts among its own goals: the vision and KF's inriktningsmål.
+#: An organisation's own goals are every goal it owns below them (:func:`own_goal`): for a board or a
+#: company its nämndmål or bolagsmål; for the kommun, which owns the KF goals, the KF goals (the city's
+#: own report judges them). The report, ``ils check``, the workbook and completeness all ask
+#: :func:`own_goal` / :func:`judges`: "a judgement of every own goal" (the contract's completeness).
+#: Another organisation's view of a KF goal is counted through its own goals that concretise it (the roll-up).
 ABOVE_OWN_GOALS: tuple[str, ...] = ("vision", "inriktningsmal")
 
 #: Indicator frequencies followed up in each period code. The budget follows up nothing (targets only);
@@ -74,12 +70,12 @@ def frequency_sql(period: object, column: str = "i.frequency") -> tuple[str | No
 
 
 def judged_levels_sql(column: str = "g.level") -> tuple[str, list[object]]:
-    """The SQL condition on a goal's ``column`` for the levels an organisation judges (:data:`JUDGED_LEVELS`).
+    """The SQL condition on a goal's ``column`` for the levels an organisation judges (below :data:`ABOVE_OWN_GOALS`).
 
     >>> judged_levels_sql()
-    ('g.level IN (?, ?)', ['namndmal', 'bolagsmal'])
+    ('g.level NOT IN (?, ?)', ['vision', 'inriktningsmal'])
     """
-    return f"{column} IN ({', '.join('?' for _ in JUDGED_LEVELS)})", list(JUDGED_LEVELS)
+    return f"{column} NOT IN ({', '.join('?' for _ in ABOVE_OWN_GOALS)})", list(ABOVE_OWN_GOALS)
 
 
 def valid_in(goal: Mapping[str, Any], year: int) -> bool:
@@ -92,7 +88,7 @@ def valid_in(goal: Mapping[str, Any], year: int) -> bool:
 
 def judges(org_id: str, goal: Mapping[str, Any], year: int) -> bool:
     """True when ``org_id`` judges ``goal`` (a row with org_id, level, first_year, last_year) in ``year``."""
-    return goal.get("org_id") == org_id and goal.get("level") in JUDGED_LEVELS and valid_in(goal, year)
+    return own_goal(org_id, goal) and valid_in(goal, year)
 
 
 def own_goal(org_id: str, goal: Mapping[str, Any]) -> bool:

@@ -43,7 +43,10 @@ GOALS = [
     ({"org_id": "ORG", "level": "namndmal", "first_year": None, "last_year": 2025}, 2026, False),  # ended
     ({"org_id": "ORG", "level": "namndmal", "first_year": 2026, "last_year": 2026}, 2026, True),
     ({"org_id": "ORG", "level": "namndmal", "first_year": float("nan"), "last_year": float("nan")}, 2026, True),
-    ({"org_id": "ORG", "level": "kf_mal", "first_year": None, "last_year": None}, 2026, False),  # KF's
+    # the kommun owns KF's goals: its own goals, judged in the city's report (as the report counts them)
+    ({"org_id": "ORG", "level": "kf_mal", "first_year": None, "last_year": None}, 2026, True),
+    ({"org_id": "ORG", "level": "inriktningsmal", "first_year": None, "last_year": None}, 2026, False),
+    ({"org_id": "ORG", "level": "vision", "first_year": None, "last_year": None}, 2026, False),
     ({"org_id": "OTHER", "level": "namndmal", "first_year": None, "last_year": None}, 2026, False),
 ]
 
