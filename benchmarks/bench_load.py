@@ -76,36 +76,45 @@ def make_load_dir(directory: Path, rows: int, seed: int = 1) -> Path:
     return directory
 
 
-def time_load(directory: Path, url: str, env: dict[str, str]) -> tuple[float, float, str]:
-    """Run ``ils load`` once; return (seconds, peak RSS in MiB of that process, last summary line).
+def time_load(directory: Path, url: str, env: dict[str, str]) -> tuple[float, float, str, float]:
+    """Run ``ils load`` once; return (seconds, peak RSS in MiB, last summary line, CPU seconds of that process).
 
-    ``env`` decides which checkout runs (``PYTHONPATH``).
+    ``env`` decides which checkout runs (``PYTHONPATH``); the process runs in the load directory's parent.
     """
     script = (
         "import resource, sys\n"
         "from ilslib.cli import main\n"
         "rc = main(sys.argv[1:])\n"
-        "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "ru = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "print('PEAK_RSS_KB', ru.ru_maxrss, file=sys.stderr)\n"
+        "print('CPU_S', ru.ru_utime + ru.ru_stime, file=sys.stderr)\n"
         "sys.exit(rc)\n"
     )
     t0 = time.perf_counter()
+    # Not from the repository: ``python -c`` puts the working directory first on sys.path, before PYTHONPATH.
     proc = subprocess.run(
         [sys.executable, "-c", script, "load", str(directory), "--warehouse", url, "--quiet"],
         env=env,
         capture_output=True,
         text=True,
+        cwd=directory.parent,
     )
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"ils load failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     peak = next(int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK_RSS_KB"))
+    cpu = next(float(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("CPU_S"))
     total = [line for line in proc.stdout.splitlines() if line.strip().startswith("total")]
-    return seconds, peak / 1024, (total[-1].strip() if total else "")
+    return seconds, peak / 1024, (total[-1].strip() if total else ""), cpu
 
 
 def init(url: str, env: dict[str, str]) -> None:
     subprocess.run(
-        [sys.executable, "-m", "ilslib", "init", "--warehouse", url], env=env, check=True, capture_output=True
+        [sys.executable, "-m", "ilslib", "init", "--warehouse", url],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=tempfile.gettempdir(),
     )
 
 
@@ -135,11 +144,15 @@ def main() -> int:
         env = dict(os.environ, ILS_HOME=str(base / "home"))
         vers = versions(args.base, env)
         # results[case][version] = list of (seconds, rss, summary)
-        results: dict[str, dict[str, list[tuple[float, float, str]]]] = {}
+        results: dict[str, dict[str, list[tuple[float, float, str, float]]]] = {}
 
-        def note(case: str, label: str, measured: tuple[float, float, str]) -> None:
+        def note(case: str, label: str, measured: tuple[float, float, str, float]) -> None:
             results.setdefault(case, {}).setdefault(label, []).append(measured)
-            print(f"  {case} [{label}]: {measured[0]:.1f} s, {measured[1]:.0f} MiB", flush=True)
+            print(
+                f"  {case} [{label}]: {measured[0]:.1f} s, CPU {measured[3]:.1f} s, {measured[1]:.0f} MiB "
+                f"(load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())})",
+                flush=True,
+            )
 
         for attempt in range(args.repeat):
             for label, venv in vers if attempt % 2 == 0 else list(reversed(vers)):
@@ -169,18 +182,20 @@ def main() -> int:
                                 note("PostgreSQL over ODBC, reload", label, time_load(d, pg_url, env_pg))
 
         labels = [label for label, _ in vers]
-        head = f"{'case':<44}" + "".join(f" {label + ' s':>9} {label + ' MiB':>9}" for label in labels)
-        print(head + ("   ratio" if len(labels) == 2 else ""))
+        head = f"{'case':<44}" + "".join(
+            f" {label + ' s':>9} {label + ' CPU':>9} {label + ' MiB':>9}" for label in labels
+        )
+        print(head + ("   ratio (wall, CPU)" if len(labels) == 2 else ""))
         for case, by in results.items():
             line = f"{case:<44}"
-            best = {}
+            best, best_cpu = {}, {}
             for label in labels:
                 runs = by.get(label, [])
-                s, rss = min(r[0] for r in runs), max(r[1] for r in runs)
-                best[label] = s
-                line += f" {s:>9.1f} {rss:>9.0f}"
+                s, rss, cpu = min(r[0] for r in runs), max(r[1] for r in runs), min(r[3] for r in runs)
+                best[label], best_cpu[label] = s, cpu
+                line += f" {s:>9.1f} {cpu:>9.1f} {rss:>9.0f}"
             if len(labels) == 2:
-                line += f"   {best['base'] / best['this']:.1f} x"
+                line += f"   {best['base'] / best['this']:.1f} x, {best_cpu['base'] / best_cpu['this']:.1f} x"
             print(line + f"   {by['this'][-1][2]}")
         emb = results["embedded (SQLite), first load"]["this"]
         s_emb, rss_emb = min(r[0] for r in emb), max(r[1] for r in emb)

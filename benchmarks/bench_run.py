@@ -47,7 +47,8 @@ NOTEBOOK = REPO / "notebooks" / "report.ipynb"
 
 
 def sh(cmd: list[str], env: dict[str, str], **kw) -> float:
-    """Run a command; return its wall-clock seconds (raises if it fails)."""
+    """Run a command in the checkout of ``env`` (its PYTHONPATH); return its wall-clock seconds (raises if it fails)."""
+    kw.setdefault("cwd", env.get("PYTHONPATH") or str(REPO))
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, **kw)
     elapsed = time.perf_counter() - t0
@@ -108,7 +109,9 @@ def ils_run_first(out: Path, period: str, env: dict[str, str], orgs: list[str] |
     which = ["--all"] if orgs is None else [x for org in orgs for x in ("--org", org)]
     cmd = [str(BIN / "ils"), "run", "--period", period, *which, "--out", str(out)]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=env.get("PYTHONPATH") or REPO
+    )
     first = None
     where = out / period
     while proc.poll() is None:
