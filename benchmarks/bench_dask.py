@@ -11,6 +11,7 @@ against the local executor.
 
     python benchmarks/bench_dask.py                 # 1, 2, 4 workers, the whole demo (32 reports)
     python benchmarks/bench_dask.py --workers 1,2
+    python benchmarks/bench_dask.py --daemon       # daemonic workers (dask worker's default): a fresh Python per report
 
 This machine has 2 cores: 4 workers show where a cluster stops scaling when
 the cores, not the workers, are the limit.
@@ -50,7 +51,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--period", default="2026-T2")
     ap.add_argument("--workers", default="1,2,4")
+    ap.add_argument(
+        "--daemon", action="store_true", help="daemonic workers (no fork server: a fresh Python per report)"
+    )
     args = ap.parse_args()
+    import dask
     from distributed import LocalCluster
 
     tmp = Path(tempfile.mkdtemp(prefix="ils-bench-dask-"))
@@ -72,9 +77,13 @@ def main() -> int:
         print(f"local executor (2 at a time): {local:6.1f} s for {n} reports ({n / local * 60:.0f} reports/minute)")
         for workers in (int(w) for w in args.workers.split(",")):
             t0 = time.perf_counter()
-            with LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster:
+            # As ils run's own LocalCluster: non-daemonic workers, each with its warm fork server.
+            with (
+                dask.config.set({"distributed.worker.daemon": args.daemon}),
+                LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                ) as cluster,
+            ):
                 started = time.perf_counter() - t0
                 out = tmp / f"dask-{workers}"
                 seconds = sh(
