@@ -201,3 +201,16 @@ def test_generated_ledger_rejects_over_several_chunks_are_byte_identical(base_db
 def test_generated_personnel_rejects_over_several_chunks_are_byte_identical(base_db: Path, tmp_path: Path) -> None:
     d = make_personnel(tmp_path / "personnel", 21_000, seed=11)
     check_pinned("generated_personnel", rejects_of(base_db, d, tmp_path))
+
+
+def test_malformed_quote_after_the_first_chunk_keeps_the_rejects_before_it(base_db: Path, tmp_path: Path) -> None:
+    # Reading stops at the malformed row: the complete chunks before it are checked (their rejects are
+    # listed), the rows read since the last complete chunk are not; then the malformed row is named.
+    d = make_ledger(tmp_path / "malformed", 26_000, seed=3)
+    path = d / "ledger.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    cells = lines[23_456].split(";")
+    cells[3] = '"Konto" x'  # text after a closing quote: malformed
+    lines[23_456] = ";".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    check_pinned("generated_malformed_after_a_chunk", rejects_of(base_db, d, tmp_path))
