@@ -2,9 +2,10 @@
 
 ``tests/test_load.py`` checks each case's rejects by place and reason; this
 file pins the whole rejects file (order, values, wording, quoting) of every
-case of ``tests/bad_loads/``, of the XLSX cases built there, and of two
+case of ``tests/bad_loads/``, of the XLSX cases built there, of two
 generated files larger than a chunk (``ilslib.load.CHUNK``, 20 000 rows) with bad
-cells of every kind scattered over the chunks. It guards rewrites of the
+cells of every kind scattered over the chunks, and of a file malformed after
+its first chunk. It guards rewrites of the
 checking code (column by column instead of cell by cell): the rejects must
 stay exactly the same. The expected files are ``tests/snapshots/bad_loads/``;
 ``ILS_UPDATE_SNAPSHOTS=1`` rewrites them (only for an intended change).
