@@ -102,9 +102,10 @@ def _adapt_rows(
     return gen()
 
 
-# Through ODBC, several rows per INSERT statement (standard multi-row VALUES) and, on
-# PostgreSQL/SQL Server, keys to delete joined from a VALUES list: far fewer round trips
-# than one statement per row. Parameter counts stay below SQL Server's 2100 limit.
+# Through ODBC, several rows per INSERT statement (standard multi-row VALUES; on PostgreSQL one
+# JSON document per 5 000 rows instead, see _insert_json) and, on PostgreSQL/SQL Server, keys to
+# delete joined from a VALUES list: far fewer round trips than one statement per row. Parameter
+# counts stay below SQL Server's 2100 limit.
 ROWS_PER_INSERT = 50
 ROWS_PER_DELETE = 200
 
