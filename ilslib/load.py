@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import gc
 import io
 import math
 import operator
@@ -385,6 +386,70 @@ _CONVERT: dict[str, Callable[[str, Column], Any]] = {
 _INTERNED = ("id", "login", "code", "period", "month", "date")
 _MEMO_MAX = 50_000  # distinct identifiers remembered per column (org ids and accounts repeat a lot)
 
+
+class _Failed:
+    """A distinct value that failed its column's rule, remembered with the reason (None: the reader reported it)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str | None):
+        self.reason = reason
+
+
+# The types whose conversion depends on the cell's text alone (and the column): memoised per distinct value.
+_MEMO_TYPES = frozenset(("id", "login", "code", "period", "month", "date", "email", "year", "int"))
+
+# A whole column of numbers as exports write them (1234,5 and 1 234,5 or with a point, or empty), one per
+# line: exactly the fast paths of _to_number (at most 15 digits before the decimal sign: within the limit).
+_NUMBER_COLUMN = re.compile(
+    r"(?:(?:-?\d{1,15}(?:[.,]\d+)?|-?\d{1,3}(?:[ \u00a0\u202f]\d{3}){1,4}(?:[.,]\d+)?)?\n)*", re.ASCII
+)
+
+
+def _numbers_at_once(values: Sequence[Any], col: Column) -> list[Any] | None:
+    """A number column converted in one pass when every cell is of the usual form, else None.
+
+    The same values as :func:`_to_number` (``float`` of the text with the
+    decimal comma made a point and the thousands spaces removed); None when a
+    cell needs the cell-by-cell rule (another form, a bound of the column not
+    met, a workbook's empty cell), which then gives the message.
+    """
+    try:
+        text = "\n".join(values)
+    except TypeError:  # None (a workbook's empty cell) or a reader's marker
+        return None
+    text += "\n"
+    if not _NUMBER_COLUMN.fullmatch(text):
+        return None
+    parts = text.translate(_SEPARATORS).split("\n")
+    parts.pop()
+    if len(parts) != len(values):  # a line break inside a cell
+        return None
+    if "" in parts:
+        out: list[Any] = [float(p) if p else None for p in parts]
+        present = [v for v in out if v is not None]
+    else:
+        out = present = list(map(float, parts))
+    if present and (
+        (col.minimum is not None and min(present) < col.minimum)
+        or (col.maximum is not None and max(present) > col.maximum)
+    ):
+        return None
+    return out
+
+
+def _texts_at_once(values: Sequence[Any]) -> list[Any] | None:
+    """A text column as :func:`_to_text` gives it (blank = None), or None when a cell needs the rule itself."""
+    try:
+        if values and max(map(len, values)) > MAX_TEXT:
+            return None
+        if all(map(str.strip, values)):
+            return list(values)
+    except TypeError:  # None (a workbook's empty cell) or a reader's marker
+        return None
+    return [v if v.strip() else None for v in values]
+
+
 _WHAT = {
     "organisations.org_id": "organisation",
     "goals.goal_id": "goal",
@@ -672,8 +737,8 @@ class _FileCheck:
         self.interned: dict[str, dict[str, str]] = {
             c.name: {} for c in spec.columns if c.type in _INTERNED and c.name in spec.key and len(spec.key) > 1
         }
-        # Identifiers repeat (a ledger has a few org ids and accounts): convert each distinct one once.
-        self.memo: dict[str, dict[str, str | None]] = {c.name: {} for c in spec.columns if c.type == "id"}
+        # Identifiers, codes, months ... repeat (a ledger has a few org ids and accounts): each distinct one once.
+        self.memo: dict[str, dict[Any, Any]] = {c.name: {} for c in spec.columns if c.type in _MEMO_TYPES}
         self.self_refs: list[tuple[int, str, str, str]] = []  # row, column, value, ref
         self.rows_read = 0
         # Number columns: the first row with a decimal comma and with a decimal point (mixing them is ambiguous).
@@ -706,7 +771,7 @@ class _FileCheck:
         bad_rows: set[int] = set()
         width = self.width
         # Cells beyond the header: allowed only when empty (a trailing delimiter); _chunks marks the others.
-        for j, row in enumerate(cells):
+        for j, row in enumerate(cells) if cells and max(map(len, cells)) > width else ():
             if len(row) > width:
                 self.bad(
                     rownums[j],
@@ -732,10 +797,10 @@ class _FileCheck:
                 values: list[Any] = [None] * n
             else:
                 values = self._convert(col, picked[at], rownums, bad_rows)
-            if col.default is not None:
+            if col.default is not None and None in values:
                 default = col.default
                 values = [default if v is None else v for v in values]
-            if col.required and col.name not in self.missing:
+            if col.required and col.name not in self.missing and None in values:
                 for j, v in enumerate(values):
                     if v is None:
                         self.bad(rownums[j], col.name, None, "a value is required")
@@ -745,6 +810,8 @@ class _FileCheck:
         if self.scope is not None:
             self._scope_rules(self.scope, columns, rownums, bad_rows)
         rows = list(zip(*columns, strict=True))
+        if self._keys_and_references_at_once(columns, rownums):
+            return rows if not bad_rows else [row for j, row in enumerate(rows) if j not in bad_rows]
         key_idx = self.key_idx
         single = len(key_idx) == 1
         get_key = operator.itemgetter(*key_idx)
@@ -784,6 +851,35 @@ class _FileCheck:
             if ok:
                 out.append(row)
         return out
+
+    def _keys_and_references_at_once(self, columns: list[list[Any]], rownums: list[int]) -> bool:
+        """The duplicate-key and reference checks of a chunk in a few passes in C, when nothing is wrong.
+
+        True when every key is complete, new and unique and every reference is
+        known (the keys are then remembered); False, with nothing changed,
+        when the chunk needs the row-by-row check that names each problem.
+        Tree-shaped files and references within the file always go row by row.
+        """
+        if self.tree is not None and self.spec.parent is not None:
+            return False
+        if any(own for _, _, own in self.ref_columns):
+            return False
+        key_columns = [columns[i] for i in self.key_idx]
+        for kc in key_columns:
+            distinct = set(kc)
+            if None in distinct or _INVALID in distinct:
+                return False
+        for i, col, _own in self.ref_columns:
+            unknown = set(columns[i]).difference(self.ref_sets[col.references])
+            unknown.difference_update((None, _INVALID, ""))
+            if unknown:
+                return False
+        keys = key_columns[0] if len(key_columns) == 1 else list(zip(*key_columns, strict=True))
+        first = dict(zip(keys, rownums, strict=True))
+        if len(first) != len(keys) or not self.seen_keys.keys().isdisjoint(first):
+            return False
+        self.seen_keys.update(first)
+        return True
 
     def _row_rules(self, columns: list[list[Any]], rownums: list[int], bad_rows: set[int]) -> None:
         """The contract's rules within a row: no budget period, values in order, conditionally required."""
@@ -872,8 +968,30 @@ class _FileCheck:
         )
 
     def _convert(self, col: Column, values: Sequence[Any], rownums: list[int], bad_rows: set[int]) -> list[Any]:
-        if col.type == "id":
-            return self._convert_ids(col, values, rownums, bad_rows)
+        """One column of a chunk converted; a bad cell is a reject and ``_INVALID``.
+
+        Column by column, not cell by cell: a column of values that repeat
+        (identifiers, codes, months ...) converts each distinct value once; a
+        column of numbers or text is checked by one pass in C when every cell
+        is of the usual form. Anything else goes through the cell-by-cell rule
+        (:data:`_CONVERT`), which is the one home of every message: the fast
+        paths only accept what that rule accepts, with the same value.
+        """
+        if col.type in _MEMO_TYPES:
+            return self._convert_distinct(col, values, rownums, bad_rows)
+        out: list[Any] | None = None
+        if col.type == "number":
+            out = _numbers_at_once(values, col)
+        elif col.type == "text":
+            out = _texts_at_once(values)
+        if out is None:
+            out = self._convert_cells(col, values, rownums, bad_rows)
+        if col.type == "number" and col.name not in self.mixed:
+            self._decimal_signs(col, values, out, rownums, bad_rows)
+        return out
+
+    def _convert_cells(self, col: Column, values: Sequence[Any], rownums: list[int], bad_rows: set[int]) -> list[Any]:
+        """Cell by cell: the rule itself, for the cells the fast paths leave."""
         conv = _CONVERT[col.type]
         cache = self.interned.get(col.name)
         out: list[Any] = []
@@ -896,41 +1014,51 @@ class _FileCheck:
             if cache is not None and value is not None:
                 value = cache.setdefault(value, value)
             append(value)
-        if col.type == "number" and col.name not in self.mixed:
-            self._decimal_signs(col, values, out, rownums, bad_rows)
         return out
 
-    def _convert_ids(self, col: Column, values: Sequence[Any], rownums: list[int], bad_rows: set[int]) -> list[Any]:
-        """Identifiers, each distinct one converted once (a ledger repeats a few org ids and accounts)."""
+    def _convert_distinct(
+        self, col: Column, values: Sequence[Any], rownums: list[int], bad_rows: set[int]
+    ) -> list[Any]:
+        """A column whose conversion depends on the cell alone: each distinct value converted once.
+
+        A ledger repeats a few organisations, months, accounts and codes a
+        million times. Distinct values are remembered across chunks (at most
+        :data:`_MEMO_MAX` per column); a bad one is remembered with its reason
+        and reported on every row that holds it, in row order.
+        """
         memo = self.memo[col.name]
+        conv = _CONVERT[col.type]
         cache = self.interned.get(col.name)
-        out: list[Any] = []
-        append = out.append
-        get = memo.get
-        for j, v in enumerate(values):
-            value = get(v, _INVALID) if v is not None else None
-            if value is not _INVALID:
-                append(value)
-                continue
-            if v == "":
-                append(None)
-                continue
-            if v is BAD_CELL:
-                bad_rows.add(j)
-                append(_INVALID)
-                continue
-            try:
-                value = _to_id(v, col)
-            except _Bad as exc:
-                self.bad(rownums[j], col.name, v, str(exc))
-                bad_rows.add(j)
-                append(_INVALID)
-                continue
-            if cache is not None and value is not None:
-                value = cache.setdefault(value, value)
-            if len(memo) < _MEMO_MAX:
-                memo[v] = value
-            append(value)
+        table: dict[Any, Any] = {}
+        failed = False
+        for v in set(values):
+            result = memo.get(v, _INVALID)
+            if result is _INVALID:
+                if v is None or v == "":
+                    result = None
+                elif v is BAD_CELL:  # reported by the reader
+                    result = _Failed(None)
+                else:
+                    try:
+                        result = conv(v, col)
+                    except _Bad as exc:
+                        result = _Failed(str(exc))
+                    else:
+                        if cache is not None and result is not None:
+                            result = cache.setdefault(result, result)
+                if len(memo) < _MEMO_MAX:
+                    memo[v] = result
+            if type(result) is _Failed:
+                failed = True
+            table[v] = result
+        out = list(map(table.__getitem__, values))
+        if failed:
+            for j, result in enumerate(out):
+                if type(result) is _Failed:
+                    if result.reason is not None:
+                        self.bad(rownums[j], col.name, values[j], result.reason)
+                    bad_rows.add(j)
+                    out[j] = _INVALID
         return out
 
     def _decimal_signs(
@@ -1061,13 +1189,7 @@ def _chunks(
         # A row whose every cell is empty is skipped (Excel exports trailing empty rows like that).
         if not any(row):
             continue
-        n = len(row)
-        if n != width:
-            if n < width:
-                row = list(row) + [None] * (width - n)
-            elif not isinstance(row[-1], RowWidth):
-                beyond = any(c is not None and str(c).strip() for c in row[width:])
-                row = row[:width] + [RowWidth(n)] if beyond else row[:width]
+        row = _fit(row, width)
         nums.append(num)
         cells.append(row)
         if len(nums) >= per_chunk:
@@ -1075,6 +1197,52 @@ def _chunks(
             nums, cells = [], []
     if nums:
         yield nums, cells
+
+
+def _chunks_of(source: Any, report: Callable[[FileProblem], None], size: int, width: int) -> Iterator[Any]:
+    """The source's rows in chunks as :func:`_chunks` makes them; a CSV file's read a block at a time.
+
+    The chunks, row numbers and problems are exactly those of ``_chunks(source.rows(report), ...)``:
+    a problem that stops reading is raised after the chunks completed before it, and the rows read
+    since the last complete chunk are dropped with it.
+    """
+    blocks = getattr(source, "row_blocks", None)
+    if blocks is None:
+        yield from _chunks(source.rows(report), size, width)
+        return
+    per_chunk = max(1, min(size, CHUNK_CELLS // max(width, 1)))
+    nums: list[int] = []
+    cells: list[list[Any]] = []
+    for first, block, problem in blocks(per_chunk):
+        n = len(block)
+        if n and all(map(any, block)) and max(map(len, block)) == width == min(map(len, block)):
+            nums.extend(range(first, first + n))  # the usual block: no empty row, every row as wide as the header
+            cells.extend(block)
+        else:
+            for num, row in zip(range(first, first + n), block, strict=True):
+                if not any(row):
+                    continue
+                cells.append(_fit(row, width))
+                nums.append(num)
+        while len(nums) >= per_chunk:
+            yield nums[:per_chunk], cells[:per_chunk]
+            del nums[:per_chunk], cells[:per_chunk]
+        if problem is not None:
+            raise problem
+    if nums:
+        yield nums, cells
+
+
+def _fit(row: list[Any], width: int) -> list[Any]:
+    """A row made exactly ``width`` cells (+1 for the cells beyond the header, when they hold values)."""
+    n = len(row)
+    if n != width:
+        if n < width:
+            row = list(row) + [None] * (width - n)
+        elif not isinstance(row[-1], RowWidth):
+            beyond = any(c is not None and str(c).strip() for c in row[width:])
+            row = row[:width] + [RowWidth(n)] if beyond else row[:width]
+    return row
 
 
 def _is_busy(exc: BaseException) -> bool:
@@ -1240,6 +1408,26 @@ class _Loader:
                 raise
         deadline = time.monotonic() + max(wait, 0.0)
         announced = False
+        # A million rows are millions of new tuples and strings, none in a reference cycle: the
+        # cyclic collector would walk the growing heap again and again (a third of the load's CPU).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(inputs, result, started, t0, deadline, wait, announced)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _run(
+        self,
+        inputs: list[tuple[str, str, Callable[[], Any]]],
+        result: LoadResult,
+        started: str,
+        t0: float,
+        deadline: float,
+        wait: float,
+        announced: bool,
+    ) -> LoadResult:
         while True:
             try:
                 with self.wh.transaction():
@@ -1379,7 +1567,7 @@ class _Loader:
             if self.progress:
                 self.progress.start(shown, getattr(source, "approx_rows", None))
             try:
-                for rownums, cells in _chunks(source.rows(check.problem), CHUNK, check.width):
+                for rownums, cells in _chunks_of(source, check.problem, CHUNK, check.width):
                     good = check.check(rownums, cells)
                     if self.round is not None:  # before the rows are written: may this login load them?
                         self.round.rows(file, shown, good)

@@ -345,6 +345,34 @@ class CsvSource:
             row += 1
             yield row, cells
 
+    def row_blocks(self, size: int) -> Iterator[tuple[int, list[list[str]], FileProblem | None]]:
+        """Data rows in blocks of ``size``: (row number of the first, rows, the problem that ended reading or None).
+
+        The same rows, numbers and problems as :meth:`rows`, read a block at a
+        time by the ``csv`` module in C (no Python step per row). A block ended
+        by a problem holds the rows read before it; it is the last.
+        """
+        row = 1
+        reader = self._reader
+        while True:
+            block: list[list[str]] = []
+            problem: FileProblem | None = None
+            try:
+                block.extend(itertools.islice(reader, size))  # keeps the rows read before an error
+            except csv.Error as exc:
+                problem = FileProblem(
+                    f"malformed CSV ({exc}): check the quotes on this row or just above it", row=row + len(block) + 1
+                )
+            except UnicodeDecodeError:
+                problem = _utf8_problem(self._raw)
+            except FileProblem as p:
+                problem = p
+            if block or problem is not None:
+                yield row + 1, block, problem
+            if problem is not None or len(block) < size:
+                return
+            row += len(block)
+
     def close(self) -> None:
         """Release the file."""
         fh = getattr(self, "_fh", None)

@@ -8,7 +8,6 @@ numbers, tagged (PDF/UA-1), document language and title from the HTML.
 
 from __future__ import annotations
 
-import copy
 import functools
 import io
 import logging
@@ -60,10 +59,17 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str, lang: str = "sv")
     from .present import PRIVATE_MIMETYPES, read_meta
 
     variant = read_meta(nb).get("variant")
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:  # the runner's metadata is not for the reader
+    # The runner's metadata is not for the reader: left out of a shallow copy (nbconvert deep-copies
+    # the notebook itself, twice; a third copy here cost about 0.05 s a report, mostly the charts' PNGs).
+    private = set(PRIVATE_MIMETYPES)
+    cells = []
+    for cell in nb.cells:
         if cell.get("outputs"):
-            cell.outputs = [o for o in cell.outputs if not set(PRIVATE_MIMETYPES) & set(o.get("data") or {})]
+            cell = nbformat.NotebookNode(cell)
+            cell.outputs = [o for o in cell.outputs if not private & set(o.get("data") or {})]
+        cells.append(cell)
+    nb = nbformat.NotebookNode(nb)
+    nb.cells = cells
     resources = {
         "ils": {
             "title": title,
