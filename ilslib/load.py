@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import functools
 import gc
 import io
 import math
@@ -732,7 +733,7 @@ class _FileCheck:
             if c.references
         ]
         # Files are checked in LOAD_ORDER, so the files referred to (other than this one) are complete.
-        self.ref_sets = {c.references: known.all(c.references) for _, c, own in self.ref_columns if not own}
+        self.ref_sets = {c.references: known.all(c.references or "") for _, c, own in self.ref_columns if not own}
         # Key values are kept for the whole file (duplicate check): share equal strings.
         self.interned: dict[str, dict[str, str]] = {
             c.name: {} for c in spec.columns if c.type in _INTERNED and c.name in spec.key and len(spec.key) > 1
@@ -771,13 +772,13 @@ class _FileCheck:
         bad_rows: set[int] = set()
         width = self.width
         # Cells beyond the header: allowed only when empty (a trailing delimiter); _chunks marks the others.
-        for j, row in enumerate(cells) if cells and max(map(len, cells)) > width else ():
-            if len(row) > width:
+        for j, wide in enumerate(cells) if cells and max(map(len, cells)) > width else ():
+            if len(wide) > width:
                 self.bad(
                     rownums[j],
                     None,
                     None,
-                    f"the row has {row[width].width} cells but the header names only {width} columns",
+                    f"the row has {wide[width].width} cells but the header names only {width} columns",
                 )
                 bad_rows.add(j)
         # The contract's columns by position; a wide file (many other columns) is picked from first.
@@ -840,13 +841,16 @@ class _FileCheck:
                 if own:
                     if v == key:
                         self.bad(
-                            rownums[j], col.name, v, f"{_WHAT.get(col.references, 'row')} {v!r} cannot refer to itself"
+                            rownums[j],
+                            col.name,
+                            v,
+                            f"{_WHAT.get(col.references or '', 'row')} {v!r} cannot refer to itself",
                         )
                         ok = False
                     else:
-                        self.self_refs.append((rownums[j], col.name, v, col.references))
+                        self.self_refs.append((rownums[j], col.name, v, col.references or ""))
                 elif v not in self.ref_sets[col.references]:
-                    self.bad(rownums[j], col.name, v, _dangling(col.references, v))
+                    self.bad(rownums[j], col.name, v, _dangling(col.references or "", v))
                     ok = False
             if ok:
                 out.append(row)
@@ -1652,7 +1656,9 @@ def load_dir(
     pre_rejects: list[Reject] = []
     workbooks: list[Path] = []
     found = _plan(d, pre_rejects, loader.result.warnings, workbooks)
-    inputs = [(name, path.name, _PathOpener(path)) for name, path in found.items()]
+    inputs: list[tuple[str, str, Callable[[], Any]]] = [
+        (name, path.name, _PathOpener(path)) for name, path in found.items()
+    ]
     seen: dict[tuple[str, str], str] = {}
     for path in workbooks:
         meta, more = _workbook_inputs(path, loader.known, pre_rejects, seen)
@@ -1786,7 +1792,7 @@ def _workbook_inputs(
     seen[(meta.org_id, meta.period)] = path.name
     meta = replace(meta, file=path.name)
     scope = Scope(meta.org_id, meta.period, path.name, known)
-    inputs = [
+    inputs: list[tuple[str, str, Callable[[], Any]]] = [
         (file, f"{path.name}, sheet {file}", _WorkbookOpener(path, file, scope))
         for file in meta.sheets
         if file in names
@@ -1904,7 +1910,7 @@ class _FrameSource:
         self.approx_rows = len(frame)
         import hashlib
 
-        h = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+        h = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         self.sha256 = h.hexdigest()
 
     def set_month_columns(self, indexes: set[int]) -> None:
@@ -1935,9 +1941,9 @@ def load_frames(
     if unknown:
         raise LoadError(f"not contract files: {', '.join(unknown)}")
     loader = _Loader(wh, source, progress)
-    inputs = []
+    inputs: list[tuple[str, str, Callable[[], Any]]] = []
     for name, frame in frames.items():
-        inputs.append((name, name, (lambda f=frame, n=name: _FrameSource(f, n))))
+        inputs.append((name, name, functools.partial(_FrameSource, frame, name)))
     result = loader.run(inputs)
     if not result.ok:
         shown = "; ".join(str(r) for r in result.rejects[:5])

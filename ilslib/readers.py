@@ -73,6 +73,7 @@ class RowWidth(str):
     """
 
     __slots__ = ("width",)
+    width: int
 
     def __new__(cls, width: int) -> RowWidth:
         self = super().__new__(cls, f"<{width} cells>")
