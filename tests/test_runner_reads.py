@@ -84,13 +84,11 @@ org_id = "ALN"
 period = "latest"
 
 # %%
-import sys
-
-sys.path.insert(0, ".")  # the figure module beside the notebook
-
 import ilslib
+from ilslib.notebooks import study_module
 from ilslib.report.present import paragraph, publish_meta, show
-from helgdagar import holidays
+
+holidays = study_module("helgdagar").holidays  # the figure module beside the notebook
 
 wh = ilslib.connect()
 days = holidays(wh, str(period)[:4])
