@@ -177,11 +177,17 @@ def outcome_no_target(wh: Warehouse, p: Period) -> list[Finding]:
 
 
 def goal_no_judgement(wh: Warehouse, p: Period) -> list[Finding]:
-    """The organisations' own goals valid in the year without an assessment for the period."""
+    """The reporting organisations' own goals valid in the year without an assessment for the period.
+
+    Own goals by the one rule (:func:`ilslib.rules.judged_levels_sql`); the organisations of the reporting
+    kinds, as for the targets (the kommun's own report judges its KF goals outside the round).
+    """
     judged, levels = rules.judged_levels_sql("g.level")
+    kinds, marks = _kinds()
     rows = wh.rows(
         f"""
         SELECT g.org_id, g.goal_id, g.title FROM v_goal g
+        JOIN v_organisation o ON o.org_id = g.org_id AND o.kind IN ({marks})
         WHERE {judged}
           AND (g.first_year IS NULL OR g.first_year <= ?) AND (g.last_year IS NULL OR g.last_year >= ?)
           AND NOT EXISTS (SELECT 1 FROM v_assessment a
@@ -189,7 +195,7 @@ def goal_no_judgement(wh: Warehouse, p: Period) -> list[Finding]:
                             AND a.assessment IS NOT NULL)
         ORDER BY g.org_id, g.goal_id
         """,
-        [*levels, p.year, p.year, str(p)],
+        [*kinds, *levels, p.year, p.year, str(p)],
     )
     return [
         Finding("goal_no_judgement", r[0], r[1], str(p), None, f"{_clip(r[2])}: ingen bedömning för {p}") for r in rows

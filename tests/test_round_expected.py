@@ -150,7 +150,13 @@ EXPECTED = [
         ],
         1.0,
     ),
-    ("STAD", "2026-T2", [("comment", k, None, False, k == "vd_kommentar") for k in PERIOD_COMMENT_KINDS["T2"]], 0.0),
+    (  # the kommun owns KF1: one of its own goals, judged (optionally in a tertial) as its report counts it
+        "STAD",
+        "2026-T2",
+        [("judgement", "KF1", None, False, False)]
+        + [("comment", k, None, False, k == "vd_kommentar") for k in PERIOD_COMMENT_KINDS["T2"]],
+        0.0,
+    ),
 ]
 
 
