@@ -16,6 +16,7 @@ developer's machine and fails them under ``CI=true``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 import warnings
@@ -147,7 +148,12 @@ class Reports:
         if key not in self._done:
             out = self.root / rel
             # pytest records warnings itself, so a warning raised in a notebook would not reach the
-            # notebook's stderr here: collect them to assert there are none
+            # notebook's stderr here: collect them to assert there are none. What earlier tests in this
+            # process left for the collector (an unclosed pipe's ResourceWarning) is collected first, so
+            # that a collection during the report does not put another test's warning on it.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ResourceWarning)
+                gc.collect()
             with warehouse_env(self.url), warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 result = run_job(Job(str(notebook), params, str(out), formats, label=rel))

@@ -91,14 +91,6 @@ def warm_up() -> None:
 
     engine._Shell.clear_instance()
     InteractiveShell.clear_instance()
-    # What the warm-up left for the cyclic collector (files the libraries it touched opened among them) is
-    # collected here, once, and quietly: not later in a report process, whose warnings its report records.
-    import gc
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
 
 
 try:
