@@ -26,7 +26,7 @@ from typing import Any
 
 from ..fsutil import OutputError, inside, publish_set
 from .incremental import library_fingerprint, read_state
-from .layout import BOOK_DIR, BOOK_STEM
+from .layout import BOOK_DIR, BOOK_STEM, STATE_FILE
 from .request import Plan
 from .sets import Job, JobResult, file_record, state_document
 
@@ -75,7 +75,7 @@ def _chapters(job: Job) -> tuple[Any, Any, Any]:
 
 
 def book_input_hash(job: Job) -> str:
-    """What the book binds: the library, its organisations, and the bytes of every report it finds now."""
+    """What the book binds: the library, its organisations, and what every report it finds now was made from."""
 
     _, chapters, missing = _chapters(job)
     h = hashlib.sha256()
@@ -94,6 +94,14 @@ def book_input_hash(job: Job) -> str:
         ).encode()
     )
     for c in chapters:
+        # A report is the same when it was made from the same notebook, parameters and library (its input
+        # hash) and read the same data (its data digest): made again at another minute it differs only in
+        # its "Skapad" time, and the book is not bound again for that. A report without that record: its bytes.
+        state = read_state(c.path.parent, STATE_FILE)
+        same = [state.get("status"), state.get("input_hash"), state.get("data_digest")]
+        if all(isinstance(x, str) for x in same):
+            h.update(json.dumps(same).encode())
+            continue
         try:
             h.update(hashlib.sha256(c.path.read_bytes()).digest())
         except OSError:
