@@ -152,12 +152,9 @@ code { font-size: 0.85rem; overflow-wrap: anywhere; }
 
 
 def _css() -> str:
-    path = Path(__file__).resolve().parent.parent / "templates" / "report.css"
-    try:
-        base = path.read_text(encoding="utf-8")
-    except OSError:
-        base = ""
-    return base + _CSS_EXTRA
+    from ..report.present import report_css
+
+    return report_css() + _CSS_EXTRA
 
 
 def _table(caption: str, heads: list[str], rows: list[str], label: str) -> str:

@@ -13,10 +13,12 @@ that says what they show, so the report is self-contained and accessible.
 from __future__ import annotations
 
 import base64
+import functools
 import html as _html
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -25,6 +27,12 @@ from .. import fmt
 
 if TYPE_CHECKING:  # matplotlib is imported by the charts that need it
     from matplotlib.figure import Figure
+
+
+@functools.lru_cache(maxsize=1)
+def report_css() -> str:
+    """The reports' style sheet (``templates/report.css``); the status page and the review build on it."""
+    return (Path(__file__).resolve().parent.parent / "templates" / "report.css").read_text(encoding="utf-8")
 
 
 class Html(str):

@@ -26,9 +26,10 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE_NAME = "ils_report"
 
 
-@functools.lru_cache(maxsize=1)
 def _css() -> str:
-    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    from .present import report_css
+
+    return report_css()
 
 
 @functools.lru_cache(maxsize=1)

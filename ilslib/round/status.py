@@ -285,12 +285,9 @@ nav.crumbs { margin: 0 0 0.6rem; font-size: 0.9rem; }
 
 
 def _css() -> str:
-    path = Path(__file__).resolve().parent.parent / "templates" / "report.css"
-    try:
-        base = path.read_text(encoding="utf-8")
-    except OSError:
-        base = ""
-    return base + _CSS_EXTRA
+    from ..report.present import report_css
+
+    return report_css() + _CSS_EXTRA
 
 
 def _long_date(d: dt.date) -> str:
