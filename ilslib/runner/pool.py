@@ -95,9 +95,18 @@ def stop_server() -> None:
     with server._lock:
         if server._forkserver_pid is None:
             return
+        pid, alive, address = server._forkserver_pid, server._forkserver_alive_fd, server._forkserver_address
         with contextlib.suppress(OSError):
-            os.kill(server._forkserver_pid, signal.SIGKILL)  # mid-import: nothing of it is worth finishing
-        server._stop_unlocked()  # closes its pipe, reaps it, forgets its address
+            os.kill(pid, signal.SIGKILL)  # mid-import: nothing of it is worth finishing
+        with contextlib.suppress(OSError):
+            os.close(alive)
+        with contextlib.suppress(ChildProcessError):  # reaped already (a SIGCHLD handler of the caller's)
+            os.waitpid(pid, 0)
+        if address and not mp.util.is_abstract_socket_namespace(address):  # a socket file (Linux's are abstract)
+            with contextlib.suppress(OSError):
+                os.unlink(address)
+        # forgotten like multiprocessing's own stop: the next ensure_running starts a new server
+        server._forkserver_pid = server._forkserver_alive_fd = server._forkserver_address = None
 
 
 @contextlib.contextmanager
