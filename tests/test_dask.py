@@ -111,6 +111,7 @@ def test_dask_with_a_scheduler_address(demo, tmp_path, capsys):
         )
         err = capsys.readouterr().err
         assert code == 0, err
+        assert "daemonic" not in err  # a worker that may fork: no warning
         # Each report in a fresh process on the worker too: global state does not travel.
         code = main(
             [
@@ -199,9 +200,15 @@ def test_dask_daemonic_worker_still_isolates(demo, tmp_path, capsys):
                 str(tmp_path / "out"),
             ]
         )
-        assert code == 0, capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert code == 0, err
     finally:
         cluster.close()
+    # Said once, in the run log and on the terminal: how to start workers the fast way.
+    warning = "warning: 1 Dask worker(s) are daemonic: each report starts a fresh Python there"
+    log = next((tmp_path / "out" / "runs").glob("*/run.log")).read_text(encoding="utf-8")
+    assert log.count(warning) == 1 and "DASK_DISTRIBUTED__WORKER__DAEMON=False" in log
+    assert warning in err
     pids = set()
     for org in ("ALN", "IDN"):
         doc = json.loads(

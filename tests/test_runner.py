@@ -712,3 +712,67 @@ def test_a_notebook_name_is_never_a_path_and_needs_no_kernel_metadata(ils, demo,
     )
     assert code == 0, err
     assert "plain" in (out / "_studier" / "plain" / PERIOD / "ALN" / "report.html").read_text(encoding="utf-8")
+
+
+# -- the fork server: started before the plan, never outliving ils run ----------------------------
+
+
+def _fork_servers_marked(mark: str) -> list[int]:
+    """Running fork-server processes whose environment carries ``mark`` (those of one test's command)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if (
+                b"multiprocessing.forkserver" in (d / "cmdline").read_bytes()
+                and mark.encode() in (d / "environ").read_bytes()
+            ):
+                found.append(int(d.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(
+    ("args", "code", "said"),
+    [
+        (["--period", "2030-T1", "--org", "ALN"], 2, "has no data for 2030"),  # the plan fails: exit 2
+        (["--period", PERIOD, "--org", "NOPE"], 2, "unknown organisation 'NOPE'"),
+        (["--period", PERIOD, "--org", "ALN"], 0, "1 done, 0 unchanged"),  # a report written
+        (["--period", PERIOD, "--org", "ALN"], 0, "0 done, 1 unchanged"),  # again: nothing to run
+    ],
+    ids=["no-data-period", "unknown-org", "one-report", "unchanged"],
+)
+def test_no_fork_server_outlives_ils_run(demo, tmp_path_factory, args, code, said):
+    """``ils run`` starts the fork server before it plans; whatever the end, the server ends with the command.
+
+    A plan that fails (exit 2) or leaves nothing to run stops the server at
+    once, in the middle of its warm-up; after reports it stops with the
+    command (the end of its pipe), within a moment.
+    """
+    import uuid
+
+    out = tmp_path_factory.getbasetemp() / "fork-server-out"  # shared: the fourth case reruns the third
+    mark = f"fork-server-test-{uuid.uuid4().hex}"
+    env = {**os.environ, "ILS_TEST_MARK": mark}
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from ilslib.cli import main; sys.exit(main(sys.argv[1:]))", "run", *args]
+        + ["--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == code, proc.stderr
+    assert said in proc.stderr, proc.stderr
+    if code == 2 or "0 done" in said:  # stopped by ils run itself before it exited
+        assert _fork_servers_marked(mark) == []
+    else:  # it served the report: it exits when it sees the command's end of its pipe
+        import time
+
+        deadline = time.monotonic() + 10
+        while _fork_servers_marked(mark) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _fork_servers_marked(mark) == []

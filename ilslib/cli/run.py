@@ -115,8 +115,26 @@ def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[s
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..runner.pool import start_server, stop_server
+
+    # The fork server's warm-up (a second and more of CPU) runs while the requests are checked, the warehouse
+    # opened and the runs planned, not after them: the first report waits that much less. It is stopped again
+    # when ils run ends before it served a report (a bad option, period or organisation: exit 2; nothing to
+    # run; a held lock; Ctrl-C), so that it never outlives the command in the middle of its warm-up.
+    started = start_server() if args.executor != "dask" else False
+    try:
+        return _run(args, started)
+    except BaseException:
+        if started:
+            stop_server()
+        raise
+
+
+def _run(args: argparse.Namespace, started: bool) -> int:
+    from ..runner.batch import needs_server
     from ..runner.batch import run as run_batch
     from ..runner.plan import plan
+    from ..runner.pool import stop_server
     from ..runner.request import load_runset
 
     entries = load_runset(args.runset) if args.runset else [{}]
@@ -127,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
         requests.append(_request(args, entry, cli_params, where))
     # Every run of a run set is checked before the first one starts.
     plans = [plan(req) for req in requests]
+    if started and not any(p.jobs and needs_server(req) for req, p in zip(requests, plans, strict=True)):
+        stop_server()  # nothing to run here (all unchanged, or all on Dask): its warm-up is not wanted
     code = 0
     for req, p in zip(requests, plans, strict=True):
         code = max(code, run_batch(req, plan_=p))

@@ -63,6 +63,7 @@ def _execute(
             workers=req.jobs or None,
             timeout=req.timeout,
             env={"ILS_WAREHOUSE": url},
+            warn=rep.line,
         )
     else:
         from .pool import cpu_count, run_many
@@ -114,13 +115,16 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
     started = dt.datetime.now().astimezone()
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     if plan_ is None:
-        plan_ = plan(req)
+        from .pool import server_while_planning
+
+        with server_while_planning(needs_server(req)):  # the warm-up overlaps the plan; stopped on a bad request
+            plan_ = plan(req)
     out = plan_.out
     seen = {j.label: _state_seen(j) for j in plan_.jobs}
     if plan_.jobs and (req.executor == "local" or plan_.per == "book"):
         from .pool import start_server
 
-        start_server()  # warms up while the lock is taken and the log opened
+        start_server()  # no-op when started before the plan; else it warms up while the lock is taken
     with run_lock(out, wait=req.wait):
         # A run that held the lock meanwhile may have done some of the work: check the reports it wrote.
         written = [j for j in plan_.jobs if _state_seen(j) != seen[j.label]]
@@ -214,6 +218,11 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
     if interrupted:
         raise KeyboardInterrupt
     return 1 if failed or problems else 0
+
+
+def needs_server(req: RunRequest) -> bool:
+    """True when the request's reports run in processes forked from the local fork server (not on Dask)."""
+    return req.executor == "local" or bool(req.book)
 
 
 def _is_official(plan_: Plan) -> bool:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ..errors import IlsError
 from .sets import Job, JobResult
@@ -81,6 +82,22 @@ def _run_on_worker(job: Job, engine: str, timeout: float | None, env: dict[str, 
     return run_isolated(job, engine=engine, timeout=timeout, env=env)
 
 
+def _is_daemonic() -> bool:
+    """On a worker: True when it is a daemonic process (it may not fork warm report processes)."""
+    import multiprocessing
+
+    return bool(multiprocessing.current_process().daemon)
+
+
+def daemonic_workers(client: Any) -> int:
+    """How many of the cluster's connected workers are daemonic (0 when they cannot be asked)."""
+    try:
+        answers = client.run(_is_daemonic, on_error="return")
+    except Exception:  # noqa: BLE001  (only a warning depends on it)
+        return 0
+    return sum(1 for value in answers.values() if value is True)
+
+
 def run_on_dask(
     jobs: list[Job],
     *,
@@ -89,11 +106,14 @@ def run_on_dask(
     workers: int | None = None,
     timeout: float | None = None,
     env: dict[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Iterator[JobResult]:
     """Submit every job to the cluster; yield results as they complete.
 
     ``env`` is added to each worker's environment for the job (the warehouse
     URL; never a password: workers read theirs from their own environment).
+    ``warn(line)`` is told when workers are daemonic (``dask worker``'s
+    default): each report there starts a fresh Python, about five times slower.
     """
     import dask
     from distributed import Client, LocalCluster, as_completed
@@ -137,6 +157,13 @@ def run_on_dask(
             f"(set ILS_CONNECT_TIMEOUT to wait longer)"
         ) from None
     try:
+        if warn is not None:
+            daemonic = daemonic_workers(client)
+            if daemonic:
+                warn(
+                    f"warning: {daemonic} Dask worker(s) are daemonic: each report starts a fresh Python there "
+                    "(about 5 times slower); start workers with DASK_DISTRIBUTED__WORKER__DAEMON=False"
+                )
         futures = [
             client.submit(
                 _run_on_worker,
