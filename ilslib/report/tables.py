@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 import pandas as pd
 
 from .. import fmt
+from ..figures.economy import ECONOMY_COLUMNS
 from ..fmt import KIND_LABELS, KIND_PLURAL, MONTH_NAMES
 from . import model as m
 from .model import Column, Table
@@ -442,18 +443,9 @@ def activity_table(df: pd.DataFrame, goal_titles: dict[str, str], *, caption: st
     )
 
 
-#: The amounts of an economy row (the unit of the table is chosen by the largest of them).
-ECONOMY_AMOUNTS = (
-    "income",
-    "costs",
-    "net",
-    "budget_income",
-    "budget_costs",
-    "budget_net",
-    "deviation",
-    "forecast_net",
-    "forecast_deviation",
-)
+#: The amounts of an economy row, every column of the economy figure but the percentage (the unit of the
+#: table is chosen by the largest of them).
+ECONOMY_AMOUNTS = tuple(c for c in ECONOMY_COLUMNS if c != "deviation_pct")
 
 
 def economy_unit(e: dict[str, Any]) -> fmt.AmountUnit:
