@@ -331,3 +331,34 @@ def test_a_policy_or_function_altered_in_place_is_found_and_redone(acc: PgAccess
         conn.close()
     again = acc.apply("--dry-run")
     assert again.returncode == 0 and "CREATE POLICY" not in again.stdout, again.stdout  # intact now: nothing to redo
+
+
+def test_the_people_table_says_a_shared_validity_once() -> None:
+    """The roles column repeats no date the "Giltig till" column already shows; different dates stay per role."""
+    from ilslib.access.render import to_csv, to_markdown
+    from ilslib.access.review import Person, Review
+    from ilslib.rights import Grant
+
+    def grant(role: str, org: str | None, valid_to: str | None) -> Grant:
+        return Grant("STAD\\anna", "Anna Åberg", None, role, org, valid_to)
+
+    same = Person("STAD\\anna", "Anna Åberg", [grant("reporter", "ALN", "2026-12-31"),
+                                               grant("reporter", "IDN", "2026-12-31")], active=True)  # fmt: skip
+    mixed = Person("STAD\\bo", "Bo Berg", [grant("reporter", "ALN", None), grant("controller", "IDN", "2026-06-30")],
+                   active=True)  # fmt: skip
+    assert same.roles_text() == ["rapporteringsansvarig för ALN, IDN (till 2026-12-31)"]  # findings keep the date
+    assert same.roles_text(validity=False) == ["rapporteringsansvarig för ALN, IDN"]
+    assert (
+        mixed.roles_text(validity=False)
+        == mixed.roles_text()
+        == [
+            "rapporteringsansvarig för ALN (tills vidare)",
+            "controller för IDN (till 2026-06-30)",
+        ]
+    )
+    r = Review(warehouse="sqlite:///x", dialect="sqlite", today="2026-11-27", generated="2026-11-27T08:00:00+00:00",
+               people=[same], catalogue=[], findings=[], changes=[], since=None)  # fmt: skip
+    row = next(line for line in to_markdown(r).splitlines() if "Anna" in line)
+    assert row.count("2026\\-12\\-31") == 1, row
+    text = to_csv(r).decode("utf-8-sig")
+    assert text.count("2026-12-31") == 1, text

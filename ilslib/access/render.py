@@ -94,7 +94,7 @@ def to_markdown(r: Review) -> str:
         cells = [
             md(p.name),
             md(p.user_id),
-            "<br>".join(md(x) for x in p.roles_text()),
+            "<br>".join(md(x) for x in p.roles_text(validity=False)),
             md(p.valid_to() or "tills vidare"),
             md(p.database if p.database is not None else "–"),
         ] + [md(_when(p.last.get(a))) for a in ACTIONS_EVENT]
@@ -133,7 +133,7 @@ def to_csv(r: Review) -> bytes:
         w.writerow([csv_text(x) for x in ["anmärkning", f.title, f.subject, f.text, f.action]] + [""] * 8)
     for p in r.people:
         w.writerow(
-            [csv_text(x) for x in ["person", "", "", "", "", p.name, p.user_id, "; ".join(p.roles_text()),
+            [csv_text(x) for x in ["person", "", "", "", "", p.name, p.user_id, "; ".join(p.roles_text(validity=False)),
                                    p.valid_to() or "tills vidare", p.database or ""]]
             + [csv_text(_when(p.last.get(a)) if p.last.get(a) else "") for a in ACTIONS_EVENT]
         )  # fmt: skip
@@ -179,7 +179,7 @@ def render_page(r: Review) -> str:
         )
     people = []
     for p in r.people:
-        roles = "<ul>" + "".join(f"<li>{e(x)}</li>" for x in p.roles_text()) + "</ul>"
+        roles = "<ul>" + "".join(f"<li>{e(x)}</li>" for x in p.roles_text(validity=False)) + "</ul>"
         valid = e(p.valid_to() or "tills vidare")
         if not p.active:
             valid = f'<span class="expired">{valid} (utgången)</span>'

@@ -90,8 +90,14 @@ class Person:
     database: str | None = None  # the rights the database holds, in words (None: no catalogue)
     last: dict[str, str] = field(default_factory=dict)  # action -> ISO time
 
-    def roles_text(self) -> list[str]:
-        """One line per role: ``rapporteringsansvarig för ALN, IDN (till 2026-12-31)``."""
+    def roles_text(self, *, validity: bool = True) -> list[str]:
+        """One line per role: ``rapporteringsansvarig för ALN, IDN (till 2026-12-31)``.
+
+        ``validity=False`` leaves out the validity when every role has the same one: a table with a
+        "Giltig till" column (:meth:`valid_to`) then says it once. Roles valid to different dates
+        keep their own dates.
+        """
+        same = len({g.valid_to for g in self.grants}) <= 1
         by: dict[tuple[str, str | None], list[str]] = {}
         for g in self.grants:
             by.setdefault((g.role, g.valid_to), [])
@@ -105,7 +111,8 @@ class Person:
             text = ROLE_LABELS.get(role, role)
             if orgs:
                 text += " för " + ", ".join(sorted(orgs))
-            text += f" (till {valid_to})" if valid_to else " (tills vidare)"
+            if validity or not same:
+                text += f" (till {valid_to})" if valid_to else " (tills vidare)"
             out.append(text)
         return out
 
