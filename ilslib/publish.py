@@ -296,19 +296,36 @@ def _reporting() -> tuple[str, ...]:
 # -- the partial notice ----------------------------------------------------------------------------------
 
 
-def partial_notice(missing: list[str]) -> str:
-    """The notice a group report published before every organisation was approved carries (Swedish)."""
+def _partial_text(missing: list[str]) -> str:
     listed = ", ".join(html.escape(m) for m in missing)
     return (
-        f'<aside class="{PARTIAL_CLASS}" role="note" style="border:2px solid #8a5a00;padding:0.6rem 0.8rem;'
-        'margin:0 0 1rem;background:#fff8e6;color:#1b1f24">'
-        "<p><strong>Observera:</strong> sammanställningen publicerades innan alla organisationers inrapportering "
-        f"var godkänd. Inte godkända: {listed}. Deras uppgifter är utkast och kan ändras.</p></aside>"
+        "<strong>Observera:</strong> sammanställningen publicerades innan alla organisationers inrapportering "
+        f"var godkänd. Inte godkända: {listed}. Deras uppgifter är utkast och kan ändras."
     )
 
 
+def partial_notice(missing: list[str]) -> str:
+    """The notice a group report published before every organisation was approved carries (Swedish)."""
+    return (
+        f'<aside class="{PARTIAL_CLASS}" role="note" style="border:2px solid #8a5a00;padding:0.6rem 0.8rem;'
+        f'margin:0 0 1rem;background:#fff8e6;color:#1b1f24"><p>{_partial_text(missing)}</p></aside>'
+    )
+
+
+# Attributes in any order: the page has been through nbconvert, which sorts them.
+_DRAFT_BANNER = re.compile(r'<div\b[^>]*\bclass="draft-banner"[^>]*>\s*<p class="draft-title">.*?</p>', re.DOTALL)
+
+
 def with_notice(page: str, missing: list[str]) -> str:
-    """``page`` with :func:`partial_notice` first in its ``<main>`` (else right after ``<body>``)."""
+    """``page`` saying it was published before every organisation was approved.
+
+    A group report with organisations not approved already opens with its draft banner (which names
+    them): the notice becomes a paragraph of that banner, so the reader sees one note, not two
+    similar ones. Otherwise :func:`partial_notice` goes first in ``<main>`` (else after ``<body>``).
+    """
+    m = _DRAFT_BANNER.search(page)
+    if m:
+        return page[: m.end()] + f'<p class="{PARTIAL_CLASS}">{_partial_text(missing)}</p>' + page[m.end() :]
     notice = partial_notice(missing)
     for pattern in (r"<main\b[^>]*>", r"<body\b[^>]*>"):
         m = re.search(pattern, page, flags=re.IGNORECASE)

@@ -180,7 +180,11 @@ def test_an_undone_approval_disappears(rnd: Round) -> None:
     assert p.returncode == 0, p.stdout + p.stderr
     assert "published with a notice, not approved: =1+2 Tomma bolaget AB (BOL_D)" in p.stdout
     page = (rnd.pub / PERIOD / "_grupp" / "bolag" / "report.html").read_text(encoding="utf-8")
-    assert 'class="ils-partial" role="note"' in page and "Inte godkända: =1+2 Tomma bolaget AB (BOL_D)." in page
+    assert "Inte godkända: =1+2 Tomma bolaget AB (BOL_D)." in page
+    # One note, not two: the notice is a paragraph of the group report's draft banner, which names BOL_D too.
+    assert page.count('role="note"') == 1 and page.count('class="draft-banner"') == 1
+    banner = page[page.index('class="draft-banner"') : page.index("</div>", page.index('class="draft-banner"'))]
+    assert 'class="ils-partial"' in banner and "BOL_D" in banner
     from pypdf import PdfReader
 
     first = PdfReader(rnd.pub / PERIOD / "_grupp" / "bolag" / "report.pdf").pages[0].extract_text()
@@ -309,3 +313,24 @@ def test_public_index_in_chromium_and_ils_serve(rnd: Round) -> None:
         proc.terminate()
         proc.wait(timeout=10)
     assert files_in(rnd.pub).count("index.html") == 1
+
+
+def test_the_partial_notice_joins_the_draft_banner_or_stands_alone() -> None:
+    from ilslib.publish import with_notice
+    from ilslib.report.tables import group_draft_banner
+
+    banner = str(group_draft_banner({"A": "klar", "B": "godkand"}, {"A": 'Östra <nämnden> & "Co"', "B": "Bolaget"}))
+    banner = banner.replace(
+        '<div class="draft-banner" role="note" aria-label="Utkast">',
+        '<div aria-label="Utkast" class="draft-banner" role="note">',
+    )  # as nbconvert writes it
+    page = f"<html><body><main><h1>Sammanställning</h1>{banner}<p>Text</p></main></body></html>"
+    once = with_notice(page, ['Östra <nämnden> & "Co" (A)'])
+    assert once.count('role="note"') == 1 and once.count("Observera:") == 1
+    assert "Inte godkända: Östra &lt;nämnden&gt; &amp; &quot;Co&quot; (A)." in once
+    assert once.index("draft-title") < once.index("Observera:") < once.index("</div>")
+    alone = with_notice("<html><body><main><h1>Sammanställning</h1></main></body></html>", ["B (B)"])
+    assert (
+        alone.startswith('<html><body><main><aside class="ils-partial" role="note"')
+        and "Inte godkända: B (B)." in alone
+    )
