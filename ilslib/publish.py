@@ -296,10 +296,12 @@ def _reporting() -> tuple[str, ...]:
 # -- the partial notice ----------------------------------------------------------------------------------
 
 
-def _partial_text(missing: list[str]) -> str:
-    listed = ", ".join(html.escape(m) for m in missing)
+def _partial_text(missing: list[str], *, markup: bool = True) -> str:
+    """The notice's words; with ``markup`` as HTML (escaped, "Observera:" in bold), else plain text."""
+    listed = ", ".join(html.escape(m) if markup else m for m in missing)
     return (
-        "<strong>Observera:</strong> sammanställningen publicerades innan alla organisationers inrapportering "
+        ("<strong>Observera:</strong>" if markup else "Observera:")
+        + " sammanställningen publicerades innan alla organisationers inrapportering "
         f"var godkänd. Inte godkända: {listed}. Deras uppgifter är utkast och kan ändras."
     )
 
@@ -386,6 +388,7 @@ def publish(
 ) -> PublishResult:
     """Publish ``period``'s approved reports from ``reports`` into ``out`` (see the module docstring)."""
     from .figures import as_period
+    from .report.excel import with_notice as workbook_notice
     from .report.render import html_to_pdf
 
     reports, out = Path(reports), Path(out)
@@ -409,6 +412,11 @@ def publish(
                         (target / "report.pdf").write_bytes(html_to_pdf(page))
                 elif item.partial and name == "report.pdf" and "report.html" in item.files:
                     continue
+                elif item.partial and name == "report.xlsx":
+                    target.mkdir(parents=True, exist_ok=True)
+                    (target / name).write_bytes(
+                        workbook_notice(src.read_bytes(), _partial_text(item.partial, markup=False))
+                    )
                 else:
                     _copy(src, target / name)
                 result.files += 1

@@ -175,7 +175,7 @@ def test_an_undone_approval_disappears(rnd: Round) -> None:
     # published with a notice on the page and in the PDF naming the organisation that is not approved.
     p = rnd.publish("--allow-partial")
     assert p.returncode == 1 and "the group report of bolag: made before the latest approvals" in p.stderr
-    rnd.run("--notebook", "group_report", "--kind", "bolag", "--format", "html,pdf")
+    rnd.run("--notebook", "group_report", "--kind", "bolag", "--format", "html,pdf,xlsx")
     p = rnd.publish("--allow-partial")
     assert p.returncode == 0, p.stdout + p.stderr
     assert "published with a notice, not approved: =1+2 Tomma bolaget AB (BOL_D)" in p.stdout
@@ -189,6 +189,16 @@ def test_an_undone_approval_disappears(rnd: Round) -> None:
 
     first = PdfReader(rnd.pub / PERIOD / "_grupp" / "bolag" / "report.pdf").pages[0].extract_text()
     assert "Observera" in first and "BOL_D" in first
+    from openpyxl import load_workbook
+
+    about = load_workbook(rnd.pub / PERIOD / "_grupp" / "bolag" / "report.xlsx")["Om rapporten"]
+    note = about["A2"]
+    assert note.data_type == "s" and note.font.bold
+    assert (
+        note.value.startswith("Observera: sammanställningen publicerades innan")
+        and "=1+2 Tomma bolaget AB (BOL_D)" in note.value
+    )
+    assert about["A1"].value and about["A4"].value  # the title and the provenance stay, one row down
     assert "(inte alla organisationer godkända)" in (rnd.pub / "index.html").read_text(encoding="utf-8")
 
 
@@ -251,7 +261,7 @@ def test_refusals_change_nothing(rnd: Round, tmp_path: Path) -> None:
 def test_public_index_in_chromium_and_ils_serve(rnd: Round) -> None:
     from report_support import Browser, describe_violations
 
-    rnd.run("--notebook", "group_report", "--kind", "bolag", "--format", "html,pdf")  # after the data changed
+    rnd.run("--notebook", "group_report", "--kind", "bolag", "--format", "html,pdf,xlsx")  # after the data changed
     p = rnd.publish("--allow-partial")
     assert p.returncode == 0, p.stdout + p.stderr
     index = rnd.pub / "index.html"

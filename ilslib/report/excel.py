@@ -173,3 +173,24 @@ def workbook(
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def with_notice(xlsx: bytes, notice: str) -> bytes:
+    """The workbook ``xlsx`` with ``notice`` under the title of its "Om rapporten" sheet (e.g. a partial publication).
+
+    The text is written as text (never a formula), in bold, wrapped across the sheet's two columns.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = load_workbook(io.BytesIO(xlsx))
+    ws = wb[ABOUT_SHEET] if ABOUT_SHEET in wb.sheetnames else wb.worksheets[0]
+    ws.insert_rows(2)
+    cell = _put(ws, 2, 1, notice)
+    cell.font = Font(bold=True)
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=2)
+    ws.row_dimensions[2].height = 15 * (1 + len(notice) // 100)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
