@@ -137,7 +137,7 @@ def wrap(
 # -- scales -------------------------------------------------------------------------------------
 
 
-def nice_ticks(lo: float, hi: float, *, count: int = 5, integer: bool = False) -> list[float]:
+def nice_ticks(lo: float, hi: float, *, count: int = 6, integer: bool = False) -> list[float]:
     """Evenly spaced round ticks (steps of 1, 2, 2,5 or 5 times a power of ten) from at or below ``lo``
     to at or above ``hi``, at most ``count`` intervals; whole numbers only with ``integer``.
 
@@ -148,7 +148,9 @@ def nice_ticks(lo: float, hi: float, *, count: int = 5, integer: bool = False) -
         raise ValueError(f"ticks need finite limits, not {lo}..{hi}")
     if lo > hi:
         lo, hi = hi, lo
-    if lo == hi:  # a single value: a little room around it, from zero when it is zero
+    if hi - lo <= 1e-12 * max(
+        abs(lo), abs(hi)
+    ):  # a single value (up to rounding): a little room around it, from zero when it is zero
         pad = abs(lo) * 0.1 or 1.0
         lo, hi = (lo - pad, hi + pad) if lo != 0 else (0.0, 1.0)
     raw = (hi - lo) / count
@@ -167,12 +169,12 @@ def nice_ticks(lo: float, hi: float, *, count: int = 5, integer: bool = False) -
 
 
 def tick_decimals(ticks: Iterable[float]) -> int:
-    """The fewest decimals (at most 3) that show every tick exactly (0,25 needs two, 0,5 one)."""
+    """The fewest decimals (at most 10) that show every tick exactly (0,25 needs two, 0,5 one)."""
     values = [float(t) for t in ticks]
-    for d in range(4):
-        if all(abs(round(t, d) - t) < 1e-9 * max(1.0, abs(t)) for t in values):
+    for d in range(11):
+        if all(abs(round(t, d) - t) < 1e-9 * max(abs(t), 10.0**-d) for t in values):
             return d
-    return 3
+    return 10
 
 
 def tick_labels(ticks: Sequence[float], suffix: str = "") -> list[str]:
