@@ -29,12 +29,12 @@ MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", 
 
 def _outcome(label: str, values: list[float | None]) -> Series:
     """An outcome's line: blue, solid, round markers."""
-    return Series(label, values, BLUE, width=2.4, marker="circle", marker_size=7.5)
+    return Series(label, values, BLUE, width=2.8, marker="circle", marker_size=8.5)
 
 
 def _plan(label: str, values: list[float | None]) -> Series:
     """A budget's or target's line: brown, dashed, square markers (differs from the outcome by more than colour)."""
-    return Series(label, values, BROWN, width=2.0, dash="7 4", marker="square", marker_size=7.0)
+    return Series(label, values, BROWN, width=2.2, dash="8 5", marker="square", marker_size=7.5)
 
 
 def _values(column: Any, divisor: float = 1.0) -> list[float | None]:

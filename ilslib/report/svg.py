@@ -35,9 +35,9 @@ GRID = "#d5dbe1"
 AXIS = "#8d99a6"
 #: Default width of a chart in SVG units (CSS px): on screen as drawn, in an A4 PDF scaled to the column.
 WIDTH = 760
-#: Font sizes in SVG units: about 9 pt in print after scaling to the A4 column.
-SIZE = 13.0
-SMALL = 12.0
+#: Font sizes in SVG units: about 9 pt in print after scaling to the A4 column (673 px of 760).
+SIZE = 14.0
+SMALL = 13.0
 
 # Advance widths of DejaVu Sans (regular and bold) in thousandths of an em, from the font's hmtx
 # table: text is measured without a renderer. Characters not listed count as a wide letter.
@@ -454,11 +454,11 @@ def legend(c: Canvas, x: float, y: float, series: Sequence[Series]) -> float:
     cx = x
     mid = y + SIZE * 0.7
     for s in series:
-        c.line(cx, mid, cx + 28, mid, stroke=s.colour, width=s.width, dash=s.dash)
+        c.line(cx, mid, cx + 40, mid, stroke=s.colour, width=s.width, dash=s.dash)
         if s.marker:
-            c.marker(cx + 14, mid, s.marker, colour=s.colour, size=s.marker_size)
-        c.text(cx + 34, mid + SIZE * 0.36, s.label, size=SIZE)
-        cx += 34 + text_width(s.label, SIZE) + 22
+            c.marker(cx + 20, mid, s.marker, colour=s.colour, size=s.marker_size)
+        c.text(cx + 47, mid + SIZE * 0.36, s.label, size=SIZE)
+        cx += 47 + text_width(s.label, SIZE) + 24
     return SIZE * 1.6
 
 
