@@ -92,7 +92,8 @@ def economy_figure(data: pd.DataFrame, unit: fmt.AmountUnit, *, height: float = 
     """The drawing of :func:`economy_chart` (``height`` in inches of the old 7,2-inch-wide chart: 3,0 in a
     report, 2,4 in the short version); the chart's panel can be inspected."""
     months = [int(m[5:7]) for m in data["month"]]
-    height_px = round(WIDTH * height / 7.2)
+    # the legend and the unit get rows of their own above the plot (matplotlib put them inside it)
+    height_px = round(WIDTH * height / 7.2) + 40
     c = Canvas(WIDTH, height_px)
     outcome = _outcome("Utfall, ackumulerat", _values(data["cum_net"], unit.divisor))
     budget = _plan("Budget, ackumulerad", _values(data["cum_budget_net"], unit.divisor))
