@@ -294,9 +294,9 @@ def _comparison_figure(data: pd.DataFrame, org_id: str | None, xlabel: str) -> s
     top = 6
     bottom = top + BAR_ROW * len(data)
     c = Canvas(WIDTH, bottom + SMALL * 1.5 + SIZE * 1.8)
+    c.lines([(xs(t), top, xs(t), bottom) for t in ticks], stroke=svg.GRID, width=0.8)
+    c.lines([(xs(t), bottom, xs(t), bottom + 4) for t in ticks], stroke=svg.AXIS, width=1.0)
     for t, text in zip(ticks, svg.tick_labels(ticks), strict=True):
-        c.line(xs(t), top, xs(t), bottom, stroke=svg.GRID, width=0.8)
-        c.line(xs(t), bottom, xs(t), bottom + 4, stroke=svg.AXIS, width=1.0)
         c.text(xs(t), bottom + SMALL * 1.3, text, size=SMALL, anchor="middle")
     c.text((left + right) / 2, bottom + SMALL * 1.5 + SIZE * 1.35, xlabel, size=SIZE, anchor="middle")
     zero = xs(0.0)

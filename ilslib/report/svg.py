@@ -264,28 +264,23 @@ class Canvas:
         if segs:
             self.parts.append(f'<path d="{"".join(segs)}" stroke="{stroke}" stroke-width="1.2" fill="none"/>')
 
+    def lines(self, segments: Sequence[tuple[float, float, float, float]], *, stroke: str, width: float = 1.0) -> None:
+        """Straight lines of one style as a single path (gridlines, tick marks): one element, not one each,
+        which is what a PDF renderer pays for."""
+        if segments:
+            d = "".join(f"M{_n(x1)} {_n(y1)}L{_n(x2)} {_n(y2)}" for x1, y1, x2, y2 in segments)
+            self.parts.append(f'<path d="{d}" stroke="{stroke}" stroke-width="{_n(width)}" fill="none"/>')
+
+    def markers(self, points: Sequence[tuple[float, float]], shape: str, *, colour: str, size: float = 7.0) -> None:
+        """Point markers of one shape (``circle``, ``square``, ``triangle`` or ``diamond``) as a single path,
+        with a white edge so that the lines behind stay apart from them."""
+        if points:
+            d = "".join(marker_path(x, y, shape, size) for x, y in points)
+            self.parts.append(f'<path d="{d}" fill="{colour}" stroke="#ffffff" stroke-width="0.6"/>')
+
     def marker(self, x: float, y: float, shape: str, *, colour: str, size: float = 7.0) -> None:
-        """A point marker: ``circle``, ``square``, ``triangle`` or ``diamond`` (white edge, so lines behind
-        stay apart from it)."""
-        r = size / 2
-        edge = 'stroke="#ffffff" stroke-width="0.6"'
-        if shape == "circle":
-            self.parts.append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(r)}" fill="{colour}" {edge}/>')
-        elif shape == "square":
-            r *= 0.9
-            self.parts.append(
-                f'<rect x="{_n(x - r)}" y="{_n(y - r)}" width="{_n(2 * r)}" height="{_n(2 * r)}" fill="{colour}" {edge}/>'
-            )
-        elif shape == "triangle":
-            r *= 1.15
-            pts = f"M{_n(x)} {_n(y - r)}L{_n(x + r)} {_n(y + r * 0.8)}L{_n(x - r)} {_n(y + r * 0.8)}Z"
-            self.parts.append(f'<path d="{pts}" fill="{colour}" {edge}/>')
-        elif shape == "diamond":
-            r *= 1.2
-            pts = f"M{_n(x)} {_n(y - r)}L{_n(x + r)} {_n(y)}L{_n(x)} {_n(y + r)}L{_n(x - r)} {_n(y)}Z"
-            self.parts.append(f'<path d="{pts}" fill="{colour}" {edge}/>')
-        else:
-            raise ValueError(f"unknown marker shape {shape!r}")
+        """One point marker (see :meth:`markers`)."""
+        self.markers([(x, y)], shape, colour=colour, size=size)
 
     def text(self, x: float, y: float, text: str, *, size: float = SIZE, anchor: str = "start", bold: bool = False,
              fill: str = INK) -> None:  # fmt: skip
@@ -304,6 +299,23 @@ class Canvas:
             + "".join(self.parts)
             + "</svg>"
         )
+
+
+def marker_path(x: float, y: float, shape: str, size: float) -> str:
+    """The path data of a marker centred on (x, y), about ``size`` across."""
+    r = size / 2
+    if shape == "circle":  # two half-circle arcs
+        return f"M{_n(x - r)} {_n(y)}a{_n(r)} {_n(r)} 0 1 0 {_n(2 * r)} 0a{_n(r)} {_n(r)} 0 1 0 {_n(-2 * r)} 0Z"
+    if shape == "square":
+        r *= 0.9
+        return f"M{_n(x - r)} {_n(y - r)}h{_n(2 * r)}v{_n(2 * r)}h{_n(-2 * r)}Z"
+    if shape == "triangle":
+        r *= 1.15
+        return f"M{_n(x)} {_n(y - r)}L{_n(x + r)} {_n(y + r * 0.8)}L{_n(x - r)} {_n(y + r * 0.8)}Z"
+    if shape == "diamond":
+        r *= 1.2
+        return f"M{_n(x)} {_n(y - r)}L{_n(x + r)} {_n(y)}L{_n(x)} {_n(y + r)}L{_n(x - r)} {_n(y)}Z"
+    raise ValueError(f"unknown marker shape {shape!r}")
 
 
 # -- line panels --------------------------------------------------------------------------------
@@ -379,12 +391,11 @@ def _draw_series(c: Canvas, xs: list[float], ys: Scale, s: Series) -> None:
     for run in runs:
         if len(run) > 1:
             c.polyline(run, stroke=s.colour, width=s.width, dash=s.dash)
-    for run in runs:
-        for x, y in run:
-            if s.marker:
-                c.marker(x, y, s.marker, colour=s.colour, size=s.marker_size)
-            elif len(run) == 1:  # a lone point of a line without markers is still seen
-                c.line(x - 6, y, x + 6, y, stroke=s.colour, width=s.width + 0.6)
+    if s.marker:
+        c.markers([p for run in runs for p in run], s.marker, colour=s.colour, size=s.marker_size)
+    else:  # a lone point of a line without markers is still seen: a short stroke
+        lone = [(x - 6, y, x + 6, y) for run in runs if len(run) == 1 for x, y in run]
+        c.lines(lone, stroke=s.colour, width=s.width + 0.6)
 
 
 def draw_panel(
@@ -418,10 +429,9 @@ def draw_panel(
     left = x + max(text_width(t, SMALL) for t in labels) + 8
     bottom = y + h - SMALL * 1.6 - (SMALL * 1.35 if panel.x_groups else 0)
     ys = Scale(ticks[0], ticks[-1], bottom, top)
+    c.lines([(left, ys(t), x + w, ys(t)) for t in ticks], stroke=GRID, width=0.8)
     for t, label in zip(ticks, labels, strict=True):
-        ty = ys(t)
-        c.line(left, ty, x + w, ty, stroke=GRID, width=0.8)
-        c.text(left - 6, ty + SMALL * 0.36, label, size=SMALL, anchor="end")
+        c.text(left - 6, ys(t) + SMALL * 0.36, label, size=SMALL, anchor="end")
     if panel.zero_line and ticks[0] < 0 < ticks[-1]:
         c.line(left, ys(0), x + w, ys(0), stroke=MUTED, width=1.0)
     c.line(left, bottom, x + w, bottom, stroke=AXIS, width=1.0)
@@ -433,8 +443,8 @@ def draw_panel(
     panel.x_shown = list(range(0, n, every))
     panel.x_positions = xs
     label_y = bottom + SMALL * 1.25
+    c.lines([(xs[i], bottom, xs[i], bottom + 4) for i in panel.x_shown], stroke=AXIS, width=1.0)
     for i in panel.x_shown:
-        c.line(xs[i], bottom, xs[i], bottom + 4, stroke=AXIS, width=1.0)
         c.text(xs[i], label_y, panel.x_labels[i], size=SMALL, anchor="middle")
     for first, last, text in panel.x_groups:
         c.text((xs[first] + xs[last]) / 2, label_y + SMALL * 1.3, text, size=SMALL, anchor="middle", fill=MUTED)
