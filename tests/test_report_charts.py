@@ -283,3 +283,12 @@ def test_every_chart_of_the_demo_is_well_formed_svg(demo_wh) -> None:
         doc = svg_of(html)
         assert len(doc) < 30_000, "a chart is a few kB of SVG"
         assert "font-family=\"'DejaVu Sans'" in doc
+
+
+def test_an_infinite_value_gets_no_bar_and_breaks_nothing() -> None:
+    frame = comparison_frame()
+    frame.loc[1, "value"] = float("inf")
+    doc = svg_of(charts.comparison_chart(frame, label="Kvot", unit=None, decimals=1))
+    root = ElementTree.fromstring(doc)
+    bars = [r for r in root.iter(f"{NS}rect") if r.get("fill") in charts.QUARTILE_COLOURS.values()]
+    assert len(bars) == 4 and "Kultur & Fritid" in [t.text for t in texts(doc)]

@@ -10,6 +10,7 @@ gap in its line, never a zero.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -289,7 +290,8 @@ def _comparison_figure(data: pd.DataFrame, org_id: str | None, xlabel: str) -> s
     name_w = min(max(svg.text_width(n, SMALL, bold=o) for n, o in zip(names, own_rows, strict=True)), WIDTH * 0.42)
     left, right = name_w + 12, WIDTH - 16
     values = [float(v) for v in data["value"]]
-    ticks = svg.nice_ticks(min(0.0, *values), max(0.0, *values), count=6)
+    drawn = svg.finite(values)  # an infinite value (a figure divided by zero) gets no bar, like a missing one
+    ticks = svg.nice_ticks(min(0.0, *drawn), max(0.0, *drawn), count=6)
     xs = svg.Scale(ticks[0], ticks[-1], left, right)
     top = 6
     bottom = top + BAR_ROW * len(data)
@@ -305,6 +307,8 @@ def _comparison_figure(data: pd.DataFrame, org_id: str | None, xlabel: str) -> s
         mid = y + BAR_ROW / 2
         c.text(left - 8, mid + SMALL * 0.36, svg.shorten(name, name_w, SMALL, bold=own), size=SMALL, anchor="end",
                bold=own)  # fmt: skip
+        if not math.isfinite(value):
+            continue
         x0, x1 = sorted((zero, xs(value)))
         fill = QUARTILE_COLOURS.get(str(colour), QUARTILE_COLOURS["grey"])
         bar_y, bar_h = y + BAR_ROW * 0.15, BAR_ROW * 0.7
