@@ -110,7 +110,7 @@ def economy_figure(data: pd.DataFrame, unit: fmt.AmountUnit, *, height: float = 
 
 
 def sick_leave_chart(series: pd.DataFrame) -> Html:
-    """Sick leave per month (%), the suppressed months left out and said so
+    """Sick leave per month (%): a suppressed month is a gap in the line (never a zero) and the text says so.
 
     >>> html = charts.sick_leave_chart(f.sick_leave_series(wh, "ALN", "2026-T2"))
     >>> "Linjediagram: sjukfrånvaro i procent" in html
