@@ -292,3 +292,9 @@ def test_an_infinite_value_gets_no_bar_and_breaks_nothing() -> None:
     root = ElementTree.fromstring(doc)
     bars = [r for r in root.iter(f"{NS}rect") if r.get("fill") in charts.QUARTILE_COLOURS.values()]
     assert len(bars) == 4 and "Kultur & Fritid" in [t.text for t in texts(doc)]
+
+
+def test_the_outcome_is_drawn_over_the_target_where_they_meet() -> None:
+    chart, _ = trends(history("OLYCKOR", "Antal olyckor", "antal", 0, [0, 0, 1, 0], 0.0))
+    drawn = [el.get("stroke") for el in ElementTree.fromstring(chart.svg).iter(f"{NS}polyline")]
+    assert drawn == [charts.BROWN, charts.BLUE], "the outcome's line comes last, on top of the target's"

@@ -448,7 +448,7 @@ def draw_panel(
         c.text(xs[i], label_y, panel.x_labels[i], size=SMALL, anchor="middle")
     for first, last, text in panel.x_groups:
         c.text((xs[first] + xs[last]) / 2, label_y + SMALL * 1.3, text, size=SMALL, anchor="middle", fill=MUTED)
-    for s in panel.series:
+    for s in reversed(panel.series):  # the first series (the outcome) on top, where lines meet
         _draw_series(c, xs, ys, s)
     panel.box = (left, top, x + w - left, bottom - top)
 
