@@ -1,8 +1,8 @@
 """Charts drawn directly as SVG: scales with nice ticks, axes, lines, bars, legends and titles.
 
 The report's charts (:mod:`ilslib.report.charts`) are drawn with these
-primitives instead of matplotlib: a chart is a few hundred bytes of SVG per
-series, written in about a millisecond, and it stays sharp at any zoom, on
+primitives instead of matplotlib: a chart is 4-15 kB of SVG, written in 1-5 ms
+of CPU (matplotlib and PNG took 70-300 ms), and it stays sharp at any zoom, on
 screen and in the A4 PDF. Each SVG is self-contained (no external reference,
 no script, no style sheet): fonts by family name (the report's own, DejaVu Sans,
 first), every text from the data XML-escaped, and text widths estimated from
