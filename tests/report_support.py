@@ -15,6 +15,7 @@ developer's machine and fails them under ``CI=true``.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import gc
 import os
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -314,7 +316,20 @@ def assert_inert(soup: Any) -> None:
         handlers = [a for a in el.attrs if a.lower().startswith("on")]
         assert not handlers, f"<{el.name}> has event handler attributes {handlers}"
     for img in soup.find_all("img"):
-        assert img["src"].startswith("data:image/png;base64,"), img["src"][:60]
+        assert img["src"].startswith("data:image/svg+xml;base64,"), img["src"][:60]
+        assert_inert_svg(base64.b64decode(img["src"].partition(",")[2]).decode("utf-8"))
+
+
+def assert_inert_svg(svg: str) -> None:
+    """A chart's SVG is well-formed XML and self-contained: no script, no link, no reference outside it."""
+    root = ElementTree.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    for el in root.iter():
+        name = el.tag.rpartition("}")[2]
+        assert name not in ("script", "foreignObject", "image", "use", "a", "style"), name
+        for attr, value in el.attrib.items():
+            assert "href" not in attr and not attr.lower().startswith("on"), (name, attr)
+            assert "url(" not in value, (name, attr, value)
 
 
 CODE_MARKERS = (

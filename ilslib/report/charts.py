@@ -1,29 +1,25 @@
 """Charts for the reports, each with a text alternative that states what it shows.
 
 Every function returns :class:`~ilslib.report.present.Html` (a ``<figure>``
-with an inline PNG and its ``alt`` text) or a paragraph saying why there is no
-chart. Lines differ by style as well as colour, and colours have at least 3:1
-contrast against white (WCAG 2.1, non-text contrast).
+with an inline SVG image, drawn by :mod:`ilslib.report.svg` without matplotlib,
+and its ``alt`` text) or a paragraph saying why there is no chart. Lines differ
+by style (dash and marker shape) as well as colour, colours have at least 3:1
+contrast against white (WCAG 2.1, non-text contrast), and a missing value is a
+gap in its line, never a zero.
 """
 
 from __future__ import annotations
 
 import math
-import textwrap
 from typing import Any
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
-
-from .. import fmt  # noqa: E402
-from ..fmt import MONTH_NAMES  # noqa: E402
-from .present import Html, figure, paragraph  # noqa: E402
+from .. import fmt
+from ..fmt import MONTH_NAMES
+from . import svg
+from .present import Html, paragraph
+from .svg import SIZE, SMALL, WIDTH, Canvas, Chart, Panel, Series
 
 BLUE = "#0b4f8a"
 BROWN = "#7a4b00"
@@ -32,39 +28,31 @@ QUARTILE_COLOURS = {"green": "#2e7d32", "yellow": "#b58900", "red": "#c62828", "
 MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 
 
-def _style(ax: Axes) -> None:
-    ax.spines["top"].set_visible(False)
-    ax.spines["right"].set_visible(False)
-    ax.grid(axis="y", color="#d5dbe1", linewidth=0.6)
-    ax.set_axisbelow(True)
-    ax.tick_params(colors="#1b1f24", labelsize=8)
+def _outcome(label: str, values: list[float | None]) -> Series:
+    """An outcome's line: blue, solid, round markers."""
+    return Series(label, values, BLUE, width=2.8, marker="circle", marker_size=8.5)
 
 
-def _sv_axis(decimals: int = 0, suffix: str = "") -> FuncFormatter:
-    return FuncFormatter(lambda v, _pos: fmt.number(v, decimals) + suffix)
+def _plan(label: str, values: list[float | None]) -> Series:
+    """A budget's or target's line: brown, dashed, square markers (differs from the outcome by more than colour)."""
+    return Series(label, values, BROWN, width=2.2, dash="8 5", marker="square", marker_size=7.5)
 
 
-def _tick_decimals(ticks: Any) -> int:
-    """The fewest decimals (at most 3) that show every axis tick exactly (0,25 needs two, 0,5 one)."""
-    for d in range(4):
-        if all(abs(round(float(t), d) - float(t)) < 1e-9 * max(1.0, abs(float(t))) for t in ticks):
-            return d
-    return 3
+def _values(column: Any, divisor: float = 1.0) -> list[float | None]:
+    """A column as floats, missing values as None (drawn as gaps)."""
+    return [None if fmt.is_missing(v) else float(v) / divisor for v in column]
 
 
-class _SwedishTicks(Formatter):
-    """Tick labels in Swedish number format, with as many decimals as the ticks drawn need."""
-
-    def __init__(self, suffix: str = "") -> None:
-        self.suffix = suffix
-        self.decimals = 0
-
-    def set_locs(self, locs: Any) -> None:
-        super().set_locs(locs)
-        self.decimals = _tick_decimals(locs)
-
-    def __call__(self, x: float, pos: int | None = None) -> str:  # noqa: ARG002
-        return fmt.number(x, self.decimals) + self.suffix
+def _year_groups(labels: list[str]) -> list[tuple[int, int, str]]:
+    """Runs of consecutive items of the same year (``2025-T1``, ``2025-03``): (first, last, year)."""
+    groups: list[tuple[int, int, str]] = []
+    for i, item in enumerate(labels):
+        year = item.partition("-")[0]
+        if groups and groups[-1][2] == year and groups[-1][1] == i - 1:
+            groups[-1] = (groups[-1][0], i, year)
+        else:
+            groups.append((i, i, year))
+    return groups
 
 
 def economy_chart(
@@ -84,7 +72,7 @@ def economy_chart(
     if data.empty:
         return paragraph("Det finns inget bokfört utfall att visa i diagram för perioden.", class_="note")
     u = unit or fmt.amount_unit(data["cum_net"], data["cum_budget_net"])
-    fig = economy_figure(data, u, height=height)
+    chart = economy_figure(data, u, height=height)
     months = [int(m[5:7]) for m in data["month"]]
     last = data.iloc[-1]
     month = MONTH_NAMES[months[-1] - 1]
@@ -98,41 +86,31 @@ def economy_chart(
     if str(series["month"].iloc[-1]) > str(data["month"].iloc[-1]):  # the last months are not booked yet
         caption += f"; utfall t.o.m. {month}, senare månader är ännu inte bokförda"
         alt += f" Månaderna efter {month} är ännu inte bokförda och visas inte."
-    return figure(fig, alt=alt, caption=caption)
+    return svg.figure(chart.svg, alt=alt, caption=caption)
 
 
-def economy_figure(data: pd.DataFrame, unit: fmt.AmountUnit, *, height: float = 3.0) -> Figure:
-    """The matplotlib figure of :func:`economy_chart` (for tests: the axes can be inspected)."""
+def economy_figure(data: pd.DataFrame, unit: fmt.AmountUnit, *, height: float = 3.0) -> Chart:
+    """The drawing of :func:`economy_chart` (``height`` in inches of the old 7,2-inch-wide chart: 3,0 in a
+    report, 2,4 in the short version); the chart's panel can be inspected."""
     months = [int(m[5:7]) for m in data["month"]]
-    fig, ax = plt.subplots(figsize=(7.2, height))
-    ax.plot(
-        months,
-        data["cum_net"] / unit.divisor,
-        color=BLUE,
-        linewidth=2.2,
-        marker="o",
-        markersize=3.5,
-        label="Utfall, ackumulerat",
+    # the legend and the unit get rows of their own above the plot (matplotlib put them inside it)
+    height_px = round(WIDTH * height / 7.2) + 40
+    c = Canvas(WIDTH, height_px)
+    outcome = _outcome("Utfall, ackumulerat", _values(data["cum_net"], unit.divisor))
+    budget = _plan("Budget, ackumulerad", _values(data["cum_budget_net"], unit.divisor))
+    top = svg.legend(c, 0, 2, [outcome, budget]) + 6
+    panel = Panel(
+        x_labels=[MONTHS[m - 1] for m in months],
+        series=[outcome, budget],
+        unit=f"Nettoresultat, {unit.label}",
+        zero_line=True,  # the sign of a result matters: zero is always on the axis, drawn darker
     )
-    ax.plot(
-        months,
-        data["cum_budget_net"] / unit.divisor,
-        color=BROWN,
-        linewidth=2.0,
-        linestyle="--",
-        label="Budget, ackumulerad",
-    )
-    ax.axhline(0, color=GREY, linewidth=0.8)
-    ax.set_xticks(months, [MONTHS[m - 1] for m in months])
-    ax.yaxis.set_major_formatter(_SwedishTicks())
-    ax.set_ylabel(f"Nettoresultat, {unit.label}", fontsize=8)
-    ax.legend(frameon=False, fontsize=8, loc="best")
-    _style(ax)
-    return fig
+    svg.draw_panel(c, panel, 0, top, WIDTH, height_px - top)
+    return Chart(c.render(), [panel], WIDTH, height_px)
 
 
 def sick_leave_chart(series: pd.DataFrame) -> Html:
-    """Sick leave per month (%), the suppressed months left out and said so
+    """Sick leave per month (%): a suppressed month is a gap in the line (never a zero) and the text says so.
 
     >>> html = charts.sick_leave_chart(f.sick_leave_series(wh, "ALN", "2026-T2"))
     >>> "Linjediagram: sjukfrånvaro i procent" in html
@@ -143,15 +121,20 @@ def sick_leave_chart(series: pd.DataFrame) -> Html:
     shown = series[~series["suppressed"].astype(bool) & series["sick_leave_pct"].notna()]
     if shown.empty:
         return paragraph("Sjukfrånvaron redovisas inte i diagram: färre än fem anställda (..).", class_="note")
-    fig, ax = plt.subplots(figsize=(7.2, 2.6))
-    x = list(range(len(shown)))
-    ax.plot(x, shown["sick_leave_pct"], color=BLUE, linewidth=2, marker="o", markersize=3)
-    step = max(1, len(x) // 12)
-    labels = [f"{MONTHS[int(m[5:7]) - 1]} {m[2:4]}" for m in shown["month"]]
-    ax.set_xticks(x[::step], labels[::step], rotation=0)
-    ax.yaxis.set_major_formatter(_sv_axis(1, " %"))
-    ax.set_ylim(bottom=0)
-    _style(ax)
+    # every month keeps its place on the axis: a month not shown is a gap in the line, never a zero
+    values = [None if bool(sup) or fmt.is_missing(v) else float(v)
+              for sup, v in zip(series["suppressed"], series["sick_leave_pct"], strict=True)]  # fmt: skip
+    months = [str(m) for m in series["month"]]
+    height_px = round(WIDTH * 2.6 / 7.2)
+    c = Canvas(WIDTH, height_px)
+    panel = Panel(
+        x_labels=[MONTHS[int(m[5:7]) - 1] for m in months],
+        x_groups=_year_groups(months),
+        series=[_outcome("Sjukfrånvaro", values)],
+        from_zero=True,
+        tick_suffix=f"{fmt.NBSP}%",
+    )
+    svg.draw_panel(c, panel, 0, 4, WIDTH, height_px - 4)
     first, last = shown.iloc[0], shown.iloc[-1]
     hi = shown.iloc[shown["sick_leave_pct"].argmax()]
     alt = (
@@ -162,7 +145,7 @@ def sick_leave_chart(series: pd.DataFrame) -> Html:
     )
     if len(shown) < len(series):
         alt += " Månader med färre än fem anställda visas inte."
-    return figure(fig, alt=alt, caption="Sjukfrånvaro per månad (%)")
+    return svg.figure(c.render(), alt=alt, caption="Sjukfrånvaro per månad (%)")
 
 
 def indicator_trends(history: pd.DataFrame, *, indicator_ids: list[str], title: str) -> Html:
@@ -172,85 +155,78 @@ def indicator_trends(history: pd.DataFrame, *, indicator_ids: list[str], title: 
     >>> "<figcaption>Utveckling</figcaption>" in html
     True
     """
-    ids = [i for i in indicator_ids if i in set(history["indicator_id"])]
+    # an indicator without a single outcome has nothing to draw (an empty panel would look like zero)
+    measured = set(history.loc[history["value"].notna(), "indicator_id"])
+    ids = [i for i in indicator_ids if i in measured]
     if not ids:
         return paragraph("Det finns inga utfall över tid att visa i diagram.", class_="note")
-    fig, alts = trends_figure(history, ids)
+    chart, alts = trends_figure(history, ids)
     alt = f"Linjediagram per indikator med utfall per period och mål som streckad linje. {'. '.join(alts)}."
-    return figure(fig, alt=alt, caption=title)
+    return svg.figure(chart.svg, alt=alt, caption=title)
 
 
-#: Characters per line of a small chart's title (longer titles wrap, never cut).
+#: Characters per line of a small chart's title at most (longer titles wrap; beyond three lines they end
+#: with an ellipsis, the text alternative keeps the whole name).
 TITLE_WIDTH = 44
+#: Height of one small chart's plot area and its axis labels, in SVG units.
+PANEL_HEIGHT = 200
+PANEL_GAP = 36
 
 
-def _period_axis(ax: Axes, periods: list[str]) -> None:
-    """Periods on the x axis, horizontal and whole: the code (T1, T2, BO) at each point, the year once
-    below its periods. No label is rotated, broken over lines or run into its neighbour."""
-    x = list(range(len(periods)))
-    ax.set_xticks(x, [p.partition("-")[2] or p for p in periods])
-    years: dict[str, list[int]] = {}
-    for i, p in enumerate(periods):
-        years.setdefault(p.partition("-")[0], []).append(i)
-    # plain text below the tick labels (a secondary axis would cost a whole axes' layout per chart)
-    below = matplotlib.transforms.blended_transform_factory(ax.transData, ax.transAxes)
-    for year, idx in years.items():
-        ax.text(sum(idx) / len(idx), -0.2, year, transform=below, ha="center", va="top", fontsize=8,
-                color="#1b1f24", gid="year")  # fmt: skip
-
-
-def _readable_axis(ax: Axes, values: list[float], *, count: bool) -> None:
-    """Never a negative axis for figures that cannot be negative; whole ticks for counts.
-
-    A count that is 0 throughout is drawn on 0-1, not on matplotlib's -0,04-0,04.
-    """
-    finite_values = [float(v) for v in values if not fmt.is_missing(v) and math.isfinite(float(v))]
-    if count:
-        ax.yaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
-    if finite_values and min(finite_values) >= 0:
-        top = max(finite_values)
-        lo, hi = ax.get_ylim()
-        if top == 0:
-            ax.set_ylim(0, 1)
-        elif lo < 0:  # the margin matplotlib adds would reach below zero
-            ax.set_ylim(0, hi)
-
-
-def trends_figure(history: pd.DataFrame, ids: list[str]) -> tuple[Any, list[str]]:
-    """The matplotlib figure of :func:`indicator_trends` and the text alternative of each indicator."""
+def trends_figure(history: pd.DataFrame, ids: list[str]) -> tuple[Chart, list[str]]:
+    """The drawing of :func:`indicator_trends` (small multiples, two a row) and the text alternative of
+    each indicator."""
     cols = 2 if len(ids) > 1 else 1
-    rows = math.ceil(len(ids) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(7.2, 2.5 * rows), squeeze=False)
+    panel_w = (WIDTH - PANEL_GAP * (cols - 1)) / cols
+    panels: list[Panel] = []
     alts = []
-    for ax, ind in zip(axes.flat, ids, strict=False):
+    has_target = False
+    for ind in ids:
         h = history[history["indicator_id"] == ind]
         h = h[h["period"].str[-2:] != "BU"]
         name = str(h["name"].iloc[0])
         unit = str(h["unit"].iloc[0] or "")
         dec = int(h["decimals"].iloc[0]) if not fmt.is_missing(h["decimals"].iloc[0]) else 1
-        x = list(range(len(h)))
-        ax.plot(x, h["value"], color=BLUE, linewidth=2, marker="o", markersize=3.5, label="Utfall")
+        periods = [str(p) for p in h["period"]]
+        series = [_outcome("Utfall", _values(h["value"]))]
         if h["target"].notna().any():
-            ax.plot(x, h["target"], color=BROWN, linewidth=1.6, linestyle="--", label="Mål")
-        _period_axis(ax, list(h["period"]))
-        count = dec == 0 or unit.strip().lower() in fmt.COUNT_UNITS
-        _readable_axis(ax, [*h["value"], *h["target"]], count=count)
-        ax.yaxis.set_major_formatter(_SwedishTicks())
-        suffix = fmt.unit_suffix(unit)
-        if suffix:
-            ax.set_ylabel(suffix, fontsize=7.5)
-        ax.set_title(textwrap.fill(name, TITLE_WIDTH), fontsize=8.5, loc="left")
-        _style(ax)
+            has_target = True
+            series.append(_plan("Mål", _values(h["target"])))
+        panels.append(
+            Panel(
+                x_labels=[p.partition("-")[2] or p for p in periods],
+                x_groups=_year_groups(periods),
+                series=series,
+                title=svg.wrap(name, panel_w, SIZE, max_chars=TITLE_WIDTH, bold=True),
+                unit=fmt.unit_suffix(unit),
+                integer=dec == 0 or unit.strip().lower() in fmt.COUNT_UNITS,
+            )
+        )
         points = ", ".join(f"{p}: {fmt.value(v, unit, dec)}" for p, v in zip(h["period"], h["value"], strict=True))
         tgt = h["target"].iloc[-1]
         alts.append(
             f"{name} – {points}" + (f"; senaste mål {fmt.value(tgt, unit, dec)}" if not fmt.is_missing(tgt) else "")
         )
-    for ax in list(axes.flat)[len(ids) :]:
-        ax.set_visible(False)
-    axes.flat[0].legend(frameon=False, fontsize=7.5, loc="best")
-    fig.tight_layout()
-    return fig, alts
+    rows = [panels[r : r + cols] for r in range(0, len(panels), cols)]
+    row_heights = []
+    for row in rows:
+        lines = max(len(p.title) for p in row)
+        row_heights.append(svg.title_height(lines) + (SMALL * 1.3 if any(p.unit for p in row) else 0) + PANEL_HEIGHT)
+    legend_series = [_outcome("Utfall", [])]
+    if has_target:
+        legend_series.append(_plan("Mål", []))
+    legend_h = SIZE * 1.6 + 8
+    height = legend_h + sum(row_heights) + 24 * (len(rows) - 1) + 4
+    c = Canvas(WIDTH, height)
+    svg.legend(c, 0, 2, legend_series)
+    y = legend_h
+    for row, rh in zip(rows, row_heights, strict=True):
+        lines = max(len(p.title) for p in row)
+        unit_line = any(p.unit for p in row)
+        for k, panel in enumerate(row):
+            svg.draw_panel(c, panel, k * (panel_w + PANEL_GAP), y, panel_w, rh, title_lines=lines, unit_line=unit_line)
+        y += rh + 24
+    return Chart(c.render(), panels, WIDTH, height), alts
 
 
 def comparison_chart(
@@ -274,24 +250,8 @@ def comparison_chart(
     data = df[df["value"].notna()].sort_values("rank", kind="mergesort")
     if data.empty:
         return paragraph(f"Inga jämförbara värden för {label}.", class_="note")
-    height = max(2.0, 0.24 * len(data) + 0.8)
-    fig, ax = plt.subplots(figsize=(7.2, height))
-    y = list(range(len(data)))[::-1]
-    colours = [QUARTILE_COLOURS.get(c, QUARTILE_COLOURS["grey"]) for c in data["colour"]]
-    bars = ax.barh(y, data["value"], color=colours, edgecolor="#1b1f24", linewidth=0.4)
-    names = []
-    for bar, (_, r) in zip(bars, data.iterrows(), strict=True):
-        own = r["org_id"] == org_id
-        names.append(("► " if own else "") + str(r["name"]))
-        if own:
-            bar.set_hatch("///")
-            bar.set_linewidth(1.5)
-    ax.set_yticks(y, names, fontsize=7.5)
-    ax.xaxis.set_major_formatter(_SwedishTicks())
-    ax.set_xlabel(label + (f" ({unit})" if unit and unit not in ("antal", "index") else ""), fontsize=8)
-    _style(ax)
-    ax.grid(axis="x", color="#d5dbe1", linewidth=0.6)
-    ax.grid(axis="y", visible=False)
+    xlabel = label + (f" ({unit})" if unit and unit not in ("antal", "index") else "")
+    chart = _comparison_figure(data, org_id, xlabel)
     own = df[df["org_id"] == org_id] if org_id is not None else df.iloc[0:0]
     own_text = ""
     if not own.empty:
@@ -312,4 +272,48 @@ def comparison_chart(
     caption = f"{label}: jämförelse, bästa fjärdedelen grön, sämsta röd"
     if org_id is not None:
         caption += "; den egna organisationen markerad med ► och streckad stapel"
-    return figure(fig, alt=alt, caption=caption)
+    return svg.figure(chart, alt=alt, caption=caption)
+
+
+#: Height of one bar's row in the comparison chart, in SVG units.
+BAR_ROW = 22
+
+
+def _comparison_figure(data: pd.DataFrame, org_id: str | None, xlabel: str) -> str:
+    """The SVG of :func:`comparison_chart`: names at the left (shortened with an ellipsis when very long),
+    bars from zero, Swedish ticks below, the own organisation marked ► and hatched."""
+    names, own_rows = [], []
+    for oid, name in zip(data["org_id"], data["name"], strict=True):
+        own = oid == org_id
+        names.append(("► " if own else "") + " ".join(str(name).split()))
+        own_rows.append(own)
+    name_w = min(max(svg.text_width(n, SMALL, bold=o) for n, o in zip(names, own_rows, strict=True)), WIDTH * 0.42)
+    left, right = name_w + 12, WIDTH - 16
+    values = [float(v) for v in data["value"]]
+    drawn = svg.finite(values)  # an infinite value (a figure divided by zero) gets no bar, like a missing one
+    ticks = svg.nice_ticks(min(0.0, *drawn), max(0.0, *drawn), count=6)
+    xs = svg.Scale(ticks[0], ticks[-1], left, right)
+    top = 6
+    bottom = top + BAR_ROW * len(data)
+    c = Canvas(WIDTH, bottom + SMALL * 1.5 + SIZE * 1.8)
+    c.lines([(xs(t), top, xs(t), bottom) for t in ticks], stroke=svg.GRID, width=0.8)
+    c.lines([(xs(t), bottom, xs(t), bottom + 4) for t in ticks], stroke=svg.AXIS, width=1.0)
+    for t, text in zip(ticks, svg.tick_labels(ticks), strict=True):
+        c.text(xs(t), bottom + SMALL * 1.3, text, size=SMALL, anchor="middle")
+    c.text((left + right) / 2, bottom + SMALL * 1.5 + SIZE * 1.35, xlabel, size=SIZE, anchor="middle")
+    zero = xs(0.0)
+    for i, (name, own, value, colour) in enumerate(zip(names, own_rows, values, data["colour"], strict=True)):
+        y = top + i * BAR_ROW
+        mid = y + BAR_ROW / 2
+        c.text(left - 8, mid + SMALL * 0.36, svg.shorten(name, name_w, SMALL, bold=own), size=SMALL, anchor="end",
+               bold=own)  # fmt: skip
+        if not math.isfinite(value):
+            continue
+        x0, x1 = sorted((zero, xs(value)))
+        fill = QUARTILE_COLOURS.get(str(colour), QUARTILE_COLOURS["grey"])
+        bar_y, bar_h = y + BAR_ROW * 0.15, BAR_ROW * 0.7
+        c.rect(x0, bar_y, max(x1 - x0, 0.5), bar_h, fill=fill, stroke=svg.INK, stroke_width=2.0 if own else 0.5)
+        if own:
+            c.hatch(x0, bar_y, x1 - x0, bar_h, stroke=svg.INK)
+    c.line(zero, top, zero, bottom, stroke=GREY, width=1.0)
+    return c.render()
