@@ -116,7 +116,8 @@ def _split_style(html: str) -> tuple[str, str] | None:
     WeasyPrint gives such a sheet the user origin, which ranks like the author origin of the
     ``<style>`` element as long as it is the only sheet beside the user agent's and has no
     ``!important`` (the order of author, user and user-agent *important* declarations differs).
-    Style attributes still win (author origin), as they did by specificity.
+    Style attributes still win (author origin), as they did by specificity. A ``<base>`` element
+    would change what the sheet's URLs are relative to: such a page goes the ordinary way too.
     """
     start = html.find(_STYLE_OPEN)
     if start < 0:
@@ -126,7 +127,7 @@ def _split_style(html: str) -> tuple[str, str] | None:
         return None
     css = html[start + len(_STYLE_OPEN) : end]
     rest = html[:start] + html[end + len(_STYLE_CLOSE) :]
-    if "<style" in rest or "<link" in rest or "!important" in css:
+    if "<style" in rest or "<link" in rest or "<base" in rest or "!important" in css:
         return None
     return rest, css
 
@@ -165,3 +166,50 @@ def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
         if enabled:
             gc.enable()
     return out.getvalue()
+
+
+#: A page like a report's, for :func:`warm_up_pdf`: every font face and text style of the report's
+#: style sheet (regular, bold, italic; headings, tables, status labels, figures).
+_WARM_BODY = """<main class="ils-report"><header class="cover"><p class="kind">Nämnd</p>
+<h1>Uppvärmning åäö</h1><dl><dt>Organisation</dt><dd class="org-name">Åre</dd></dl></header>
+<section><h2>Översikt</h2><h3>Mål</h3><h4>Delmål</h4>
+<ul class="kpis"><li><span class="label">Indikatorer</span><span class="value">1 av 3</span></li></ul>
+<p class="intro">Text med <strong>fet</strong> och <em>kursiv</em> stil, <span class="sub">liten</span>.</p>
+<div class="table-wrap keep"><table class="data"><caption>Tabell</caption>
+<thead><tr><th scope="col">Namn</th><th scope="col" class="num">Värde</th><th scope="col">Status</th></tr></thead>
+<tbody><tr><th scope="row">Ärende</th><td class="num">−1 234,5</td>
+<td><span class="status status-uppfyllt">✓ Uppfyllt</span></td></tr>
+<tr class="total"><th scope="row">Summa</th><td class="num derived">12,5 %</td><td class="q-red">✗</td></tr></tbody>
+</table></div><p class="table-note">Not.</p>
+<figure><img src="data:image/svg+xml;base64,{svg}" alt="Diagram"><figcaption>Diagram</figcaption></figure>
+<figure><img src="data:image/png;base64,{png}" alt="Bild"></figure>
+<div class="free-text"><p>Kommentar.</p></div></section>
+<footer class="about"><p>Om rapporten</p></footer></main>"""
+
+#: A tiny chart (text and lines) and a 1x1 PNG with alpha, like the reports' images.
+_WARM_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" font-family="\'DejaVu Sans\', sans-serif">'
+    '<line x1="0" y1="30" x2="120" y2="30" stroke="#8d99a6"/><polyline points="0,20 60,10 120,25" fill="none" '
+    'stroke="#0b4f8a" stroke-dasharray="4 2"/><text x="60" y="38" font-size="8" text-anchor="middle">1 234,5</text></svg>'
+)
+_WARM_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+def warm_up_pdf() -> None:
+    """Render a small page like a report once: for the fork server's warm-up, before reports are forked.
+
+    Parses the reports' style sheet into the cache :func:`html_to_pdf` uses, and loads what
+    WeasyPrint loads on first use (the font faces and sizes of the report, the SVG and PNG image
+    code), so no report process pays for it.
+    """
+    import base64
+
+    from .present import report_css
+
+    body = _WARM_BODY.format(svg=base64.b64encode(_WARM_SVG.encode()).decode(), png=_WARM_PNG)
+    # The same <style> text as a report (templates/ils_report): the cache key is the sheet's text.
+    page = (
+        '<!DOCTYPE html>\n<html lang="sv">\n<head>\n<meta charset="utf-8">\n<title>Uppvärmning</title>\n'
+        f"<style>\n{report_css()}\n</style>\n</head>\n<body>\n{body}\n</body>\n</html>"
+    )
+    html_to_pdf(page)
