@@ -127,9 +127,19 @@ def test_the_garbage_collector_is_as_it_was_after_the_render(enabled: bool, monk
             assert not gc.isenabled(), "the collector runs during the render"
             raise OSError("No space left on device")
 
-        monkeypatch.setattr(weasyprint.HTML, "write_pdf", fails)
+        monkeypatch.setattr(weasyprint.HTML, "render", fails)
         with pytest.raises(OSError, match="No space"):
             render.html_to_pdf(CASES["no sheet"])
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_pdf_and_pages_counts_the_pages_of_the_same_pdf(reports: Reports) -> None:
+    import pikepdf
+
+    html = reports.kort("UTN", "2026-T2").html()
+    pdf, pages = render.pdf_and_pages(html)
+    assert pdf == render.html_to_pdf(html)
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        assert pages == len(doc.pages) == 2  # the short version is two pages
