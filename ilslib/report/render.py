@@ -102,7 +102,7 @@ def _stylesheet(css: str, base_url: str) -> CSS:
     """``css`` parsed and its selectors compiled once (per process; the fork server's warm-up fills it).
 
     A report's style sheet is the same text for every report, so its parse and selector index
-    (about a tenth of a report's PDF time) are shared by every report process forked after.
+    (a few hundredths of a second of CPU) are shared by every report process forked after.
     """
     from weasyprint import CSS
 
