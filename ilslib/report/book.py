@@ -310,16 +310,6 @@ def make_book(
 
 def render_pdf(html: str) -> tuple[bytes, int]:
     """The book's HTML as a tagged PDF/UA-1 document; also its number of pages."""
-    import io
-    import logging
+    from .render import pdf_and_pages
 
-    from weasyprint import HTML
-
-    from .render import TEMPLATES, _font_config
-
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    document = HTML(string=html, base_url=str(TEMPLATES)).render(font_config=_font_config(), pdf_variant="pdf/ua-1")
-    buf = io.BytesIO()
-    document.write_pdf(buf, pdf_variant="pdf/ua-1")
-    return buf.getvalue(), len(document.pages)
+    return pdf_and_pages(html)
