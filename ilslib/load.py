@@ -30,6 +30,7 @@ import operator
 import os
 import re
 import stat
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -1554,6 +1555,7 @@ class _Loader:
             self.reject(Reject(shown, None, None, None, _OUT_OF_MEMORY))
             fr.rejects = 1
             return
+        child_sha: str | None = None
         try:
             check = _FileCheck(
                 spec,
@@ -1570,20 +1572,13 @@ class _Loader:
             writer = TableWriter(self.wh, file) if not self.result.rejects else None
             if self.progress:
                 self.progress.start(shown, getattr(source, "approx_rows", None))
-            try:
-                for rownums, cells in _chunks_of(source, check.problem, CHUNK, check.width):
-                    good = check.check(rownums, cells)
-                    if self.round is not None:  # before the rows are written: may this login load them?
-                        self.round.rows(file, shown, good)
-                    if writer is not None and not self.result.rejects:
-                        writer.add(good)
-                    if self.progress:
-                        self.progress.advance(len(rownums))
-            except FileProblem as p:
-                self.reject(Reject(shown, p.row, p.column, p.value, p.reason))
-            except MemoryError:
-                self.reject(Reject(shown, None, None, None, _OUT_OF_MEMORY))
-            check.finish()
+            if writer is not None and _parallel(source, check):
+                # A big CSV file: read and checked in a forked process while this one writes.
+                child_sha = ""  # if the checker fails: no checksum (this process's reader is not where it began)
+                child_sha = self._checked_in_child(file, shown, source, check, writer)
+            else:
+                self._check_chunks(file, shown, source, check, writer)
+                check.finish()
             fr.rows_read = check.rows_read
             # A workbook's sheet with nothing filled in is fine (the workbook as a whole is checked in run()).
             empty_ok = isinstance(source, WorkbookSheet)
@@ -1601,10 +1596,13 @@ class _Loader:
                 w = writer.finish()
                 fr.inserted, fr.replaced = w.inserted, w.replaced
         finally:
-            try:
-                fr.sha256 = source.sha256  # of the bytes read (CSV: the rest is read now if reading stopped early)
-            except (OSError, ValueError):
-                fr.sha256 = fr.sha256 or ""
+            if child_sha is not None:  # the forked checker read the file (this process's reader did not move)
+                fr.sha256 = child_sha
+            else:
+                try:
+                    fr.sha256 = source.sha256  # of the bytes read (CSV: the rest is read now if reading stopped early)
+                except (OSError, ValueError):
+                    fr.sha256 = fr.sha256 or ""
             source.close()
             # This file's rejects in row order (they are found column by column).
             mine = self.result.rejects[before:]
@@ -1615,8 +1613,202 @@ class _Loader:
             if self.progress:
                 self.progress.done(fr)
 
+    def _check_chunks(self, file: str, shown: str, source: Any, check: _FileCheck, writer: TableWriter | None) -> None:
+        """Read and check the file chunk by chunk in this process, writing the good rows while there is no reject."""
+        try:
+            for rownums, cells in _chunks_of(source, check.problem, CHUNK, check.width):
+                good = check.check(rownums, cells)
+                if self.round is not None:  # before the rows are written: may this login load them?
+                    self.round.rows(file, shown, good)
+                if writer is not None and not self.result.rejects:
+                    writer.add(good)
+                if self.progress:
+                    self.progress.advance(len(rownums))
+        except FileProblem as p:
+            self.reject(Reject(shown, p.row, p.column, p.value, p.reason))
+        except MemoryError:
+            self.reject(Reject(shown, None, None, None, _OUT_OF_MEMORY))
+
+    def _checked_in_child(
+        self, file: str, shown: str, source: CsvSource, check: _FileCheck, writer: TableWriter
+    ) -> str:
+        """Read and check the file in a forked process while this one writes what it sends; return the checksum.
+
+        Two cores do the two halves of a big load at once: the child reads the
+        CSV file and checks every chunk exactly as :meth:`_check_chunks` does
+        (the same code, on a copy of this process's state: the check, the
+        references it knows, the rejects so far), and sends each chunk's good
+        rows (pickled) through a pipe; this process checks the login's rights
+        on them and writes them, as before, while the child checks the next
+        chunk. The pipe holds about one chunk, so memory stays flat. At the
+        end the child sends its rejects, warnings and counts, which become this
+        process's, in the same order as without the child. The child never
+        touches the warehouse connection and leaves with ``os._exit``; if this
+        process fails or is interrupted, the child is killed and reaped.
+        """
+        import pickle
+        import signal
+        from multiprocessing.connection import Connection
+
+        before_rejects = len(self.result.rejects)
+        before_warnings = len(self.result.warnings)
+        read_fd, write_fd = os.pipe()
+        _grow_pipe(write_fd)
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read_fd)
+            self._child(Connection(write_fd, readable=False), shown, source, check, before_rejects, before_warnings)
+        os.close(write_fd)
+        conn = Connection(read_fd, writable=False)
+        reaped = False
+        try:
+            while True:
+                try:
+                    message = pickle.loads(conn.recv_bytes())
+                except EOFError:
+                    _, status = os.waitpid(pid, 0)
+                    reaped = True
+                    raise LoadError(
+                        f"{shown}: the process checking the file ended unexpectedly ({_exit_status(status)}): "
+                        "nothing was loaded"
+                    ) from None
+                kind = message[0]
+                if kind == "rows":
+                    _, n, good, rejected = message
+                    if self.round is not None:  # before the rows are written: may this login load them?
+                        self.round.rows(file, shown, good)
+                    if not rejected:
+                        writer.add(good)
+                    del good, message
+                    if self.progress:
+                        self.progress.advance(n)
+                elif kind == "end":
+                    end = message[1]
+                    break
+                else:  # "error": an unexpected exception in the child, raised here as it was there
+                    raise message[1]
+            os.waitpid(pid, 0)
+            reaped = True
+        finally:
+            conn.close()
+            if not reaped:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except (ProcessLookupError, ChildProcessError):
+                    pass
+        self.result.rejects.extend(end["rejects"])
+        self.result.warnings.extend(end["warnings"])
+        check.rows_read = end["rows_read"]
+        check.rejected += len(end["rejects"])
+        for ref, ids in end["loaded"].items():
+            self.known.loaded.setdefault(ref, set()).update(ids)
+        if end["too_many"]:
+            raise _TooMany
+        return str(end["sha256"])
+
+    def _child(
+        self,
+        conn: Any,
+        shown: str,
+        source: CsvSource,
+        check: _FileCheck,
+        before_rejects: int,
+        before_warnings: int,
+    ) -> None:
+        """The forked checker of :meth:`_checked_in_child`: check the file, send the good rows, then the outcome."""
+        import pickle
+
+        code = 0
+        try:
+            try:
+                # The same loop as _check_chunks; rows are written by the parent only while the load has no reject.
+                try:
+                    for rownums, cells in _chunks_of(source, check.problem, CHUNK, check.width):
+                        good = check.check(rownums, cells)
+                        data = pickle.dumps(("rows", len(rownums), good, bool(self.result.rejects)), protocol=5)
+                        del good, cells, rownums
+                        conn.send_bytes(data)
+                        del data
+                except FileProblem as p:
+                    self.reject(Reject(shown, p.row, p.column, p.value, p.reason))
+                except MemoryError:
+                    self.reject(Reject(shown, None, None, None, _OUT_OF_MEMORY))
+                loaded_before = {ref: len(ids) for ref, ids in self.known.loaded.items()}
+                check.finish()
+                too_many = False
+            except _TooMany:
+                too_many = True
+                loaded_before = {ref: len(ids) for ref, ids in self.known.loaded.items()}
+            try:
+                sha = source.sha256  # of the bytes read (the rest is read now if reading stopped early)
+            except (OSError, ValueError):
+                sha = ""
+            end = {
+                "rejects": self.result.rejects[before_rejects:],
+                "warnings": self.result.warnings[before_warnings:],
+                "rows_read": check.rows_read,
+                "too_many": too_many,
+                "sha256": sha,
+                # What check.finish() added to the identifiers this load defines (later files refer to them).
+                "loaded": {
+                    ref: ids for ref, ids in self.known.loaded.items() if len(ids) != loaded_before.get(ref, -1)
+                },
+            }
+            conn.send_bytes(pickle.dumps(("end", end), protocol=5))
+        except BaseException as exc:  # a bug, or the parent gone (a broken pipe): tell it if it listens
+            code = 1
+            try:
+                conn.send_bytes(pickle.dumps(("error", exc), protocol=5))
+            except BaseException:
+                try:
+                    conn.send_bytes(pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}"))))
+                except BaseException:
+                    pass
+        finally:
+            # No cleanup of the parent's objects (the warehouse connection, open files, atexit handlers).
+            os._exit(code)
+
 
 _OUT_OF_MEMORY = "reading the file needed more memory than there is: split it, or save a workbook as CSV"
+
+
+PARALLEL_MIN_BYTES = 8 << 20
+"""A CSV file at least this big is read and checked in a forked process while this one writes (Linux)."""
+
+
+def _parallel(source: Any, check: _FileCheck) -> bool:
+    """Whether to check the file in a forked process: a big CSV file whose checks need no warehouse query.
+
+    The child must not use the warehouse connection, so files whose checks
+    read the warehouse while rows are checked (trees: parent cycles; references
+    within the file; a workbook's scope) are checked in this process.
+    """
+    return (
+        sys.platform.startswith("linux")
+        and isinstance(source, CsvSource)
+        and getattr(source, "size", 0) >= PARALLEL_MIN_BYTES
+        and check.scope is None
+        and check.spec.parent is None
+        and not any(own for _, _, own in check.ref_columns)
+    )
+
+
+def _grow_pipe(fd: int) -> None:
+    """Let the pipe hold a whole chunk (1 MiB instead of 64 KiB): fewer switches between the two processes."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except OSError:  # not Linux, or above /proc/sys/fs/pipe-max-size: the default works too
+        pass
+
+
+def _exit_status(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        return f"killed by signal {sig}" + (" (out of memory?)" if sig == 9 else "")
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
 def _plural(n: int, word: str) -> str:
