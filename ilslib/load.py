@@ -1654,8 +1654,10 @@ class _Loader:
         before_warnings = len(self.result.warnings)
         read_fd, write_fd = os.pipe()
         _grow_pipe(write_fd)
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: never returns
+            _die_with(parent)
             os.close(read_fd)
             self._child(Connection(write_fd, readable=False), shown, source, check, before_rejects, before_warnings)
         os.close(write_fd)
@@ -1669,7 +1671,7 @@ class _Loader:
                     _, status = os.waitpid(pid, 0)
                     reaped = True
                     raise LoadError(
-                        f"{shown}: the process checking the file ended unexpectedly ({_exit_status(status)}): "
+                        f"{shown}: the process checking the file ended unexpectedly, {_exit_status(status)}: "
                         "nothing was loaded"
                     ) from None
                 kind = message[0]
@@ -1773,7 +1775,7 @@ class _Loader:
 _OUT_OF_MEMORY = "reading the file needed more memory than there is: split it, or save a workbook as CSV"
 
 
-PARALLEL_MIN_BYTES = 8 << 20
+PARALLEL_MIN_BYTES = 4 << 20
 """A CSV file at least this big is read and checked in a forked process while this one writes (Linux)."""
 
 
@@ -1794,6 +1796,19 @@ def _parallel(source: Any, check: _FileCheck) -> bool:
     )
 
 
+def _die_with(parent: int) -> None:
+    """In the forked checker: be killed when the parent dies (killed too), rather than check on for no one."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # without it the child ends at its next write to the closed pipe
+        pass
+    if os.getppid() != parent:  # the parent died before prctl
+        os._exit(1)
+
+
 def _grow_pipe(fd: int) -> None:
     """Let the pipe hold a whole chunk (1 MiB instead of 64 KiB): fewer switches between the two processes."""
     try:
@@ -1805,10 +1820,16 @@ def _grow_pipe(fd: int) -> None:
 
 
 def _exit_status(status: int) -> str:
+    import signal
+
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        return f"killed by signal {sig}" + (" (out of memory?)" if sig == 9 else "")
-    return f"exit status {os.waitstatus_to_exitcode(status)}"
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        return f"killed by {name}" + (" (out of memory?)" if sig == signal.SIGKILL else "")
+    return f"with exit status {os.waitstatus_to_exitcode(status)}"
 
 
 def _plural(n: int, word: str) -> str:

@@ -15,7 +15,7 @@ Embedded warehouse only: the checking code is the same on every backend, and
 
 Every CSV case runs twice: checked in the loading process, and (``forked``) with
 every CSV file that can be checked in a forked child while the parent writes
-(``ilslib.load.PARALLEL_MIN_BYTES``, normally 8 MiB, set to 0) checked there.
+(``ilslib.load.PARALLEL_MIN_BYTES``, normally 4 MiB, set to 0) checked there.
 The rejects files must be the same bytes either way.
 """
 
