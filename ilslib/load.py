@@ -25,6 +25,7 @@ import difflib
 import functools
 import gc
 import io
+import itertools
 import math
 import operator
 import os
@@ -741,6 +742,7 @@ class _FileCheck:
         }
         # Identifiers, codes, months ... repeat (a ledger has a few org ids and accounts): each distinct one once.
         self.memo: dict[str, dict[Any, Any]] = {c.name: {} for c in spec.columns if c.type in _MEMO_TYPES}
+        self.failed_values: dict[str, set[Any]] = {}  # per column: the values in memo that failed their rule
         self.self_refs: list[tuple[int, str, str, str]] = []  # row, column, value, ref
         self.rows_read = 0
         # Number columns: the first row with a decimal comma and with a decimal point (mixing them is ambiguous).
@@ -1032,6 +1034,11 @@ class _FileCheck:
         and reported on every row that holds it, in row order.
         """
         memo = self.memo[col.name]
+        failed_values = self.failed_values.setdefault(col.name, set())
+        # The usual chunk: every value seen before and none failed; one lookup per cell in C.
+        out = list(map(memo.get, values, itertools.repeat(_INVALID, len(values))))
+        if _INVALID not in out and (not failed_values or failed_values.isdisjoint(values)):
+            return out
         conv = _CONVERT[col.type]
         cache = self.interned.get(col.name)
         table: dict[Any, Any] = {}
@@ -1055,6 +1062,7 @@ class _FileCheck:
                     memo[v] = result
             if type(result) is _Failed:
                 failed = True
+                failed_values.add(v)
             table[v] = result
         out = list(map(table.__getitem__, values))
         if failed:
