@@ -69,18 +69,20 @@ TRACE_PARAMETER_CHARS = 200
 """A longer text parameter is shown shortened in the trace (a PostgreSQL batch insert sends 1 MB of JSON)."""
 
 
-def _traced(value: Any) -> Any:
+def _traced(value: Any) -> str:
+    """A parameter as the trace shows it: its repr, a long text cut with its length."""
     if isinstance(value, (str, bytes)) and len(value) > TRACE_PARAMETER_CHARS:
         unit = "characters" if isinstance(value, str) else "bytes"
-        return f"{value[: TRACE_PARAMETER_CHARS // 2]!r}... ({len(value):,} {unit} in all)".replace(",", " ")
-    return value
+        length = f"{len(value):,}".replace(",", " ")
+        return f"{value[: TRACE_PARAMETER_CHARS // 2]!r}... ({length} {unit} in all)"
+    return repr(value)
 
 
 def trace_print(sql: str, params: Sequence[Any]) -> None:
     """A ready tracer: print each statement and its parameters (a long text parameter shortened, with its length)."""
     print(" ".join(sql.split()))
     if params:
-        print("  parameters:", [_traced(p) for p in params])
+        print("  parameters: [" + ", ".join(map(_traced, params)) + "]")
 
 
 def parse_url(url: str) -> tuple[str, str]:
