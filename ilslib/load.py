@@ -1584,7 +1584,7 @@ class _Loader:
                 # A big CSV file: read and checked in a forked process while this one writes.
                 child_sha = ""  # if the checker fails: no checksum (this process's reader is not where it began)
                 child_sha = self._checked_in_child(file, shown, source, check, writer)
-            else:
+            if child_sha is None:  # not forked (a small file, or no process could be started): here
                 self._check_chunks(file, shown, source, check, writer)
                 check.finish()
             fr.rows_read = check.rows_read
@@ -1639,8 +1639,10 @@ class _Loader:
 
     def _checked_in_child(
         self, file: str, shown: str, source: CsvSource, check: _FileCheck, writer: TableWriter
-    ) -> str:
+    ) -> str | None:
         """Read and check the file in a forked process while this one writes what it sends; return the checksum.
+
+        None when no process could be forked: nothing was read or written, the caller checks the file itself.
 
         Two cores do the two halves of a big load at once: the child reads the
         CSV file and checks every chunk exactly as :meth:`_check_chunks` does
@@ -1663,7 +1665,12 @@ class _Loader:
         read_fd, write_fd = os.pipe()
         _grow_pipe(write_fd)
         parent = os.getpid()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to be had (a process limit, no memory): check the file in this one
+            os.close(read_fd)
+            os.close(write_fd)
+            return None
         if pid == 0:  # the child: never returns
             _die_with(parent)
             os.close(read_fd)

@@ -252,3 +252,21 @@ def test_a_full_disk_under_a_big_load_is_one_line_and_leaves_no_process(mounts, 
     assert {k: v for k, v in after.items() if k not in ("load", "load_file")} == {
         k: v for k, v in before.items() if k not in ("load", "load_file")
     }
+
+
+def test_without_a_process_to_fork_the_file_is_checked_in_the_loading_process(wh, tmp_path, forked, monkeypatch):
+    import errno
+
+    def no_fork() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    load_ok(wh, BASE)
+    result = load_ok(wh, _ledger(tmp_path / "big", 25_000))
+    assert "ledger.csv" in forked.files and forked.pids == []  # tried, and done here instead
+    ledger = next(f for f in result.files if f.name == "ledger.csv")
+    assert ledger.rows_read == ledger.inserted + ledger.replaced == 25_000
+    assert wh.rows(
+        "SELECT account_name, outcome FROM ils_ledger WHERE org_id = ? AND month = ? AND account = ?",
+        ("0200", "2016-01", "3000"),
+    ) == [("Hyra; lokaler", -1003.03)]
