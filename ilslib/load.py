@@ -1650,7 +1650,7 @@ class _Loader:
         references it knows, the rejects so far), and sends each chunk's good
         rows (pickled) through a pipe; this process checks the login's rights
         on them and writes them, as before, while the child checks the next
-        chunk. The pipe holds about one chunk, so memory stays flat. At the
+        chunks (at most :data:`CHUNKS_AHEAD` ahead, so memory stays flat). At the
         end the child sends its rejects, warnings and counts, which become this
         process's, in the same order as without the child. The child never
         touches the warehouse connection and leaves with ``os._exit``; if this
@@ -1737,6 +1737,7 @@ class _Loader:
         import pickle
 
         code = 0
+        outbox = _Outbox(conn)
         try:
             try:
                 # The same loop as _check_chunks; rows are written by the parent only while the load has no reject.
@@ -1745,7 +1746,7 @@ class _Loader:
                         good = check.check(rownums, cells)
                         data = pickle.dumps(("rows", len(rownums), good, bool(self.result.rejects)), protocol=5)
                         del good, cells, rownums
-                        conn.send_bytes(data)
+                        outbox.send(data)
                         del data
                 except FileProblem as p:
                     self.reject(Reject(shown, p.row, p.column, p.value, p.reason))
@@ -1772,19 +1773,19 @@ class _Loader:
                     ref: ids for ref, ids in self.known.loaded.items() if len(ids) != loaded_before.get(ref, -1)
                 },
             }
-            conn.send_bytes(pickle.dumps(("end", end), protocol=5))
-        except BaseException as exc:  # a bug, or the parent gone (a broken pipe): tell it if it listens
+            outbox.send(pickle.dumps(("end", end), protocol=5))
+        except BaseException as exc:  # a bug, or an interruption: tell the parent
             code = 1
             try:
-                conn.send_bytes(pickle.dumps(("error", exc), protocol=5))
-            except BaseException:
-                try:
-                    conn.send_bytes(pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}"))))
-                except BaseException:
-                    pass
+                outbox.send(pickle.dumps(("error", exc), protocol=5))
+            except BaseException:  # not picklable
+                outbox.send(pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")), protocol=5))
         finally:
-            # No cleanup of the parent's objects (the warehouse connection, open files, atexit handlers).
-            os._exit(code)
+            try:
+                outbox.close()
+            finally:
+                # No cleanup of the parent's objects (the warehouse connection, open files, atexit handlers).
+                os._exit(code)
 
 
 _OUT_OF_MEMORY = "reading the file needed more memory than there is: split it, or save a workbook as CSV"
@@ -1809,6 +1810,45 @@ def _parallel(source: Any, check: _FileCheck) -> bool:
         and check.spec.parent is None
         and not any(own for _, _, own in check.ref_columns)
     )
+
+
+CHUNKS_AHEAD = 4
+"""Checked chunks the forked checker may hold, pickled, beyond the one in the pipe (about 1.5 MB each)."""
+
+
+class _Outbox:
+    """The forked checker's sending end: a thread writes to the pipe while the checker goes on with the next chunks.
+
+    With only the pipe between them the two processes ran in lock step (the
+    pipe holds less than one chunk): on a busy machine each waited for the
+    other whenever either was descheduled. Up to :data:`CHUNKS_AHEAD` chunks
+    wait here instead. The thread holds the GIL only between two writes.
+    """
+
+    def __init__(self, conn: Any):
+        import queue
+        import threading
+
+        self.conn = conn
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=CHUNKS_AHEAD)
+        self.thread = threading.Thread(target=self._run, name="ils-load-outbox", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (data := self.queue.get()) is not None:
+            try:
+                self.conn.send_bytes(data)
+            except BaseException:  # the parent is gone (a broken pipe): nobody to check for
+                os._exit(1)
+
+    def send(self, data: bytes) -> None:
+        """Queue one message (waits while CHUNKS_AHEAD are queued)."""
+        self.queue.put(data)
+
+    def close(self) -> None:
+        """Send what is queued and stop the thread."""
+        self.queue.put(None)
+        self.thread.join()
 
 
 def _die_with(parent: int) -> None:
