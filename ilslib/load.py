@@ -1082,14 +1082,16 @@ class _FileCheck:
         A workbook's number cells (:class:`NumberText`) were typed as numbers: no sign to mix up.
         """
         signs = self.decimal_signs.setdefault(col.name, {})
+        text: str | None = None
         for sign in (",", "."):
             if sign in signs:
                 continue
             # Most chunks have none of the sign that is not used: one search in C decides that.
-            try:
-                text = "\x00".join(values)  # a CSV column: text only
-            except TypeError:  # a workbook's: empty cells are None
-                text = "\x00".join([v for v in values if isinstance(v, str)])
+            if text is None:  # joined once for both signs
+                try:
+                    text = "\x00".join(values)  # a CSV column: text only
+                except TypeError:  # a workbook's: empty cells are None
+                    text = "\x00".join([v for v in values if isinstance(v, str)])
             if sign not in text:
                 continue
             for j, v in enumerate(values):
