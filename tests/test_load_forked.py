@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from test_load import BASE, load_ok, snapshot
+from test_round_state import logins  # noqa: F401 (a fixture: the round loaded, connections as each person)
 from test_runner_disk import mounts  # noqa: F401 (a fixture: a real tmpfs, as root or in unshare -rm)
 
 import ilslib.load as load_mod
@@ -270,3 +271,21 @@ def test_without_a_process_to_fork_the_file_is_checked_in_the_loading_process(wh
         "SELECT account_name, outcome FROM ils_ledger WHERE org_id = ? AND month = ? AND account = ?",
         ("0200", "2016-01", "3000"),
     ) == [("Hyra; lokaler", -1003.03)]
+
+
+def test_rows_the_login_may_not_load_are_refused_while_the_child_checks(logins, tmp_path, forked):  # noqa: F811
+    from round_support import PEOPLE, PERIOD
+    from test_round_state import outcome_dir
+
+    from ilslib.errors import AccessDeniedError
+
+    with logins.as_("reporter") as wh:
+        before = wh.scalar("SELECT COUNT(*) FROM v_outcome")
+        with pytest.raises(AccessDeniedError, match=r"outcomes.csv: 'STAD\\anna' may not load reporting data "
+                           r"for organisation NAMN_B: that needs the role reporter or controller"):  # fmt: skip
+            load_dir(wh, outcome_dir(tmp_path, "NAMN_B"))
+        assert forked.files == ["outcomes.csv"] and forked.pids and all(_gone(p) for p in forked.pids)
+        rec = wh.rows("SELECT outcome, user_name FROM v_load ORDER BY started_at DESC")[0]
+        assert rec == ("refused", PEOPLE["reporter"])
+        assert wh.scalar("SELECT COUNT(*) FROM v_outcome") == before
+        assert wh.scalar("SELECT COUNT(*) FROM v_outcome WHERE period = ?", (PERIOD,)) == 1
