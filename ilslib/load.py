@@ -29,9 +29,13 @@ import itertools
 import math
 import operator
 import os
+import pickle
+import queue
 import re
+import signal
 import stat
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -1658,8 +1662,7 @@ class _Loader:
         touches the warehouse connection and leaves with ``os._exit``; if this
         process fails or is interrupted, the child is killed and reaped.
         """
-        import pickle
-        import signal
+        import ctypes  # noqa: F401 (imported before the fork: the child imports nothing)
         from multiprocessing.connection import Connection
 
         before_rejects = len(self.result.rejects)
@@ -1736,8 +1739,6 @@ class _Loader:
         before_warnings: int,
     ) -> None:
         """The forked checker of :meth:`_checked_in_child`: check the file, send the good rows, then the outcome."""
-        import pickle
-
         code = 0
         outbox = _Outbox(conn)
         try:
@@ -1802,10 +1803,14 @@ def _parallel(source: Any, check: _FileCheck) -> bool:
 
     The child must not use the warehouse connection, so files whose checks
     read the warehouse while rows are checked (trees: parent cycles; references
-    within the file; a workbook's scope) are checked in this process.
+    within the file; a workbook's scope) are checked in this process. So is
+    every file when this process runs other threads (a notebook's kernel, a
+    server): a fork copies only the calling thread, and a lock another one held
+    would never be released in the child.
     """
     return (
         sys.platform.startswith("linux")
+        and threading.active_count() == 1
         and isinstance(source, CsvSource)
         and getattr(source, "size", 0) >= PARALLEL_MIN_BYTES
         and check.scope is None
@@ -1828,9 +1833,6 @@ class _Outbox:
     """
 
     def __init__(self, conn: Any):
-        import queue
-        import threading
-
         self.conn = conn
         self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=CHUNKS_AHEAD)
         self.thread = threading.Thread(target=self._run, name="ils-load-outbox", daemon=True)
@@ -1856,8 +1858,7 @@ class _Outbox:
 def _die_with(parent: int) -> None:
     """In the forked checker: be killed when the parent dies (killed too), rather than check on for no one."""
     try:
-        import ctypes
-        import signal
+        import ctypes  # imported already, before the fork
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # without it the child ends at its next write to the closed pipe
@@ -1877,8 +1878,6 @@ def _grow_pipe(fd: int) -> None:
 
 
 def _exit_status(status: int) -> str:
-    import signal
-
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         try:

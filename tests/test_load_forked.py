@@ -289,3 +289,19 @@ def test_rows_the_login_may_not_load_are_refused_while_the_child_checks(logins, 
         assert rec == ("refused", PEOPLE["reporter"])
         assert wh.scalar("SELECT COUNT(*) FROM v_outcome") == before
         assert wh.scalar("SELECT COUNT(*) FROM v_outcome WHERE period = ?", (PERIOD,)) == 1
+
+
+def test_a_process_with_other_threads_checks_in_itself(wh, tmp_path, forked):
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, name="a notebook kernel's thread", daemon=True)
+    other.start()
+    try:
+        load_ok(wh, BASE)
+        result = load_ok(wh, _ledger(tmp_path / "big", 25_000))
+    finally:
+        stop.set()
+        other.join()
+    assert forked.files == [] and forked.pids == []  # a fork would copy only this thread
+    assert next(f for f in result.files if f.name == "ledger.csv").rows_read == 25_000
