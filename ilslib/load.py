@@ -1780,9 +1780,11 @@ class _Loader:
         except BaseException as exc:  # a bug, or an interruption: tell the parent
             code = 1
             try:
-                outbox.send(pickle.dumps(("error", exc), protocol=5))
-            except BaseException:  # not picklable
-                outbox.send(pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")), protocol=5))
+                data = pickle.dumps(("error", exc), protocol=5)
+                pickle.loads(data)  # an exception whose __init__ takes other arguments pickles but does not load
+            except BaseException:
+                data = pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")), protocol=5)
+            outbox.send(data)
         finally:
             try:
                 outbox.close()

@@ -305,3 +305,25 @@ def test_a_process_with_other_threads_checks_in_itself(wh, tmp_path, forked):
         other.join()
     assert forked.files == [] and forked.pids == []  # a fork would copy only this thread
     assert next(f for f in result.files if f.name == "ledger.csv").rows_read == 25_000
+
+
+def test_an_error_that_cannot_be_sent_as_it_is_arrives_by_its_name_and_message(wh, tmp_path, forked, monkeypatch):
+    class Odd(Exception):
+        def __init__(self, what: str, where: int):  # pickles, but cannot be loaded from its args
+            super().__init__(f"{what} at {where}")
+
+    parent = os.getpid()
+    real_check = load_mod._FileCheck.check
+
+    def check(self: Any, rownums: list[int], cells: list[list[Any]]) -> Any:
+        if os.getpid() != parent:
+            raise Odd("a bug", rownums[0])
+        return real_check(self, rownums, cells)
+
+    load_ok(wh, BASE)
+    before = snapshot(wh)
+    monkeypatch.setattr(load_mod._FileCheck, "check", check)
+    with pytest.raises(RuntimeError, match=r"^Odd: a bug at 2$"):
+        load_dir(wh, _ledger(tmp_path / "big", 25_000))
+    assert forked.pids and all(_gone(p) for p in forked.pids)
+    assert snapshot(wh) == before
