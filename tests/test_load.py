@@ -765,6 +765,13 @@ def _big_ledger(directory: Path, rows: int) -> None:
                 n += per
 
 
+def _cmdline_has(entry: Path, text: str) -> bool:
+    try:
+        return text.encode() in (entry / "cmdline").read_bytes()
+    except OSError:  # gone meanwhile
+        return False
+
+
 @pytest.mark.slow
 def test_killed_load_leaves_the_warehouse_exactly_as_before(wh, wh_url, backend, tmp_path):
     if backend == "odbc-sqlite":
@@ -799,6 +806,13 @@ def test_killed_load_leaves_the_warehouse_exactly_as_before(wh, wh_url, backend,
     finally:
         proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, "the load finished before it could be killed"
+    # The ledger (30 MB) was checked in a forked child: it dies with the load (no process left checking).
+    for _ in range(100):
+        left = [e.name for e in Path("/proc").iterdir() if e.name.isdigit() and _cmdline_has(e, str(d))]
+        if not left:
+            break
+        time.sleep(0.05)
+    assert left == [], f"processes left behind: {left}"
     wh.close()
     for _ in range(50):  # PostgreSQL notices the dropped connection and rolls back
         with connect(wh_url) as fresh:
