@@ -25,11 +25,17 @@ import difflib
 import functools
 import gc
 import io
+import itertools
 import math
 import operator
 import os
+import pickle
+import queue
 import re
+import signal
 import stat
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -740,6 +746,7 @@ class _FileCheck:
         }
         # Identifiers, codes, months ... repeat (a ledger has a few org ids and accounts): each distinct one once.
         self.memo: dict[str, dict[Any, Any]] = {c.name: {} for c in spec.columns if c.type in _MEMO_TYPES}
+        self.failed_values: dict[str, set[Any]] = {}  # per column: the values in memo that failed their rule
         self.self_refs: list[tuple[int, str, str, str]] = []  # row, column, value, ref
         self.rows_read = 0
         # Number columns: the first row with a decimal comma and with a decimal point (mixing them is ambiguous).
@@ -1031,6 +1038,11 @@ class _FileCheck:
         and reported on every row that holds it, in row order.
         """
         memo = self.memo[col.name]
+        failed_values = self.failed_values.setdefault(col.name, set())
+        # The usual chunk: every value seen before and none failed; one lookup per cell in C.
+        out = list(map(memo.get, values, itertools.repeat(_INVALID, len(values))))
+        if _INVALID not in out and (not failed_values or failed_values.isdisjoint(values)):
+            return out
         conv = _CONVERT[col.type]
         cache = self.interned.get(col.name)
         table: dict[Any, Any] = {}
@@ -1054,6 +1066,7 @@ class _FileCheck:
                     memo[v] = result
             if type(result) is _Failed:
                 failed = True
+                failed_values.add(v)
             table[v] = result
         out = list(map(table.__getitem__, values))
         if failed:
@@ -1073,14 +1086,16 @@ class _FileCheck:
         A workbook's number cells (:class:`NumberText`) were typed as numbers: no sign to mix up.
         """
         signs = self.decimal_signs.setdefault(col.name, {})
+        text: str | None = None
         for sign in (",", "."):
             if sign in signs:
                 continue
             # Most chunks have none of the sign that is not used: one search in C decides that.
-            try:
-                text = "\x00".join(values)  # a CSV column: text only
-            except TypeError:  # a workbook's: empty cells are None
-                text = "\x00".join([v for v in values if isinstance(v, str)])
+            if text is None:  # joined once for both signs
+                try:
+                    text = "\x00".join(values)  # a CSV column: text only
+                except TypeError:  # a workbook's: empty cells are None
+                    text = "\x00".join([v for v in values if isinstance(v, str)])
             if sign not in text:
                 continue
             for j, v in enumerate(values):
@@ -1554,6 +1569,7 @@ class _Loader:
             self.reject(Reject(shown, None, None, None, _OUT_OF_MEMORY))
             fr.rejects = 1
             return
+        child_sha: str | None = None
         try:
             check = _FileCheck(
                 spec,
@@ -1570,20 +1586,13 @@ class _Loader:
             writer = TableWriter(self.wh, file) if not self.result.rejects else None
             if self.progress:
                 self.progress.start(shown, getattr(source, "approx_rows", None))
-            try:
-                for rownums, cells in _chunks_of(source, check.problem, CHUNK, check.width):
-                    good = check.check(rownums, cells)
-                    if self.round is not None:  # before the rows are written: may this login load them?
-                        self.round.rows(file, shown, good)
-                    if writer is not None and not self.result.rejects:
-                        writer.add(good)
-                    if self.progress:
-                        self.progress.advance(len(rownums))
-            except FileProblem as p:
-                self.reject(Reject(shown, p.row, p.column, p.value, p.reason))
-            except MemoryError:
-                self.reject(Reject(shown, None, None, None, _OUT_OF_MEMORY))
-            check.finish()
+            if writer is not None and _parallel(source, check):
+                # A big CSV file: read and checked in a forked process while this one writes.
+                child_sha = ""  # if the checker fails: no checksum (this process's reader is not where it began)
+                child_sha = self._checked_in_child(file, shown, source, check, writer)
+            if child_sha is None:  # not forked (a small file, or no process could be started): here
+                self._check_chunks(file, shown, source, check, writer)
+                check.finish()
             fr.rows_read = check.rows_read
             # A workbook's sheet with nothing filled in is fine (the workbook as a whole is checked in run()).
             empty_ok = isinstance(source, WorkbookSheet)
@@ -1601,10 +1610,13 @@ class _Loader:
                 w = writer.finish()
                 fr.inserted, fr.replaced = w.inserted, w.replaced
         finally:
-            try:
-                fr.sha256 = source.sha256  # of the bytes read (CSV: the rest is read now if reading stopped early)
-            except (OSError, ValueError):
-                fr.sha256 = fr.sha256 or ""
+            if child_sha is not None:  # the forked checker read the file (this process's reader did not move)
+                fr.sha256 = child_sha
+            else:
+                try:
+                    fr.sha256 = source.sha256  # of the bytes read (CSV: the rest is read now if reading stopped early)
+                except (OSError, ValueError):
+                    fr.sha256 = fr.sha256 or ""
             source.close()
             # This file's rejects in row order (they are found column by column).
             mine = self.result.rejects[before:]
@@ -1615,8 +1627,267 @@ class _Loader:
             if self.progress:
                 self.progress.done(fr)
 
+    def _check_chunks(self, file: str, shown: str, source: Any, check: _FileCheck, writer: TableWriter | None) -> None:
+        """Read and check the file chunk by chunk in this process, writing the good rows while there is no reject."""
+        try:
+            for rownums, cells in _chunks_of(source, check.problem, CHUNK, check.width):
+                good = check.check(rownums, cells)
+                if self.round is not None:  # before the rows are written: may this login load them?
+                    self.round.rows(file, shown, good)
+                if writer is not None and not self.result.rejects:
+                    writer.add(good)
+                if self.progress:
+                    self.progress.advance(len(rownums))
+        except FileProblem as p:
+            self.reject(Reject(shown, p.row, p.column, p.value, p.reason))
+        except MemoryError:
+            self.reject(Reject(shown, None, None, None, _OUT_OF_MEMORY))
+
+    def _checked_in_child(
+        self, file: str, shown: str, source: CsvSource, check: _FileCheck, writer: TableWriter
+    ) -> str | None:
+        """Read and check the file in a forked process while this one writes what it sends; return the checksum.
+
+        None when no process could be forked: nothing was read or written, the caller checks the file itself.
+
+        Two cores do the two halves of a big load at once: the child reads the
+        CSV file and checks every chunk exactly as :meth:`_check_chunks` does
+        (the same code, on a copy of this process's state: the check, the
+        references it knows, the rejects so far), and sends each chunk's good
+        rows (pickled) through a pipe; this process checks the login's rights
+        on them and writes them, as before, while the child checks the next
+        chunks (at most :data:`CHUNKS_AHEAD` ahead, so memory stays flat). At the
+        end the child sends its rejects, warnings and counts, which become this
+        process's, in the same order as without the child. The child never
+        touches the warehouse connection and leaves with ``os._exit``; if this
+        process fails or is interrupted, the child is killed and reaped.
+        """
+        import ctypes  # noqa: F401 (imported before the fork: the child imports nothing)
+        from multiprocessing.connection import Connection
+
+        before_rejects = len(self.result.rejects)
+        before_warnings = len(self.result.warnings)
+        read_fd, write_fd = os.pipe()
+        _grow_pipe(write_fd)
+        parent = os.getpid()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to be had (a process limit, no memory): check the file in this one
+            os.close(read_fd)
+            os.close(write_fd)
+            return None
+        if pid == 0:  # the child: never returns
+            _die_with(parent)
+            os.close(read_fd)
+            self._child(Connection(write_fd, readable=False), shown, source, check, before_rejects, before_warnings)
+        os.close(write_fd)
+        conn = Connection(read_fd, writable=False)
+        reaped = False
+        try:
+            while True:
+                try:
+                    message = pickle.loads(conn.recv_bytes())
+                except EOFError:
+                    _, status = os.waitpid(pid, 0)
+                    reaped = True
+                    raise LoadError(
+                        f"{shown}: the process checking the file ended unexpectedly, {_exit_status(status)}: "
+                        "nothing was loaded"
+                    ) from None
+                kind = message[0]
+                if kind == "rows":
+                    _, n, good, rejected = message
+                    if self.round is not None:  # before the rows are written: may this login load them?
+                        self.round.rows(file, shown, good)
+                    if not rejected:
+                        writer.add(good)
+                    del good, message
+                    if self.progress:
+                        self.progress.advance(n)
+                elif kind == "end":
+                    end = message[1]
+                    break
+                else:  # "error": an unexpected exception in the child, raised here as it was there
+                    raise message[1]
+            os.waitpid(pid, 0)
+            reaped = True
+        finally:
+            conn.close()
+            if not reaped:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except (ProcessLookupError, ChildProcessError):
+                    pass
+        self.result.rejects.extend(end["rejects"])
+        self.result.warnings.extend(end["warnings"])
+        check.rows_read = end["rows_read"]
+        check.rejected += len(end["rejects"])
+        for ref, ids in end["loaded"].items():
+            self.known.loaded.setdefault(ref, set()).update(ids)
+        if end["too_many"]:
+            raise _TooMany
+        return str(end["sha256"])
+
+    def _child(
+        self,
+        conn: Any,
+        shown: str,
+        source: CsvSource,
+        check: _FileCheck,
+        before_rejects: int,
+        before_warnings: int,
+    ) -> None:
+        """The forked checker of :meth:`_checked_in_child`: check the file, send the good rows, then the outcome."""
+        code = 0
+        outbox = _Outbox(conn)
+        try:
+            try:
+                # The same loop as _check_chunks; rows are written by the parent only while the load has no reject.
+                try:
+                    for rownums, cells in _chunks_of(source, check.problem, CHUNK, check.width):
+                        good = check.check(rownums, cells)
+                        data = pickle.dumps(("rows", len(rownums), good, bool(self.result.rejects)), protocol=5)
+                        del good, cells, rownums
+                        outbox.send(data)
+                        del data
+                except FileProblem as p:
+                    self.reject(Reject(shown, p.row, p.column, p.value, p.reason))
+                except MemoryError:
+                    self.reject(Reject(shown, None, None, None, _OUT_OF_MEMORY))
+                loaded_before = {ref: len(ids) for ref, ids in self.known.loaded.items()}
+                check.finish()
+                too_many = False
+            except _TooMany:
+                too_many = True
+                loaded_before = {ref: len(ids) for ref, ids in self.known.loaded.items()}
+            try:
+                sha = source.sha256  # of the bytes read (the rest is read now if reading stopped early)
+            except (OSError, ValueError):
+                sha = ""
+            end = {
+                "rejects": self.result.rejects[before_rejects:],
+                "warnings": self.result.warnings[before_warnings:],
+                "rows_read": check.rows_read,
+                "too_many": too_many,
+                "sha256": sha,
+                # What check.finish() added to the identifiers this load defines (later files refer to them).
+                "loaded": {
+                    ref: ids for ref, ids in self.known.loaded.items() if len(ids) != loaded_before.get(ref, -1)
+                },
+            }
+            outbox.send(pickle.dumps(("end", end), protocol=5))
+        except BaseException as exc:  # a bug, or an interruption: tell the parent
+            code = 1
+            try:
+                data = pickle.dumps(("error", exc), protocol=5)
+                pickle.loads(data)  # an exception whose __init__ takes other arguments pickles but does not load
+            except BaseException:
+                data = pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")), protocol=5)
+            outbox.send(data)
+        finally:
+            try:
+                outbox.close()
+            finally:
+                # No cleanup of the parent's objects (the warehouse connection, open files, atexit handlers).
+                os._exit(code)
+
 
 _OUT_OF_MEMORY = "reading the file needed more memory than there is: split it, or save a workbook as CSV"
+
+
+PARALLEL_MIN_BYTES = 4 << 20
+"""A CSV file at least this big is read and checked in a forked process while this one writes (Linux)."""
+
+
+def _parallel(source: Any, check: _FileCheck) -> bool:
+    """Whether to check the file in a forked process: a big CSV file whose checks need no warehouse query.
+
+    The child must not use the warehouse connection, so files whose checks
+    read the warehouse while rows are checked (trees: parent cycles; references
+    within the file; a workbook's scope) are checked in this process. So is
+    every file when this process runs other threads (a notebook's kernel, a
+    server): a fork copies only the calling thread, and a lock another one held
+    would never be released in the child.
+    """
+    return (
+        sys.platform.startswith("linux")
+        and threading.active_count() == 1
+        and isinstance(source, CsvSource)
+        and getattr(source, "size", 0) >= PARALLEL_MIN_BYTES
+        and check.scope is None
+        and check.spec.parent is None
+        and not any(own for _, _, own in check.ref_columns)
+    )
+
+
+CHUNKS_AHEAD = 4
+"""Checked chunks the forked checker may hold, pickled, beyond the one in the pipe (about 1.5 MB each)."""
+
+
+class _Outbox:
+    """The forked checker's sending end: a thread writes to the pipe while the checker goes on with the next chunks.
+
+    With only the pipe between them the two processes ran in lock step (the
+    pipe holds less than one chunk): on a busy machine each waited for the
+    other whenever either was descheduled. Up to :data:`CHUNKS_AHEAD` chunks
+    wait here instead. The thread holds the GIL only between two writes.
+    """
+
+    def __init__(self, conn: Any):
+        self.conn = conn
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=CHUNKS_AHEAD)
+        self.thread = threading.Thread(target=self._run, name="ils-load-outbox", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (data := self.queue.get()) is not None:
+            try:
+                self.conn.send_bytes(data)
+            except BaseException:  # the parent is gone (a broken pipe): nobody to check for
+                os._exit(1)
+
+    def send(self, data: bytes) -> None:
+        """Queue one message (waits while CHUNKS_AHEAD are queued)."""
+        self.queue.put(data)
+
+    def close(self) -> None:
+        """Send what is queued and stop the thread."""
+        self.queue.put(None)
+        self.thread.join()
+
+
+def _die_with(parent: int) -> None:
+    """In the forked checker: be killed when the parent dies (killed too), rather than check on for no one."""
+    try:
+        import ctypes  # imported already, before the fork
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # without it the child ends at its next write to the closed pipe
+        pass
+    if os.getppid() != parent:  # the parent died before prctl
+        os._exit(1)
+
+
+def _grow_pipe(fd: int) -> None:
+    """Let the pipe hold a whole chunk (1 MiB instead of 64 KiB): fewer switches between the two processes."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except OSError:  # not Linux, or above /proc/sys/fs/pipe-max-size: the default works too
+        pass
+
+
+def _exit_status(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        return f"killed by {name}" + (" (out of memory?)" if sig == signal.SIGKILL else "")
+    return f"with exit status {os.waitstatus_to_exitcode(status)}"
 
 
 def _plural(n: int, word: str) -> str:

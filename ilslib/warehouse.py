@@ -65,11 +65,24 @@ DRIVER_PACKAGES = {
 }
 
 
+TRACE_PARAMETER_CHARS = 200
+"""A longer text parameter is shown shortened in the trace (a PostgreSQL batch insert sends 1 MB of JSON)."""
+
+
+def _traced(value: Any) -> str:
+    """A parameter as the trace shows it: its repr, a long text cut with its length."""
+    if isinstance(value, (str, bytes)) and len(value) > TRACE_PARAMETER_CHARS:
+        unit = "characters" if isinstance(value, str) else "bytes"
+        length = f"{len(value):,}".replace(",", " ")
+        return f"{value[: TRACE_PARAMETER_CHARS // 2]!r}... ({length} {unit} in all)"
+    return repr(value)
+
+
 def trace_print(sql: str, params: Sequence[Any]) -> None:
-    """A ready tracer: print each statement and its parameters."""
+    """A ready tracer: print each statement and its parameters (a long text parameter shortened, with its length)."""
     print(" ".join(sql.split()))
     if params:
-        print("  parameters:", list(params))
+        print("  parameters: [" + ", ".join(map(_traced, params)) + "]")
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -305,7 +318,7 @@ class Warehouse:
         fast = self.is_odbc and self.dialect in ("postgresql", "mssql")
         err = self._odbc_error_type()
 
-        def flush(buf: list[tuple[Any, ...]]) -> None:
+        def flush(buf: list[Any]) -> None:
             self._trace(sql, [f"<{len(buf)} rows>"])
             if fast:
                 # Parameter arrays have a fixed buffer per text column (8190
@@ -314,7 +327,13 @@ class Warehouse:
             cur.executemany(sql, buf)
 
         try:
-            buf: list[tuple[Any, ...]] = []
+            # Tuples in memory already (the loader's chunks): slices, no Python step per row.
+            if isinstance(rows, list) and set(map(type, rows)) <= {tuple}:
+                for start in range(0, len(rows), batch):
+                    flush(rows[start : start + batch])
+                    total += min(batch, len(rows) - start)
+                return total
+            buf: list[Any] = []
             for row in rows:
                 buf.append(tuple(row))
                 if len(buf) >= batch:

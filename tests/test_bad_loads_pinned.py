@@ -12,6 +12,11 @@ stay exactly the same. The expected files are ``tests/snapshots/bad_loads/``;
 
 Embedded warehouse only: the checking code is the same on every backend, and
 ``tests/test_load.py`` runs the corpus on all three.
+
+Every CSV case runs twice: checked in the loading process, and (``forked``) with
+every CSV file that can be checked in a forked child while the parent writes
+(``ilslib.load.PARALLEL_MIN_BYTES``, normally 4 MiB, set to 0) checked there.
+The rejects files must be the same bytes either way.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+import ilslib.load as load_mod
 from ilslib import connect
 from ilslib.load import REJECTS_FILE, load_dir
 from ilslib.schema import init_schema
@@ -44,6 +50,30 @@ def base_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = load_dir(wh, BASE)
         assert result.ok, [str(r) for r in result.rejects]
     return path
+
+
+class Checker:
+    """How CSV files are checked in a test: ``mode``, and the files checked in a forked child."""
+
+    def __init__(self, mode: str):
+        self.mode = mode
+        self.forked: list[str] = []
+
+
+@pytest.fixture(params=["in-process", "forked"])
+def checker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Checker:
+    """Check CSV files in the loading process, or every one that can be in a forked child (the big-file path)."""
+    c = Checker(request.param)
+    if c.mode == "forked":
+        monkeypatch.setattr(load_mod, "PARALLEL_MIN_BYTES", 0)
+        real = load_mod._Loader._checked_in_child
+
+        def spy(self: load_mod._Loader, file: str, shown: str, *args: object) -> str:
+            c.forked.append(shown)
+            return real(self, file, shown, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(load_mod._Loader, "_checked_in_child", spy)
+    return c
 
 
 def rejects_of(base_db: Path, directory: Path, tmp_path: Path) -> bytes:
@@ -79,7 +109,7 @@ def check_pinned(name: str, actual: bytes) -> None:
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in BAD.iterdir() if p.is_dir()))
-def test_corpus_rejects_are_byte_identical(case: str, base_db: Path, tmp_path: Path) -> None:
+def test_corpus_rejects_are_byte_identical(case: str, base_db: Path, tmp_path: Path, checker: Checker) -> None:
     d = tmp_path / case
     shutil.copytree(BAD / case, d)
     check_pinned(case, rejects_of(base_db, d, tmp_path))
@@ -194,17 +224,25 @@ def make_personnel(directory: Path, rows: int, seed: int) -> Path:
     return directory
 
 
-def test_generated_ledger_rejects_over_several_chunks_are_byte_identical(base_db: Path, tmp_path: Path) -> None:
+def test_generated_ledger_rejects_over_several_chunks_are_byte_identical(
+    base_db: Path, tmp_path: Path, checker: Checker
+) -> None:
     d = make_ledger(tmp_path / "ledger", 45_000, seed=7)
     check_pinned("generated_ledger", rejects_of(base_db, d, tmp_path))
+    assert checker.forked == (["ledger.csv"] if checker.mode == "forked" else [])
 
 
-def test_generated_personnel_rejects_over_several_chunks_are_byte_identical(base_db: Path, tmp_path: Path) -> None:
+def test_generated_personnel_rejects_over_several_chunks_are_byte_identical(
+    base_db: Path, tmp_path: Path, checker: Checker
+) -> None:
     d = make_personnel(tmp_path / "personnel", 21_000, seed=11)
     check_pinned("generated_personnel", rejects_of(base_db, d, tmp_path))
+    assert checker.forked == (["personnel.csv"] if checker.mode == "forked" else [])
 
 
-def test_malformed_quote_after_the_first_chunk_keeps_the_rejects_before_it(base_db: Path, tmp_path: Path) -> None:
+def test_malformed_quote_after_the_first_chunk_keeps_the_rejects_before_it(
+    base_db: Path, tmp_path: Path, checker: Checker
+) -> None:
     # Reading stops at the malformed row: the complete chunks before it are checked (their rejects are
     # listed), the rows read since the last complete chunk are not; then the malformed row is named.
     d = make_ledger(tmp_path / "malformed", 26_000, seed=3)
@@ -215,3 +253,4 @@ def test_malformed_quote_after_the_first_chunk_keeps_the_rejects_before_it(base_
     lines[23_456] = ";".join(cells)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     check_pinned("generated_malformed_after_a_chunk", rejects_of(base_db, d, tmp_path))
+    assert checker.forked == (["ledger.csv"] if checker.mode == "forked" else [])

@@ -765,6 +765,13 @@ def _big_ledger(directory: Path, rows: int) -> None:
                 n += per
 
 
+def _cmdline_has(entry: Path, text: str) -> bool:
+    try:
+        return text.encode() in (entry / "cmdline").read_bytes()
+    except OSError:  # gone meanwhile
+        return False
+
+
 @pytest.mark.slow
 def test_killed_load_leaves_the_warehouse_exactly_as_before(wh, wh_url, backend, tmp_path):
     if backend == "odbc-sqlite":
@@ -799,6 +806,13 @@ def test_killed_load_leaves_the_warehouse_exactly_as_before(wh, wh_url, backend,
     finally:
         proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, "the load finished before it could be killed"
+    # The ledger (30 MB) was checked in a forked child: it dies with the load (no process left checking).
+    for _ in range(100):
+        left = [e.name for e in Path("/proc").iterdir() if e.name.isdigit() and _cmdline_has(e, str(d))]
+        if not left:
+            break
+        time.sleep(0.05)
+    assert left == [], f"processes left behind: {left}"
     wh.close()
     for _ in range(50):  # PostgreSQL notices the dropped connection and rolls back
         with connect(wh_url) as fresh:
@@ -892,3 +906,23 @@ def test_a_users_row_takes_a_real_login(wh, tmp_path):
             "the character '/' (U+002F (SOLIDUS)) is not allowed in a login (letters, digits 0-9, _, -, ., @ and \\)",
         ),
     ]
+
+
+# -- tracing -------------------------------------------------------------------------------------
+
+
+def test_trace_sql_shows_a_batch_inserts_long_parameter_shortened_with_its_length(wh_url, backend, tmp_path, capsys):
+    from ilslib import trace_print
+
+    if backend != "postgresql":
+        pytest.skip("only PostgreSQL's batch inserts send a long parameter (5 000 rows as one JSON text)")
+    d = tmp_path / "big"
+    _big_ledger(d, 6_000)
+    with connect(wh_url, tracer=trace_print) as traced:
+        load_ok(traced, d)
+    lines = capsys.readouterr().out.splitlines()
+    inserts = [n for n, line in enumerate(lines) if "INTO ils_ledger" in line and "json_populate_recordset" in line]
+    assert len(inserts) == 2  # 5 000 + 1 000 rows
+    shown = [lines[n + 1] for n in inserts]
+    assert all(line.startswith("  parameters: ['[{") and " characters in all)]" in line for line in shown), shown
+    assert all(len(line) < 300 for line in lines)  # the whole JSON was 1 MB on one line
