@@ -161,6 +161,8 @@ def main() -> int:
         orgs = organisations(url)
         n = len(orgs)
         sizes = sorted({min(int(x), n) for x in args.sizes.split(",")})
+        top = sizes[-1]  # the largest size: the unchanged rerun and the other formats are timed on it
+        top_orgs = None if top == n else orgs[:top]
         versions = [("this", dict(env, PYTHONPATH=str(REPO)))]
         if args.base:
             versions.insert(0, ("base", dict(env, PYTHONPATH=str(Path(args.base).resolve()))))
@@ -189,12 +191,12 @@ def main() -> int:
                     first, full = ils_run_first(out, args.period, venv, None if size == n else orgs[:size])
                     note(label, f"html {size}", full)
                     note(label, f"first report {size}", first)
-                    if size == n and not args.first_only:
-                        note(label, "unchanged", ils_run(out, args.period, venv))
+                    if size == top and not args.first_only:
+                        note(label, "unchanged", ils_run(out, args.period, venv, orgs=top_orgs))
                     shutil.rmtree(out)
                 for fmt in () if args.first_only else ("html,pdf", "html,xlsx"):
                     out = tmp / f"out-{label}-{fmt}-{i}"
-                    note(label, fmt, ils_run(out, args.period, venv, "--format", fmt))
+                    note(label, fmt, ils_run(out, args.period, venv, "--format", fmt, orgs=top_orgs))
                     shutil.rmtree(out)
 
         def best(label: str, what: str) -> float:
@@ -221,15 +223,19 @@ def main() -> int:
                     f"ils run, {size:2d} reports (HTML):      {full:7.1f} s   ({full / size:.2f} s per report; "
                     f"first report after {best(label, f'first report {size}'):.2f} s)"
                 )
-            full = best(label, f"html {n}")
+            full = best(label, f"html {top}")
             noop = best(label, "unchanged")
-            print(f"ils run --all, nothing changed:      {noop:7.2f} s   ({100 * noop / full:.1f} % of the full run)")
+            print(
+                f"ils run, {top} reports, nothing changed: {noop:7.2f} s   ({100 * noop / full:.1f} % of the full run)"
+            )
             for fmt in ("html,pdf", "html,xlsx"):
-                extra = (best(label, fmt) - full) / n
-                print(f"ils run --all --format {fmt:<10}: {best(label, fmt):7.1f} s   ({extra:+.2f} s per report)")
-        full = best("this", f"html {n}")
+                extra = (best(label, fmt) - full) / top
+                print(
+                    f"ils run, {top} reports, --format {fmt:<9}: {best(label, fmt):7.1f} s   ({extra:+.2f} s per report)"
+                )
+        full = best("this", f"html {top}")
         first = min(best("this", f"first report {size}") for size in sizes)
-        pdf_extra = (best("this", "html,pdf") - full) / n
+        pdf_extra = (best("this", "html,pdf") - full) / top
         print(f"goal first report <= 1.5 s: {first:.2f} s {'met' if first <= 1.5 else 'NOT MET'}")
         print(f"goal PDF <= +0.3 s per report: {pdf_extra:+.2f} s {'met' if pdf_extra <= 0.3 else 'NOT MET'}")
         ok = first <= 1.5 and pdf_extra <= 0.3 and best("this", "unchanged") < 0.05 * full
