@@ -65,11 +65,14 @@ def _warm_report() -> None:
 
     import nbformat
     import pandas as pd
+    import pandas.core.reshape.reshape  # noqa: F401  (imported by the first unstack of a report)
     import papermill as pm
 
     from .. import figures  # noqa: F401
-    from ..report import charts, engine, present, tables  # noqa: F401
+    from ..figures import context, datahash  # noqa: F401
+    from ..report import charts, engine, excel, outputs, present, tables  # noqa: F401  (excel: not openpyxl)
     from ..report.render import notebook_to_html
+    from ..round import state  # noqa: F401  (each report reads the round's state)
     from . import job
 
     with contextlib.suppress(ImportError):
