@@ -111,7 +111,8 @@ def server_while_planning(needed: bool, formats: Iterable[str] | None = None) ->
 
 
 def formats_in_argv(argv: list[str]) -> list[str] | None:
-    """The formats an ``ils run`` command line asks for (``--format``), as a warm-up hint; None when unknown.
+    """The formats the options of ``ils run`` (after ``run``) ask for (``--format``), as a warm-up hint; None when
+    unknown.
 
     Only a hint, read before the options are parsed: a run set (whose runs may
     ask for PDF) or anything unusual gives None (warm up for every format). A
@@ -138,6 +139,6 @@ def formats_in_argv(argv: list[str]) -> list[str] | None:
         else:
             continue
         formats = [f.strip().lower() for f in value.split(",") if f.strip()]
-    if positional > 1:  # "run" and a run set: its runs may name formats of their own
+    if positional:  # a run set: its runs may name formats of their own
         return None
     return formats
