@@ -4,12 +4,14 @@ Starting a Jupyter kernel and importing pandas, matplotlib, nbconvert and
 WeasyPrint costs seconds; a report's own work is a fraction of one. So the
 work is done by processes that have all of that imported already:
 
-- a *fork server* (:mod:`multiprocessing`'s ``forkserver``), started once per
-  process that runs reports, with :mod:`ilslib.runner.warm` preloaded: the
-  imports done, the report template compiled, a chart and a PDF drawn once;
+- a *fork server* (:mod:`multiprocessing`'s ``forkserver``, started by
+  :mod:`ilslib.runner.server`), once per process that runs reports, with
+  :mod:`ilslib.runner.warm` preloaded: the imports done, the report template
+  compiled, a chart and an HTML page drawn once (a PDF page for PDF runs);
 - for each call of :func:`run_many`, a *run process* forked from it. It takes
   the caller's environment and working directory, checks once that the
-  warehouse answers, then schedules the reports;
+  warehouse answers, warms up what its jobs' formats need beyond the server's
+  warm-up and reads their notebooks once, then schedules the reports;
 - for each report, a fresh *report process* forked from the run process. It
   starts with everything imported, yet nothing a previous report did (module
   globals, matplotlib settings, pandas options, the figures it computed) can
