@@ -117,14 +117,16 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
     if plan_ is None:
         from .server import server_while_planning
 
-        with server_while_planning(needs_server(req), _warm_formats(req)):  # the warm-up overlaps the plan; stopped on a bad request
+        # the warm-up overlaps the plan; stopped on a bad request
+        with server_while_planning(needs_server(req), _warm_formats(req)):
             plan_ = plan(req)
     out = plan_.out
     seen = {j.label: _state_seen(j) for j in plan_.jobs}
     if plan_.jobs and (req.executor == "local" or plan_.per == "book"):
         from .server import start_server
 
-        start_server(_warm_formats(req, plan_.jobs))  # no-op when started before the plan; else it warms up while the lock is taken
+        # a no-op when started before the plan; else it warms up while the lock is taken
+        start_server(_warm_formats(req, plan_.jobs))
     with run_lock(out, wait=req.wait):
         # A run that held the lock meanwhile may have done some of the work: check the reports it wrote.
         written = [j for j in plan_.jobs if _state_seen(j) != seen[j.label]]

@@ -66,7 +66,7 @@ def _warm_report() -> None:
 
     import nbformat
     import pandas as pd
-    import pandas.core.reshape.reshape  # noqa: F401  (imported by the first unstack of a report)
+    import pandas.core.reshape.reshape  # type: ignore[import-not-found]  # noqa: F401  (a report's first unstack)
     import papermill as pm
 
     from .. import figures  # noqa: F401
