@@ -98,3 +98,8 @@ OUTPUT_FILES  # runner/job.py
 mtime  # runner/job.py
 _.listdir  # runner/job.py: papermill's I/O handler protocol
 _.pretty_path  # runner/job.py: papermill's I/O handler protocol
+
+# -- module hooks Python calls itself ----------------------------------------------------------------------
+# ilslib/__init__.py: the package's lazily imported names (PEP 562)
+__getattr__
+__dir__

@@ -740,10 +740,11 @@ def _fork_servers_marked(mark: str) -> list[int]:
     [
         (["--period", "2030-T1", "--org", "ALN"], 2, "has no data for 2030"),  # the plan fails: exit 2
         (["--period", PERIOD, "--org", "NOPE"], 2, "unknown organisation 'NOPE'"),
+        (["--period", PERIOD, "--org", "ALN", "--jobs", "many"], 2, "invalid int value: 'many'"),  # the options
         (["--period", PERIOD, "--org", "ALN"], 0, "1 done, 0 unchanged"),  # a report written
         (["--period", PERIOD, "--org", "ALN"], 0, "0 done, 1 unchanged"),  # again: nothing to run
     ],
-    ids=["no-data-period", "unknown-org", "one-report", "unchanged"],
+    ids=["no-data-period", "unknown-org", "bad-option", "one-report", "unchanged"],
 )
 def test_no_fork_server_outlives_ils_run(demo, tmp_path_factory, args, code, said):
     """``ils run`` starts the fork server before it plans; whatever the end, the server ends with the command.

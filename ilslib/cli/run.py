@@ -115,13 +115,18 @@ def _request(args: argparse.Namespace, entry: dict[str, Any], cli_params: dict[s
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runner.pool import start_server, stop_server
+    from ..runner.server import formats_in_argv, start_server, stop_server
 
     # The fork server's warm-up (a second and more of CPU) runs while the requests are checked, the warehouse
-    # opened and the runs planned, not after them: the first report waits that much less. It is stopped again
-    # when ils run ends before it served a report (a bad option, period or organisation: exit 2; nothing to
-    # run; a held lock; Ctrl-C), so that it never outlives the command in the middle of its warm-up.
-    started = start_server() if args.executor != "dask" else False
+    # opened and the runs planned, not after them: the first report waits that much less. ilslib.cli.main
+    # started it already, before the imports (args.server_started); called otherwise (ilslib.cli.run.run), it
+    # starts here. It is stopped again when ils run ends before it served a report (a bad option, period or
+    # organisation: exit 2; nothing to run; a held lock; Ctrl-C), so that it never outlives the command in the
+    # middle of its warm-up.
+    started = bool(getattr(args, "server_started", False))
+    if args.executor != "dask":
+        hint = None if args.runset else (formats_in_argv(["--format", args.formats]) if args.formats else ["html"])
+        started = start_server(hint) or started
     try:
         return _run(args, started)
     except BaseException:
@@ -134,8 +139,8 @@ def _run(args: argparse.Namespace, started: bool) -> int:
     from ..runner.batch import needs_server
     from ..runner.batch import run as run_batch
     from ..runner.plan import plan
-    from ..runner.pool import stop_server
     from ..runner.request import load_runset
+    from ..runner.server import stop_server
 
     entries = load_runset(args.runset) if args.runset else [{}]
     cli_params = _parse_parameters(args.parameter)

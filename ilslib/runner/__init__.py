@@ -6,7 +6,7 @@
   manifest (:mod:`~ilslib.runner.manifest`), portal;
 - :mod:`ilslib.runner.layout`, :mod:`ilslib.runner.sets`: the output directory, a report set and its state;
 - :mod:`ilslib.runner.job`: one report, executed, rendered and written atomically;
-- :mod:`ilslib.runner.pool`: warm, isolated, parallel report processes;
+- :mod:`ilslib.runner.pool`: warm, isolated, parallel report processes (:mod:`~ilslib.runner.server`: the fork server they are forked from);
 - :mod:`ilslib.runner.portal`: ``OUT/index.html``;
 - :mod:`ilslib.runner.dask_executor`: the same jobs on a Dask cluster.
 

@@ -115,16 +115,18 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
     started = dt.datetime.now().astimezone()
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     if plan_ is None:
-        from .pool import server_while_planning
+        from .server import server_while_planning
 
-        with server_while_planning(needs_server(req)):  # the warm-up overlaps the plan; stopped on a bad request
+        # the warm-up overlaps the plan; stopped on a bad request
+        with server_while_planning(needs_server(req), _warm_formats(req)):
             plan_ = plan(req)
     out = plan_.out
     seen = {j.label: _state_seen(j) for j in plan_.jobs}
     if plan_.jobs and (req.executor == "local" or plan_.per == "book"):
-        from .pool import start_server
+        from .server import start_server
 
-        start_server()  # no-op when started before the plan; else it warms up while the lock is taken
+        # a no-op when started before the plan; else it warms up while the lock is taken
+        start_server(_warm_formats(req, plan_.jobs))
     with run_lock(out, wait=req.wait):
         # A run that held the lock meanwhile may have done some of the work: check the reports it wrote.
         written = [j for j in plan_.jobs if _state_seen(j) != seen[j.label]]
@@ -218,6 +220,22 @@ def run(req: RunRequest, *, stream: TextIO | None = None, plan_: Plan | None = N
     if interrupted:
         raise KeyboardInterrupt
     return 1 if failed or problems else 0
+
+
+def _warm_formats(req: RunRequest, jobs: list[Job] | None = None) -> list[str]:
+    """The formats the fork server is to warm up for: the request's (the jobs' when planned; books bind PDFs)."""
+    if jobs:
+        formats = {f for j in jobs for f in j.formats}
+    else:
+        from .request import parse_formats
+
+        try:
+            formats = set(parse_formats(req.formats))
+        except IlsError:  # a bad format: the plan says so, with every other check, in its order
+            formats = {"html"}
+    if req.book or (jobs and any(j.task == "book" for j in jobs)):
+        formats.add("pdf")
+    return sorted(formats)
 
 
 def needs_server(req: RunRequest) -> bool:

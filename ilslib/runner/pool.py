@@ -4,12 +4,14 @@ Starting a Jupyter kernel and importing pandas, matplotlib, nbconvert and
 WeasyPrint costs seconds; a report's own work is a fraction of one. So the
 work is done by processes that have all of that imported already:
 
-- a *fork server* (:mod:`multiprocessing`'s ``forkserver``), started once per
-  process that runs reports, with :mod:`ilslib.runner.warm` preloaded: the
-  imports done, the report template compiled, a chart and a PDF drawn once;
+- a *fork server* (:mod:`multiprocessing`'s ``forkserver``, started by
+  :mod:`ilslib.runner.server`), once per process that runs reports, with
+  :mod:`ilslib.runner.warm` preloaded: the imports done, the report template
+  compiled, a chart and an HTML page drawn once (a PDF page for PDF runs);
 - for each call of :func:`run_many`, a *run process* forked from it. It takes
   the caller's environment and working directory, checks once that the
-  warehouse answers, then schedules the reports;
+  warehouse answers, warms up what its jobs' formats need beyond the server's
+  warm-up and reads their notebooks once, then schedules the reports;
 - for each report, a fresh *report process* forked from the run process. It
   starts with everything imported, yet nothing a previous report did (module
   globals, matplotlib settings, pandas options, the figures it computed) can
@@ -32,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing as mp
 import os
 import pickle
 import selectors
@@ -43,86 +44,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any
 
 from .job import run_job
+from .server import context, server_while_planning, start_server, stop_server  # noqa: F401  (re-exported)
 from .sets import Job, JobResult
-
-_CTX: mp.context.BaseContext | None = None
-
-
-def context() -> mp.context.BaseContext:
-    """The fork-server context, with the warm-up module preloaded."""
-    global _CTX
-    if _CTX is None:
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        ctx = mp.get_context(method)
-        if method == "forkserver":
-            ctx.set_forkserver_preload(["ilslib.runner.warm"])
-        _CTX = ctx
-    return _CTX
-
-
-def start_server() -> bool:
-    """Start the fork server now (it warms up while the caller does other work); True if this call started it.
-
-    ``ensure_running`` only starts the server's process and returns: the
-    warm-up (:mod:`ilslib.runner.warm`) runs in it meanwhile, and the first
-    report process asked of it waits for the rest.
-    """
-    if context().get_start_method() != "forkserver":
-        return False
-    from multiprocessing import forkserver
-
-    server: Any = forkserver._forkserver  # the module's one server (typeshed does not declare its private state)
-    before = server._forkserver_pid
-    forkserver.ensure_running()
-    return bool(server._forkserver_pid != before)
-
-
-def stop_server() -> None:
-    """Stop the fork server now and wait for it (a run that ends before its first report: nothing to warm up for).
-
-    It would stop by itself when this process exits, but only after its
-    warm-up (a second and more of CPU), so it is killed instead. The next
-    :func:`start_server` or run starts a new one.
-    """
-    if context().get_start_method() != "forkserver":
-        return
-    from multiprocessing import forkserver
-
-    server: Any = forkserver._forkserver
-    with server._lock:
-        if server._forkserver_pid is None:
-            return
-        pid, alive, address = server._forkserver_pid, server._forkserver_alive_fd, server._forkserver_address
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)  # mid-import: nothing of it is worth finishing
-        with contextlib.suppress(OSError):
-            os.close(alive)
-        with contextlib.suppress(ChildProcessError):  # reaped already (a SIGCHLD handler of the caller's)
-            os.waitpid(pid, 0)
-        if address and not mp.util.is_abstract_socket_namespace(address):  # a socket file (Linux's are abstract)
-            with contextlib.suppress(OSError):
-                os.unlink(address)
-        # forgotten like multiprocessing's own stop: the next ensure_running starts a new server
-        server._forkserver_pid = server._forkserver_alive_fd = server._forkserver_address = None
-
-
-@contextlib.contextmanager
-def server_while_planning(needed: bool) -> Iterator[None]:
-    """Start the fork server before the block (it warms up while the run is planned) when ``needed``.
-
-    When the block raises (a bad period, an unknown organisation: exit 2), a
-    server started here is stopped, so nothing is left running.
-    """
-    started = start_server() if needed else False
-    try:
-        yield
-    except BaseException:
-        if started:
-            stop_server()
-        raise
 
 
 @dataclass
@@ -213,6 +138,9 @@ def _run_process(jobs_list: list[Job], setup: RunSetup, conn: Connection) -> Non
         for job in pending:
             conn.send(("result", JobResult(job.label, "failed", 0.0, unreachable, job.out_dir, job.meta)))
         return
+    from . import warm
+
+    warm.for_jobs(jobs_list)  # what the server's warm-up left out (a format it was not told of), and the notebooks
     gc.freeze()  # the warm heap is shared with every report process: never scan (and so copy) it again
     sel = selectors.DefaultSelector()
     sel.register(conn.fileno(), selectors.EVENT_READ, None)
