@@ -11,8 +11,9 @@ in its environment (:data:`ilslib.runner.server.WARM_ENV`, set by
 import and lay out a first page) only for PDF, openpyxl only for Excel. The
 run process warms up, once per run, whatever its jobs need beyond that
 (:func:`for_jobs`), so a wrong hint costs speed, never a result. Each part is
-one function, so a part no longer needed (matplotlib, once the charts no longer
-use it) is one function to delete.
+one function, so a part no longer needed is one function to delete. (The
+charts are SVG written by :mod:`ilslib.report.svg`; matplotlib, which the
+reports no longer use, is not warmed up.)
 """
 
 from __future__ import annotations
@@ -37,24 +38,16 @@ if "jsonschema" not in sys.modules:
 WARMED: set[str] = set()  # the parts warmed up in this process: "report", "html", "pdf", "xlsx"
 
 
-def _warm_matplotlib() -> None:
-    """A chart like the reports' (ticks, labels, legend, Swedish letters, PNG): fonts and caches loaded once."""
-    import io
+def _warm_charts() -> None:
+    """A chart like the reports' (SVG: ticks, Swedish labels, text widths, a legend) drawn once."""
+    import pandas as pd
 
-    import matplotlib
+    from ..report import charts
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4, 2))
-    ax.plot([1, 2, 3], [0.5, 1.5, 1.0], marker="o", label="Utfall")
-    ax.bar([1, 2, 3], [1, 2, 3], label="Budget")
-    ax.set_title("Uppvärmning åäö", loc="left", fontweight="bold")
-    ax.set_ylabel("mnkr")
-    ax.legend(frameon=False)
-    ax.grid(axis="y")
-    fig.savefig(io.BytesIO(), format="png", dpi=110, bbox_inches="tight", pil_kwargs={"compress_level": 1})
-    plt.close(fig)
+    charts.sick_leave_chart(
+        pd.DataFrame({"month": ["2026-01", "2026-02", "2026-03"], "sick_leave_pct": [5.2, None, 4.75],
+                      "suppressed": [False, True, False]})
+    )  # fmt: skip
 
 
 _SAMPLE_HTML: list[str] = []  # the HTML of the warm-up's notebook, for the PDF warm-up
@@ -79,9 +72,7 @@ def _warm_report() -> None:
     with contextlib.suppress(ImportError):
         from ..report import group  # noqa: F401
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    # matplotlib only while the charts draw with it (the charts module imports it): then warm its first chart too
-    if "matplotlib" in sys.modules:
-        _warm_matplotlib()
+    _warm_charts()
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -119,9 +110,10 @@ def _warm_report() -> None:
 def _warm_pdf() -> None:
     """WeasyPrint imported and a first page laid out (fonts found, styles compiled); the books' module."""
     from ..report import book  # noqa: F401
-    from ..report.render import html_to_pdf
+    from ..report.render import html_to_pdf, warm_up_pdf
 
     html_to_pdf(_SAMPLE_HTML[-1] if _SAMPLE_HTML else "<!DOCTYPE html><html lang='sv'><p>Uppvärmning åäö</p></html>")
+    warm_up_pdf()  # the reports' style sheet parsed into the cache, their fonts, SVG and PNG image code loaded
 
 
 def _warm_xlsx() -> None:
