@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..periods import Period
@@ -139,13 +140,59 @@ def indicator_rows(
     if cond:
         sql += "WHERE " + cond
         params += extra
-    raw = wh.query(sql, params)
-    return _rows_from_raw(raw, p, band_pct)
+    # rows(), not query(): the same read (statement and parameters) without a DataFrame that is only iterated
+    return _indicator_frame(_records_from_raw(wh.rows(sql, params), p, band_pct))
 
 
-def _rows_from_raw(raw: pd.DataFrame, p: Period, band_pct: float | None) -> pd.DataFrame:
+#: The columns of the statement of :func:`indicator_rows`, in order.
+_RAW_COLUMNS = (
+    "org_id",
+    "indicator_id",
+    "name",
+    "unit",
+    "direction",
+    "frequency",
+    "source",
+    "decimals",
+    "t1_target",
+    "t1_partial",
+    "t1_goal",
+    "t2_target",
+    "t2_partial",
+    "t2_goal",
+    "bo_target",
+    "bo_partial",
+    "bo_goal",
+    "annual_target",
+    "annual_partial",
+    "annual_goal",
+    "any_goal",
+    "value",
+    "value_k",
+    "value_m",
+    "comment",
+    "last_year_value",
+)
+_FLOAT_COLUMNS = frozenset(
+    (
+        "value",
+        "value_k",
+        "value_m",
+        "target",
+        "partial_limit",
+        "annual_target",
+        "annual_partial_limit",
+        "last_year_value",
+        "change",
+    )
+)
+
+
+def _records_from_raw(raw: Sequence[Sequence[object]], p: Period, band_pct: float | None) -> list[dict[str, object]]:
+    """The indicator table's rows as dicts, in the table's order (org, KF before own, indicator id)."""
     out = []
-    for r in raw.to_dict("records"):
+    for values in raw:
+        r = dict(zip(_RAW_COLUMNS, values, strict=True))
         rows = {}
         for t in (*_TYPES, "annual"):
             low = t.lower()
@@ -164,7 +211,7 @@ def _rows_from_raw(raw: pd.DataFrame, p: Period, band_pct: float | None) -> pd.D
                 "goal_id": goal or text(r["annual_goal"]) or text(r["any_goal"]),
                 "source": r["source"],
                 "unit": r["unit"],
-                "decimals": int(r["decimals"]) if num(r["decimals"]) is not None else 1,
+                "decimals": int(r["decimals"]) if num(r["decimals"]) is not None else 1,  # type: ignore[call-overload]
                 "direction": direction,
                 "frequency": r["frequency"],
                 "value": value,
@@ -172,33 +219,35 @@ def _rows_from_raw(raw: pd.DataFrame, p: Period, band_pct: float | None) -> pd.D
                 "value_m": num(r["value_m"]) if p.has_outcomes else None,
                 "target": target,
                 "target_type": ttype,
-                "partial_limit": effective_partial_limit(target, direction, partial, band_pct),
+                "partial_limit": effective_partial_limit(target, direction, partial, band_pct),  # type: ignore[arg-type]
                 "partial_limit_default": None if target is None else partial is None,
-                "status": status(value, target, direction, partial, band_pct) if p.has_outcomes else None,
+                "status": status(value, target, direction, partial, band_pct) if p.has_outcomes else None,  # type: ignore[arg-type]
                 "comment": text(r["comment"]) if p.has_outcomes else None,
                 "annual_target": y_target,
-                "annual_partial_limit": effective_partial_limit(y_target, direction, y_partial, band_pct),
+                "annual_partial_limit": effective_partial_limit(y_target, direction, y_partial, band_pct),  # type: ignore[arg-type]
                 "last_year_value": last_value,
                 "change": exact_difference(value, last_value),
             }
         )
-    df = frame(out, ("org_id", *INDICATOR_COLUMNS))
-    for c in (
-        "value",
-        "value_k",
-        "value_m",
-        "target",
-        "partial_limit",
-        "annual_target",
-        "annual_partial_limit",
-        "last_year_value",
-        "change",
-    ):
-        df[c] = df[c].astype("float64")
-    df["decimals"] = df["decimals"].astype("int64")
-    order = df["source"].map({"KF": 0}).fillna(1)
-    df = df.assign(_o=order).sort_values(["org_id", "_o", "indicator_id"], kind="mergesort")
-    return df.drop(columns="_o").reset_index(drop=True)
+    # a stable sort, as the frame's mergesort was: KF indicators before the organisation's own
+    out.sort(key=lambda r: (r["org_id"], 0 if r["source"] == "KF" else 1, r["indicator_id"]))
+    return out
+
+
+def _indicator_frame(
+    out: list[dict[str, object]], columns: Sequence[str] = ("org_id", *INDICATOR_COLUMNS)
+) -> pd.DataFrame:
+    """The indicator frame of rows from :func:`_records_from_raw`: built column by column (one block per dtype)."""
+    data: dict[str, object] = {}
+    for c in columns:
+        values = [r[c] for r in out]
+        if c in _FLOAT_COLUMNS:
+            data[c] = np.array([np.nan if v is None else v for v in values], dtype="float64")
+        elif c == "decimals":
+            data[c] = np.array(values, dtype="int64")
+        else:  # text (and bool) columns: pandas infers the dtype (str with NaN for missing), object when empty
+            data[c] = values if values else np.empty(0, dtype=object)
+    return pd.DataFrame(data)
 
 
 def indicators(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
