@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import UnknownValueError
@@ -110,3 +111,23 @@ def frame(rows: Iterable[dict[str, Any]] | pd.DataFrame, columns: Sequence[str])
         if c not in df.columns:
             df[c] = None
     return df.loc[:, list(columns)].reset_index(drop=True)
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """``df.to_dict("records")``: the same dicts, with values of the same types, in a fraction of the time.
+
+    ``to_dict`` takes every row apart through pandas, which for the small frames of a
+    report costs more than what is done with the rows; here the frame is converted
+    once (NumPy numbers become Python scalars, as ``to_dict`` gives them) and only the
+    object and extension columns (str, Int64) are boxed, by the function ``to_dict`` uses.
+    """
+    from pandas.core.dtypes.cast import maybe_box_native  # the conversion to_dict("records") applies
+
+    columns = df.columns.tolist()
+    rows = df.to_numpy(dtype=object).tolist()
+    boxed = [i for i, t in enumerate(df.dtypes.tolist()) if not isinstance(t, np.dtype) or t.kind == "O"]
+    if boxed:
+        for row in rows:
+            for i in boxed:
+                row[i] = maybe_box_native(row[i])
+    return [dict(zip(columns, row, strict=True)) for row in rows]

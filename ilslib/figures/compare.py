@@ -33,7 +33,7 @@ from ..errors import UnknownValueError
 from ..fmt import MISSING, NOT_APPLICABLE, SUPPRESSED
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import frame, num, org_row
+from ._common import frame, num, org_row, records
 from .economy import economy_frame
 from .indicators import indicator_rows
 from .latest import as_period
@@ -238,7 +238,7 @@ def ranked_frame(
 def indicator_values(rows: pd.DataFrame, indicator_id: str) -> tuple[dict, dict, dict]:
     """Values, special values and statuses of one indicator from an indicator frame (internal)."""
     values, special, status = {}, {}, {}
-    for r in rows[rows["indicator_id"] == indicator_id].to_dict("records"):
+    for r in records(rows[rows["indicator_id"] == indicator_id]):
         v = num(r["value"])
         values[r["org_id"]] = v
         special[r["org_id"]] = None if v is not None else MISSING
