@@ -121,7 +121,7 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     once (NumPy numbers become Python scalars, as ``to_dict`` gives them) and only the
     object and extension columns (str, Int64) are boxed, by the function ``to_dict`` uses.
     """
-    from pandas.core.dtypes.cast import maybe_box_native  # the conversion to_dict("records") applies
+    from pandas.core.dtypes.cast import maybe_box_native  # type: ignore[attr-defined]  # what to_dict applies
 
     columns = df.columns.tolist()
     rows = df.to_numpy(dtype=object).tolist()
