@@ -332,22 +332,39 @@ def economy_series(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataF
     if m.empty:
         return frame([], SERIES_COLUMNS)
     booked = set(_booked(m, p)) if p.has_outcomes else set()
-    wide = m.pivot_table(index="month", columns="kind", values=["outcome", "budget"], aggfunc="sum", fill_value=0.0)
-    out = pd.DataFrame(index=wide.index)
-    for src, prefix in (("outcome", ""), ("budget", "budget_")):
-        for kind, name in (("intakt", "income"), ("kostnad", "costs")):
-            out[prefix + name] = wide[(src, kind)] if (src, kind) in wide.columns else 0.0
-        out[prefix + "net"] = out[prefix + "income"] - out[prefix + "costs"]
-    out = out.astype("float64")
-    unbooked = ~out.index.isin(sorted(booked))
-    out.loc[unbooked, ["income", "costs", "net"]] = float("nan")  # not booked: missing, not 0
-    for c in list(out.columns):
-        out["cum_" + c] = out[c].cumsum()  # skips the unbooked months
-    out.loc[unbooked, ["cum_income", "cum_costs", "cum_net"]] = float("nan")
-    out = out.round(2)
-    out["booked"] = ~unbooked
-    out = out.reset_index().rename(columns={"index": "month"})
-    return frame(out.sort_values("month"), SERIES_COLUMNS)
+    months = sorted({str(x) for x in m["month"].tolist()})
+    at = {mo: i for i, mo in enumerate(months)}
+    # The month's sum of each kind (one row per month and kind): as pivot_table(aggfunc="sum", fill_value=0)
+    # gave it, a sum that starts at 0.0, so a missing or NaN sum is 0.0 and -0.0 becomes 0.0.
+    sums = {key: np.zeros(len(months)) for key in ("income", "costs", "budget_income", "budget_costs")}
+    for month, kind, outcome, budget in zip(
+        *(m[c].tolist() for c in ("month", "kind", "outcome", "budget")), strict=True
+    ):
+        name = {"intakt": "income", "kostnad": "costs"}.get(kind)
+        if name is None:
+            continue
+        i = at[str(month)]
+        for prefix, x in (("", outcome), ("budget_", budget)):
+            if x == x:  # not NaN
+                sums[prefix + name][i] += x
+    unbooked = np.array([mo not in booked for mo in months], dtype=bool)
+    cols: dict[str, np.ndarray] = {}
+    for prefix in ("", "budget_"):
+        cols[prefix + "income"] = sums[prefix + "income"]
+        cols[prefix + "costs"] = sums[prefix + "costs"]
+        cols[prefix + "net"] = sums[prefix + "income"] - sums[prefix + "costs"]
+    for c in ("income", "costs", "net"):
+        cols[c] = np.where(unbooked, np.nan, cols[c])  # not booked: missing, not 0
+    for c in list(cols):
+        x = cols[c]
+        # cumsum() skipping NaN, as pandas does it: NaN counted as 0, then NaN again where it was
+        cum = np.cumsum(np.where(np.isnan(x), 0.0, x))
+        cols["cum_" + c] = np.where(np.isnan(x), np.nan, cum)
+    for c in ("cum_income", "cum_costs", "cum_net"):
+        cols[c] = np.where(unbooked, np.nan, cols[c])
+    data: dict[str, Any] = {"month": months, "booked": ~unbooked}
+    data.update({c: np.round(x, 2) for c, x in cols.items()})
+    return pd.DataFrame({c: data[c] for c in SERIES_COLUMNS})
 
 
 def accounts(wh: Warehouse, org_id: str, period: str | Period, n: int = TOP_ACCOUNTS) -> pd.DataFrame:
