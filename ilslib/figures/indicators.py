@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -84,6 +85,18 @@ def indicator_rows(
     an outcome for the period; in T1/T2 only tertial indicators. Columns
     ``org_id`` plus :data:`INDICATOR_COLUMNS`.
     """
+    return _indicator_frame(_indicator_records(wh, p, org_id=org_id, kind=kind, band_pct=band_pct))
+
+
+def _indicator_records(
+    wh: Warehouse,
+    p: Period,
+    *,
+    org_id: str | None = None,
+    kind: str | Sequence[str] | None = None,
+    band_pct: float | None = None,
+) -> list[dict[str, object]]:
+    """:func:`indicator_rows` as a list of rows (dicts), in the table's order."""
     t_filter, t_params = _scope("org_id", org_id, kind)
     last = p.same_period_last_year()
     sql = f"""
@@ -141,7 +154,7 @@ def indicator_rows(
         sql += "WHERE " + cond
         params += extra
     # rows(), not query(): the same read (statement and parameters) without a DataFrame that is only iterated
-    return _indicator_frame(_records_from_raw(wh.rows(sql, params), p, band_pct))
+    return _records_from_raw(wh.rows(sql, params), p, band_pct)
 
 
 #: The columns of the statement of :func:`indicator_rows`, in order.
@@ -320,10 +333,61 @@ def history(
         found = [p for p in found if p <= last]
     parts = []
     for p in found:
-        df = indicator_rows(wh, p, org_id=org_id)
+        rows = _indicator_records(wh, p, org_id=org_id)
         if indicator_id is not None:
-            df = df[df["indicator_id"] == indicator_id]
-        parts.append(df.assign(period=str(p)))
+            rows = [r for r in rows if r["indicator_id"] == indicator_id]
+        parts.append([{"period": str(p), **r} for r in rows])
     if not parts:
         return frame([], ("period", *INDICATOR_COLUMNS))
-    return frame(pd.concat(parts, ignore_index=True), ("period", *INDICATOR_COLUMNS))
+    columns = ("period", *INDICATOR_COLUMNS)
+    kinds = _part_kinds(parts, columns)
+    if kinds is None:  # the periods' frames, concatenated
+        frames = [_indicator_frame(part, columns) for part in parts]
+        return frame(pd.concat(frames, ignore_index=True), columns)
+    # one frame of all the rows: what concatenating the periods' frames gives
+    df = _indicator_frame([r for part in parts for r in part], columns)
+    for c, per_part in kinds.items():
+        # text in some periods, nothing in others: concat makes it an object column, missing values
+        # NaN where the period's column was text and None where it was empty
+        values = [
+            v if k == "none" or isinstance(v, str) else math.nan
+            for k, part in zip(per_part, parts, strict=True)
+            for v in (r[c] for r in part)
+        ]
+        df[c] = pd.Series(values, index=df.index, dtype=object)
+    return df
+
+
+def _part_kinds(parts: list[list[dict[str, object]]], columns: Sequence[str]) -> dict[str, list[str]] | None:
+    """Whether one frame of all the parts' rows is the concatenation of the parts' frames (:func:`history`).
+
+    The frame of each part infers a text column's dtype from its values: text, all
+    None, all bool, bool or None. When every part infers the same for every column,
+    the frames agree; a column that is text in some parts and all None in others
+    becomes an object column (returned, with each part's kind, to be made so). None
+    when the parts differ otherwise, or one is empty: then the frames are concatenated.
+    """
+
+    def kind(values: list[object]) -> str:
+        types = {type(v) for v in values}
+        if types == {type(None)}:
+            return "none"
+        if types <= {str, type(None)}:
+            return "str"
+        if types <= {bool, type(None)}:
+            return "bool" if type(None) not in types else "bool or none"
+        return "mixed"
+
+    if not all(parts):
+        return None
+    fix: dict[str, list[str]] = {}
+    for c in columns:
+        if c in _FLOAT_COLUMNS or c == "decimals":
+            continue
+        per_part = [kind([r[c] for r in part]) for part in parts]
+        found = set(per_part)
+        if found == {"str", "none"}:
+            fix[c] = per_part
+        elif len(found) > 1 or found == {"mixed"}:
+            return None
+    return fix
