@@ -131,3 +131,31 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
             for i in boxed:
                 row[i] = maybe_box_native(row[i])
     return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def typed_frame(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    floats: Iterable[str] = (),
+    ints: Iterable[str] = (),
+    bools: Iterable[str] = (),
+) -> pd.DataFrame:
+    """``frame(rows, columns)`` with the named columns then made float64, int64 and bool: built column by column.
+
+    A text column's dtype is inferred from its values as ``frame`` infers it (str with NaN
+    for missing values, object when every value is None, object when there are no rows).
+    """
+    f, i, b = set(floats), set(ints), set(bools)
+    data: dict[str, Any] = {}
+    for c in columns:
+        values = [r.get(c) for r in rows]
+        if c in f:
+            data[c] = np.array([np.nan if v is None else v for v in values], dtype="float64")
+        elif c in i:
+            data[c] = np.array(values, dtype="int64")
+        elif c in b:
+            data[c] = np.array(values, dtype=bool)
+        else:
+            data[c] = values if values else np.empty(0, dtype=object)
+    return pd.DataFrame(data)

@@ -22,7 +22,7 @@ import pandas as pd
 from ..contract import GOAL_LEVELS
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import frame, org_row, records, text
+from ._common import org_row, records, text, typed_frame
 from .indicators import indicator_rows
 from .latest import as_period
 from .orgs import goal_map
@@ -139,9 +139,4 @@ def goals_from(org_id: str, gm: pd.DataFrame, judged: pd.DataFrame, ind: pd.Data
             }
         )
     rows.sort(key=lambda r: r["_sort"])
-    df = frame(rows, GOAL_COLUMNS)
-    for col in ("indicators", *_COUNTED):
-        df[col] = df[col].astype("int64")
-    df["divergence"] = df["divergence"].astype(bool)
-    df["own"] = df["own"].astype(bool)
-    return df
+    return typed_frame(rows, GOAL_COLUMNS, ints=("indicators", *_COUNTED), bools=("divergence", "own"))
