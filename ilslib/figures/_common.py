@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import UnknownValueError
@@ -110,3 +111,51 @@ def frame(rows: Iterable[dict[str, Any]] | pd.DataFrame, columns: Sequence[str])
         if c not in df.columns:
             df[c] = None
     return df.loc[:, list(columns)].reset_index(drop=True)
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """``df.to_dict("records")``: the same dicts, with values of the same types, in a fraction of the time.
+
+    ``to_dict`` takes every row apart through pandas, which for the small frames of a
+    report costs more than what is done with the rows; here the frame is converted
+    once (NumPy numbers become Python scalars, as ``to_dict`` gives them) and only the
+    object and extension columns (str, Int64) are boxed, by the function ``to_dict`` uses.
+    """
+    from pandas.core.dtypes.cast import maybe_box_native  # type: ignore[attr-defined]  # what to_dict applies
+
+    columns = df.columns.tolist()
+    rows = df.to_numpy(dtype=object).tolist()
+    boxed = [i for i, t in enumerate(df.dtypes.tolist()) if not isinstance(t, np.dtype) or t.kind == "O"]
+    if boxed:
+        for row in rows:
+            for i in boxed:
+                row[i] = maybe_box_native(row[i])
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def typed_frame(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    floats: Iterable[str] = (),
+    ints: Iterable[str] = (),
+    bools: Iterable[str] = (),
+) -> pd.DataFrame:
+    """``frame(rows, columns)`` with the named columns then made float64, int64 and bool: built column by column.
+
+    A text column's dtype is inferred from its values as ``frame`` infers it (str with NaN
+    for missing values, object when every value is None, object when there are no rows).
+    """
+    f, i, b = set(floats), set(ints), set(bools)
+    data: dict[str, Any] = {}
+    for c in columns:
+        values = [r.get(c) for r in rows]
+        if c in f:
+            data[c] = np.array([np.nan if v is None else v for v in values], dtype="float64")
+        elif c in i:
+            data[c] = np.array(values, dtype="int64")
+        elif c in b:
+            data[c] = np.array(values, dtype=bool)
+        else:
+            data[c] = values if values else np.empty(0, dtype=object)
+    return pd.DataFrame(data)

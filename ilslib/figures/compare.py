@@ -19,11 +19,13 @@ confidential (sick leave suppressed for a unit under 5 employees).
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Any
 
 import pandas as pd
 
@@ -31,7 +33,7 @@ from ..errors import UnknownValueError
 from ..fmt import MISSING, NOT_APPLICABLE, SUPPRESSED
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import frame, num, org_row
+from ._common import frame, num, org_row, records
 from .economy import economy_frame
 from .indicators import indicator_rows
 from .latest import as_period
@@ -65,22 +67,22 @@ KEY_FIGURES = {
 }
 
 
+def _shown(x: float, decimals: int) -> float:
+    """One value as a reader sees it: rounded half away from zero to ``decimals``; NaN for NaN and infinity."""
+    if math.isnan(x) or math.isinf(x):
+        return math.nan
+    with localcontext() as ctx:
+        exact = Decimal(repr(x))
+        ctx.prec = max(28, exact.adjusted() + int(decimals) + 3)
+        return float(exact.quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP))
+
+
 def _rounded(values: pd.Series, decimals: int | None) -> pd.Series:
     """The values as a reader sees them: rounded half away from zero to ``decimals`` (as :mod:`ilslib.fmt`)."""
     v = pd.to_numeric(values, errors="coerce").astype("float64")
     if decimals is None:
         return v
-    step = Decimal(1).scaleb(-int(decimals))
-
-    def one(x: float) -> float:
-        if math.isnan(x) or math.isinf(x):
-            return math.nan
-        with localcontext() as ctx:
-            exact = Decimal(repr(x))
-            ctx.prec = max(28, exact.adjusted() + int(decimals) + 3)
-            return float(exact.quantize(step, rounding=ROUND_HALF_UP))
-
-    return v.map(one).astype("float64")
+    return v.map(lambda x: _shown(x, int(decimals))).astype("float64")
 
 
 def rank_values(values: pd.Series, direction: str, decimals: int | None = None) -> tuple[pd.Series, pd.Series, int]:
@@ -106,20 +108,32 @@ def rank_values(values: pd.Series, direction: str, decimals: int | None = None) 
     if direction not in ("higher", "lower"):
         raise ValueError(f"direction must be 'higher' or 'lower', got {direction!r}")
     v = _rounded(values, decimals)
-    best_first = direction == "lower"
-    rank = v.rank(method="min", ascending=best_first)
-    # the last place a tied group takes, from the best end and from the worst end
-    last_from_best = v.rank(method="max", ascending=best_first)
-    last_from_worst = v.rank(method="max", ascending=not best_first)
-    n = int(v.notna().sum())
-    colours = []
-    for r, b, w in zip(rank, last_from_best, last_from_worst, strict=True):
-        if pd.isna(r):
-            colours.append("grey")
-            continue
-        best, worst = 4 * b <= n, 4 * w <= n
-        colours.append("green" if best and not worst else "red" if worst and not best else "yellow")
-    return rank.round().astype("Int64"), pd.Series(colours, index=values.index, dtype=object), n
+    shown = v.tolist()
+    ranked = _ranked(shown)
+    places = [_place(x, ranked, direction) for x in shown]
+    rank = pd.Series([r for r, _ in places], index=v.index, dtype="Int64", name=v.name)
+    return rank, pd.Series([c for _, c in places], index=values.index, dtype=object), len(ranked)
+
+
+def _ranked(shown: Sequence[float]) -> list[float]:
+    """The values that get a rank (not NaN), in ascending order."""
+    return sorted(x for x in shown if not math.isnan(x))
+
+
+def _place(x: float, ranked: list[float], direction: str) -> tuple[int | None, str]:
+    """The rank and colour of the shown value ``x`` among ``ranked`` (:func:`_ranked`): the rule of
+    :func:`rank_values`, in one place. ``(None, "grey")`` for NaN."""
+    if math.isnan(x):
+        return None, "grey"
+    n = len(ranked)
+    below, up_to = bisect.bisect_left(ranked, x), bisect.bisect_right(ranked, x)  # < x, <= x
+    if direction == "higher":
+        better, as_good, as_bad = n - up_to, n - below, up_to
+    else:
+        better, as_good, as_bad = below, up_to, n - below
+    # as_good: the last place of x's tied group from the best end; as_bad: from the worst end
+    best, worst = 4 * as_good <= n, 4 * as_bad <= n
+    return better + 1, "green" if best and not worst else "red" if worst and not best else "yellow"
 
 
 def _kind_for(wh: Warehouse, kind: str | None, org_id: str | None) -> str:
@@ -224,7 +238,7 @@ def ranked_frame(
 def indicator_values(rows: pd.DataFrame, indicator_id: str) -> tuple[dict, dict, dict]:
     """Values, special values and statuses of one indicator from an indicator frame (internal)."""
     values, special, status = {}, {}, {}
-    for r in rows[rows["indicator_id"] == indicator_id].to_dict("records"):
+    for r in records(rows[rows["indicator_id"] == indicator_id]):
         v = num(r["value"])
         values[r["org_id"]] = v
         special[r["org_id"]] = None if v is not None else MISSING
@@ -247,20 +261,20 @@ def key_figure_values(
             raise ValueError("key_figure_values: without a source frame the warehouse and the period are needed")
         source = (personnel_frame if fig.source == "personnel" else economy_frame)(wh, p, kinds=[kind])
     df = source
+    orgs = [str(o) for o in df.index.tolist()]  # the index is org_id
     if fig.source == "personnel":
-        for o, r in df.iterrows():
-            o = str(o)  # the index is org_id
-            v = num(r["sick_leave_pct"])
+        for o, pct, suppressed in zip(orgs, df["sick_leave_pct"].tolist(), df["suppressed"].tolist(), strict=True):
+            v = num(pct)
             values[o] = v
-            special[o] = SUPPRESSED if r["suppressed"] else (None if v is not None else MISSING)
+            special[o] = SUPPRESSED if suppressed else (None if v is not None else MISSING)
     else:
-        for o, r in df.iterrows():
-            o = str(o)  # the index is org_id
-            v = num(r[fig.key])
+        deviations = df["deviation"].tolist() if "deviation" in df else [None] * len(orgs)
+        for o, x, dev in zip(orgs, df[fig.key].tolist(), deviations, strict=True):
+            v = num(x)
             values[o] = v
             if v is not None:
                 special[o] = None
-            elif fig.key == "deviation_pct" and num(r["deviation"]) is not None:
+            elif fig.key == "deviation_pct" and num(dev) is not None:
                 special[o] = NOT_APPLICABLE  # a zero cost budget: the ratio has no meaning
             else:
                 special[o] = MISSING
@@ -309,42 +323,108 @@ def comparisons(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFram
 def comparisons_from(
     org_id: str, orgs: pd.DataFrame, rows_kind: pd.DataFrame, economy_kind: pd.DataFrame, personnel_kind: pd.DataFrame
 ) -> pd.DataFrame:
-    """:func:`comparisons` from the kind's frames (internal: the report context has them already)."""
-    own = rows_kind[rows_kind["org_id"] == org_id]
+    """:func:`comparisons` from the kind's frames (internal: the report context has them already).
+
+    Each row is the organisation's row of :func:`ranked_frame` for the figure
+    (:func:`_selected_row`: the same rule, without a frame per figure).
+    """
+    peers = [str(o) for o in orgs["org_id"].tolist()]
+    by_indicator: dict[str, tuple[dict, dict, dict]] = {}
+    columns = ("org_id", "indicator_id", "value", "status")
+    for o, i, v, st in zip(*(rows_kind[c].tolist() for c in columns), strict=True):
+        values, special, status = by_indicator.setdefault(i, ({}, {}, {}))
+        v = num(v)
+        values[o] = v
+        special[o] = None if v is not None else MISSING
+        status[o] = st
     out = []
-
-    def pick(df: pd.DataFrame, what: str, label: str, unit: str, direction: str, decimals: int) -> None:
-        r = df[df["selected"]].iloc[0]
-        out.append(
-            {
-                "what": what,
-                "label": label,
-                "unit": unit,
-                "direction": direction,
-                "decimals": decimals,
-                "value": r["value"],
-                "special": r["special"],
-                "rank": r["rank"],
-                "ranked": r["ranked"],
-                "colour": r["colour"],
-                "status": r["status"],
-            }
-        )
-
-    for r in own.to_dict("records"):
-        values, special, status = indicator_values(rows_kind, r["indicator_id"])
-        dec = int(r["decimals"])
-        df = ranked_frame(orgs, values, special, status, r["direction"], org_id, NOT_APPLICABLE, dec)
-        pick(df, r["indicator_id"], r["name"], r["unit"], r["direction"], dec)
+    own = rows_kind[rows_kind["org_id"] == org_id]
+    for i, name, unit, direction, decimals in zip(
+        *(own[c].tolist() for c in ("indicator_id", "name", "unit", "direction", "decimals")), strict=True
+    ):
+        values, special, status = by_indicator[i]
+        dec = int(decimals)
+        row = _selected_row(peers, values, special, status, direction, org_id, NOT_APPLICABLE, dec)
+        out.append({"what": i, "label": name, "unit": unit, "direction": direction, "decimals": dec, **row})
     sources = {"economy": economy_kind, "personnel": personnel_kind}
     for fig in KEY_FIGURES.values():
         values, special, status = key_figure_values(None, None, "", fig, sources[fig.source])
-        df = ranked_frame(orgs, values, special, status, fig.direction, org_id, MISSING, fig.decimals)
-        pick(df, fig.key, fig.label, fig.unit, fig.direction, fig.decimals)
+        row = _selected_row(peers, values, special, status, fig.direction, org_id, MISSING, fig.decimals)
+        out.append(
+            {
+                "what": fig.key,
+                "label": fig.label,
+                "unit": fig.unit,
+                "direction": fig.direction,
+                "decimals": fig.decimals,
+                **row,
+            }
+        )
     df = frame(out, COMPARISON_COLUMNS)
     df["value"] = df["value"].astype("float64")
     df["rank"] = df["rank"].astype("Int64")
     return df
+
+
+def _as_inferred(value: Any, column: Sequence[Any]) -> Any:
+    """``value`` as it comes out of a frame column made from the list ``column`` (which holds it).
+
+    pandas infers such a column as text when it holds a string (missing values become NaN),
+    keeps it as objects when every value is None, and makes it float (NaN) otherwise.
+    """
+    if any(isinstance(v, str) for v in column):
+        return value if isinstance(value, str) else math.nan
+    if all(v is None for v in column):
+        return None
+    return math.nan if value is None else value
+
+
+def _selected_row(
+    peers: Sequence[str],
+    values: dict[str, float | None],
+    special: dict[str, str | None],
+    status: dict[str, str | None],
+    direction: str,
+    org_id: str,
+    absent: str,
+    decimals: int,
+) -> dict[str, Any]:
+    """``org_id``'s ``value, special, rank, ranked, colour, status`` in :func:`ranked_frame` of the same input.
+
+    The same rule as :func:`rank_values` (values compared as shown, ties share the
+    best rank and a colour, a quarter is at most a quarter), computed for one
+    organisation with plain numbers.
+    """
+    if direction not in ("higher", "lower"):
+        raise ValueError(f"direction must be 'higher' or 'lower', got {direction!r}")
+    if org_id not in peers:
+        raise IndexError(f"{org_id!r} is not among the organisations compared")
+    specials: list[str | None] = []
+    vals: list[float | None] = []
+    shown: list[float] = []
+    mine = -1
+    for k, o in enumerate(peers):
+        s = special[o] if o in special else absent
+        v = num(values.get(o)) if s is None else None
+        if s is None and v is None:
+            s = MISSING
+        specials.append(s)
+        vals.append(v)
+        shown.append(math.nan if v is None else _shown(v, decimals))
+        if o == org_id and mine < 0:
+            mine = k
+    rank, colour = _place(shown[mine], _ranked(shown), direction)
+    n = sum(not math.isnan(y) for y in shown)
+    own_value = vals[mine]
+    statuses = [status.get(o) for o in peers]
+    return {
+        "value": math.nan if own_value is None else own_value,
+        "special": _as_inferred(specials[mine], specials),
+        "rank": pd.NA if rank is None else rank,
+        "ranked": n,
+        "colour": colour,
+        "status": _as_inferred(statuses[mine], statuses),
+    }
 
 
 def key_figure_compare(orgs: pd.DataFrame, fig: KeyFigure, source: pd.DataFrame, org_id: str | None) -> pd.DataFrame:

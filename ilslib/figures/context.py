@@ -33,7 +33,7 @@ from ..periods import Period
 from ..rules import ABOVE_OWN_GOALS
 from ..version import __version__
 from ..warehouse import Warehouse, reading, replay
-from ._common import frame, plain
+from ._common import frame, plain, records
 from .activities import activities
 from .catalogue import indicator_catalogue
 from .compare import KEY_FIGURES, comparisons_from, key_figure_compare, status_matrix_from
@@ -145,7 +145,7 @@ def _economy_record(row: Any) -> dict[str, Any]:
 
 
 def _records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    return [{c: plain(r[c]) for c in columns} for r in df.to_dict("records")]
+    return [{c: plain(r[c]) for c in columns} for r in records(df)]
 
 
 GOAL_JSON = (
@@ -415,7 +415,7 @@ class ReportContext:
                     "change": r["change"],
                 }
             )
-            for r in self.indicators.to_dict("records")
+            for r in records(self.indicators)
         ]
         return plain(
             {
@@ -432,7 +432,7 @@ class ReportContext:
                 "personnel": dict(self.personnel),
                 "round_state": self.round_state,
                 "draft": self.draft,
-                "texts": {r["kind"]: r["text"] for r in self.texts.to_dict("records")},
+                "texts": {r["kind"]: r["text"] for r in records(self.texts)},
                 "comparisons": _records(self.comparisons, COMPARISON_JSON),
                 "projections": _records(self.projection, PROJECTION_JSON),
                 "provenance": {
@@ -565,7 +565,7 @@ class GroupContext:
 
     def _document(self, notebook: str | None, generated_at: str | None) -> dict[str, Any]:
         cells: dict[str, list[dict[str, Any]]] = {}
-        for r in self.rollup_detail.to_dict("records"):
+        for r in records(self.rollup_detail):
             cells.setdefault(r["goal_id"], []).append(
                 {
                     "org_id": r["org_id"],
@@ -574,7 +574,7 @@ class GroupContext:
                     "derived": bool(r["derived"]),
                 }
             )
-        rollup = [{**plain(r), "cells": cells.get(r["goal_id"], [])} for r in self.rollup.to_dict("records")]
+        rollup = [{**plain(r), "cells": cells.get(r["goal_id"], [])} for r in records(self.rollup)]
         pers_cols = list(PERSONNEL_COLUMNS)
         return plain(
             {

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..periods import Period
@@ -144,29 +145,87 @@ def partly_booked(econ: Mapping[str, Any] | pd.Series, period: str | Period) -> 
     return int(n) < p.last_month_number
 
 
+def _nansum(values: np.ndarray) -> float:
+    """``Series.sum()`` of float64 values: NaN skipped (counted as 0), NumPy's pairwise summation, 0 when empty.
+
+    The same operation pandas does (``nanops.nansum``), so that a figure computed
+    from arrays is the very float it was when computed from a frame.
+    """
+    return float(np.where(np.isnan(values), 0.0, values).sum())
+
+
 def _economy_row(m: pd.DataFrame, p: Period) -> dict[str, object]:
     """The contract's economy figures for one organisation from its monthly sums, and how far it is booked."""
-    out: dict[str, object] = dict.fromkeys(ECONOMY_COLUMNS + BOOKED_COLUMNS)
-    if m.empty:
+    return _economy_values(_Monthly.of(m), p)
+
+
+class _Monthly:
+    """One organisation's monthly sums (:func:`_monthly`) as NumPy arrays, in the frame's row order."""
+
+    __slots__ = ("month", "intakt", "kostnad", "outcome", "budget", "forecast", "n_forecast")
+
+    def __init__(
+        self,
+        month: np.ndarray,
+        kind: np.ndarray,
+        outcome: np.ndarray,
+        budget: np.ndarray,
+        forecast: np.ndarray,
+        n_forecast: np.ndarray,
+    ) -> None:
+        self.month = month
+        self.intakt = kind == "intakt"
+        self.kostnad = kind == "kostnad"
+        self.outcome, self.budget, self.forecast, self.n_forecast = outcome, budget, forecast, n_forecast
+
+    @classmethod
+    def of(cls, m: pd.DataFrame) -> _Monthly:
+        """From a frame of :func:`_monthly` (or a part of it)."""
+        return cls(
+            # a missing month compares as the frame's NaN did: after every month, never equal to one
+            np.array([x if isinstance(x, str) else "\uffff" for x in m["month"].tolist()], dtype=object),
+            np.array([x if isinstance(x, str) else None for x in m["kind"].tolist()], dtype=object),
+            m["outcome"].to_numpy(dtype="float64"),
+            m["budget"].to_numpy(dtype="float64"),
+            m["forecast"].to_numpy(dtype="float64"),
+            m["n_forecast"].to_numpy(dtype="int64"),
+        )
+
+    def take(self, rows: np.ndarray) -> _Monthly:
+        """The rows ``rows`` (indices, in order)."""
+        out = object.__new__(_Monthly)
+        for name in self.__slots__:
+            setattr(out, name, getattr(self, name)[rows])
         return out
-    inc, cost = m["kind"] == "intakt", m["kind"] == "kostnad"
-    in_period = m["month"] <= p.last_month
-    last = m["month"] == p.last_month
 
-    def total(col: str, mask: pd.Series) -> float:
-        return float(m.loc[mask, col].sum())  # sum() skips NaN; empty sum is 0
 
-    booked = _booked(m, p) if p.has_outcomes else []
+def _economy_values(m: _Monthly, p: Period) -> dict[str, object]:
+    """:func:`_economy_row` from arrays (the same operations, without a frame per organisation)."""
+    out: dict[str, object] = dict.fromkeys(ECONOMY_COLUMNS + BOOKED_COLUMNS)
+    if not len(m.month):
+        return out
+    inc, cost = m.intakt, m.kostnad
+    in_period = m.month <= p.last_month
+    last = m.month == p.last_month
+
+    def total(values: np.ndarray, mask: np.ndarray) -> float:
+        return _nansum(values[mask])  # NaN skipped; an empty sum is 0
+
+    if p.has_outcomes:  # the booked months of the period: any row with an outcome (as _booked)
+        with_outcome = (m.month >= p.first_month) & in_period & ~np.isnan(m.outcome)
+        booked = sorted({str(x) for x in m.month[with_outcome]})
+    else:
+        booked = []
     # Outcome against the budget of the same months: the booked ones (all of the period's when none is).
-    compared = in_period & m["month"].isin(booked) if booked else in_period
-    out["budget_income"] = money(total("budget", compared & inc))
-    out["budget_costs"] = money(total("budget", compared & cost))
-    out["budget_net"] = budget_net = money(total("budget", compared & inc) - total("budget", compared & cost))
+    compared = in_period & np.isin(m.month, booked) if booked else in_period
+    out["budget_income"] = money(total(m.budget, compared & inc))
+    out["budget_costs"] = money(total(m.budget, compared & cost))
+    out["budget_net"] = budget_net = money(total(m.budget, compared & inc) - total(m.budget, compared & cost))
     if not p.has_outcomes:  # the budget period: the plan only
         return out
     out["booked_months"] = len(booked)
     if booked:  # nothing booked yet: missing, not 0
-        income, costs = total("outcome", compared & inc), total("outcome", compared & cost)
+        income, costs = total(m.outcome, compared & inc), total(m.outcome, compared & cost)
         net = money(income - costs)
         out["income"], out["costs"], out["net"] = money(income), money(costs), net
         out["deviation"] = None if net is None or budget_net is None else money(net - budget_net)
@@ -175,9 +234,9 @@ def _economy_row(m: pd.DataFrame, p: Period) -> dict[str, object]:
     elif not in_period.any():
         out["budget_income"] = out["budget_costs"] = out["budget_net"] = None
         out["booked_months"] = None
-    if int(m.loc[last, "n_forecast"].sum()) > 0:
-        forecast_net = total("forecast", last & inc) - total("forecast", last & cost)
-        year_budget_net = total("budget", inc) - total("budget", cost)
+    if int(m.n_forecast[last].sum()) > 0:
+        forecast_net = total(m.forecast, last & inc) - total(m.forecast, last & cost)
+        year_budget_net = total(m.budget, inc) - total(m.budget, cost)
         out["forecast_net"] = money(forecast_net)
         out["forecast_deviation"] = money(forecast_net - year_budget_net)
     return out
@@ -228,15 +287,25 @@ def economy_frame(wh: Warehouse, p: Period, org_id: str | None = None, kinds: li
     else:
         orgs = [r[0] for r in wh.rows("SELECT org_id FROM v_organisation")]
     monthly = _monthly(wh, p.year, org_id, kinds)
-    groups = {str(o): g for o, g in monthly.groupby("org_id", sort=False)} if not monthly.empty else {}
-    orgs = sorted(set(orgs) | set(groups))
-    empty = monthly.iloc[0:0]
-    rows = [_economy_row(groups.get(o, empty), p) for o in orgs]
-    columns = list(ECONOMY_COLUMNS + BOOKED_COLUMNS)
-    df = pd.DataFrame.from_records(rows, columns=columns, index=pd.Index(orgs, name="org_id"))
-    df = df.astype({c: "float64" for c in ECONOMY_COLUMNS} | {"booked_months": "float64"})
-    df["booked_through"] = df["booked_through"].astype(object).where(df["booked_through"].notna(), None)
-    return df
+    every = _Monthly.of(monthly)
+    # each organisation's rows, in the frame's order (as groupby(sort=False) gives them)
+    rows_of: dict[str, list[int]] = {}
+    for i, o in enumerate(monthly["org_id"].tolist()):
+        if isinstance(o, str):  # groupby left out a missing key
+            rows_of.setdefault(o, []).append(i)
+    orgs = sorted(set(orgs) | set(rows_of))
+    nothing = np.arange(0)
+    rows = [_economy_values(every.take(np.asarray(rows_of.get(o, nothing), dtype=np.intp)), p) for o in orgs]
+    # column by column, in the order of ECONOMY_COLUMNS + BOOKED_COLUMNS: one float block, missing as NaN,
+    # booked_through as text or None
+    index = pd.Index(orgs, name="org_id")
+    data: dict[str, Any] = {}
+    for c in (*ECONOMY_COLUMNS, *BOOKED_COLUMNS):
+        if c == "booked_through":  # a Series of dtype object: a plain array would be inferred as str (NaN)
+            data[c] = pd.Series([r[c] for r in rows], index=index, dtype=object)
+        else:
+            data[c] = np.array([np.nan if r[c] is None else r[c] for r in rows], dtype="float64")
+    return pd.DataFrame(data, index=index)
 
 
 def economy_series(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
@@ -263,22 +332,39 @@ def economy_series(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataF
     if m.empty:
         return frame([], SERIES_COLUMNS)
     booked = set(_booked(m, p)) if p.has_outcomes else set()
-    wide = m.pivot_table(index="month", columns="kind", values=["outcome", "budget"], aggfunc="sum", fill_value=0.0)
-    out = pd.DataFrame(index=wide.index)
-    for src, prefix in (("outcome", ""), ("budget", "budget_")):
-        for kind, name in (("intakt", "income"), ("kostnad", "costs")):
-            out[prefix + name] = wide[(src, kind)] if (src, kind) in wide.columns else 0.0
-        out[prefix + "net"] = out[prefix + "income"] - out[prefix + "costs"]
-    out = out.astype("float64")
-    unbooked = ~out.index.isin(sorted(booked))
-    out.loc[unbooked, ["income", "costs", "net"]] = float("nan")  # not booked: missing, not 0
-    for c in list(out.columns):
-        out["cum_" + c] = out[c].cumsum()  # skips the unbooked months
-    out.loc[unbooked, ["cum_income", "cum_costs", "cum_net"]] = float("nan")
-    out = out.round(2)
-    out["booked"] = ~unbooked
-    out = out.reset_index().rename(columns={"index": "month"})
-    return frame(out.sort_values("month"), SERIES_COLUMNS)
+    months = sorted({str(x) for x in m["month"].tolist()})
+    at = {mo: i for i, mo in enumerate(months)}
+    # The month's sum of each kind (one row per month and kind): as pivot_table(aggfunc="sum", fill_value=0)
+    # gave it, a sum that starts at 0.0, so a missing or NaN sum is 0.0 and -0.0 becomes 0.0.
+    sums = {key: np.zeros(len(months)) for key in ("income", "costs", "budget_income", "budget_costs")}
+    for month, kind, outcome, budget in zip(
+        *(m[c].tolist() for c in ("month", "kind", "outcome", "budget")), strict=True
+    ):
+        name = {"intakt": "income", "kostnad": "costs"}.get(kind)
+        if name is None:
+            continue
+        i = at[str(month)]
+        for prefix, x in (("", outcome), ("budget_", budget)):
+            if x == x:  # not NaN
+                sums[prefix + name][i] += x
+    unbooked = np.array([mo not in booked for mo in months], dtype=bool)
+    cols: dict[str, np.ndarray] = {}
+    for prefix in ("", "budget_"):
+        cols[prefix + "income"] = sums[prefix + "income"]
+        cols[prefix + "costs"] = sums[prefix + "costs"]
+        cols[prefix + "net"] = sums[prefix + "income"] - sums[prefix + "costs"]
+    for c in ("income", "costs", "net"):
+        cols[c] = np.where(unbooked, np.nan, cols[c])  # not booked: missing, not 0
+    for c in list(cols):
+        x = cols[c]
+        # cumsum() skipping NaN, as pandas does it: NaN counted as 0, then NaN again where it was
+        cum = np.cumsum(np.where(np.isnan(x), 0.0, x))
+        cols["cum_" + c] = np.where(np.isnan(x), np.nan, cum)
+    for c in ("cum_income", "cum_costs", "cum_net"):
+        cols[c] = np.where(unbooked, np.nan, cols[c])
+    data: dict[str, Any] = {"month": months, "booked": ~unbooked}
+    data.update({c: np.round(x, 2) for c, x in cols.items()})
+    return pd.DataFrame({c: data[c] for c in SERIES_COLUMNS})
 
 
 def accounts(wh: Warehouse, org_id: str, period: str | Period, n: int = TOP_ACCOUNTS) -> pd.DataFrame:

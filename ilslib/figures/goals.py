@@ -22,7 +22,7 @@ import pandas as pd
 from ..contract import GOAL_LEVELS
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import frame, org_row, text
+from ._common import org_row, records, text, typed_frame
 from .indicators import indicator_rows
 from .latest import as_period
 from .orgs import goal_map
@@ -112,10 +112,10 @@ def goals_from(org_id: str, gm: pd.DataFrame, judged: pd.DataFrame, ind: pd.Data
         if isinstance(g, str) and isinstance(s, str):  # a target need not name a goal (goal_id NaN)
             counts[g][s] += 1
     wanted = set(gm.loc[gm["org_id"] == org_id, "goal_id"]) | set(judged["goal_id"]) | set(counts)
-    by_judgement = {r["goal_id"]: r for r in judged.to_dict("records")}
+    by_judgement = {r["goal_id"]: r for r in records(judged)}
     level_rank = {lv: i for i, lv in enumerate(GOAL_LEVELS)}
     rows: list[dict[str, Any]] = []
-    for r in gm[gm["goal_id"].isin(wanted)].to_dict("records"):
+    for r in records(gm[gm["goal_id"].isin(wanted)]):
         g = r["goal_id"]
         c = counts.get(g, dict.fromkeys(_COUNTED, 0))
         j = by_judgement.get(g, {})
@@ -139,9 +139,4 @@ def goals_from(org_id: str, gm: pd.DataFrame, judged: pd.DataFrame, ind: pd.Data
             }
         )
     rows.sort(key=lambda r: r["_sort"])
-    df = frame(rows, GOAL_COLUMNS)
-    for col in ("indicators", *_COUNTED):
-        df[col] = df[col].astype("int64")
-    df["divergence"] = df["divergence"].astype(bool)
-    df["own"] = df["own"].astype(bool)
-    return df
+    return typed_frame(rows, GOAL_COLUMNS, ints=("indicators", *_COUNTED), bools=("divergence", "own"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..periods import Period
@@ -83,6 +85,18 @@ def indicator_rows(
     an outcome for the period; in T1/T2 only tertial indicators. Columns
     ``org_id`` plus :data:`INDICATOR_COLUMNS`.
     """
+    return _indicator_frame(_indicator_records(wh, p, org_id=org_id, kind=kind, band_pct=band_pct))
+
+
+def _indicator_records(
+    wh: Warehouse,
+    p: Period,
+    *,
+    org_id: str | None = None,
+    kind: str | Sequence[str] | None = None,
+    band_pct: float | None = None,
+) -> list[dict[str, object]]:
+    """:func:`indicator_rows` as a list of rows (dicts), in the table's order."""
     t_filter, t_params = _scope("org_id", org_id, kind)
     last = p.same_period_last_year()
     sql = f"""
@@ -139,13 +153,59 @@ def indicator_rows(
     if cond:
         sql += "WHERE " + cond
         params += extra
-    raw = wh.query(sql, params)
-    return _rows_from_raw(raw, p, band_pct)
+    # rows(), not query(): the same read (statement and parameters) without a DataFrame that is only iterated
+    return _records_from_raw(wh.rows(sql, params), p, band_pct)
 
 
-def _rows_from_raw(raw: pd.DataFrame, p: Period, band_pct: float | None) -> pd.DataFrame:
+#: The columns of the statement of :func:`indicator_rows`, in order.
+_RAW_COLUMNS = (
+    "org_id",
+    "indicator_id",
+    "name",
+    "unit",
+    "direction",
+    "frequency",
+    "source",
+    "decimals",
+    "t1_target",
+    "t1_partial",
+    "t1_goal",
+    "t2_target",
+    "t2_partial",
+    "t2_goal",
+    "bo_target",
+    "bo_partial",
+    "bo_goal",
+    "annual_target",
+    "annual_partial",
+    "annual_goal",
+    "any_goal",
+    "value",
+    "value_k",
+    "value_m",
+    "comment",
+    "last_year_value",
+)
+_FLOAT_COLUMNS = frozenset(
+    (
+        "value",
+        "value_k",
+        "value_m",
+        "target",
+        "partial_limit",
+        "annual_target",
+        "annual_partial_limit",
+        "last_year_value",
+        "change",
+    )
+)
+
+
+def _records_from_raw(raw: Sequence[Sequence[object]], p: Period, band_pct: float | None) -> list[dict[str, object]]:
+    """The indicator table's rows as dicts, in the table's order (org, KF before own, indicator id)."""
     out = []
-    for r in raw.to_dict("records"):
+    for values in raw:
+        r = dict(zip(_RAW_COLUMNS, values, strict=True))
         rows = {}
         for t in (*_TYPES, "annual"):
             low = t.lower()
@@ -164,7 +224,7 @@ def _rows_from_raw(raw: pd.DataFrame, p: Period, band_pct: float | None) -> pd.D
                 "goal_id": goal or text(r["annual_goal"]) or text(r["any_goal"]),
                 "source": r["source"],
                 "unit": r["unit"],
-                "decimals": int(r["decimals"]) if num(r["decimals"]) is not None else 1,
+                "decimals": int(r["decimals"]) if num(r["decimals"]) is not None else 1,  # type: ignore[call-overload]
                 "direction": direction,
                 "frequency": r["frequency"],
                 "value": value,
@@ -172,33 +232,35 @@ def _rows_from_raw(raw: pd.DataFrame, p: Period, band_pct: float | None) -> pd.D
                 "value_m": num(r["value_m"]) if p.has_outcomes else None,
                 "target": target,
                 "target_type": ttype,
-                "partial_limit": effective_partial_limit(target, direction, partial, band_pct),
+                "partial_limit": effective_partial_limit(target, direction, partial, band_pct),  # type: ignore[arg-type]
                 "partial_limit_default": None if target is None else partial is None,
-                "status": status(value, target, direction, partial, band_pct) if p.has_outcomes else None,
+                "status": status(value, target, direction, partial, band_pct) if p.has_outcomes else None,  # type: ignore[arg-type]
                 "comment": text(r["comment"]) if p.has_outcomes else None,
                 "annual_target": y_target,
-                "annual_partial_limit": effective_partial_limit(y_target, direction, y_partial, band_pct),
+                "annual_partial_limit": effective_partial_limit(y_target, direction, y_partial, band_pct),  # type: ignore[arg-type]
                 "last_year_value": last_value,
                 "change": exact_difference(value, last_value),
             }
         )
-    df = frame(out, ("org_id", *INDICATOR_COLUMNS))
-    for c in (
-        "value",
-        "value_k",
-        "value_m",
-        "target",
-        "partial_limit",
-        "annual_target",
-        "annual_partial_limit",
-        "last_year_value",
-        "change",
-    ):
-        df[c] = df[c].astype("float64")
-    df["decimals"] = df["decimals"].astype("int64")
-    order = df["source"].map({"KF": 0}).fillna(1)
-    df = df.assign(_o=order).sort_values(["org_id", "_o", "indicator_id"], kind="mergesort")
-    return df.drop(columns="_o").reset_index(drop=True)
+    # a stable sort, as the frame's mergesort was: KF indicators before the organisation's own
+    out.sort(key=lambda r: (r["org_id"], 0 if r["source"] == "KF" else 1, r["indicator_id"]))
+    return out
+
+
+def _indicator_frame(
+    out: list[dict[str, object]], columns: Sequence[str] = ("org_id", *INDICATOR_COLUMNS)
+) -> pd.DataFrame:
+    """The indicator frame of rows from :func:`_records_from_raw`: built column by column (one block per dtype)."""
+    data: dict[str, object] = {}
+    for c in columns:
+        values = [r[c] for r in out]
+        if c in _FLOAT_COLUMNS:
+            data[c] = np.array([np.nan if v is None else v for v in values], dtype="float64")
+        elif c == "decimals":
+            data[c] = np.array(values, dtype="int64")
+        else:  # text (and bool) columns: pandas infers the dtype (str with NaN for missing), object when empty
+            data[c] = values if values else np.empty(0, dtype=object)
+    return pd.DataFrame(data)
 
 
 def indicators(wh: Warehouse, org_id: str, period: str | Period) -> pd.DataFrame:
@@ -271,10 +333,61 @@ def history(
         found = [p for p in found if p <= last]
     parts = []
     for p in found:
-        df = indicator_rows(wh, p, org_id=org_id)
+        rows = _indicator_records(wh, p, org_id=org_id)
         if indicator_id is not None:
-            df = df[df["indicator_id"] == indicator_id]
-        parts.append(df.assign(period=str(p)))
+            rows = [r for r in rows if r["indicator_id"] == indicator_id]
+        parts.append([{"period": str(p), **r} for r in rows])
     if not parts:
         return frame([], ("period", *INDICATOR_COLUMNS))
-    return frame(pd.concat(parts, ignore_index=True), ("period", *INDICATOR_COLUMNS))
+    columns = ("period", *INDICATOR_COLUMNS)
+    kinds = _part_kinds(parts, columns)
+    if kinds is None:  # the periods' frames, concatenated
+        frames = [_indicator_frame(part, columns) for part in parts]
+        return frame(pd.concat(frames, ignore_index=True), columns)
+    # one frame of all the rows: what concatenating the periods' frames gives
+    df = _indicator_frame([r for part in parts for r in part], columns)
+    for c, per_part in kinds.items():
+        # text in some periods, nothing in others: concat makes it an object column, missing values
+        # NaN where the period's column was text and None where it was empty
+        values = [
+            v if k == "none" or isinstance(v, str) else math.nan
+            for k, part in zip(per_part, parts, strict=True)
+            for v in (r[c] for r in part)
+        ]
+        df[c] = pd.Series(values, index=df.index, dtype=object)
+    return df
+
+
+def _part_kinds(parts: list[list[dict[str, object]]], columns: Sequence[str]) -> dict[str, list[str]] | None:
+    """Whether one frame of all the parts' rows is the concatenation of the parts' frames (:func:`history`).
+
+    The frame of each part infers a text column's dtype from its values: text, all
+    None, all bool, bool or None. When every part infers the same for every column,
+    the frames agree; a column that is text in some parts and all None in others
+    becomes an object column (returned, with each part's kind, to be made so). None
+    when the parts differ otherwise, or one is empty: then the frames are concatenated.
+    """
+
+    def kind(values: list[object]) -> str:
+        types = {type(v) for v in values}
+        if types == {type(None)}:
+            return "none"
+        if types <= {str, type(None)}:
+            return "str"
+        if types <= {bool, type(None)}:
+            return "bool" if type(None) not in types else "bool or none"
+        return "mixed"
+
+    if not all(parts):
+        return None
+    fix: dict[str, list[str]] = {}
+    for c in columns:
+        if c in _FLOAT_COLUMNS or c == "decimals":
+            continue
+        per_part = [kind([r[c] for r in part]) for part in parts]
+        found = set(per_part)
+        if found == {"str", "none"}:
+            fix[c] = per_part
+        elif len(found) > 1 or found == {"mixed"}:
+            return None
+    return fix

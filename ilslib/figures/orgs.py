@@ -11,7 +11,7 @@ from ..contract import GOAL_LEVELS, ORG_KINDS
 from ..errors import UnknownValueError
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import frame, org_row, text
+from ._common import frame, org_row, records, text
 from .latest import as_period
 
 ORG_COLUMNS = ("org_id", "name", "kind", "parent_id", "parent_name", "controller")
@@ -183,25 +183,27 @@ def goal_tree(wh: Warehouse, org_id: str, year: int | str | Period) -> pd.DataFr
     y = _year(wh, year)
     org_row(wh, org_id)
     goals = goal_map(wh, y)
-    by_id = goals.set_index("goal_id", drop=False)
+    # each goal's row by id (a dict, not a frame's .at/.loc for every step of every walk)
+    by_id = {r["goal_id"]: r for r in records(goals)}
     keep = set(goals.loc[goals["level"].isin(CITY_LEVELS) | (goals["org_id"] == org_id), "goal_id"])
     for g in list(keep):  # ancestors of the organisation's goals owned by someone else
-        cur = text(by_id.at[g, "parent_goal_id"])
-        while cur is not None and cur in by_id.index and cur not in keep:
+        cur = text(by_id[g]["parent_goal_id"])
+        while cur is not None and cur in by_id and cur not in keep:
             keep.add(cur)
-            cur = text(by_id.at[cur, "parent_goal_id"])
-    sub = goals[goals["goal_id"].isin(keep)]
+            cur = text(by_id[cur]["parent_goal_id"])
     children: dict[str | None, list[str]] = {}
-    for g, p in zip(sub["goal_id"], sub["parent_goal_id"], strict=True):
-        parent = text(p) if text(p) in keep else None
+    for g, r in by_id.items():
+        if g not in keep:
+            continue
+        parent = text(r["parent_goal_id"]) if text(r["parent_goal_id"]) in keep else None
         children.setdefault(parent, []).append(g)
     level_rank = {lv: i for i, lv in enumerate(GOAL_LEVELS)}
     for kids in children.values():
-        kids.sort(key=lambda g: (level_rank.get(str(by_id.at[g, "level"]), 99), g))
+        kids.sort(key=lambda g: (level_rank.get(str(by_id[g]["level"]), 99), g))
     rows: list[dict[str, object]] = []
 
     def walk(g: str, depth: int, path: frozenset[str]) -> None:
-        r = by_id.loc[g]
+        r = by_id[g]
         rows.append(
             {
                 "goal_id": g,

@@ -18,7 +18,7 @@ import pandas as pd
 from .. import settings
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import frame, num, org_row, placeholders, ratio
+from ._common import frame, num, org_row, placeholders, ratio, records
 from .latest import as_period
 
 PERSONNEL_COLUMNS = ("headcount", "fte", "sick_leave_pct", "suppressed")
@@ -100,7 +100,7 @@ def personnel_frame(
             """,
             params,
         )
-    found = {r["org_id"]: r for r in raw.to_dict("records")}
+    found = {r["org_id"]: r for r in records(raw)}
     orgs = sorted(set(orgs) | set(found))
     rows: list[dict[str, object]] = []
     for o in orgs:

@@ -26,7 +26,7 @@ import pandas as pd
 from .. import fmt
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import frame, num, org_row
+from ._common import frame, num, org_row, records
 from ._status import exact_difference, status
 from .indicators import indicator_rows
 from .latest import as_period
@@ -92,10 +92,10 @@ def projection_from(p: Period, ind: pd.DataFrame, hist: pd.DataFrame) -> pd.Data
         return frame([], PROJECTION_COLUMNS)
     y, ly = p.year, p.year - 1
     past: dict[tuple[str, str], float | None] = {
-        (r["indicator_id"], r["period"]): num(r["value"]) for r in hist.to_dict("records")
+        (r["indicator_id"], r["period"]): num(r["value"]) for r in records(hist)
     }
     rows = []
-    for r in ind.to_dict("records"):
+    for r in records(ind):
         i, value = r["indicator_id"], num(r["value"])
         ly_same, ly_bo = past.get((i, f"{ly}-{p.code}")), past.get((i, f"{ly}-BO"))
         t1 = past.get((i, f"{y}-T1"))

@@ -27,7 +27,7 @@ import pandas as pd
 from .. import settings
 from ..periods import Period
 from ..warehouse import Warehouse
-from ._common import frame, text
+from ._common import frame, records, text
 from .latest import as_period
 from .orgs import check_kind, goal_map
 
@@ -95,7 +95,7 @@ def rollup_detail(
     kf_of = dict(zip(every_goal["goal_id"], every_goal["kf_goal_id"], strict=True))
     direct: dict[tuple[str, str], tuple[str, str | None]] = {}
     via_own: dict[tuple[str, str], list[str]] = {}
-    for r in judged.to_dict("records"):
+    for r in records(judged):
         g, o = r["goal_id"], r["org_id"]
         k = kf_of.get(g)
         if k is None:
@@ -105,8 +105,8 @@ def rollup_detail(
         else:
             via_own.setdefault((o, k), []).append(r["assessment"])
     rows = []
-    for g in kf_goals.to_dict("records"):
-        for o in orgs.to_dict("records"):
+    for g in records(kf_goals):
+        for o in records(orgs):
             key = (o["org_id"], g["goal_id"])
             if key in direct:
                 assessment, basis, comment = direct[key][0], "direct", direct[key][1]

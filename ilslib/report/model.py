@@ -36,8 +36,11 @@ _SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of a figure frame as dicts by column name (every column of a figure frame is named by a str)."""
-    return cast("list[dict[str, Any]]", df.to_dict("records"))
+    """The rows of a figure frame as dicts by column name (every column of a figure frame is named by a str);
+    the same dicts as ``df.to_dict("records")`` (:func:`ilslib.figures._common.records`)."""
+    from ..figures._common import records as _records
+
+    return _records(df)
 
 
 def record(df: pd.DataFrame, key: str) -> dict[str, Any]:

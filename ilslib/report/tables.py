@@ -300,18 +300,24 @@ def goal_blocks(goals: pd.DataFrame, indicators: pd.DataFrame, tree: pd.DataFram
     parts: list[Any] = []
     # KF goals in the goal tree's order (KF2 before KF10), goals without one last
     position = {g: i for i, g in enumerate(tree["goal_id"])} if not tree.empty else {}
-    groups = sorted(
-        own.groupby(own["kf_goal_id"].fillna(""), sort=False),
-        key=lambda kv: (kv[0] == "", position.get(kv[0], len(position)), kv[0]),
-    )
+    # the goals by KF goal ("" for none), in the order of first appearance (as groupby(sort=False))
+    by_kf: dict[str, list[dict[str, Any]]] = {}
+    for g in m.records(own):
+        by_kf.setdefault(g["kf_goal_id"] if isinstance(g["kf_goal_id"], str) else "", []).append(g)
+    # each goal's indicators, in the indicator table's order
+    by_goal: dict[str, list[dict[str, Any]]] = {}
+    for r in m.records(indicators):
+        if isinstance(r["goal_id"], str):
+            by_goal.setdefault(r["goal_id"], []).append(r)
+    groups = sorted(by_kf.items(), key=lambda kv: (kv[0] == "", position.get(kv[0], len(position)), kv[0]))
     for kf_id, group in groups:
         kf_title = titles.get(kf_id) or "Mål utan koppling till KF:s mål"
         parts.append(
             heading(f"KF:s mål: {kf_title}" if kf_id else kf_title, 3, id=f"kf-{kf_id}" if kf_id else "mal-utan-kf")
         )
         # the KF goal itself (the kommun's own) first, under the heading that already names it
-        for g in sorted(m.records(group), key=lambda g: g["goal_id"] != kf_id):
-            inds = indicators[indicators["goal_id"] == g["goal_id"]] if not indicators.empty else indicators
+        for g in sorted(group, key=lambda g: g["goal_id"] != kf_id):
+            inds = by_goal.get(g["goal_id"], [])
             block: list[Any] = [] if g["goal_id"] == kf_id else [heading(g["title"], 4, id=f"mal-{g['goal_id']}")]
             if with_status:
                 block.append(
@@ -321,17 +327,17 @@ def goal_blocks(goals: pd.DataFrame, indicators: pd.DataFrame, tree: pd.DataFram
                     note = g.get("divergence_note") or "Bedömningen avviker från indikatorernas utfall."
                     block.append(Html(f'<p class="flag">⚠ Observera: {esc(note)}</p>'))
                 block.append(text_block(g.get("comment"), empty="Ingen kommentar till bedömningen."))
-            if not inds.empty:
+            if inds:
                 if with_status:
                     items: list[str] = [
                         Html(
                             f"{esc(r['name'])}: {esc(_value(r, 'value'))} (mål {esc(_value(r, 'target'))}) "
                             f"{status_badge(r['status'])}"
                         )
-                        for r in m.records(inds)
+                        for r in inds
                     ]
                 else:  # the plan: no outcomes yet, only the targets
-                    items = [f"{r['name']}: årsmål {_value(r, _annual(r))}" for r in m.records(inds)]
+                    items = [f"{r['name']}: årsmål {_value(r, _annual(r))}" for r in inds]
                 block.append(paragraph("Indikatorer som mäter målet:", class_="intro") + bullet_list(items))
             else:
                 block.append(paragraph("Inga indikatorer är kopplade till målet i perioden.", class_="note"))
