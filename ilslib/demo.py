@@ -1250,9 +1250,9 @@ def play_round(wh: Warehouse, demo: _Demo, load_id: str | None = None) -> int:
             if reported[org_id] == "pagaende":
                 rs.after_load(wh, [(org_id, period)], load_id=load_id, at=_at(days["load"], minutes))
             if goal in ("klar", "godkand"):
-                rs.mark_ready(wh, org_id, period, at=_at(days["ready"], minutes + 5))
+                rs.mark_ready(wh, org_id, period, at=_at(days["ready"], minutes + 5), with_missing=False)
             if goal == "godkand":
-                rs.approve(wh, org_id, period, at=_at(days["approve"], minutes + 9))
+                rs.approve(wh, org_id, period, at=_at(days["approve"], minutes + 9), with_missing=False)
     return int(wh.scalar("SELECT COUNT(*) FROM ils_event"))
 
 
