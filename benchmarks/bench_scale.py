@@ -30,6 +30,7 @@ shorter than the interval may be missed (counted and printed).
     python benchmarks/bench_scale.py --orgs 200 --jobs 2
     python benchmarks/bench_scale.py --warehouse sqlite:////tmp/city.sqlite   # a demo built before
     nice -n 5 python benchmarks/bench_scale.py --keep         # keep the output to look at it
+    python benchmarks/bench_scale.py --orgs 2000 --portal-only 2026-T2,2026-T1,2026-BU   # the portal alone
 """
 
 from __future__ import annotations
@@ -56,12 +57,12 @@ PERIOD = "2026-T2"
 CHROMIUM = "/usr/bin/chromium"
 CLOCK = os.sysconf("SC_CLK_TCK")
 
-RUNSET = """description: Skalprov, alla organisationers rapporter och sammanställningarna
+RUNSET = """description: Skalprov, organisationernas rapporter och sammanställningarna
 period: {period}
 formats: html
 runs:
   - notebook: report
-    all: true
+    {which}
   - notebook: group_report
     all: true
 """
@@ -232,6 +233,17 @@ def summaries(text: str) -> list[tuple[int, int, int]]:
     return [(int(a), int(b), int(c)) for a, b, c in found]
 
 
+def durations(out: Path) -> list[float]:
+    """Each report's own time (seconds, in the order they finished) from the runs' logs: ``done X (4.0 s)``."""
+    found: list[tuple[str, float]] = []
+    for log in (out / "runs").glob("*/run.log"):
+        for line in log.read_text(encoding="utf-8").splitlines():
+            m = re.match(r"(\S+) done\s+\S+ \(([\d.]+) s\)", line)
+            if m:
+                found.append((m.group(1), float(m.group(2))))
+    return [d for _, d in sorted(found, key=lambda x: x[0])]
+
+
 def states(out: Path) -> dict[str, str]:
     """Every report's state file (relative path -> its ``finished_at``): what a rerun replaced."""
     found = {}
@@ -305,6 +317,56 @@ def portal_in_chromium(index: Path, needle: str, repeat: int = 3) -> dict[str, A
     return out
 
 
+# -- the portal alone, at any size -------------------------------------------------------------------
+
+
+def portal_only(n: int, periods: list[str], work: Path) -> int:
+    """The portal for ``n`` organisations' reports in ``periods``, from state files written here.
+
+    The portal is built from the reports' state files alone; writing them as ``ils run``
+    does lets its size and load time be measured at 2 000 (or 10 000) reports a period
+    without making the reports. Every fifth report is a draft, one failed.
+    """
+    from ilslib import demo
+    from ilslib.runner.portal import write_portal
+
+    orgs, _ = demo.grown_organisations(demo.catalogue(), n)
+    out = work / "portal"
+    for period in periods:
+        for i, org in enumerate(orgs):
+            d = out / period / org["id"]
+            d.mkdir(parents=True, exist_ok=True)
+            for f in ("report.html", "report.pdf", "report.xlsx", "figures.json"):
+                (d / f).write_bytes(b"x")
+            meta = {
+                "org_id": org["id"],
+                "name": org["name"],
+                "kind": org["kind"],
+                "period": period,
+                "notebook": "report",
+                "summary": {"uppfyllt": i % 7, "delvis": i % 3, "ej_uppfyllt": i % 4},
+                "round_state": "klar" if i % 5 == 0 else "godkand",
+            }
+            state = {"status": "failed" if i == 7 else "done", "error": "ValueError: x" if i == 7 else None}
+            state.update(input_hash="h", finished_at="2026-11-27T08:00:00+00:00", meta=meta)
+            (d / ".ils-state.json").write_text(json.dumps(state), encoding="utf-8")
+    t0 = time.process_time()
+    index = write_portal(out)
+    cpu = time.process_time() - t0
+    rows = n * len(periods)
+    print(
+        f"portal of {rows} reports ({n} organisations x {len(periods)} period(s)): written in {cpu:.2f} s CPU, "
+        f"index.html {mib(index.stat().st_size)} ({index.stat().st_size / rows:,.0f} bytes per report)"
+    )
+    page = portal_in_chromium(index, orgs[n // 2]["name"].lower())
+    print(
+        f"  in headless Chromium: DOMContentLoaded {page['dcl']:.0f} ms, load {page['load']:.0f} ms (median of 3); "
+        f"filter by name {page['filtered']:.0f} ms ({page['shown']!r}); sort {page['sorted']:.0f} ms; "
+        f"{page['count']!r}"
+    )
+    return 0
+
+
 # -- the benchmark ---------------------------------------------------------------------------------
 
 
@@ -322,10 +384,22 @@ def main() -> int:
     ap.add_argument("--orgs", type=int, default=2000, help="organisations in the demo (default 2000)")
     ap.add_argument("--warehouse", help="sqlite:///PATH of a demo built before (default: build one)")
     ap.add_argument("--period", default=PERIOD)
+    ap.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        metavar="K",
+        help="only the first K organisations' reports (by id; the group reports still cover every one)",
+    )
     ap.add_argument("--jobs", type=int, default=0, help="reports at once (default: ils run's, the number of CPUs)")
     ap.add_argument("--sample", type=float, default=0.05, help="seconds between memory samples (default 0.05)")
     ap.add_argument("--work", type=Path, help="working directory (default: a new temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the working directory")
+    ap.add_argument(
+        "--portal-only",
+        metavar="PERIODS",
+        help="only the portal, for --orgs organisations in these comma-separated periods (no reports are made)",
+    )
     args = ap.parse_args()
 
     work = args.work or Path(tempfile.mkdtemp(prefix="ils-bench-scale-"))
@@ -340,6 +414,8 @@ def main() -> int:
             f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
         )
         print(f"load average before: {load()}", flush=True)
+        if args.portal_only:
+            return portal_only(args.orgs, args.portal_only.split(","), work)
         url = args.warehouse
         if not url:
             url = f"sqlite:///{work / 'city.sqlite'}"
@@ -356,12 +432,18 @@ def main() -> int:
         with ilslib.connect(url) as wh:
             named = wh.rows("SELECT org_id, name FROM v_organisation ORDER BY org_id")
         orgs = [str(o) for o, _ in named]
-        # the organisation in the middle: found by name in the portal, its comment changed for the last run
-        middle, middle_name = (str(x) for x in named[len(named) // 2])
+        names = {str(o): str(n) for o, n in named}
         print(f"data: {url}, period {args.period}, {len(orgs)} organisations")
 
         runset = work / "skalprov.yaml"
-        runset.write_text(RUNSET.format(period=args.period), encoding="utf-8")
+        chosen = orgs[: args.limit] if args.limit else orgs
+        which = "all: true" if not args.limit else "orgs: [" + ", ".join(chosen) + "]"
+        runset.write_text(RUNSET.format(period=args.period, which=which), encoding="utf-8")
+        if args.limit:
+            print(f"organisation reports: the first {len(chosen)} of {len(orgs)} by id")
+        # the organisation in the middle: found by name in the portal, its comment changed for the last run
+        middle = chosen[len(chosen) // 2]
+        middle_name = names[middle]
         out = work / "out"
         cmd = [ils, "run", str(runset), "--out", str(out)] + (["--jobs", str(args.jobs)] if args.jobs else [])
 
@@ -392,6 +474,13 @@ def main() -> int:
                 f"last {n}: median {statistics.median(tail):.1f} MiB, max {max(tail):.1f} MiB"
             )
         print(f"  report processes seen: {len(rep)} of {done} reports made (shorter-lived ones can be missed)")
+        took = durations(out)
+        if len(took) >= 20:
+            n = min(100, len(took) // 2)
+            print(
+                f"report time (run log, in the order they finished): first {n} median {statistics.median(took[:n]):.2f} s, "
+                f"last {n} median {statistics.median(took[-n:]):.2f} s; slowest {max(took):.1f} s"
+            )
 
         index = out / "index.html"
         manifests = sorted((out / "runs").glob("*/manifest.json"))
