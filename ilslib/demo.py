@@ -5,7 +5,9 @@
 goal model, indicators, account plans, text fragments) is
 ``ilslib/data/demo.toml``; this module adds seeded figures. The same seed gives
 identical content; ``ledger_rows`` scales the ledger (more cost centres per
-account) for benchmarks, generated and written one organisation at a time.
+account) for benchmarks, generated and written one organisation at a time;
+``orgs`` grows the city to that many organisations (:func:`grown_organisations`,
+``ilslib/data/demo_scale.toml``) for scale tests.
 
 >>> tables = generate(seed=1)
 >>> sorted(tables["organisations"]["kind"].unique())

@@ -604,3 +604,4 @@ def test_cli_rejects_too_few_orgs(tmp_path: Path) -> None:
     result = _ils("demo", "--warehouse", f"sqlite:///{tmp_path / 'w.sqlite'}", "--orgs", "10")
     assert result.returncode != 0 and result.stderr.startswith("ils: error: ") and "orgs" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "w.sqlite").exists()  # refused before the warehouse is created
