@@ -5,7 +5,9 @@
 goal model, indicators, account plans, text fragments) is
 ``ilslib/data/demo.toml``; this module adds seeded figures. The same seed gives
 identical content; ``ledger_rows`` scales the ledger (more cost centres per
-account) for benchmarks, generated and written one organisation at a time.
+account) for benchmarks, generated and written one organisation at a time;
+``orgs`` grows the city to that many organisations (:func:`grown_organisations`,
+``ilslib/data/demo_scale.toml``) for scale tests.
 
 >>> tables = generate(seed=1)
 >>> sorted(tables["organisations"]["kind"].unique())
@@ -67,6 +69,7 @@ _CALENDAR: dict[str, dict[str | None, tuple[int, int, int]]] = {
 # ils_meta names that mark a warehouse as the demo (and how it was built).
 META_SEED = "demo_seed"
 META_LEDGER_ROWS = "demo_ledger_rows"
+META_ORGS = "demo_orgs"
 # ils_load.source of a load recorded for the demo (anything else is someone's real data).
 LOAD_SOURCE = "ils demo"
 
@@ -104,6 +107,114 @@ def catalogue() -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+@functools.lru_cache(maxsize=1)
+def scale_catalogue() -> dict[str, Any]:
+    """How the demo grows to many organisations, ``ilslib/data/demo_scale.toml``, parsed."""
+    with resources.files("ilslib").joinpath("data/demo_scale.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+#: The most organisations ``ils demo --orgs`` makes (the added people's names run out beyond it).
+MAX_ORGS = 4000
+_PLAIN = str.maketrans("åäöéÅÄÖÉ", "aaoeAAOE")
+# A fixed stream for what the added organisations are (not their figures): the same for every seed.
+_SCALE_STREAM = 20261127
+
+
+def _genitive(name: str) -> str:
+    """A Swedish genitive: ``Ekbacka`` -> ``Ekbackas``, ``Åsberg`` -> ``Åsbergs``, ``Ekås`` -> ``Ekås``."""
+    return name if name[-1] in "sxz" else name + "s"
+
+
+def _places(known: set[str]) -> list[str]:
+    """The district names of the grown demo, in their fixed order (none of the names in ``known``)."""
+    sc = scale_catalogue()
+    names = [a + b for a in sc["place_first"] for b in sc["place_last"]]
+    order = np.random.default_rng([_SCALE_STREAM, 1]).permutation(len(names))
+    out, seen = [], set()
+    for i in order:
+        name = names[int(i)]
+        plain = name.translate(_PLAIN).upper()
+        if plain in seen or any(name in k for k in known):
+            continue
+        seen.add(plain)
+        out.append(name)
+    return out
+
+
+def _people(taken: set[str]) -> Iterator[tuple[str, str]]:
+    """The added organisations' people: (first, last), each full name once, none of those in ``taken``."""
+    sc = scale_catalogue()
+    first, last = sc["first_names"], sc["last_names"]
+    for i in np.random.default_rng([_SCALE_STREAM, 2]).permutation(len(first) * len(last)):
+        f, la = first[int(i) % len(first)], last[int(i) // len(first)]
+        if f"{f} {la}" not in taken:
+            yield f, la
+
+
+def grown_organisations(cat: dict[str, Any], n: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """The catalogue's organisations and ``n`` minus their number added as districts of the city.
+
+    Returns (organisations, controllers): each added organisation a catalogue-like entry (id, name,
+    kind, parent, controller, size, staff, ledger, indicators, and ``latest``: where its latest round
+    stands, ``reporters``: its reporters' names), the controllers' names the catalogue's followed by the
+    added ones. Deterministic and independent of the seed.
+    """
+    base = list(cat["org"])
+    controllers = list(cat["controllers"])
+    extra = n - len(base)
+    if extra <= 0:
+        return base, controllers
+    sc = scale_catalogue()
+    templates = sc["template"]
+    city = base[0]["id"]
+    group = next(o["id"] for o in base if o["kind"] == "koncern")
+    places = _places({o["name"] for o in base} | {cat["city"]})
+    if extra > len(places) * len(templates):
+        raise ConfigError(f"the demo has at most {len(base) + len(places) * len(templates)} organisations")
+    rnd = cat["round"]
+    taken = set(controllers) | {f"{f} {la}" for f, la in zip(rnd["first_names"], rnd["last_names"], strict=False)}
+    people = _people(taken)
+    per = int(sc["orgs_per_controller"])
+    for _ in range(-(-extra // per)):
+        controllers.append(" ".join(next(people)))
+    rng = np.random.default_rng([_SCALE_STREAM, 3])
+    orgs = base
+    for k in range(extra):
+        place, t = places[k // len(templates)], templates[k % len(templates)]
+        size_lo, size_hi = t["size"]
+        staff_lo, staff_hi = t["staff"]
+        r_size, r_staff, r_state = (float(x) for x in rng.random(3))
+        state = (
+            "ej_paborjad"
+            if r_state < sc["latest_not_started"]
+            else "pagaende"
+            if r_state < sc["latest_in_progress"]
+            else "klar"
+            if r_state < sc["latest_ready"]
+            else "godkand"
+        )
+        reporters = [" ".join(next(people))]
+        if (k + 1) % int(sc["second_reporter_every"]) == 0:
+            reporters.append(" ".join(next(people)))
+        orgs.append(
+            {
+                "id": f"{t['prefix']}_{place.translate(_PLAIN).upper()}",
+                "name": t["name"].format(place=place, place_s=_genitive(place)),
+                "kind": t["kind"],
+                "parent": city if t["kind"] == "namnd" else group,
+                "controller": len(cat["controllers"]) + k // per,
+                "size": float(round(size_lo + r_size * (size_hi - size_lo))),
+                "staff": int(round(staff_lo + r_staff * (staff_hi - staff_lo))),
+                "ledger": t["ledger"],
+                "indicators": list(t["indicators"]),
+                "latest": state,
+                "reporters": reporters,
+            }
+        )
+    return orgs, controllers
+
+
 def _sv(value: float, decimals: int) -> str:
     """A number the Swedish way: ``12 345,6``."""
     return f"{value:,.{decimals}f}".replace(",", " ").replace(".", ",")
@@ -121,15 +232,25 @@ def _period_parts(period: str) -> tuple[int, str]:
 class _Demo:
     """Generates the demo's tables from the catalogue and a seed."""
 
-    def __init__(self, seed: int, ledger_rows: int | None = None):
+    def __init__(self, seed: int, ledger_rows: int | None = None, orgs: int | None = None):
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise ConfigError(f"the demo seed must be a non-negative integer, got {seed!r}")
         if ledger_rows is not None and (not isinstance(ledger_rows, int) or ledger_rows < 1):
             raise ConfigError(f"ledger_rows must be a positive integer, got {ledger_rows!r}")
+        self.cat = catalogue()
+        self.n_catalogue = len(self.cat["org"])
+        if orgs is not None and (
+            not isinstance(orgs, int) or isinstance(orgs, bool) or not self.n_catalogue <= orgs <= MAX_ORGS
+        ):
+            raise ConfigError(
+                f"orgs must be a whole number from {self.n_catalogue} (the demo's own organisations) "
+                f"to {MAX_ORGS}, got {orgs!r}"
+            )
         self.seed = seed
         self.ledger_rows = ledger_rows
-        self.cat = catalogue()
-        self.orgs: list[dict[str, Any]] = self.cat["org"]
+        self.n_orgs = orgs
+        self.orgs: list[dict[str, Any]]
+        self.orgs, self.controllers = grown_organisations(self.cat, orgs or self.n_catalogue)
         self.org_index = {o["id"]: i for i, o in enumerate(self.orgs)}
         self.ind: dict[str, dict[str, Any]] = self.cat["indicator"]
         self.ind_index = {k: i for i, k in enumerate(self.ind)}
@@ -146,7 +267,7 @@ class _Demo:
         return ids + [i for i in org["indicators"] if i not in ids]
 
     def organisations(self) -> pd.DataFrame:
-        names = self.cat["controllers"]
+        names = self.controllers
         return pd.DataFrame(
             [(o["id"], o["name"], o["kind"], o.get("parent"), names[o["controller"]]) for o in self.orgs],
             columns=["org_id", "name", "kind", "parent_id", "controller"],
@@ -758,6 +879,7 @@ class _Demo:
         """
         rnd = self.round
         none, partly = set(rnd["not_started"]), set(rnd["partly_reported"])
+        none |= {o["id"] for o in self.orgs[self.n_catalogue :] if o["latest"] == "ej_paborjad"}
         latest = df["period"] == LATEST_PERIOD
         if name == "activity_status":
             owner = df["activity_id"].str.rsplit("-", n=1).str[0]
@@ -805,11 +927,12 @@ class _Demo:
         for n, name in enumerate(self.cat["controllers"]):
             f, la = name.split(" ", 1)
             people[n] = (name, *self._login(f, la))
-        for org in self.orgs:  # the controller of each organisation, one row each
+        catalogue_orgs = self.orgs[: self.n_catalogue]
+        for org in catalogue_orgs:  # the controller of each organisation, one row each
             name, login, mail = people[org["controller"]]
             rows.append((login, name, mail, "controller", org["id"], None))
         shared = rnd["shared_reporter"]
-        for i, org in enumerate(self.orgs):
+        for i, org in enumerate(catalogue_orgs):
             org_id = org["id"]
             if org_id in rnd["no_reporter"]:
                 continue
@@ -823,6 +946,7 @@ class _Demo:
                 f3, l3 = first[(i + 5) % len(first)], last[(i + 11) % len(last)]
                 login3, mail3 = self._login(f3, l3)
                 rows.append((login3, f"{f3} {l3}", mail3, "reporter", org_id, "2026-06-30"))
+        rows += self._grown_users(rows)
         domain, mail_domain = rnd["domain"], rnd["mail_domain"]
         rows += [
             (f"{domain}\\revision", "Stadsrevisionen", f"revision@{mail_domain}", "reader", None, None),
@@ -834,13 +958,54 @@ class _Demo:
         assert len(set(logins)) == len(logins), "two users rows with the same key"
         return pd.DataFrame(rows, columns=list(FILES["users"].column_names))
 
+    def _grown_users(
+        self, rows: list[tuple[str, str, str | None, str, str | None, str | None]]
+    ) -> list[tuple[str, str, str | None, str, str | None, str | None]]:
+        """The added organisations' controller and reporter rows (:func:`grown_organisations`).
+
+        A person's login and address are made as for the catalogue's people; when another person
+        already has them, a number is added (``MALARVIK\\karber2``, ``karin.berg2@...``), as a city does.
+        """
+        by_login = {r[0]: r[1] for r in rows}
+        by_mail = {r[2]: r[1] for r in rows if r[2]}
+        known: dict[str, tuple[str, str]] = {}
+
+        def person(name: str) -> tuple[str, str]:
+            if name not in known:
+                f, la = name.split(" ", 1)
+                login, mail = self._login(f, la)
+                local, at = mail.split("@")
+                n = 1
+                while (
+                    by_login.get(login + (str(n) if n > 1 else ""), name) != name
+                    or by_mail.get(f"{local}{n if n > 1 else ''}@{at}", name) != name
+                ):
+                    n += 1
+                suffix = str(n) if n > 1 else ""
+                known[name] = (login + suffix, f"{local}{suffix}@{at}")
+                by_login[known[name][0]], by_mail[known[name][1]] = name, name
+            return known[name]
+
+        out: list[tuple[str, str, str | None, str, str | None, str | None]] = []
+        for org in self.orgs[self.n_catalogue :]:
+            name = self.controllers[org["controller"]]
+            login, mail = person(name)
+            out.append((login, name, mail, "controller", org["id"], None))
+        for org in self.orgs[self.n_catalogue :]:
+            for name in org["reporters"]:
+                login, mail = person(name)
+                out.append((login, name, mail, "reporter", org["id"], None))
+        return out
+
     def latest_states(self) -> dict[str, str]:
         """Where each organisation's reporting of the latest period stands (the catalogue's ``[round]``)."""
         rnd = self.round
         out = {}
         for org in self.orgs:
             o = org["id"]
-            if o in rnd["not_started"]:
+            if "latest" in org:  # an added organisation (grown_organisations)
+                out[o] = org["latest"]
+            elif o in rnd["not_started"]:
                 out[o] = "ej_paborjad"
             elif o in rnd["in_progress"]:
                 out[o] = "pagaende"
@@ -941,13 +1106,14 @@ def _join(paragraphs: list[str], rng: np.random.Generator, fill: dict[str, Any])
     return " ".join(texts)
 
 
-def generate(seed: int = 2026, ledger_rows: int | None = None) -> dict[str, pd.DataFrame]:
+def generate(seed: int = 2026, ledger_rows: int | None = None, orgs: int | None = None) -> dict[str, pd.DataFrame]:
     """The demo's content as one DataFrame per contract file (without writing anything).
 
     Meant for tests and small demos; for a large ``ledger_rows`` use :func:`build`,
-    which streams the ledger into the warehouse.
+    which streams the ledger into the warehouse. ``orgs``: the demo grown to that many
+    organisations (see :func:`build`).
     """
-    return _Demo(seed, ledger_rows).tables()
+    return _Demo(seed, ledger_rows, orgs).tables()
 
 
 # -- the warehouse side -----------------------------------------------------------------------
@@ -1005,19 +1171,26 @@ def _clear(wh: Warehouse) -> None:
         (LOAD_SOURCE + "%",),
     )
     wh.execute("DELETE FROM ils_load WHERE source LIKE ?", (LOAD_SOURCE + "%",))
-    wh.execute("DELETE FROM ils_meta WHERE name IN (?, ?)", (META_SEED, META_LEDGER_ROWS))
+    wh.execute("DELETE FROM ils_meta WHERE name IN (?, ?, ?)", (META_SEED, META_LEDGER_ROWS, META_ORGS))
 
 
-def _load_record(seed: int, ledger_rows: int | None, counts: dict[str, int], started_at: str) -> store.LoadRecord:
+def _load_record(
+    seed: int, ledger_rows: int | None, counts: dict[str, int], started_at: str, orgs: int | None = None
+) -> store.LoadRecord:
     """The demo build as a load in ``ils_load``: one "file" per contract file.
 
     There are no files, so the checksum fingerprints what determines the
-    content: the catalogue, the library version, the seed and the ledger size.
+    content: the catalogue, the library version, the seed, the ledger size and
+    the number of organisations.
     """
     from . import __version__
 
     source = f"{LOAD_SOURCE} --seed {seed}" + (f" --ledger-rows {ledger_rows}" if ledger_rows else "")
-    catalogue_sha = hashlib.sha256(resources.files("ilslib").joinpath("data/demo.toml").read_bytes()).hexdigest()
+    data = resources.files("ilslib").joinpath("data/demo.toml").read_bytes()
+    if orgs is not None:
+        source += f" --orgs {orgs}"
+        data += resources.files("ilslib").joinpath("data/demo_scale.toml").read_bytes()
+    catalogue_sha = hashlib.sha256(data).hexdigest()
     files = []
     for name in LOAD_ORDER:
         n = counts.get(name, 0)  # the demo has no users or deadlines (contract files new in version 2)
@@ -1079,9 +1252,9 @@ def play_round(wh: Warehouse, demo: _Demo, load_id: str | None = None) -> int:
             if reported[org_id] == "pagaende":
                 rs.after_load(wh, [(org_id, period)], load_id=load_id, at=_at(days["load"], minutes))
             if goal in ("klar", "godkand"):
-                rs.mark_ready(wh, org_id, period, at=_at(days["ready"], minutes + 5))
+                rs.mark_ready(wh, org_id, period, at=_at(days["ready"], minutes + 5), with_missing=False)
             if goal == "godkand":
-                rs.approve(wh, org_id, period, at=_at(days["approve"], minutes + 9))
+                rs.approve(wh, org_id, period, at=_at(days["approve"], minutes + 9), with_missing=False)
     return int(wh.scalar("SELECT COUNT(*) FROM ils_event"))
 
 
@@ -1135,6 +1308,7 @@ def build(
     *,
     seed: int = 2026,
     ledger_rows: int | None = None,
+    orgs: int | None = None,
     progress: Progress | None = None,
     tracer: Tracer | None = None,
 ) -> dict[str, Any]:
@@ -1144,10 +1318,13 @@ def build(
     content and writes the new content in one transaction. Refuses (with a
     :class:`WarehouseError`) a warehouse that holds data other than the demo.
     ``ledger_rows`` scales the ledger to about that many rows (default: the plain
-    account plan, about 17 000 rows). ``progress`` is called with a line per step.
+    account plan, about 17 000 rows). ``orgs`` grows the city to that many organisations
+    (default: the catalogue's 32): districts with their boards and companies
+    (``ilslib/data/demo_scale.toml``), each with goals, figures, texts and people like
+    the catalogue's. ``progress`` is called with a line per step.
     """
     say = progress or (lambda _line: None)
-    demo = _Demo(seed, ledger_rows)
+    demo = _Demo(seed, ledger_rows, orgs)
     started = time.monotonic()
 
     def step(text: str) -> None:
@@ -1183,12 +1360,13 @@ def build(
             tables["comments"] = demo.comments(text_figures(wh))
             store.write(wh, "comments", tables["comments"], replace=False)
             step(f"comments: {_count(len(tables['comments']))} rows")
+            meta = [(META_SEED, str(seed)), (META_LEDGER_ROWS, str(total))]
             wh.executemany(
                 "INSERT INTO ils_meta (name, value) VALUES (?, ?)",
-                [(META_SEED, str(seed)), (META_LEDGER_ROWS, str(total))],
+                meta + ([(META_ORGS, str(orgs))] if orgs is not None else []),
             )
             counts = {name: len(frame) for name, frame in tables.items()} | {"ledger": total}
-            record = _load_record(seed, ledger_rows, counts, started_at)
+            record = _load_record(seed, ledger_rows, counts, started_at, orgs)
             record.load_id = store.new_load_id()
             events = play_round(wh, demo, record.load_id)
             attribute_round(wh, tables["users"])

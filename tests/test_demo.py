@@ -485,3 +485,123 @@ def test_cli_rejects_bad_numbers(tmp_path: Path) -> None:
     result = _ils("demo", "--warehouse", f"sqlite:///{tmp_path / 'w.sqlite'}", "--ledger-rows", "-5")
     assert result.returncode == 2 and "--ledger-rows" in result.stderr
     assert not (tmp_path / "w.sqlite").exists()
+
+
+# -- the demo grown to many organisations (ils demo --orgs N) ------------------------------------
+
+#: The default demo's content (every contract table as CSV, the builder's own admin row left out):
+#: --orgs must not change it. When the demo is changed on purpose, print the new digest with
+#: ``python -c "from tests.test_demo import digest; from ilslib import demo; print(digest(demo.generate()))"``.
+DEFAULT_DEMO_DIGEST = "0699085726ee97dee77de673d6e648d24ddad32a442c0dd8b04b75150178829f"
+
+
+def digest(tables: dict[str, pd.DataFrame]) -> str:
+    """A digest of every table's content (the builder's admin row left out: it is whoever runs the test)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, df in tables.items():
+        if name == "users":
+            df = df[df["name"] != "Den som byggde demon"]
+        h.update(name.encode())
+        h.update(df.to_csv(index=False).encode())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def grown() -> dict[str, pd.DataFrame]:
+    """The demo grown to 40 organisations (seed 2026)."""
+    return demo.generate(orgs=40)
+
+
+def test_default_demo_unchanged_by_orgs() -> None:
+    assert digest(demo.generate()) == DEFAULT_DEMO_DIGEST
+    assert digest(demo.generate(orgs=32)) == DEFAULT_DEMO_DIGEST  # 32: the catalogue's own
+
+
+def test_grown_demo_is_deterministic(grown: dict[str, pd.DataFrame]) -> None:
+    again, other = demo.generate(orgs=40), demo.generate(seed=7, orgs=40)
+    assert digest(again) == digest(grown)
+    # who the organisations and people are does not depend on the seed, their figures do
+    assert grown["organisations"].equals(other["organisations"])
+    assert grown["users"].equals(other["users"])
+    for name in ("outcomes", "ledger", "personnel", "assessments", "comments"):
+        assert not grown[name].equals(other[name]), name
+
+
+def test_grown_demo_organisations(grown: dict[str, pd.DataFrame]) -> None:
+    from ilslib import identifiers
+
+    orgs = grown["organisations"]
+    base = demo.generate()["organisations"]
+    assert len(orgs) == 40 and orgs.iloc[:32].equals(base)  # the catalogue's first, unchanged
+    added = orgs.iloc[32:]
+    assert orgs["org_id"].is_unique and orgs["name"].is_unique
+    assert all(identifiers.problem(i) is None and identifiers.normalise(i) == i for i in orgs["org_id"])
+    assert set(added["kind"]) == {"namnd", "bolag"}
+    assert (added.loc[added["kind"] == "namnd", "parent_id"] == "STAD").all()
+    assert (added.loc[added["kind"] == "bolag", "parent_id"] == "KONCERN").all()
+    assert added["name"].str.contains("[åäöÅÄÖ]").any() and added["name"].str.contains("&").any()
+    assert added["controller"].notna().all() and not added["controller"].isin(base["controller"]).any()
+    # every added organisation has its own goals, targets, outcomes, judgements, texts, ledger and staff
+    for name in ("goals", "targets", "outcomes", "assessments", "comments", "ledger", "personnel"):
+        assert set(added["org_id"]) <= set(grown[name]["org_id"]), name
+    activity_orgs = grown["activities"]["org_id"]
+    assert set(added["org_id"]) <= set(activity_orgs)
+    assert grown["activities"]["activity_id"].is_unique and grown["goals"]["goal_id"].is_unique
+
+
+def test_grown_demo_people(grown: dict[str, pd.DataFrame]) -> None:
+    from ilslib import identifiers
+
+    users, orgs = grown["users"], grown["organisations"]
+    assert not users.duplicated(["user_id", "role", "org_id"]).any()
+    assert all(identifiers.login_problem(u) is None for u in users["user_id"])
+    # one person, one login: a login shared by two names would let one act as the other
+    assert users.groupby("user_id")["name"].nunique().eq(1).all()
+    assert users.dropna(subset=["email"]).groupby("email")["name"].nunique().eq(1).all()
+    added = set(orgs["org_id"].iloc[32:])
+    reporters = users[(users["role"] == "reporter") & users["org_id"].isin(added)]
+    controllers = users[(users["role"] == "controller") & users["org_id"].isin(added)]
+    assert set(reporters["org_id"]) == added and set(controllers["org_id"]) == added
+    named = dict(zip(controllers["org_id"], controllers["name"], strict=True))
+    assert all(named[o] == c for o, c in zip(orgs["org_id"], orgs["controller"], strict=True) if o in added)
+
+
+def test_grown_demo_at_scale_has_unique_people_and_a_login_number() -> None:
+    # what the 2 000-report benchmark builds, without its figures (they take long): names and logins
+    orgs, controllers = demo.grown_organisations(demo.catalogue(), 2000)
+    assert len(orgs) == 2000 and len({o["id"] for o in orgs}) == 2000 and len({o["name"] for o in orgs}) == 2000
+    assert len(set(controllers)) == len(controllers) == 5 + -(-1968 // 24)
+    states = pd.Series([o["latest"] for o in orgs[32:]]).value_counts()
+    assert set(states.index) == {"ej_paborjad", "pagaende", "klar", "godkand"}
+    with pytest.raises(Exception, match="orgs"):
+        demo.generate(orgs=31)
+    with pytest.raises(Exception, match="orgs"):
+        demo.generate(orgs=demo.MAX_ORGS + 1)
+
+
+def test_cli_grown_demo_passes_ils_check_like_the_default(tmp_path: Path) -> None:
+    """``ils demo --orgs 40`` then ``ils check``: the same kinds of findings as the default demo, no new ones."""
+    found = {}
+    for name, extra in (("default", ()), ("grown", ("--orgs", "40"))):
+        url = f"sqlite:///{tmp_path / name}.sqlite"
+        built = _ils("demo", "--warehouse", url, *extra)
+        assert built.returncode == 0, built.stderr
+        csv = tmp_path / f"{name}.csv"
+        checked = _ils("check", "--warehouse", url, "--out", str(csv), "--exit-zero")
+        assert checked.returncode == 0, checked.stderr
+        found[name] = pd.read_csv(csv, sep=";", encoding="utf-8-sig")
+    assert "organisations: 19 bolag, 1 kommun, 1 koncern, 19 namnd" in built.stdout
+    assert set(found["grown"]["kontroll"]) == set(found["default"]["kontroll"])
+    assert len(found["grown"]) > len(found["default"])
+    with sqlite3.connect(tmp_path / "grown.sqlite") as con:
+        assert con.execute("SELECT value FROM ils_meta WHERE name = 'demo_orgs'").fetchone() == ("40",)
+        assert con.execute("SELECT source FROM ils_load").fetchone() == ("ils demo --seed 2026 --orgs 40",)
+
+
+def test_cli_rejects_too_few_orgs(tmp_path: Path) -> None:
+    result = _ils("demo", "--warehouse", f"sqlite:///{tmp_path / 'w.sqlite'}", "--orgs", "10")
+    assert result.returncode != 0 and result.stderr.startswith("ils: error: ") and "orgs" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "w.sqlite").exists()  # refused before the warehouse is created

@@ -173,3 +173,16 @@ def test_expected_items_and_completeness_for_every_period_type(round_url: str) -
         every = completeness(wh, "2026-T2")
         assert set(every) == {"STAD", "NAMN_A", "NAMN_B", "BOL_C", "BOL_D", "ENH"}
         assert every["NAMN_A"].missing[4] == f"Status för aktivitet: {HOSTILE_TITLE}"
+
+
+@pytest.mark.parametrize("period", ["2026-BU", "2026-T2", "2025-BO"])
+def test_a_few_organisations_read_alone_give_what_all_give(demo_url: str, period: str) -> None:
+    """``items`` for one or a few organisations reads only their rows (a large city's ``ils ready``): same items."""
+    with connect(demo_url) as wh:
+        every = items(wh, period)
+        orgs = sorted(every)
+        for org in orgs:
+            assert items(wh, period, [org]) == {org: every[org]}, org
+        few = orgs[:5]
+        assert items(wh, period, few) == {o: every[o] for o in few}
+        assert sum(len(v) for v in every.values()) > 100 and all(every[o] for o in orgs)

@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="examples:\n"
         "  ils demo                                  the embedded demo warehouse\n"
         "  ils demo --warehouse sqlite:///demo.sqlite --seed 7\n"
-        "  ils demo --warehouse sqlite:////tmp/big.sqlite --ledger-rows 10000000   (for benchmarks)",
+        "  ils demo --warehouse sqlite:////tmp/big.sqlite --ledger-rows 10000000   (for benchmarks)\n"
+        "  ils demo --warehouse sqlite:////tmp/city.sqlite --orgs 2000             (2 000 reports a period)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
@@ -59,12 +60,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="scale the ledger to about N rows (default: about 17 000)",
     )
+    p.add_argument(
+        "--orgs",
+        type=_positive_int,
+        metavar="N",
+        help=f"grow the city to N organisations, boards and companies of added districts "
+        f"(default: the demo's 32; at most {demo.MAX_ORGS}; for scale tests)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     url = args.warehouse or config.demo_url()
-    info = demo.build(url, seed=args.seed, ledger_rows=args.ledger_rows, progress=print, tracer=tracer_for(args))
+    info = demo.build(
+        url, seed=args.seed, ledger_rows=args.ledger_rows, orgs=args.orgs, progress=print, tracer=tracer_for(args)
+    )
     print(format_summary(info))
     kind, target = parse_url(url)
     shown = str(Path(target).expanduser().resolve()) if kind == "sqlite" else config.redact_url(url)

@@ -145,6 +145,10 @@ def running_in(start: object, end: object, year: int) -> bool:
     return (s is None or s <= f"{year}-12-31") and (e is None or e >= f"{year}-01-01")
 
 
+#: Up to this many organisations, :func:`items` reads only their rows (a parameter each).
+_FEW = 50
+
+
 def items(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | None = None) -> dict[str, list[Item]]:
     """``{org_id: [Item, ...]}`` for the period: every organisation, or those in ``org_ids``.
 
@@ -157,14 +161,22 @@ def items(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | None = N
     orgs = list(org_ids) if org_ids is not None else [str(r[0]) for r in wh.rows("SELECT org_id FROM v_organisation")]
     wanted = set(orgs)
     out: dict[str, list[Item]] = {o: [] for o in orgs}
+    # A few organisations (ils ready, ils approve, a workbook): only their rows are read, so that one
+    # organisation's check does not read a city of 2 000 organisations' rows. Many: every row, as before.
+    few = org_ids is not None and 0 < len(wanted) <= _FEW
+    ids: tuple[str, ...] = tuple(sorted(wanted)) if few else ()
+    marks_o = ", ".join("?" for _ in ids)
+
+    def only(column: str) -> str:
+        return f" AND {column} IN ({marks_o})" if few else ""
 
     if p.code == "BU":
         # A target for every indicator it had one for last year or has one for this year.
         rows = wh.rows(
             "SELECT t.org_id, t.indicator_id, MIN(i.name), MAX(CASE WHEN t.year = ? THEN 1 ELSE 0 END) "
             "FROM v_target t JOIN v_indicator i ON i.indicator_id = t.indicator_id "
-            "WHERE t.year IN (?, ?) GROUP BY t.org_id, t.indicator_id",
-            (y, y - 1, y),
+            f"WHERE t.year IN (?, ?){only('t.org_id')} GROUP BY t.org_id, t.indicator_id",
+            (y, y - 1, y, *ids),
         )
         for org, ind, name, has in sorted(rows, key=lambda r: (str(r[0]), str(r[1]))):
             if org in wanted:
@@ -172,14 +184,16 @@ def items(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | None = N
     else:
         targets = wh.rows(
             "SELECT t.org_id, t.indicator_id, MIN(i.name), MIN(i.frequency) FROM v_target t "
-            "JOIN v_indicator i ON i.indicator_id = t.indicator_id WHERE t.year = ? "
+            f"JOIN v_indicator i ON i.indicator_id = t.indicator_id WHERE t.year = ?{only('t.org_id')} "
             "GROUP BY t.org_id, t.indicator_id",
-            (y,),
+            (y, *ids),
         )
         have = {
             (str(o), str(i), str(g))
             for o, i, g in wh.rows(
-                "SELECT org_id, indicator_id, gender FROM v_outcome WHERE period = ? AND value IS NOT NULL", (per,)
+                f"SELECT org_id, indicator_id, gender FROM v_outcome WHERE period = ? AND value IS NOT NULL"
+                f"{only('org_id')}",
+                (per, *ids),
             )
         }
         split = split_by_gender(wh)
@@ -192,18 +206,34 @@ def items(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | None = N
                     Item("outcome", ind, str(name), (org, ind, gender) in have, required=gender == "T", gender=gender)
                 )
 
-        acts = wh.rows("SELECT activity_id, org_id, title, start_date, end_date FROM v_activity")
-        done = {str(r[0]) for r in wh.rows("SELECT activity_id FROM v_activity_status WHERE period = ?", (per,))}
+        acts = wh.rows(
+            f"SELECT activity_id, org_id, title, start_date, end_date FROM v_activity WHERE 1 = 1{only('org_id')}", ids
+        )
+        done = {
+            str(r[0])
+            for r in wh.rows(
+                "SELECT activity_id FROM v_activity_status WHERE period = ?"
+                + (
+                    f" AND activity_id IN (SELECT activity_id FROM v_activity WHERE 1 = 1{only('org_id')})"
+                    if few
+                    else ""
+                ),
+                (per, *ids),
+            )
+        }
         for act, org, title, start, end in sorted(acts, key=lambda r: (str(r[1]), str(r[0]))):
             if org in wanted and running_in(start, end, y):
                 out[org].append(Item("status", str(act), str(title), str(act) in done))
 
         # Judgements: required in the annual report, offered in a tertial.
-        goals = wh.rows("SELECT goal_id, org_id, level, title, first_year, last_year FROM v_goal")
+        goals = wh.rows(
+            f"SELECT goal_id, org_id, level, title, first_year, last_year FROM v_goal WHERE 1 = 1{only('org_id')}", ids
+        )
         judged = {
             (str(o), str(g))
             for o, g in wh.rows(
-                "SELECT org_id, goal_id FROM v_assessment WHERE period = ? AND assessment IS NOT NULL", (per,)
+                f"SELECT org_id, goal_id FROM v_assessment WHERE period = ? AND assessment IS NOT NULL{only('org_id')}",
+                (per, *ids),
             )
         }
         for gid, org, level, title, fy, ly in sorted(goals, key=lambda r: (str(r[1]), str(r[0]))):
@@ -218,11 +248,14 @@ def items(wh: Warehouse, period: str | Period, org_ids: Sequence[str] | None = N
     written = {
         (str(o), str(k))
         for o, k, t in wh.rows(
-            f"SELECT org_id, kind, text FROM v_comment WHERE period = ? AND kind IN ({marks})", (per, *kinds)
+            f"SELECT org_id, kind, text FROM v_comment WHERE period = ? AND kind IN ({marks}){only('org_id')}",
+            (per, *kinds, *ids),
         )
         if t is not None and str(t).strip()
     }
-    org_kinds = {str(o): str(k) for o, k in wh.rows("SELECT org_id, kind FROM v_organisation")}
+    org_kinds = {
+        str(o): str(k) for o, k in wh.rows(f"SELECT org_id, kind FROM v_organisation WHERE 1 = 1{only('org_id')}", ids)
+    }
     for org in orgs:
         for n, kind in enumerate(kinds):
             # a board's vd_kommentar is its förvaltningschef's: the heading the report gives it (text_label)

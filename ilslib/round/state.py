@@ -233,13 +233,20 @@ def _org_and_period(wh: Warehouse, org_id: str, period: str | Period) -> str:
 
 
 def mark_ready(
-    wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = False, at: str | None = None
+    wh: Warehouse,
+    org_id: str,
+    period: str | Period,
+    *,
+    undo: bool = False,
+    at: str | None = None,
+    with_missing: bool = True,
 ) -> Change:
     """Mark the organisation's reporting ready (klarmarkera), or with ``undo`` take that back.
 
     Allowed for its reporter or controller, or an admin; anyone else gets
     :class:`~ilslib.errors.AccessDeniedError` before anything is written.
     ``at`` is the time recorded (ISO 8601; default now: the demo backdates its history).
+    ``with_missing=False`` leaves the change's ``missing`` empty (the demo plays thousands of marks).
     """
     per = _org_and_period(wh, org_id, period)
     rights.require_report(wh, [org_id], "undo the ready mark" if undo else "mark the reporting ready")
@@ -269,14 +276,22 @@ def mark_ready(
         },
         at,
     )
-    return _with_missing(wh, change)
+    return _with_missing(wh, change) if with_missing else change
 
 
-def approve(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = False, at: str | None = None) -> Change:
+def approve(
+    wh: Warehouse,
+    org_id: str,
+    period: str | Period,
+    *,
+    undo: bool = False,
+    at: str | None = None,
+    with_missing: bool = True,
+) -> Change:
     """Approve the organisation's reporting (godkänna), or with ``undo`` take the approval back.
 
     Allowed for the organisation's controller, or an admin; the reporting must
-    be marked ready first. ``at`` as for :func:`mark_ready`.
+    be marked ready first. ``at`` and ``with_missing`` as for :func:`mark_ready`.
     """
     per = _org_and_period(wh, org_id, period)
     rights.require_approve(wh, [org_id], "undo the approval" if undo else "approve the reporting")
@@ -304,7 +319,7 @@ def approve(wh: Warehouse, org_id: str, period: str | Period, *, undo: bool = Fa
         },
         at,
     )
-    return _with_missing(wh, change)
+    return _with_missing(wh, change) if with_missing else change
 
 
 def _with_missing(wh: Warehouse, change: Change) -> Change:
