@@ -32,9 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from . import config
 from .errors import (
@@ -46,6 +44,9 @@ from .errors import (
     UnreachableError,
     WarehouseError,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported by Warehouse.query only: planning a run (digests of reads) needs no pandas
 
 log = logging.getLogger("ilslib.sql")
 
@@ -378,6 +379,8 @@ class Warehouse:
             cur.close()
         if _LOGS:
             _note_read(sql, params, data)
+        import pandas as pd
+
         return pd.DataFrame.from_records(data, columns=columns)
 
     def read_digest(self, sql: str, params: Sequence[Any]) -> str:

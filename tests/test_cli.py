@@ -88,3 +88,19 @@ def test_init_prints_the_ddl(dialect, capsys):
     assert ("NVARCHAR" in out) == (dialect == "mssql")
     for word in (" LIMIT ", " TOP "):
         assert word not in out
+
+
+def test_one_command_parses_with_its_own_module_only() -> None:
+    """``ils run`` builds the parser of ``run`` alone (no loader or demo module, so no pandas for an unchanged run)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from ilslib.cli import build_parser; "
+        "p = build_parser('run'); a = p.parse_args(['run', '--period', '2026-T2', '--all', '-v']); "
+        "print(a.command, a.verbose, 'pandas' in sys.modules, 'ilslib.load' in sys.modules, 'ilslib.demo' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["run", "True", "False", "False", "False"], out
+    full = subprocess.run([sys.executable, "-m", "ilslib", "--help"], capture_output=True, text=True, check=True)
+    assert "new-study" in full.stdout and "publish" in full.stdout  # ils --help still lists every command
