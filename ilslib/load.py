@@ -1687,7 +1687,7 @@ class _Loader:
             while True:
                 try:
                     message = pickle.loads(conn.recv_bytes())
-                except EOFError:
+                except (EOFError, OSError):  # the child ended: between messages (EOF) or in the middle of one
                     _, status = os.waitpid(pid, 0)
                     reaped = True
                     raise LoadError(
@@ -1812,7 +1812,7 @@ def _parallel(source: Any, check: _FileCheck) -> bool:
     """
     return (
         sys.platform.startswith("linux")
-        and threading.active_count() == 1
+        and _single_threaded()
         and isinstance(source, CsvSource)
         and getattr(source, "size", 0) >= PARALLEL_MIN_BYTES
         and check.scope is None
@@ -1867,6 +1867,11 @@ def _die_with(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the parent died before prctl
         os._exit(1)
+
+
+def _single_threaded() -> bool:
+    """True when this process runs no thread but the calling one (a fork copies only the calling thread)."""
+    return threading.active_count() == 1
 
 
 def _grow_pipe(fd: int) -> None:
