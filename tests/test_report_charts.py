@@ -298,3 +298,29 @@ def test_the_outcome_is_drawn_over_the_target_where_they_meet() -> None:
     chart, _ = trends(history("OLYCKOR", "Antal olyckor", "antal", 0, [0, 0, 1, 0], 0.0))
     drawn = [el.get("stroke") for el in ElementTree.fromstring(chart.svg).iter(f"{NS}polyline")]
     assert drawn == [charts.BROWN, charts.BLUE], "the outcome's line comes last, on top of the target's"
+
+
+def test_a_large_kind_shows_the_best_the_worst_and_the_own_neighbours() -> None:
+    """A thousand bars are read by no one: over MAX_BARS the chart keeps the edges and the own organisation's rank."""
+    n = 1000
+    frame = pd.DataFrame(
+        {
+            "org_id": [f"O{i:04d}" for i in range(n)],
+            "name": [f"Nämnd {i} <&>" for i in range(n)],
+            "value": [float(n - i) for i in range(n)],
+            "rank": list(range(1, n + 1)),
+            "colour": ["green"] * 250 + ["yellow"] * 500 + ["red"] * 250,
+        }
+    )
+    html = charts.comparison_chart(frame, org_id="O0500", label="Nyckeltal", unit="%", decimals=0)
+    doc = svg_of(html)
+    drawn = [t.text or "" for t in texts(doc)]
+    assert "► Nämnd 500 <&>" in drawn and "Nämnd 0 <&>" in drawn and "Nämnd 999 <&>" in drawn
+    assert "Nämnd 497 <&>" in drawn and "Nämnd 503 <&>" in drawn and "Nämnd 496 <&>" not in drawn
+    assert "… 492 organisationer …" in drawn and "… 491 organisationer …" in drawn  # 5..496 and 504..994 left out
+    assert len(re.findall(r"<rect ", doc)) <= charts.MAX_BARS  # bars (the gaps have none)
+    assert "rang 501 av 1000" in html and "av 1000 organisationer visas de 5 bästa, de 5 sämsta" in html
+    assert charts.shown_rows(30, 3) == list(range(30))  # a kind of 30 shows everyone
+    assert charts.shown_rows(40, None) == [0, 1, 2, 3, 4, None, 35, 36, 37, 38, 39]
+    assert charts.shown_rows(40, 1) == [0, 1, 2, 3, 4, None, 35, 36, 37, 38, 39]  # near an edge: no extra gap
+    assert charts.shown_rows(40, 37)[-6:] == [34, 35, 36, 37, 38, 39]

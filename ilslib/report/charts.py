@@ -272,7 +272,39 @@ def comparison_chart(
     caption = f"{label}: jämförelse, bästa fjärdedelen grön, sämsta röd"
     if org_id is not None:
         caption += "; den egna organisationen markerad med ► och streckad stapel"
+    if len(data) > MAX_BARS:
+        caption += (f"; av {len(data)} organisationer visas de {EDGE_BARS} bästa, de {EDGE_BARS} sämsta"
+                    + (" och de närmaste runt den egna" if org_id is not None else ""))  # fmt: skip
     return svg.figure(chart, alt=alt, caption=caption)
+
+
+#: A kind with more organisations than this shows the best, the worst and the own organisation's neighbours
+#: (a chart of a thousand bars can be read by no one, and would run over many pages).
+MAX_BARS = 30
+EDGE_BARS = 5
+NEIGHBOURS = 3
+
+
+def shown_rows(n: int, own: int | None) -> list[int | None]:
+    """The rows (positions in rank order) a comparison of ``n`` organisations draws; None marks a gap.
+
+    Up to :data:`MAX_BARS` organisations: all. More: the :data:`EDGE_BARS` best and worst, and the own
+    organisation (position ``own``) with :data:`NEIGHBOURS` on each side; a gap (None) where rows are left out.
+
+    >>> charts.shown_rows(40, 20)
+    [0, 1, 2, 3, 4, None, 17, 18, 19, 20, 21, 22, 23, None, 35, 36, 37, 38, 39]
+    """
+    if n <= MAX_BARS:
+        return list(range(n))
+    keep = set(range(EDGE_BARS)) | set(range(n - EDGE_BARS, n))
+    if own is not None:
+        keep |= set(range(max(0, own - NEIGHBOURS), min(n, own + NEIGHBOURS + 1)))
+    out: list[int | None] = []
+    for i in sorted(keep):
+        if out and out[-1] is not None and i != out[-1] + 1:
+            out.append(None)
+        out.append(i)
+    return out
 
 
 #: Height of one bar's row in the comparison chart, in SVG units.
@@ -281,20 +313,31 @@ BAR_ROW = 22
 
 def _comparison_figure(data: pd.DataFrame, org_id: str | None, xlabel: str) -> str:
     """The SVG of :func:`comparison_chart`: names at the left (shortened with an ellipsis when very long),
-    bars from zero, Swedish ticks below, the own organisation marked ► and hatched."""
+    bars from zero, Swedish ticks below, the own organisation marked ► and hatched; a large kind as
+    :func:`shown_rows` says, with a row saying how many are left out at each gap (the scale still covers all)."""
+    ids = list(data["org_id"])
+    rows = shown_rows(len(ids), ids.index(org_id) if org_id in ids else None)
     names, own_rows = [], []
-    for oid, name in zip(data["org_id"], data["name"], strict=True):
-        own = oid == org_id
-        names.append(("► " if own else "") + " ".join(str(name).split()))
+    for k, i in enumerate(rows):
+        if i is None:  # a gap: how many organisations are left out between the rows around it
+            left_out = int(rows[k + 1] or 0) - int(rows[k - 1] or 0) - 1  # a gap has a row on each side
+            names.append(f"… {left_out} organisationer …")
+            own_rows.append(False)
+            continue
+        own = ids[i] == org_id
+        names.append(("► " if own else "") + " ".join(str(data["name"].iloc[i]).split()))
         own_rows.append(own)
     name_w = min(max(svg.text_width(n, SMALL, bold=o) for n, o in zip(names, own_rows, strict=True)), WIDTH * 0.42)
     left, right = name_w + 12, WIDTH - 16
-    values = [float(v) for v in data["value"]]
-    drawn = svg.finite(values)  # an infinite value (a figure divided by zero) gets no bar, like a missing one
+    all_values = [float(v) for v in data["value"]]
+    colours_all = list(data["colour"])
+    values = [all_values[i] if i is not None else math.nan for i in rows]
+    colours = [colours_all[i] if i is not None else "grey" for i in rows]
+    drawn = svg.finite(all_values)  # an infinite value (a figure divided by zero) gets no bar, like a missing one
     ticks = svg.nice_ticks(min(0.0, *drawn), max(0.0, *drawn), count=6)
     xs = svg.Scale(ticks[0], ticks[-1], left, right)
     top = 6
-    bottom = top + BAR_ROW * len(data)
+    bottom = top + BAR_ROW * len(rows)
     c = Canvas(WIDTH, bottom + SMALL * 1.5 + SIZE * 1.8)
     c.lines([(xs(t), top, xs(t), bottom) for t in ticks], stroke=svg.GRID, width=0.8)
     c.lines([(xs(t), bottom, xs(t), bottom + 4) for t in ticks], stroke=svg.AXIS, width=1.0)
@@ -302,7 +345,7 @@ def _comparison_figure(data: pd.DataFrame, org_id: str | None, xlabel: str) -> s
         c.text(xs(t), bottom + SMALL * 1.3, text, size=SMALL, anchor="middle")
     c.text((left + right) / 2, bottom + SMALL * 1.5 + SIZE * 1.35, xlabel, size=SIZE, anchor="middle")
     zero = xs(0.0)
-    for i, (name, own, value, colour) in enumerate(zip(names, own_rows, values, data["colour"], strict=True)):
+    for i, (name, own, value, colour) in enumerate(zip(names, own_rows, values, colours, strict=True)):
         y = top + i * BAR_ROW
         mid = y + BAR_ROW / 2
         c.text(left - 8, mid + SMALL * 0.36, svg.shorten(name, name_w, SMALL, bold=own), size=SMALL, anchor="end",
