@@ -400,3 +400,34 @@ def test_portal_links_excel_short_version_and_books(page, standard_run):
     ).first.click()
     page.wait_for_load_state()
     assert page.title() == "Tertialrapport 2 2026 i korthet – Äldrenämnden"
+
+
+def test_a_short_version_made_in_another_state_says_so(tmp_path):
+    """The "Läge" column is the report's state; a short version made before the approval is marked on its own."""
+    from ilslib.runner.portal import write_portal
+
+    d = tmp_path / "out" / PERIOD / "X1"
+    d.mkdir(parents=True)
+    meta = {"org_id": "X1", "name": "Ett bolag", "kind": "bolag", "period": PERIOD}
+    for name, notebook, state in ((".ils-state.json", "report", "godkand"),
+                                  (".ils-state.report-kort.json", "report_kort", "klar")):  # fmt: skip
+        (d / name).write_text(
+            json.dumps(
+                {
+                    "status": "done",
+                    "finished_at": "2026-11-01T10:00:00+01:00",
+                    "meta": {**meta, "notebook": notebook, "round_state": state},
+                }
+            ),  # fmt: skip
+            encoding="utf-8",
+        )
+    html = write_portal(tmp_path / "out").read_text(encoding="utf-8")
+    assert "✔ Godkänd; kortversionen: ✎ Utkast (Klarmarkerad)" in html
+    row = html[html.index("Ett bolag") : html.index("</tr>", html.index("Ett bolag"))]
+    assert "class=draft" in row  # a draft among the row's files: marked as one
+    (d / ".ils-state.report-kort.json").write_text(
+        json.dumps({"status": "done", "meta": {**meta, "notebook": "report_kort", "round_state": "godkand"}}),
+        encoding="utf-8",
+    )
+    html = write_portal(tmp_path / "out").read_text(encoding="utf-8")
+    assert "✔ Godkänd" in html and "kortversionen:" not in html  # the same state: said once

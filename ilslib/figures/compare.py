@@ -196,6 +196,16 @@ def compare(
     return df
 
 
+def _special_or_value(
+    org_id: str, values: dict[str, float | None], special: dict[str, str | None], absent: str
+) -> tuple[str | None, float | None]:
+    """An organisation's (special value, number) in a comparison: the special value when it has one
+    (``absent`` when it lacks the figure), else its number; no number either is the missing value."""
+    s = special[org_id] if org_id in special else absent
+    v = num(values.get(org_id)) if s is None else None
+    return (MISSING if s is None and v is None else s), v
+
+
 def ranked_frame(
     orgs: pd.DataFrame,
     values: dict[str, float | None],
@@ -214,10 +224,7 @@ def ranked_frame(
     df = orgs[["org_id", "name"]].copy()
     specials, vals = [], []
     for o in df["org_id"]:
-        s = special[o] if o in special else absent
-        v = num(values.get(o)) if s is None else None
-        if s is None and v is None:
-            s = MISSING
+        s, v = _special_or_value(o, values, special, absent)
         specials.append(s)
         vals.append(v)
     df["special"] = specials
@@ -404,10 +411,7 @@ def _selected_row(
     shown: list[float] = []
     mine = -1
     for k, o in enumerate(peers):
-        s = special[o] if o in special else absent
-        v = num(values.get(o)) if s is None else None
-        if s is None and v is None:
-            s = MISSING
+        s, v = _special_or_value(o, values, special, absent)
         specials.append(s)
         vals.append(v)
         shown.append(math.nan if v is None else _shown(v, decimals))

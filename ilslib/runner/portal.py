@@ -222,6 +222,11 @@ def _table(
         kind_label = KIND_LABELS.get(r["kind"], r["kind"])
         nb_label = NOTEBOOK_LABELS.get(r["notebook"], r["notebook"]) if r["type"] != "study" else r["study"]
         mark, draft = draft_label(r)
+        kort = r.get("kort")
+        if kort is not None and kort.get("status") == "done":  # a short version made in another state says so
+            kort_mark, kort_draft = draft_label(kort)
+            if kort_mark != mark:
+                mark, draft = f"{mark}; kortversionen: {kort_mark}", draft or kort_draft
         body.append(
             f'<tr data-kind="{esc(r["kind"])}" data-period="{esc(r["period"])}" data-type="{esc(r["type"])}" '
             f'data-name="{esc(r["name"].lower())}">'
