@@ -15,7 +15,6 @@ PDFs of the two checkouts are byte for byte the same.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -23,8 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _child import BIN, demo_env, run_child  # noqa: E402  (benchmarks/ is the script directory)
+
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 
 CHILD = r"""
 import gc, hashlib, json, os, sys, time
@@ -58,17 +58,8 @@ print("RESULT", json.dumps(out))
 
 def measure(checkout: Path, env: dict[str, str], pages: list[Path]) -> list[tuple[float, str]]:
     """CPU seconds and SHA-256 of each page's PDF, made with ``checkout``'s ilslib."""
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, *map(str, pages)],
-        env=dict(env, PYTHONPATH=str(checkout)),
-        cwd=tempfile.gettempdir(),
-        capture_output=True,
-        text=True,
-    )
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if proc.returncode != 0 or line is None:
-        sys.exit(f"measurement failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
-    return [(cpu, digest) for cpu, digest in json.loads(line[len("RESULT ") :])]
+    result = run_child(CHILD, [*map(str, pages)], checkout, env)
+    return [(cpu, digest) for cpu, digest in result]
 
 
 def main() -> int:
@@ -80,10 +71,7 @@ def main() -> int:
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="ils-bench-pdf-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ILS_")}
-        env.update(HOME=str(Path(tmp) / "home"), MPLCONFIGDIR=str(Path(tmp) / "mpl"))
-        url = f"sqlite:///{Path(tmp) / 'demo.sqlite'}"
-        subprocess.run([str(BIN / "ils"), "demo", "--warehouse", url], env=env, check=True, capture_output=True)
+        env, url = demo_env(tmp)
         env["ILS_WAREHOUSE"] = url
         import ilslib
         from ilslib import figures

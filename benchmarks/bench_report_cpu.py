@@ -19,16 +19,15 @@ notebook's cells and the HTML), PDF at most 0.3 s more.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from _child import demo_env, run_child  # noqa: E402  (benchmarks/ is the script directory)
+
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 
 CHILD = r"""
 import gc, json, os, sys, time
@@ -83,17 +82,8 @@ print("RESULT", json.dumps(out))
 
 def measure(checkout: Path, env: dict[str, str], period: str, orgs: list[str]) -> dict:
     """Run the warm parent and its forked reports with ``checkout``'s ilslib; the parsed result."""
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(checkout / "notebooks" / "report.ipynb"), period, *orgs],
-        env=dict(env, PYTHONPATH=str(checkout)),
-        cwd=tempfile.gettempdir(),
-        capture_output=True,
-        text=True,
-    )
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if proc.returncode != 0 or line is None:
-        sys.exit(f"measurement failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
-    return json.loads(line[len("RESULT ") :])
+    result = run_child(CHILD, [str(checkout / "notebooks" / "report.ipynb"), period, *orgs], checkout, env)
+    return result
 
 
 def main() -> int:
@@ -105,10 +95,7 @@ def main() -> int:
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="ils-bench-cpu-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ILS_")}
-        env.update(HOME=str(Path(tmp) / "home"), MPLCONFIGDIR=str(Path(tmp) / "mpl"))
-        url = f"sqlite:///{Path(tmp) / 'demo.sqlite'}"
-        subprocess.run([str(BIN / "ils"), "demo", "--warehouse", url], env=env, check=True, capture_output=True)
+        env, url = demo_env(tmp)
         env["ILS_WAREHOUSE"] = url
         import ilslib
         from ilslib import figures
